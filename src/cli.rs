@@ -1,0 +1,165 @@
+//! Command-line definition (clap derive). Nothing here touches the file
+//! system or the environment; [`crate::commands`] turns these values into work.
+
+use std::path::PathBuf;
+
+use clap::{Args, Parser, Subcommand, ValueEnum};
+
+/// The exit-code table, shown at the end of `--help`.
+pub const EXIT_CODES_HELP: &str = "\
+Exit codes (status):
+  0  up-to-date        the database holds exactly the script heads
+  1  behind            migrations pending (what `alembic upgrade heads` would run)
+  2  usage error       bad flags
+  3  no-revision       no version table, or an empty one (fresh database)
+  4  diverged          the scripts have heads that nothing tells apart
+  5  unknown-revision  the database holds a revision the scripts do not know
+  6  database-error    cannot connect, auth, timeout, missing database, permission
+  7  config-error      no ini, bad script_location, unreadable revision file, cycle
+With several components the exit code is the largest of theirs.
+Alembic-compatible commands (heads, history, branches, current, show) exit
+like Alembic: 0, or 255 with `FAILED: …` on stdout, or 1 for what Alembic
+reports as a traceback.";
+
+/// `db-status`: where each database stands against its Alembic migration scripts.
+#[derive(Debug, Parser)]
+#[command(
+    name = "db-status",
+    version,
+    about = "Where does each database stand against its Alembic migration scripts, and what to do next",
+    after_help = EXIT_CODES_HELP,
+    args_conflicts_with_subcommands = false
+)]
+pub struct Cli {
+    /// Options shared by every command.
+    #[command(flatten)]
+    pub global: GlobalArgs,
+    /// The command to run; `status` when omitted.
+    #[command(subcommand)]
+    pub command: Option<Command>,
+}
+
+/// Options accepted before or after the subcommand.
+#[derive(Debug, Args, Clone, Default)]
+pub struct GlobalArgs {
+    /// Alembic ini file (or a pyproject.toml), as `alembic -c`. May be given
+    /// twice: once for an ini and once for a pyproject.toml.
+    #[arg(short = 'c', long = "config", global = true, value_name = "FILE")]
+    pub config: Vec<PathBuf>,
+    /// Section of the ini to read, as `alembic -n` [default: alembic].
+    #[arg(short = 'n', long = "name", global = true, value_name = "SECTION")]
+    pub name: Option<String>,
+    /// Component to check (repeatable): manager, accountmgr, appproxy, or one
+    /// defined in db-status.toml / [tool.db-status].
+    #[arg(long = "component", global = true, value_name = "NAME")]
+    pub component: Vec<String>,
+    /// Check every known component.
+    #[arg(long = "all", global = true)]
+    pub all: bool,
+    /// Database URL (SQLAlchemy form); overrides DB_STATUS_URL and sqlalchemy.url.
+    #[arg(
+        long = "url",
+        global = true,
+        value_name = "URL",
+        env = "DB_STATUS_URL",
+        hide_env_values = true
+    )]
+    pub url: Option<String>,
+    /// Output format. status: human|json; check: human|json|github; graph: mermaid|dot.
+    #[arg(long = "format", global = true, value_enum)]
+    pub format: Option<Format>,
+    /// Use plain-text markers ([OK], [BEHIND], …) instead of symbols.
+    #[arg(long = "ascii", global = true)]
+    pub ascii: bool,
+    /// Connect and query timeout in seconds.
+    #[arg(
+        long = "timeout",
+        global = true,
+        value_name = "SECS",
+        default_value_t = 5.0
+    )]
+    pub timeout: f64,
+    /// More detail (Alembic's `-v` for heads/history/branches/current).
+    #[arg(short = 'v', long = "verbose", global = true)]
+    pub verbose: bool,
+}
+
+/// Output formats; each command accepts a subset.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum Format {
+    /// Text for people (the default).
+    Human,
+    /// One JSON document.
+    Json,
+    /// GitHub Actions workflow-command annotations (`check`).
+    Github,
+    /// Mermaid flowchart (`graph`).
+    Mermaid,
+    /// Graphviz dot (`graph`).
+    Dot,
+}
+
+/// Subcommands.
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Where each database stands, and what to do next (the default).
+    Status,
+    /// Show current available heads (same output as `alembic heads`).
+    Heads {
+        /// Treat dependency versions as down revisions.
+        #[arg(long = "resolve-dependencies")]
+        resolve_dependencies: bool,
+    },
+    /// List changeset scripts in chronological order (same output as `alembic history`).
+    History {
+        /// Specify a revision range; format is [start]:[end].
+        #[arg(
+            short = 'r',
+            long = "rev-range",
+            allow_hyphen_values = true,
+            value_name = "REV_RANGE"
+        )]
+        rev_range: Option<String>,
+        /// Indicate the current revision (reads the database, never writes).
+        #[arg(short = 'i', long = "indicate-current")]
+        indicate_current: bool,
+    },
+    /// Show current branch points (same output as `alembic branches`).
+    Branches,
+    /// Display the current revision of the database (same output as `alembic current`).
+    Current {
+        /// Fail (exit 255) unless the database is on all head revisions.
+        #[arg(long = "check-heads")]
+        check_heads: bool,
+    },
+    /// Show the revision(s) denoted by the given symbol (same output as `alembic show`).
+    Show {
+        /// Revision identifier, prefix, label, `head`, `heads`, `base` or `-N`.
+        #[arg(allow_hyphen_values = true)]
+        rev: String,
+    },
+    /// Check the scripts alone (no database): diverged heads, broken links,
+    /// duplicates, cycles, unreadable values, bad merges. For CI and pre-commit.
+    Check {
+        /// Fail on warnings too.
+        #[arg(long = "strict")]
+        strict: bool,
+    },
+    /// Draw the revision graph as Mermaid or Graphviz dot.
+    Graph {
+        /// Only the last N revisions (newest first in history order).
+        #[arg(long = "last", value_name = "N")]
+        last: Option<usize>,
+        /// Only a history range, [start]:[end].
+        #[arg(
+            short = 'r',
+            long = "rev-range",
+            allow_hyphen_values = true,
+            value_name = "REV_RANGE"
+        )]
+        rev_range: Option<String>,
+        /// Mark what the database holds and what is pending (reads the database).
+        #[arg(long = "with-db")]
+        with_db: bool,
+    },
+}
