@@ -8,7 +8,52 @@ pub mod status;
 
 use std::io::Write;
 
-use crate::cli::{Cli, Command};
+use crate::cli::{Cli, Command, GlobalArgs};
+use crate::config::{AlembicConfig, ConfigError, ConfigRequest};
+use crate::graph::{GraphError, RevisionMap};
+use crate::scripts::ScriptError;
+
+/// The configuration request the global flags describe (`-c`, `-n`, the
+/// working directory and `ALEMBIC_CONFIG`).
+pub fn config_request(g: &GlobalArgs) -> ConfigRequest {
+    ConfigRequest {
+        config_files: g.config.clone(),
+        section: g.name.clone(),
+        cwd: std::env::current_dir().unwrap_or_else(|_| ".".into()),
+        alembic_config_env: std::env::var("ALEMBIC_CONFIG")
+            .ok()
+            .filter(|v| !v.is_empty()),
+    }
+}
+
+/// Why the scripts of a configuration could not be turned into a revision map.
+#[derive(Debug, thiserror::Error)]
+pub enum LoadError {
+    /// The configuration itself failed.
+    #[error(transparent)]
+    Config(#[from] ConfigError),
+    /// One or more revision files could not be read.
+    #[error("{} revision file(s) could not be read", .0.len())]
+    Scripts(Vec<ScriptError>),
+    /// The revision map could not be built (missing parent, cycle, …).
+    #[error(transparent)]
+    Graph(#[from] GraphError),
+}
+
+/// Read every revision file of `config` and build the revision map.
+/// Returns the map and the warnings Alembic would print.
+pub fn load_map(config: &AlembicConfig) -> Result<(RevisionMap, Vec<String>), LoadError> {
+    let set = crate::scripts::load(
+        &config.version_locations,
+        config.recursive_version_locations,
+        config.sourceless,
+    )
+    .map_err(LoadError::Scripts)?;
+    let (map, mut warnings) = RevisionMap::build(set.scripts)?;
+    let mut all = set.warnings;
+    all.append(&mut warnings);
+    Ok((map, all))
+}
 
 /// Run the parsed command line; returns the exit code.
 pub fn run(cli: Cli) -> u8 {
