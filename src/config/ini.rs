@@ -3,3 +3,1057 @@
 //! full-line `#`/`;` comments only, lower-cased option names, indented
 //! continuation lines, strict duplicates, `[DEFAULT]`, lazy `%(name)s`
 //! interpolation with `%%`).
+//!
+//! The parse loop mirrors `RawConfigParser._read` of CPython 3.11 statement by
+//! statement, because the corner cases (which line is a continuation, when a
+//! blank line belongs to a value, which error wins) only come out the same if
+//! the same decisions are taken in the same order. `tests/ini_differential.rs`
+//! checks this against Python itself on generated inputs.
+//!
+//! Whitespace is Python's (`str.isspace`, which unlike Rust's
+//! `char::is_whitespace` includes `\x1c`–`\x1f`), and indentation is counted
+//! in characters, as Python does.
+
+use std::collections::HashSet;
+use std::fmt;
+use std::path::Path;
+
+/// `configparser.MAX_INTERPOLATION_DEPTH`.
+pub const MAX_INTERPOLATION_DEPTH: usize = 10;
+
+/// The name of the section whose options every other section sees.
+pub const DEFAULT_SECTION: &str = "DEFAULT";
+
+/// One option as read: lower-cased name, joined raw value, line of its key.
+#[derive(Debug, Clone, PartialEq, Eq)]
+struct Entry {
+    name: String,
+    value: String,
+    /// 1-based line of the `key = value` line; `None` for injected defaults.
+    line: Option<usize>,
+}
+
+/// A section (or the defaults): options in first-insertion order, like a
+/// Python `dict`.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+struct Options {
+    entries: Vec<Entry>,
+}
+
+impl Options {
+    fn get(&self, name: &str) -> Option<&Entry> {
+        self.entries.iter().find(|e| e.name == name)
+    }
+
+    /// `dict[key] = value`: replaces in place, keeping the first position.
+    fn set(&mut self, entry: Entry) {
+        match self.entries.iter_mut().find(|e| e.name == entry.name) {
+            Some(slot) => *slot = entry,
+            None => self.entries.push(entry),
+        }
+    }
+}
+
+/// A parsed ini file: `[DEFAULT]` options plus the named sections in file order.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Ini {
+    source: String,
+    defaults: Options,
+    sections: Vec<(String, Options)>,
+}
+
+/// What went wrong, one variant per Python exception class.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum IniErrorKind {
+    /// `MissingSectionHeaderError`: an option or text before the first `[section]`.
+    MissingSectionHeader {
+        /// 1-based line number.
+        line: usize,
+        /// The line as Python saw it (with its `\n`, if any).
+        text: String,
+    },
+    /// `ParsingError`: lines that are neither header, option, comment nor continuation.
+    Parsing {
+        /// `(line number, line text with its "\n")` for every bad line.
+        lines: Vec<(usize, String)>,
+    },
+    /// `DuplicateSectionError` (strict mode).
+    DuplicateSection {
+        /// 1-based line of the second header.
+        line: usize,
+        /// The section name.
+        section: String,
+    },
+    /// `DuplicateOptionError` (strict mode).
+    DuplicateOption {
+        /// 1-based line of the second occurrence.
+        line: usize,
+        /// The section name.
+        section: String,
+        /// The (lower-cased) option name.
+        option: String,
+    },
+    /// `InterpolationSyntaxError`: a `%` not followed by `%` or `(name)s`.
+    InterpolationSyntax {
+        /// Line of the option whose value was being read, if known.
+        line: Option<usize>,
+        /// The section name.
+        section: String,
+        /// The option name.
+        option: String,
+        /// Python's message.
+        message: String,
+    },
+    /// `InterpolationMissingOptionError`: `%(name)s` names an unknown option.
+    InterpolationMissingOption {
+        /// Line of the option whose value was being read, if known.
+        line: Option<usize>,
+        /// The section name.
+        section: String,
+        /// The option name.
+        option: String,
+        /// The raw value of the option.
+        raw: String,
+        /// The (lower-cased) name that could not be found.
+        reference: String,
+    },
+    /// `InterpolationDepthError`: references nested deeper than
+    /// [`MAX_INTERPOLATION_DEPTH`] (usually a reference cycle).
+    InterpolationDepth {
+        /// Line of the option whose value was being read, if known.
+        line: Option<usize>,
+        /// The section name.
+        section: String,
+        /// The option name.
+        option: String,
+        /// The raw value of the option.
+        raw: String,
+    },
+    /// `NoSectionError`.
+    NoSection {
+        /// The section asked for.
+        section: String,
+    },
+    /// `NoOptionError`.
+    NoOption {
+        /// The section asked for.
+        section: String,
+        /// The (lower-cased) option asked for.
+        option: String,
+    },
+    /// `UnicodeDecodeError`: the file is not UTF-8.
+    Decode {
+        /// Byte offset of the first invalid byte.
+        offset: usize,
+        /// The invalid byte.
+        byte: u8,
+    },
+}
+
+/// An error from reading or querying an ini file, naming the file.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct IniError {
+    /// The file name as given (e.g. `alembic.ini`).
+    pub source: String,
+    /// What went wrong.
+    pub kind: IniErrorKind,
+}
+
+impl IniError {
+    /// The Python exception class name, e.g. `DuplicateOptionError`.
+    pub fn python_type(&self) -> &'static str {
+        match &self.kind {
+            IniErrorKind::MissingSectionHeader { .. } => "MissingSectionHeaderError",
+            IniErrorKind::Parsing { .. } => "ParsingError",
+            IniErrorKind::DuplicateSection { .. } => "DuplicateSectionError",
+            IniErrorKind::DuplicateOption { .. } => "DuplicateOptionError",
+            IniErrorKind::InterpolationSyntax { .. } => "InterpolationSyntaxError",
+            IniErrorKind::InterpolationMissingOption { .. } => "InterpolationMissingOptionError",
+            IniErrorKind::InterpolationDepth { .. } => "InterpolationDepthError",
+            IniErrorKind::NoSection { .. } => "NoSectionError",
+            IniErrorKind::NoOption { .. } => "NoOptionError",
+            IniErrorKind::Decode { .. } => "UnicodeDecodeError",
+        }
+    }
+
+    /// `str(exception)` as Python would print it (the file named as a plain
+    /// string, where Alembic's traceback would show `PosixPath('…')`).
+    pub fn python_message(&self) -> String {
+        let src = py_repr(&self.source);
+        match &self.kind {
+            IniErrorKind::MissingSectionHeader { line, text } => format!(
+                "File contains no section headers.\nfile: {src}, line: {line}\n{}",
+                py_repr(text)
+            ),
+            IniErrorKind::Parsing { lines } => {
+                let mut m = format!("Source contains parsing errors: {src}");
+                for (n, text) in lines {
+                    m.push_str(&format!("\n\t[line {n:2}]: {}", py_repr(text)));
+                }
+                m
+            }
+            IniErrorKind::DuplicateSection { line, section } => format!(
+                "While reading from {src} [line {line:2}]: section {} already exists",
+                py_repr(section)
+            ),
+            IniErrorKind::DuplicateOption {
+                line,
+                section,
+                option,
+            } => format!(
+                "While reading from {src} [line {line:2}]: option {} in section {} already exists",
+                py_repr(option),
+                py_repr(section)
+            ),
+            IniErrorKind::InterpolationSyntax { message, .. } => message.clone(),
+            IniErrorKind::InterpolationMissingOption {
+                section,
+                option,
+                raw,
+                reference,
+                ..
+            } => format!(
+                "Bad value substitution: option {} in section {} contains an interpolation key {} \
+                 which is not a valid option name. Raw value: {}",
+                py_repr(option),
+                py_repr(section),
+                py_repr(reference),
+                py_repr(raw)
+            ),
+            IniErrorKind::InterpolationDepth {
+                section,
+                option,
+                raw,
+                ..
+            } => format!(
+                "Recursion limit exceeded in value substitution: option {} in section {} contains \
+                 an interpolation key which cannot be substituted in {MAX_INTERPOLATION_DEPTH} steps. \
+                 Raw value: {}",
+                py_repr(option),
+                py_repr(section),
+                py_repr(raw)
+            ),
+            IniErrorKind::NoSection { section } => format!("No section: {}", py_repr(section)),
+            IniErrorKind::NoOption { section, option } => format!(
+                "No option {} in section: {}",
+                py_repr(option),
+                py_repr(section)
+            ),
+            IniErrorKind::Decode { offset, byte } => format!(
+                "'utf-8' codec can't decode byte {byte:#04x} in position {offset}: invalid utf-8"
+            ),
+        }
+    }
+
+    /// The line the error points at, if any.
+    pub fn line(&self) -> Option<usize> {
+        match &self.kind {
+            IniErrorKind::MissingSectionHeader { line, .. }
+            | IniErrorKind::DuplicateSection { line, .. }
+            | IniErrorKind::DuplicateOption { line, .. } => Some(*line),
+            IniErrorKind::Parsing { lines } => lines.first().map(|(n, _)| *n),
+            IniErrorKind::InterpolationSyntax { line, .. }
+            | IniErrorKind::InterpolationMissingOption { line, .. }
+            | IniErrorKind::InterpolationDepth { line, .. } => *line,
+            IniErrorKind::NoSection { .. }
+            | IniErrorKind::NoOption { .. }
+            | IniErrorKind::Decode { .. } => None,
+        }
+    }
+
+    /// What the user can do about it.
+    pub fn hint(&self) -> String {
+        match &self.kind {
+            IniErrorKind::MissingSectionHeader { text, .. } if text.starts_with('\u{feff}') => {
+                "the file starts with a UTF-8 byte-order mark, which Python's configparser (and so \
+                 Alembic) does not accept; save the file as UTF-8 without BOM"
+                    .to_owned()
+            }
+            IniErrorKind::MissingSectionHeader { .. } => {
+                "put a section header such as `[alembic]` before the first option".to_owned()
+            }
+            IniErrorKind::Parsing { .. } => {
+                "every non-comment line must be `[section]`, `key = value` (or `key: value`), \
+                 or an indented continuation of the previous value"
+                    .to_owned()
+            }
+            IniErrorKind::DuplicateSection { .. } => {
+                "merge the two sections; Alembic refuses a section given twice".to_owned()
+            }
+            IniErrorKind::DuplicateOption { .. } => {
+                "remove one of the two; option names are case-insensitive".to_owned()
+            }
+            IniErrorKind::InterpolationSyntax { .. } => {
+                "write a literal '%' as '%%' (ini values are %-interpolated, e.g. `%(here)s`)"
+                    .to_owned()
+            }
+            IniErrorKind::InterpolationMissingOption { reference, .. } => format!(
+                "define '{reference}' in the same section or in [DEFAULT], or write a literal '%' as '%%' \
+                 (e.g. `file_template = %%(rev)s_%%(slug)s`)"
+            ),
+            IniErrorKind::InterpolationDepth { .. } => {
+                "the value refers to itself, directly or through other options; break the cycle"
+                    .to_owned()
+            }
+            IniErrorKind::NoSection { .. } | IniErrorKind::NoOption { .. } => {
+                "check the section name (`-n`) and the option name".to_owned()
+            }
+            IniErrorKind::Decode { .. } => "save the file as UTF-8".to_owned(),
+        }
+    }
+}
+
+impl fmt::Display for IniError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let located = matches!(
+            self.kind,
+            IniErrorKind::InterpolationSyntax { .. }
+                | IniErrorKind::InterpolationMissingOption { .. }
+                | IniErrorKind::InterpolationDepth { .. }
+                | IniErrorKind::NoSection { .. }
+                | IniErrorKind::NoOption { .. }
+                | IniErrorKind::Decode { .. }
+        );
+        if located {
+            // Python's message does not name the file for these; ours does.
+            write!(f, "{}", self.source)?;
+            if let Some(line) = self.line() {
+                write!(f, ", line {line}")?;
+            }
+            write!(f, ": ")?;
+        }
+        write!(
+            f,
+            "{} (configparser.{}; Alembic stops with a traceback here)\nhint: {}",
+            self.python_message(),
+            self.python_type(),
+            self.hint()
+        )
+    }
+}
+
+impl std::error::Error for IniError {}
+
+impl Ini {
+    /// Read `path` like `ConfigParser(defaults).read([path], encoding="locale")`
+    /// with a UTF-8 locale. A file that cannot be opened is silently skipped,
+    /// as Python does: `Ok(None)`. `source` is the name used in messages.
+    pub fn read(
+        path: &Path,
+        source: &str,
+        defaults: &[(&str, &str)],
+    ) -> Result<Option<Ini>, IniError> {
+        let Ok(bytes) = std::fs::read(path) else {
+            return Ok(None);
+        };
+        let text = match std::str::from_utf8(&bytes) {
+            Ok(t) => t,
+            Err(e) => {
+                let offset = e.valid_up_to();
+                return Err(IniError {
+                    source: source.to_owned(),
+                    kind: IniErrorKind::Decode {
+                        offset,
+                        byte: bytes.get(offset).copied().unwrap_or(0),
+                    },
+                });
+            }
+        };
+        Ini::parse(text, source, defaults).map(Some)
+    }
+
+    /// Parse `text` like `ConfigParser(defaults)` reading a file named
+    /// `source` (universal newlines). A UTF-8 BOM is *not* skipped, as in Python.
+    pub fn parse(text: &str, source: &str, defaults: &[(&str, &str)]) -> Result<Ini, IniError> {
+        let err = |kind| IniError {
+            source: source.to_owned(),
+            kind,
+        };
+        let mut ini = Ini {
+            source: source.to_owned(),
+            defaults: Options::default(),
+            sections: Vec::new(),
+        };
+        for (k, v) in defaults {
+            ini.defaults.set(Entry {
+                name: py_lower(k),
+                value: (*v).to_owned(),
+                line: None,
+            });
+        }
+        // Values are collected as lists of lines and joined at the end, like
+        // Python; `None` marks the current section as `[DEFAULT]`.
+        let mut pieces: Vec<(Option<usize>, String, Vec<String>, usize)> = Vec::new();
+        let mut cursect: Option<Option<usize>> = None;
+        let mut sectname = String::new();
+        let mut optname: Option<String> = None;
+        let mut indent_level = 0usize;
+        let mut bad_lines: Vec<(usize, String)> = Vec::new();
+        let mut added: HashSet<(String, String)> = HashSet::new();
+        let mut find_piece = |pieces: &mut Vec<(Option<usize>, String, Vec<String>, usize)>,
+                              sect: Option<usize>,
+                              name: &str|
+         -> Option<usize> {
+            pieces
+                .iter()
+                .position(|(s, n, _, _)| *s == sect && n == name)
+        };
+
+        for (idx, (content, terminated)) in split_lines(text).into_iter().enumerate() {
+            let lineno = idx + 1;
+            let stripped = py_strip(content);
+            let is_comment = stripped.starts_with('#') || stripped.starts_with(';');
+            let value = if is_comment { "" } else { stripped };
+            if value.is_empty() {
+                // Blank lines belong to a value in progress (empty_lines_in_values);
+                // comment lines never do.
+                if !is_comment
+                    && let (Some(sect), Some(name)) = (cursect, optname.as_deref())
+                    && !name.is_empty()
+                    && let Some(i) = find_piece(&mut pieces, sect, name)
+                    && let Some(p) = pieces.get_mut(i)
+                {
+                    p.2.push(String::new());
+                }
+                continue;
+            }
+            let cur_indent = content.chars().take_while(|c| py_isspace(*c)).count();
+            if let (Some(sect), Some(name)) = (cursect, optname.as_deref())
+                && !name.is_empty()
+                && cur_indent > indent_level
+            {
+                if let Some(i) = find_piece(&mut pieces, sect, name)
+                    && let Some(p) = pieces.get_mut(i)
+                {
+                    p.2.push(value.to_owned());
+                }
+                continue;
+            }
+            indent_level = cur_indent;
+            let line_text = || {
+                let mut t = content.to_owned();
+                if terminated {
+                    t.push('\n');
+                }
+                t
+            };
+            if let Some(header) = section_header(value) {
+                if header == DEFAULT_SECTION {
+                    cursect = Some(None);
+                } else if ini.sections.iter().any(|(n, _)| n == header) {
+                    return Err(err(IniErrorKind::DuplicateSection {
+                        line: lineno,
+                        section: header.to_owned(),
+                    }));
+                } else {
+                    ini.sections.push((header.to_owned(), Options::default()));
+                    cursect = Some(Some(ini.sections.len() - 1));
+                }
+                sectname = header.to_owned();
+                optname = None;
+            } else if cursect.is_none() {
+                return Err(err(IniErrorKind::MissingSectionHeader {
+                    line: lineno,
+                    text: line_text(),
+                }));
+            } else if let Some((name, val)) = split_option(value) {
+                if name.is_empty() {
+                    bad_lines.push((lineno, line_text()));
+                }
+                let name = py_lower(py_rstrip(name));
+                let key = (sectname.clone(), name.clone());
+                if added.contains(&key) {
+                    return Err(err(IniErrorKind::DuplicateOption {
+                        line: lineno,
+                        section: sectname.clone(),
+                        option: name,
+                    }));
+                }
+                added.insert(key);
+                let sect = cursect.unwrap_or(None);
+                let piece = (sect, name.clone(), vec![py_strip(val).to_owned()], lineno);
+                match find_piece(&mut pieces, sect, &name) {
+                    Some(i) => {
+                        if let Some(p) = pieces.get_mut(i) {
+                            *p = piece;
+                        }
+                    }
+                    None => pieces.push(piece),
+                }
+                optname = Some(name);
+            } else {
+                bad_lines.push((lineno, line_text()));
+            }
+        }
+
+        // Options go into their dicts in first-assignment order; since only
+        // the injected defaults can be reassigned, that is piece order.
+        for (sect, name, lines, line) in pieces {
+            let entry = Entry {
+                name,
+                value: py_rstrip(&lines.join("\n")).to_owned(),
+                line: Some(line),
+            };
+            match sect {
+                None => ini.defaults.set(entry),
+                Some(i) => {
+                    if let Some((_, opts)) = ini.sections.get_mut(i) {
+                        opts.set(entry);
+                    }
+                }
+            }
+        }
+        if !bad_lines.is_empty() {
+            return Err(err(IniErrorKind::Parsing { lines: bad_lines }));
+        }
+        Ok(ini)
+    }
+
+    /// The file name used in messages.
+    pub fn source(&self) -> &str {
+        &self.source
+    }
+
+    /// Section names in file order, without `DEFAULT` (`ConfigParser.sections()`).
+    pub fn sections(&self) -> Vec<&str> {
+        self.sections.iter().map(|(n, _)| n.as_str()).collect()
+    }
+
+    /// `ConfigParser.has_section`: `DEFAULT` does not count.
+    pub fn has_section(&self, section: &str) -> bool {
+        self.sections.iter().any(|(n, _)| n == section)
+    }
+
+    /// `ConfigParser.has_option`: the section's own options or `[DEFAULT]`'s.
+    /// An empty section name or `DEFAULT` asks about the defaults alone.
+    pub fn has_option(&self, section: &str, option: &str) -> bool {
+        let option = py_lower(option);
+        if section.is_empty() || section == DEFAULT_SECTION {
+            return self.defaults.get(&option).is_some();
+        }
+        match self.section(section) {
+            None => false,
+            Some(opts) => opts.get(&option).is_some() || self.defaults.get(&option).is_some(),
+        }
+    }
+
+    /// Option names of `[DEFAULT]` in order (`ConfigParser.defaults().keys()`).
+    pub fn default_options(&self) -> Vec<&str> {
+        self.defaults
+            .entries
+            .iter()
+            .map(|e| e.name.as_str())
+            .collect()
+    }
+
+    /// `ConfigParser.options(section)`: the section's names, then the
+    /// defaults' names not already listed.
+    pub fn options(&self, section: &str) -> Result<Vec<&str>, IniError> {
+        let opts = self.section(section).ok_or_else(|| {
+            self.error(IniErrorKind::NoSection {
+                section: section.to_owned(),
+            })
+        })?;
+        let mut names: Vec<&str> = opts.entries.iter().map(|e| e.name.as_str()).collect();
+        for e in &self.defaults.entries {
+            if !names.contains(&e.name.as_str()) {
+                names.push(&e.name);
+            }
+        }
+        Ok(names)
+    }
+
+    /// The raw (uninterpolated) value, `ConfigParser.get(..., raw=True)`;
+    /// `None` if the section or option does not exist.
+    pub fn get_raw(&self, section: &str, option: &str) -> Option<&str> {
+        let option = py_lower(option);
+        self.lookup(section, &option)
+            .ok()
+            .flatten()
+            .map(|e| e.value.as_str())
+    }
+
+    /// `ConfigParser.get(section, option)` with `BasicInterpolation`.
+    pub fn get(&self, section: &str, option: &str) -> Result<String, IniError> {
+        let option = py_lower(option);
+        let entry = self.lookup(section, &option)?.ok_or_else(|| {
+            self.error(IniErrorKind::NoOption {
+                section: section.to_owned(),
+                option: option.clone(),
+            })
+        })?;
+        self.interpolate(section, &option, entry)
+    }
+
+    /// `ConfigParser.get(section, option, fallback=None)`: `Ok(None)` when the
+    /// section or the option is missing; interpolation errors still surface.
+    pub fn get_fallback(&self, section: &str, option: &str) -> Result<Option<String>, IniError> {
+        let option = py_lower(option);
+        match self.lookup(section, &option) {
+            Ok(Some(entry)) => self.interpolate(section, &option, entry).map(Some),
+            Ok(None) | Err(_) => Ok(None),
+        }
+    }
+
+    /// `ConfigParser.items(section)`: defaults first, then the section's own
+    /// options, every value interpolated; the first error wins.
+    pub fn items(&self, section: &str) -> Result<Vec<(String, String)>, IniError> {
+        let own = if section == DEFAULT_SECTION {
+            None
+        } else {
+            Some(self.section(section).ok_or_else(|| {
+                self.error(IniErrorKind::NoSection {
+                    section: section.to_owned(),
+                })
+            })?)
+        };
+        let mut names: Vec<&str> = self
+            .defaults
+            .entries
+            .iter()
+            .map(|e| e.name.as_str())
+            .collect();
+        if let Some(opts) = own {
+            for e in &opts.entries {
+                if !names.contains(&e.name.as_str()) {
+                    names.push(&e.name);
+                }
+            }
+        }
+        let mut out = Vec::with_capacity(names.len());
+        for name in names {
+            let value = self.get(section, name)?;
+            out.push((name.to_owned(), value));
+        }
+        Ok(out)
+    }
+
+    fn error(&self, kind: IniErrorKind) -> IniError {
+        IniError {
+            source: self.source.clone(),
+            kind,
+        }
+    }
+
+    fn section(&self, name: &str) -> Option<&Options> {
+        self.sections
+            .iter()
+            .find(|(n, _)| n == name)
+            .map(|(_, o)| o)
+    }
+
+    /// `_unify_values` + lookup: section first, then defaults. `Err` when the
+    /// section does not exist (and is not `DEFAULT`).
+    fn lookup(&self, section: &str, option: &str) -> Result<Option<&Entry>, IniError> {
+        let own = match self.section(section) {
+            Some(o) => Some(o),
+            None if section == DEFAULT_SECTION => None,
+            None => {
+                return Err(self.error(IniErrorKind::NoSection {
+                    section: section.to_owned(),
+                }));
+            }
+        };
+        Ok(own
+            .and_then(|o| o.get(option))
+            .or_else(|| self.defaults.get(option)))
+    }
+
+    fn interpolate(&self, section: &str, option: &str, entry: &Entry) -> Result<String, IniError> {
+        let ctx = Interp {
+            ini: self,
+            own: self.section(section),
+            section,
+            option,
+            entry,
+        };
+        let mut out = String::new();
+        ctx.some(&entry.value, 1, &mut out)
+            .map_err(|kind| self.error(kind))?;
+        Ok(out)
+    }
+}
+
+/// One `before_get` call: the option being read and where to look names up.
+struct Interp<'a> {
+    ini: &'a Ini,
+    own: Option<&'a Options>,
+    section: &'a str,
+    option: &'a str,
+    entry: &'a Entry,
+}
+
+impl Interp<'_> {
+    /// `BasicInterpolation._interpolate_some`, left to right so that the
+    /// first error in the text is the one reported, as in Python.
+    fn some(&self, rest: &str, depth: usize, out: &mut String) -> Result<(), IniErrorKind> {
+        if depth > MAX_INTERPOLATION_DEPTH {
+            return Err(IniErrorKind::InterpolationDepth {
+                line: self.entry.line,
+                section: self.section.to_owned(),
+                option: self.option.to_owned(),
+                raw: self.entry.value.clone(),
+            });
+        }
+        let mut rest = rest;
+        while !rest.is_empty() {
+            let Some(p) = rest.find('%') else {
+                out.push_str(rest);
+                return Ok(());
+            };
+            out.push_str(&rest[..p]);
+            rest = &rest[p..];
+            let after = &rest[1..];
+            if let Some(tail) = after.strip_prefix('%') {
+                out.push('%');
+                rest = tail;
+            } else if let Some(inner) = after.strip_prefix('(') {
+                // `%\(([^)]+)\)s`
+                let name_end = inner.find(')').filter(|q| *q > 0);
+                let Some(q) = name_end.filter(|q| inner[q + 1..].starts_with('s')) else {
+                    return Err(self.syntax(format!(
+                        "bad interpolation variable reference {}",
+                        py_repr(rest)
+                    )));
+                };
+                let var = py_lower(&inner[..q]);
+                rest = &inner[q + 2..];
+                let found = self
+                    .own
+                    .and_then(|o| o.get(&var))
+                    .or_else(|| self.ini.defaults.get(&var));
+                let Some(v) = found else {
+                    return Err(IniErrorKind::InterpolationMissingOption {
+                        line: self.entry.line,
+                        section: self.section.to_owned(),
+                        option: self.option.to_owned(),
+                        raw: self.entry.value.clone(),
+                        reference: var,
+                    });
+                };
+                if v.value.contains('%') {
+                    self.some(&v.value, depth + 1, out)?;
+                } else {
+                    out.push_str(&v.value);
+                }
+            } else {
+                return Err(self.syntax(format!(
+                    "'%' must be followed by '%' or '(', found: {}",
+                    py_repr(rest)
+                )));
+            }
+        }
+        Ok(())
+    }
+
+    fn syntax(&self, message: String) -> IniErrorKind {
+        IniErrorKind::InterpolationSyntax {
+            line: self.entry.line,
+            section: self.section.to_owned(),
+            option: self.option.to_owned(),
+            message,
+        }
+    }
+}
+
+/// Lines as Python's text-mode iteration yields them: split on `\n`, `\r\n`
+/// and `\r` (universal newlines) only; the flag says whether a line ended in
+/// a newline (it then carries `\n` in Python's error messages).
+fn split_lines(text: &str) -> Vec<(&str, bool)> {
+    let mut lines = Vec::new();
+    let bytes = text.as_bytes();
+    let mut start = 0;
+    let mut i = 0;
+    while i < bytes.len() {
+        match bytes.get(i) {
+            Some(b'\n') => {
+                lines.push((&text[start..i], true));
+                i += 1;
+                start = i;
+            }
+            Some(b'\r') => {
+                lines.push((&text[start..i], true));
+                i += if bytes.get(i + 1) == Some(&b'\n') {
+                    2
+                } else {
+                    1
+                };
+                start = i;
+            }
+            _ => i += 1,
+        }
+    }
+    if start < bytes.len() {
+        lines.push((&text[start..], false));
+    }
+    lines
+}
+
+/// `SECTCRE.match`: `\[(?P<header>.+)\]` anchored at the start only, `.+`
+/// greedy, so the header runs to the *last* `]` and anything after it is ignored.
+fn section_header(value: &str) -> Option<&str> {
+    let inner = value.strip_prefix('[')?;
+    let last = inner.rfind(']').filter(|i| *i > 0)?;
+    Some(&inner[..last])
+}
+
+/// `OPTCRE`: `(?P<option>.*?)\s*(?P<vi>=|:)\s*(?P<value>.*)$` — split at the
+/// first `=` or `:`, whichever comes first.
+fn split_option(value: &str) -> Option<(&str, &str)> {
+    let d = value.find(['=', ':'])?;
+    let name = py_rstrip(&value[..d]);
+    let rest = value[d + 1..].trim_start_matches(py_isspace);
+    Some((name, rest))
+}
+
+/// Python's `str.isspace()` (and `\s` in `re`), which includes the
+/// information separators `\x1c`–`\x1f` that Rust's `is_whitespace` lacks.
+pub fn py_isspace(c: char) -> bool {
+    matches!(
+        c,
+        '\t'..='\r'
+            | '\x1c'..='\x20'
+            | '\u{85}'
+            | '\u{a0}'
+            | '\u{1680}'
+            | '\u{2000}'..='\u{200a}'
+            | '\u{2028}'
+            | '\u{2029}'
+            | '\u{202f}'
+            | '\u{205f}'
+            | '\u{3000}'
+    )
+}
+
+/// Python's `str.strip()`.
+pub fn py_strip(s: &str) -> &str {
+    s.trim_matches(py_isspace)
+}
+
+/// Python's `str.rstrip()`.
+pub fn py_rstrip(s: &str) -> &str {
+    s.trim_end_matches(py_isspace)
+}
+
+/// Python's `str.lower()` (`optionxform`).
+pub fn py_lower(s: &str) -> String {
+    s.to_lowercase()
+}
+
+/// Python's `repr()` of a `str`, as it appears in configparser messages.
+pub fn py_repr(s: &str) -> String {
+    let quote = if s.contains('\'') && !s.contains('"') {
+        '"'
+    } else {
+        '\''
+    };
+    let mut out = String::with_capacity(s.len() + 2);
+    out.push(quote);
+    for c in s.chars() {
+        match c {
+            '\\' => out.push_str("\\\\"),
+            '\t' => out.push_str("\\t"),
+            '\n' => out.push_str("\\n"),
+            '\r' => out.push_str("\\r"),
+            c if c == quote => {
+                out.push('\\');
+                out.push(c);
+            }
+            c if !py_isprintable(c) => {
+                let n = u32::from(c);
+                if n <= 0xff {
+                    out.push_str(&format!("\\x{n:02x}"));
+                } else if n <= 0xffff {
+                    out.push_str(&format!("\\u{n:04x}"));
+                } else {
+                    out.push_str(&format!("\\U{n:08x}"));
+                }
+            }
+            c => out.push(c),
+        }
+    }
+    out.push(quote);
+    out
+}
+
+/// An approximation of Python's `str.isprintable()` for one character:
+/// control, format, separator (other than space), private-use and
+/// non-character code points are escaped by `repr`.
+fn py_isprintable(c: char) -> bool {
+    if c == ' ' {
+        return true;
+    }
+    if py_isspace(c) {
+        return false;
+    }
+    !matches!(
+        u32::from(c),
+        0..=0x1f
+            | 0x7f..=0x9f
+            | 0xad
+            | 0x600..=0x605
+            | 0x61c
+            | 0x6dd
+            | 0x70f
+            | 0x180e
+            | 0x200b..=0x200f
+            | 0x202a..=0x202e
+            | 0x2060..=0x206f
+            | 0xd800..=0xf8ff
+            | 0xfeff
+            | 0xfff9..=0xfffb
+            | 0xfffe..=0xffff
+            | 0xf0000..
+    )
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn parse(text: &str) -> Result<Ini, IniError> {
+        Ini::parse(text, "alembic.ini", &[("here", "/proj")])
+    }
+
+    fn kind(r: Result<Ini, IniError>) -> IniErrorKind {
+        match r {
+            Ok(_) => panic!("expected an error"),
+            Err(e) => e.kind,
+        }
+    }
+
+    #[test]
+    fn basic_values_and_case() {
+        let ini =
+            parse("[alembic]\nScript_Location = %(here)s/migrations  # c\nb: x = y\n").unwrap();
+        assert_eq!(
+            ini.get("alembic", "script_location").unwrap(),
+            "/proj/migrations  # c"
+        );
+        assert_eq!(ini.get("alembic", "B").unwrap(), "x = y");
+        assert!(ini.has_option("alembic", "here"));
+        assert!(!ini.has_section("Alembic"));
+    }
+
+    #[test]
+    fn continuation_lines_and_blank_lines() {
+        let ini = parse("[a]\nk =\n    one\n\n    two\n\n\n# c\nz = 1\n").unwrap();
+        assert_eq!(ini.get("a", "k").unwrap(), "\none\n\ntwo");
+        assert_eq!(ini.get("a", "z").unwrap(), "1");
+    }
+
+    #[test]
+    fn comment_inside_value_is_skipped() {
+        let ini = parse("[a]\nk = 1\n  # not part\n  2\n").unwrap();
+        assert_eq!(ini.get("a", "k").unwrap(), "1\n2");
+    }
+
+    #[test]
+    fn indented_header_after_option_is_continuation() {
+        let ini = parse("[a]\nk = 1\n  [b]\n").unwrap();
+        assert_eq!(ini.get("a", "k").unwrap(), "1\n[b]");
+        assert_eq!(ini.sections(), vec!["a"]);
+    }
+
+    #[test]
+    fn header_runs_to_last_bracket() {
+        let ini = parse("[a]b] trailing\nk=v\n").unwrap();
+        assert_eq!(ini.sections(), vec!["a]b"]);
+    }
+
+    #[test]
+    fn duplicates() {
+        let e = parse("[a]\nx=1\nX=2\n").unwrap_err();
+        assert_eq!(
+            e.python_message(),
+            "While reading from 'alembic.ini' [line  3]: option 'x' in section 'a' already exists"
+        );
+        assert!(matches!(
+            kind(parse("[a]\n[b]\n[a]\n")),
+            IniErrorKind::DuplicateSection { line: 3, .. }
+        ));
+        // [DEFAULT] may be opened twice, its options may not repeat.
+        assert!(parse("[DEFAULT]\na=1\n[DEFAULT]\nb=2\n").is_ok());
+        assert!(matches!(
+            kind(parse("[DEFAULT]\na=1\n[DEFAULT]\na=2\n")),
+            IniErrorKind::DuplicateOption { .. }
+        ));
+    }
+
+    #[test]
+    fn here_can_be_overridden() {
+        let ini = parse("[DEFAULT]\nhere = /else\n[a]\n").unwrap();
+        assert_eq!(ini.get("a", "here").unwrap(), "/else");
+    }
+
+    #[test]
+    fn missing_header_and_bom() {
+        let e = parse("x = 1\n").unwrap_err();
+        assert_eq!(
+            e.python_message(),
+            "File contains no section headers.\nfile: 'alembic.ini', line: 1\n'x = 1\\n'"
+        );
+        let e = parse("\u{feff}[alembic]\n").unwrap_err();
+        assert!(matches!(e.kind, IniErrorKind::MissingSectionHeader { .. }));
+        assert!(e.to_string().contains("byte-order mark"), "{e}");
+    }
+
+    #[test]
+    fn parsing_errors_collected() {
+        let e = parse("[a]\nnovalue\n=x\n").unwrap_err();
+        assert_eq!(
+            e.python_message(),
+            "Source contains parsing errors: 'alembic.ini'\n\t[line  2]: 'novalue\\n'\n\t[line  3]: '=x\\n'"
+        );
+    }
+
+    #[test]
+    fn interpolation() {
+        let ini = parse(
+            "[DEFAULT]\nd = D\n[a]\nx = %(D)s-%(y)s-%%\ny = %(d)s!\nbad = 5%\nmiss = %(rev)s\nloop = %(loop)s\nref = %(x\n",
+        )
+        .unwrap();
+        assert_eq!(ini.get("a", "x").unwrap(), "D-D!-%");
+        let e = ini.get("a", "bad").unwrap_err();
+        assert_eq!(
+            e.python_message(),
+            "'%' must be followed by '%' or '(', found: '%'"
+        );
+        let e = ini.get("a", "miss").unwrap_err();
+        assert_eq!(
+            e.python_message(),
+            "Bad value substitution: option 'miss' in section 'a' contains an interpolation key 'rev' which is not a valid option name. Raw value: '%(rev)s'"
+        );
+        assert!(e.to_string().starts_with("alembic.ini, line 7: "), "{e}");
+        assert!(matches!(
+            ini.get("a", "loop").unwrap_err().kind,
+            IniErrorKind::InterpolationDepth { .. }
+        ));
+        assert!(matches!(
+            ini.get("a", "ref").unwrap_err().kind,
+            IniErrorKind::InterpolationSyntax { .. }
+        ));
+        assert!(matches!(
+            ini.get("b", "x").unwrap_err().kind,
+            IniErrorKind::NoSection { .. }
+        ));
+        assert_eq!(ini.get_fallback("b", "x").unwrap(), None);
+        assert_eq!(ini.get("DEFAULT", "d").unwrap(), "D");
+    }
+
+    #[test]
+    fn universal_newlines_and_python_whitespace() {
+        let ini = parse("[a]\r\nk = 1\r  2\n\x1cj = 3\x1c\n").unwrap();
+        // \x1c is whitespace to Python: the last line is indented, so a continuation.
+        assert_eq!(ini.get("a", "k").unwrap(), "1\n2\nj = 3");
+        let ini = parse("[a]\nj = 3\x1c\n").unwrap();
+        assert_eq!(ini.get("a", "j").unwrap(), "3");
+    }
+
+    #[test]
+    fn repr_matches_python() {
+        assert_eq!(py_repr("a'b"), "\"a'b\"");
+        assert_eq!(py_repr("a'\"b"), "'a\\'\"b'");
+        assert_eq!(py_repr("\x1c\u{3000}\u{a0}é\n"), "'\\x1c\\u3000\\xa0é\\n'");
+    }
+}
