@@ -1,3 +1,340 @@
 //! `db-status check`: findings about the scripts alone (no database) for CI
 //! and review: diverged heads, dangling links, duplicate ids, cycles, values
 //! that cannot be read statically, bad merges, label clashes, docstring drift.
+//!
+//! Input: the [`Script`]s of one component (or the [`ScriptError`]s that kept
+//! them from loading). Output: a list of [`Finding`]s, each anchored to a file
+//! and line. [`RevisionMap::build`] stops at the first structural error, so
+//! the structural checks run first in [`links`] over the raw scripts (all of
+//! them, each with its line); the map is built only when that pass is clean,
+//! and then gives heads, inherited labels and ancestry for [`heads`].
+
+pub mod heads;
+pub mod links;
+
+use std::path::PathBuf;
+
+use crate::graph::RevisionMap;
+use crate::scripts::{Script, ScriptError, ScriptErrorKind};
+
+/// How serious a finding is.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
+pub enum Severity {
+    /// Fails the check.
+    Error,
+    /// Reported; fails only with `--strict`.
+    Warning,
+}
+
+impl Severity {
+    /// Stable name used in every output format.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Severity::Error => "error",
+            Severity::Warning => "warning",
+        }
+    }
+}
+
+/// What a finding is about. The names ([`Code::as_str`]) are stable: CI
+/// configurations and the JSON output depend on them.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
+pub enum Code {
+    /// Heads that nothing tells apart (no label, or a shared label).
+    DivergedHeads,
+    /// A `down_revision` or `depends_on` that names no revision (or label).
+    MissingRevision,
+    /// Two files declare the same revision id.
+    DuplicateRevision,
+    /// Revisions that are their own ancestors.
+    Cycle,
+    /// A value the scanner cannot read without running Python.
+    NotStatic,
+    /// Python the scanner cannot follow.
+    Syntax,
+    /// No `revision` variable and no legacy hex file name.
+    NoRevision,
+    /// No `down_revision` variable.
+    NoDownRevision,
+    /// The file cannot be read at all.
+    Io,
+    /// A merge revision that lists an ancestor of another of its parents.
+    BadMerge,
+    /// A branch label declared twice, or equal to a revision id.
+    LabelClash,
+    /// A revision id with a character Alembic forbids (`@ - + :`).
+    BadIdentifier,
+    /// The docstring's `Revision ID:` line disagrees with `revision`.
+    DocstringRevisionId,
+    /// The docstring's `Revises:` line disagrees with `down_revision`.
+    DocstringRevises,
+    /// The configuration (ini, script_location) cannot be loaded.
+    Config,
+    /// Alembic's revision map refused the scripts for a reason not covered above.
+    Graph,
+}
+
+impl Code {
+    /// Stable kebab-case name (`error[diverged-heads]`, JSON `code`).
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Code::DivergedHeads => "diverged-heads",
+            Code::MissingRevision => "missing-revision",
+            Code::DuplicateRevision => "duplicate-revision",
+            Code::Cycle => "cycle",
+            Code::NotStatic => "not-static",
+            Code::Syntax => "syntax",
+            Code::NoRevision => "no-revision",
+            Code::NoDownRevision => "no-down-revision",
+            Code::Io => "unreadable-file",
+            Code::BadMerge => "bad-merge",
+            Code::LabelClash => "label-clash",
+            Code::BadIdentifier => "bad-identifier",
+            Code::DocstringRevisionId => "docstring-revision-id",
+            Code::DocstringRevises => "docstring-revises",
+            Code::Config => "config",
+            Code::Graph => "graph",
+        }
+    }
+
+    /// The code for an unreadable revision file.
+    pub fn for_script_error(kind: ScriptErrorKind) -> Code {
+        match kind {
+            ScriptErrorKind::NoRevision => Code::NoRevision,
+            ScriptErrorKind::NoDownRevision => Code::NoDownRevision,
+            ScriptErrorKind::NotStatic => Code::NotStatic,
+            ScriptErrorKind::Syntax => Code::Syntax,
+            ScriptErrorKind::Io => Code::Io,
+        }
+    }
+}
+
+/// One thing `check` found, anchored to a file and line.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Finding {
+    /// Error or warning.
+    pub severity: Severity,
+    /// What kind of finding.
+    pub code: Code,
+    /// One sentence for people; names revisions and files.
+    pub message: String,
+    /// The file to change (absolute), if the finding has one.
+    pub file: Option<PathBuf>,
+    /// 1-based line in `file` (0 when the finding concerns the whole file).
+    pub line: u32,
+    /// The change that resolves it, when there is a concrete one.
+    pub fix: Option<String>,
+}
+
+impl Finding {
+    /// An error finding.
+    pub fn error(code: Code, file: Option<PathBuf>, line: u32, message: String) -> Finding {
+        Finding {
+            severity: Severity::Error,
+            code,
+            message,
+            file,
+            line,
+            fix: None,
+        }
+    }
+
+    /// A warning finding.
+    pub fn warning(code: Code, file: Option<PathBuf>, line: u32, message: String) -> Finding {
+        Finding {
+            severity: Severity::Warning,
+            code,
+            message,
+            file,
+            line,
+            fix: None,
+        }
+    }
+
+    /// The same finding with a fix attached.
+    pub fn with_fix(mut self, fix: impl Into<String>) -> Finding {
+        self.fix = Some(fix.into());
+        self
+    }
+
+    /// The exit code this finding alone calls for: 4 for diverged heads,
+    /// 7 for any other error, 0 for a warning (7 under `--strict`).
+    pub fn exit_code(&self, strict: bool) -> u8 {
+        match (self.severity, self.code) {
+            (Severity::Error, Code::DivergedHeads) => 4,
+            (Severity::Error, _) => 7,
+            (Severity::Warning, _) if strict => 7,
+            (Severity::Warning, _) => 0,
+        }
+    }
+}
+
+/// What `check` found in one component.
+#[derive(Debug, Clone, Default)]
+pub struct ComponentCheck {
+    /// Component name (`manager`, a custom name, or `default` for a bare `-c`).
+    pub name: String,
+    /// The ini (or pyproject.toml) the component was read from, if known.
+    pub config: Option<PathBuf>,
+    /// Number of revision files read.
+    pub revisions: usize,
+    /// Real heads (ids), in load order, when the map could be built.
+    pub heads: Vec<String>,
+    /// Findings, ordered by file, line and code.
+    pub findings: Vec<Finding>,
+}
+
+impl ComponentCheck {
+    /// This component's exit code: the largest its findings call for.
+    pub fn exit_code(&self, strict: bool) -> u8 {
+        self.findings
+            .iter()
+            .map(|f| f.exit_code(strict))
+            .max()
+            .unwrap_or(0)
+    }
+
+    /// Number of findings of a severity.
+    pub fn count(&self, severity: Severity) -> usize {
+        self.findings
+            .iter()
+            .filter(|f| f.severity == severity)
+            .count()
+    }
+}
+
+/// Context the fixes need: how the user runs Alembic for this component.
+#[derive(Debug, Clone, Default)]
+pub struct FixContext {
+    /// The Alembic command prefix, e.g. `alembic -c alembic-appproxy.ini`.
+    pub alembic: String,
+}
+
+/// Findings for files that could not be read (the scripts loader's errors).
+pub fn unreadable_findings(errors: &[ScriptError]) -> Vec<Finding> {
+    let mut findings: Vec<Finding> = errors
+        .iter()
+        .map(|e| {
+            Finding::error(
+                Code::for_script_error(e.kind),
+                Some(e.path.clone()),
+                e.line,
+                e.message.clone(),
+            )
+        })
+        .collect();
+    sort(&mut findings);
+    findings
+}
+
+/// Every finding about a set of readable scripts, in load order: structural
+/// checks first, then (when the map can be built) divergence and bad merges,
+/// and docstring drift as warnings. Also returns the real heads when known.
+pub fn analyze(scripts: &[Script], ctx: &FixContext) -> (Vec<Finding>, Vec<String>) {
+    let mut findings = links::check(scripts);
+    let structural = findings
+        .iter()
+        .any(|f| f.severity == Severity::Error && f.code != Code::DuplicateRevision);
+    let mut head_ids = Vec::new();
+    if !structural {
+        match RevisionMap::build(scripts.to_vec()) {
+            Ok((map, _warnings)) => {
+                head_ids = map
+                    .real_heads()
+                    .into_iter()
+                    .map(|h| map.script(h).revision.clone())
+                    .collect();
+                findings.extend(heads::bad_merges(&map));
+                findings.extend(heads::diverged(&map, ctx));
+            }
+            Err(e) => findings.push(Finding::error(
+                Code::Graph,
+                None,
+                0,
+                format!("Alembic's revision map refuses these scripts: {e}"),
+            )),
+        }
+    }
+    findings.extend(links::docstring_drift(scripts));
+    sort(&mut findings);
+    (findings, head_ids)
+}
+
+/// Order findings by file, line, then code, so output is stable and reads
+/// top to bottom; file-less findings come last.
+fn sort(findings: &mut [Finding]) {
+    findings.sort_by(|a, b| {
+        (a.file.is_none(), &a.file, a.line, a.code).cmp(&(
+            b.file.is_none(),
+            &b.file,
+            b.line,
+            b.code,
+        ))
+    });
+}
+
+/// Quote an id list the way Python prints a tuple of strings: `('a', 'b')`,
+/// or a single string as `'a'`, for the exact `down_revision = …` value.
+pub fn python_value(ids: &[&str]) -> String {
+    match ids {
+        [] => "None".to_string(),
+        [one] => python_str(one),
+        many => format!(
+            "({})",
+            many.iter()
+                .map(|s| python_str(s))
+                .collect::<Vec<_>>()
+                .join(", ")
+        ),
+    }
+}
+
+/// A Python string literal for `s` (double quotes, as ruff/black write them).
+pub fn python_str(s: &str) -> String {
+    let mut out = String::with_capacity(s.len() + 2);
+    out.push('"');
+    for c in s.chars() {
+        match c {
+            '"' => out.push_str("\\\""),
+            '\\' => out.push_str("\\\\"),
+            '\n' => out.push_str("\\n"),
+            c => out.push(c),
+        }
+    }
+    out.push('"');
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn python_value_forms() {
+        assert_eq!(python_value(&[]), "None");
+        assert_eq!(python_value(&["ab"]), "\"ab\"");
+        assert_eq!(python_value(&["a", "b"]), "(\"a\", \"b\")");
+        assert_eq!(python_str("a\"b"), "\"a\\\"b\"");
+    }
+
+    #[test]
+    fn exit_codes_by_severity_and_code() {
+        let d = Finding::error(Code::DivergedHeads, None, 0, String::new());
+        let e = Finding::error(Code::Cycle, None, 0, String::new());
+        let w = Finding::warning(Code::DocstringRevises, None, 0, String::new());
+        assert_eq!(d.exit_code(false), 4);
+        assert_eq!(e.exit_code(false), 7);
+        assert_eq!(w.exit_code(false), 0);
+        assert_eq!(w.exit_code(true), 7);
+        let c = ComponentCheck {
+            findings: vec![w.clone(), d.clone()],
+            ..Default::default()
+        };
+        assert_eq!(c.exit_code(false), 4);
+        let c = ComponentCheck {
+            findings: vec![d, e],
+            ..Default::default()
+        };
+        assert_eq!(c.exit_code(false), 7);
+    }
+}

@@ -2,3 +2,6 @@
 //! decides anything.
 
 pub mod alembic;
+pub mod check;
+pub mod github;
+pub mod graph;

@@ -1,0 +1,282 @@
+//! Checks that need Alembic's revision map: diverged heads (with their last
+//! common ancestor and the fix) and merge revisions that list an ancestor of
+//! another parent (Backend.AI #11128/#11131).
+//!
+//! Divergence follows the same rule as `status`: real heads are grouped by
+//! their inherited branch labels; two or more unlabelled heads, or heads
+//! sharing a label, have diverged. Several heads that each carry their own
+//! label are deliberate (Neutron's expand/contract) and fine.
+
+use super::{Code, Finding, FixContext, python_str, python_value};
+use crate::graph::{RevIdx, RevisionMap};
+
+/// Groups of real heads that nothing tells apart; each group has ≥ 2 heads,
+/// in load order. The unlabelled group comes first, then one per shared label
+/// (sorted), with identical groups reported once.
+pub fn diverged_groups(map: &RevisionMap) -> Vec<(Option<String>, Vec<RevIdx>)> {
+    let heads = map.real_heads();
+    let mut groups: Vec<(Option<String>, Vec<RevIdx>)> = Vec::new();
+    let unlabelled: Vec<RevIdx> = heads
+        .iter()
+        .copied()
+        .filter(|&h| map.labels(h).is_empty())
+        .collect();
+    if unlabelled.len() >= 2 {
+        groups.push((None, unlabelled));
+    }
+    let mut labels: Vec<String> = heads
+        .iter()
+        .flat_map(|&h| map.labels(h).into_iter().map(str::to_string))
+        .collect();
+    labels.sort();
+    labels.dedup();
+    for label in labels {
+        let members: Vec<RevIdx> = heads
+            .iter()
+            .copied()
+            .filter(|&h| map.labels(h).contains(&label.as_str()))
+            .collect();
+        if members.len() >= 2 && !groups.iter().any(|(_, g)| *g == members) {
+            groups.push((Some(label), members));
+        }
+    }
+    groups
+}
+
+/// The last common ancestors of `heads`: common ancestors that are not an
+/// ancestor of another common ancestor (usually one; several after criss-cross
+/// merges; none for independent bases). Load order.
+pub fn last_common_ancestors(map: &RevisionMap, heads: &[RevIdx]) -> Vec<RevIdx> {
+    let n = map.len();
+    let mut count = vec![0usize; n];
+    for &h in heads {
+        for a in map.ancestors(h) {
+            if let Some(c) = count.get_mut(a) {
+                *c += 1;
+            }
+        }
+    }
+    let common: Vec<RevIdx> = (0..n)
+        .filter(|&i| count.get(i) == Some(&heads.len()))
+        .collect();
+    let mut shadowed = vec![false; n];
+    for &c in &common {
+        for a in map.ancestors(c) {
+            if a != c
+                && let Some(s) = shadowed.get_mut(a)
+            {
+                *s = true;
+            }
+        }
+    }
+    common
+        .into_iter()
+        .filter(|&c| !shadowed.get(c).copied().unwrap_or(false))
+        .collect()
+}
+
+/// The `Create Date:` line of an Alembic-generated docstring, as written
+/// (ISO-like, so string order is time order).
+fn create_date(map: &RevisionMap, idx: RevIdx) -> Option<&str> {
+    map.script(idx)
+        .longdoc
+        .lines()
+        .find_map(|l| l.trim().strip_prefix("Create Date:"))
+        .map(str::trim)
+}
+
+/// The newest head of a group: the latest `Create Date`, then the one with
+/// the most ancestors, then the last in load order.
+fn newest(map: &RevisionMap, heads: &[RevIdx]) -> Option<RevIdx> {
+    heads
+        .iter()
+        .copied()
+        .max_by_key(|&h| (create_date(map, h), map.ancestors(h).len(), h))
+}
+
+/// One finding per group of diverged heads, at the newest head's
+/// `down_revision` line (where a re-point would go).
+pub fn diverged(map: &RevisionMap, ctx: &FixContext) -> Vec<Finding> {
+    let mut findings = Vec::new();
+    for (label, group) in diverged_groups(map) {
+        let Some(newest) = newest(map, &group) else {
+            continue;
+        };
+        let names: Vec<String> = group
+            .iter()
+            .map(|&h| {
+                let s = map.script(h);
+                format!("{} ({})", s.revision, s.path.display())
+            })
+            .collect();
+        let lca = last_common_ancestors(map, &group);
+        let lca_text = if lca.is_empty() {
+            "they share no ancestor (independent bases)".to_string()
+        } else {
+            let l: Vec<String> = lca
+                .iter()
+                .map(|&a| {
+                    let s = map.script(a);
+                    format!("{} ({})", s.revision, s.path.display())
+                })
+                .collect();
+            format!(
+                "last common ancestor{}: {}",
+                if l.len() > 1 { "s" } else { "" },
+                l.join(", ")
+            )
+        };
+        let scope = match &label {
+            None => "heads without a branch label".to_string(),
+            Some(l) => format!("heads on branch '{l}'"),
+        };
+        let message = format!(
+            "{} {scope} have diverged: {}; {lca_text}. `alembic upgrade head` fails with \
+             \"Multiple head revisions are present\"",
+            group.len(),
+            names.join(", ")
+        );
+        let (file, line, repoint) = match repoint(map, &group, newest) {
+            Some((root, value)) => {
+                let s = map.script(root);
+                (
+                    s.path.clone(),
+                    s.lines.down_revision,
+                    Some(format!(
+                        "if {} is not merged or released yet, re-point it: in {}:{} set \
+                         down_revision = {value}",
+                        map.script(newest).revision,
+                        s.path.display(),
+                        s.lines.down_revision
+                    )),
+                )
+            }
+            None => {
+                let s = map.script(newest);
+                (s.path.clone(), s.lines.down_revision, None)
+            }
+        };
+        let merge_target = if label.is_none() && group.len() == map.real_heads().len() {
+            "heads".to_string()
+        } else {
+            group
+                .iter()
+                .map(|&h| map.script(h).revision.clone())
+                .collect::<Vec<_>>()
+                .join(" ")
+        };
+        let alembic = if ctx.alembic.is_empty() {
+            "alembic"
+        } else {
+            ctx.alembic.as_str()
+        };
+        let merge = format!("{alembic} merge {merge_target} -m \"merge heads\"");
+        let fix = match repoint {
+            Some(r) => format!("{r}; otherwise add a merge revision: {merge}"),
+            None => format!("add a merge revision: {merge}"),
+        };
+        findings.push(Finding::error(Code::DivergedHeads, Some(file), line, message).with_fix(fix));
+    }
+    findings
+}
+
+/// Where to re-point the newest head's branch so the group becomes one line:
+/// the single revision of its own branch that hangs off shared history (or
+/// is a base), with the exact new `down_revision` value (the other heads).
+fn repoint(map: &RevisionMap, group: &[RevIdx], newest: RevIdx) -> Option<(RevIdx, String)> {
+    let n = map.len();
+    let mut others = vec![false; n];
+    for &h in group.iter().filter(|&&h| h != newest) {
+        for a in map.ancestors(h) {
+            if let Some(o) = others.get_mut(a) {
+                *o = true;
+            }
+        }
+    }
+    let own: Vec<RevIdx> = map
+        .ancestors(newest)
+        .into_iter()
+        .filter(|&a| !others.get(a).copied().unwrap_or(true))
+        .collect();
+    // Roots of the own branch: a base, or a revision with a parent in shared history.
+    let roots: Vec<RevIdx> = own
+        .iter()
+        .copied()
+        .filter(|&r| {
+            map.parents(r).is_empty()
+                || map
+                    .parents(r)
+                    .iter()
+                    .any(|&p| others.get(p).copied().unwrap_or(false))
+        })
+        .collect();
+    let [root] = roots.as_slice() else {
+        return None;
+    };
+    let script = map.script(*root);
+    // A merge inside the branch, or dependencies, make a one-value rewrite a guess.
+    if script.down_revisions.len() > 1 || !script.dependencies.is_empty() {
+        return None;
+    }
+    let targets: Vec<&str> = group
+        .iter()
+        .filter(|&&h| h != newest)
+        .map(|&h| map.script(h).revision.as_str())
+        .collect();
+    Some((*root, python_value(&targets)))
+}
+
+/// Merge revisions (≥ 2 parents) where one parent is an ancestor of another:
+/// the redundant parent is already applied when the other is, so Alembic's
+/// upgrade walks it twice (Backend.AI #11128: `KeyError` on upgrade).
+pub fn bad_merges(map: &RevisionMap) -> Vec<Finding> {
+    let mut findings = Vec::new();
+    for idx in 0..map.len() {
+        let parents = map.parents(idx);
+        if parents.len() < 2 {
+            continue;
+        }
+        let mut redundant: Vec<(RevIdx, RevIdx)> = Vec::new();
+        for &p in parents {
+            for &q in parents {
+                if p != q && map.ancestors(q).contains(&p) && !redundant.iter().any(|r| r.0 == p) {
+                    redundant.push((p, q));
+                }
+            }
+        }
+        if redundant.is_empty() {
+            continue;
+        }
+        let s = map.script(idx);
+        let keep: Vec<&str> = parents
+            .iter()
+            .filter(|p| !redundant.iter().any(|r| r.0 == **p))
+            .map(|&p| map.script(p).revision.as_str())
+            .collect();
+        let why: Vec<String> = redundant
+            .iter()
+            .map(|&(p, q)| {
+                format!(
+                    "{} is already an ancestor of {}",
+                    python_str(&map.script(p).revision),
+                    python_str(&map.script(q).revision)
+                )
+            })
+            .collect();
+        findings.push(
+            Finding::error(
+                Code::BadMerge,
+                Some(s.path.clone()),
+                s.lines.down_revision,
+                format!(
+                    "merge revision {} lists a parent that is an ancestor of another parent: {} \
+                     (such merges break `alembic upgrade`, as in Backend.AI #11128)",
+                    s.revision,
+                    why.join("; ")
+                ),
+            )
+            .with_fix(format!("down_revision = {}", python_value(&keep))),
+        );
+    }
+    findings
+}

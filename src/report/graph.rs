@@ -1,0 +1,1 @@
+//! `graph` output: the revision graph as Mermaid or Graphviz dot.
