@@ -390,9 +390,9 @@ impl Ini {
         let mut indent_level = 0usize;
         let mut bad_lines: Vec<(usize, String)> = Vec::new();
         let mut added: HashSet<(String, String)> = HashSet::new();
-        let mut find_piece = |pieces: &mut Vec<(Option<usize>, String, Vec<String>, usize)>,
-                              sect: Option<usize>,
-                              name: &str|
+        let find_piece = |pieces: &mut Vec<(Option<usize>, String, Vec<String>, usize)>,
+                          sect: Option<usize>,
+                          name: &str|
          -> Option<usize> {
             pieces
                 .iter()
