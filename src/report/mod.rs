@@ -5,3 +5,5 @@ pub mod alembic;
 pub mod check;
 pub mod github;
 pub mod graph;
+pub mod human;
+pub mod json;

@@ -1,0 +1,258 @@
+//! The human status report: the seed's blocks (indicator + `Database Status:`,
+//! `Component:`, `Current Revision:`, `Head Revision(s):`, `Status:`), then
+//! the pending list, divergence details, error details and numbered
+//! recommended actions. Symbols or `[ASCII]` markers and colour are chosen by
+//! the caller ([`HumanOptions`]); this module only formats.
+
+use std::io::{self, Write};
+
+use anstyle::{AnsiColor, Style};
+
+use crate::status::{ComponentStatus, Fresh, Revision, State};
+
+/// How to render.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct HumanOptions {
+    /// `[OK]`-style markers instead of emoji.
+    pub ascii: bool,
+    /// ANSI colour (only for a terminal without NO_COLOR).
+    pub color: bool,
+    /// Also show config path, script location and masked database URL.
+    pub verbose: bool,
+}
+
+/// At most this many pending migrations are listed (a fresh Backend.AI
+/// manager database has ~500); the JSON report always lists all.
+const PENDING_SHOWN: usize = 20;
+
+/// The indicator for a state: emoji, or an ASCII marker.
+pub fn indicator(state: State, ascii: bool) -> &'static str {
+    match (state, ascii) {
+        (State::UpToDate, false) => "✅",
+        (State::Behind, false) => "⚠️",
+        (State::Diverged, false) => "🔀",
+        (State::NoRevision, false) => "❓",
+        (State::UnknownRevision, false) => "⛔",
+        (State::DatabaseError | State::ConfigError, false) => "❌",
+        (State::UpToDate, true) => "[OK]",
+        (State::Behind, true) => "[BEHIND]",
+        (State::Diverged, true) => "[DIVERGED]",
+        (State::NoRevision, true) => "[NEW]",
+        (State::UnknownRevision, true) => "[UNKNOWN]",
+        (State::DatabaseError | State::ConfigError, true) => "[ERROR]",
+    }
+}
+
+fn state_style(state: State) -> Style {
+    let color = match state {
+        State::UpToDate => AnsiColor::Green,
+        State::Behind | State::NoRevision => AnsiColor::Yellow,
+        State::Diverged => AnsiColor::Magenta,
+        State::UnknownRevision | State::DatabaseError | State::ConfigError => AnsiColor::Red,
+    };
+    Style::new().bold().fg_color(Some(color.into()))
+}
+
+struct Painter {
+    color: bool,
+}
+
+impl Painter {
+    fn paint(&self, style: Style, text: &str) -> String {
+        if self.color {
+            format!("{style}{text}{style:#}")
+        } else {
+            text.to_string()
+        }
+    }
+    fn bold(&self, text: &str) -> String {
+        self.paint(Style::new().bold(), text)
+    }
+    fn dim(&self, text: &str) -> String {
+        self.paint(Style::new().dimmed(), text)
+    }
+}
+
+/// Render every component, separated by a blank line.
+pub fn render(
+    statuses: &[ComponentStatus],
+    opts: &HumanOptions,
+    out: &mut dyn Write,
+) -> io::Result<()> {
+    for (i, s) in statuses.iter().enumerate() {
+        if i > 0 {
+            writeln!(out)?;
+        }
+        render_one(s, opts, out)?;
+    }
+    Ok(())
+}
+
+fn with_message(r: &Revision) -> String {
+    if r.message.is_empty() {
+        r.id.clone()
+    } else {
+        format!("{} ({})", r.id, r.message)
+    }
+}
+
+/// Render one component.
+pub fn render_one(s: &ComponentStatus, opts: &HumanOptions, out: &mut dyn Write) -> io::Result<()> {
+    let p = Painter { color: opts.color };
+    let ind = indicator(s.state, opts.ascii);
+    let headline = match (&s.error, s.state) {
+        (Some(e), State::DatabaseError | State::ConfigError) => format!("Error: {}", e.title),
+        _ => format!("Database Status: {}", s.state.title()),
+    };
+    writeln!(out, "{ind} {}", p.paint(state_style(s.state), &headline))?;
+    writeln!(out)?;
+    writeln!(out, "{} {}", p.bold("Component:"), s.name)?;
+    let error_state = matches!(s.state, State::DatabaseError | State::ConfigError)
+        && s.error
+            .as_ref()
+            .is_some_and(|e| e.kind != "inconsistent-version-table");
+    if (opts.verbose || s.state == State::ConfigError)
+        && let Some(c) = &s.config
+    {
+        writeln!(out, "{} {c}", p.bold("Config:"))?;
+    }
+    if opts.verbose
+        && let Some(sl) = &s.script_location
+    {
+        writeln!(out, "{} {sl}", p.bold("Script location:"))?;
+    }
+    if (opts.verbose || s.state == State::DatabaseError)
+        && let Some(db) = &s.database
+    {
+        writeln!(out, "{} {db}", p.bold("Database:"))?;
+    }
+
+    if !error_state {
+        revision_lines(s, &p, out)?;
+        writeln!(out)?;
+        writeln!(out, "{} {}", p.bold("Status:"), s.summary)?;
+    }
+
+    if !s.pending.is_empty()
+        && matches!(s.state, State::Behind | State::NoRevision | State::Diverged)
+    {
+        writeln!(out)?;
+        writeln!(out, "{}", p.bold("Pending migrations (oldest first):"))?;
+        let width = s.pending.len().min(PENDING_SHOWN).to_string().len();
+        for (i, r) in s.pending.iter().take(PENDING_SHOWN).enumerate() {
+            writeln!(
+                out,
+                "  {:>width$}. {}  {}",
+                i + 1,
+                with_message(r),
+                p.dim(&r.path.display().to_string())
+            )?;
+        }
+        if s.pending.len() > PENDING_SHOWN {
+            writeln!(
+                out,
+                "  … and {} more (--format json lists them all)",
+                s.pending.len() - PENDING_SHOWN
+            )?;
+        }
+    }
+
+    if let Some(d) = &s.diverged {
+        writeln!(out)?;
+        writeln!(out, "{} {}", p.bold("Diverged heads:"), d.reason)?;
+        for h in &d.heads {
+            writeln!(
+                out,
+                "  {}  {}",
+                with_message(h),
+                p.dim(&h.path.display().to_string())
+            )?;
+        }
+        match &d.last_common_ancestor {
+            Some(a) => writeln!(
+                out,
+                "{} {}  {}",
+                p.bold("Last common ancestor:"),
+                with_message(a),
+                p.dim(&a.path.display().to_string())
+            )?,
+            None => writeln!(
+                out,
+                "{} none (the heads share no revision)",
+                p.bold("Last common ancestor:")
+            )?,
+        }
+    }
+
+    if let Some(e) = &s.error {
+        writeln!(out)?;
+        writeln!(out, "{} {}", p.bold("Details:"), e.message)?;
+    }
+
+    match s.actions.as_slice() {
+        [] => {}
+        [only] => {
+            writeln!(out)?;
+            writeln!(out, "{}", p.bold("Recommended action:"))?;
+            writeln!(out, "{only}")?;
+        }
+        many => {
+            writeln!(out)?;
+            writeln!(out, "{}", p.bold("Recommended actions:"))?;
+            for (i, a) in many.iter().enumerate() {
+                writeln!(out, "{}. {a}", i + 1)?;
+            }
+        }
+    }
+
+    if !s.notes.is_empty() {
+        writeln!(out)?;
+        for n in &s.notes {
+            writeln!(out, "{} {n}", p.bold("Note:"))?;
+        }
+    }
+    Ok(())
+}
+
+/// `Current Revision:` / `Head Revision:` lines, aligned like the seed.
+fn revision_lines(s: &ComponentStatus, p: &Painter, out: &mut dyn Write) -> io::Result<()> {
+    let mut current: Vec<String> = s.current.iter().map(with_message).collect();
+    current.extend(
+        s.unknown
+            .iter()
+            .map(|u| format!("{u} (not in these scripts)")),
+    );
+    if current.is_empty() {
+        current.push(match s.fresh {
+            Some(Fresh::NoDatabaseFile) => "None (no database file)".to_string(),
+            Some(Fresh::NoTable) => "None (no alembic_version table)".to_string(),
+            _ => "None".to_string(),
+        });
+    }
+    let mut heads: Vec<String> = s.heads.iter().map(with_message).collect();
+    if heads.is_empty() {
+        heads.push("None (no revisions)".to_string());
+    }
+    let cur_label = if current.len() > 1 {
+        "Current Revisions:"
+    } else {
+        "Current Revision:"
+    };
+    let head_label = if heads.len() > 1 {
+        "Head Revisions:"
+    } else {
+        "Head Revision:"
+    };
+    let width = cur_label.len().max(head_label.len()) + 1;
+    for (label, values) in [(cur_label, &current), (head_label, &heads)] {
+        for (i, v) in values.iter().enumerate() {
+            if i == 0 {
+                let pad = " ".repeat(width - label.len());
+                writeln!(out, "{}{pad}{v}", p.bold(label))?;
+            } else {
+                writeln!(out, "{}{v}", " ".repeat(width))?;
+            }
+        }
+    }
+    Ok(())
+}
