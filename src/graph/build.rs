@@ -1,0 +1,350 @@
+//! Map construction in Alembic's exact order of operations
+//! (`RevisionMap._revision_map`): per-file checks, duplicates, branch-label
+//! keys, `depends_on` resolution, parent links, dependency normalisation,
+//! cycle detection, then label inheritance.
+
+use std::collections::{BTreeSet, HashMap};
+
+use super::{BitSet, GraphError, GraphErrorKind, RevIdx, RevisionMap};
+use crate::scripts::Script;
+
+/// One loaded file (Alembic keeps shadowed duplicates in `heads`/`bases`).
+struct Loaded {
+    idx: RevIdx,
+    shadowed: bool,
+    base: bool,
+    labels: Vec<String>,
+    down: Vec<String>,
+}
+
+fn err(kind: GraphErrorKind, message: String) -> GraphError {
+    GraphError { message, kind }
+}
+
+/// `Revision.__init__` checks: self-loops, then forbidden characters.
+fn check_script(s: &Script) -> Result<(), GraphError> {
+    let rev = &s.revision;
+    if s.down_revisions.iter().any(|d| d == rev) {
+        return Err(err(
+            GraphErrorKind::Cycle,
+            format!("Self-loop is detected in revisions ({rev})"),
+        ));
+    }
+    if s.dependencies.iter().any(|d| d == rev) {
+        return Err(err(
+            GraphErrorKind::Cycle,
+            format!("Dependency self-loop is detected in revisions ({rev})"),
+        ));
+    }
+    let bad: BTreeSet<char> = rev
+        .chars()
+        .filter(|c| matches!(c, '@' | '-' | '+' | ':'))
+        .collect();
+    if !bad.is_empty() {
+        let chars: Vec<String> = bad.iter().map(|c| c.to_string()).collect();
+        return Err(err(
+            GraphErrorKind::BadIdentifier,
+            format!(
+                "Character(s) '{}' not allowed in revision identifier '{rev}'",
+                chars.join(", ")
+            ),
+        ));
+    }
+    Ok(())
+}
+
+fn dedupe(items: impl IntoIterator<Item = RevIdx>) -> Vec<RevIdx> {
+    let mut out: Vec<RevIdx> = Vec::new();
+    for i in items {
+        if !out.contains(&i) {
+            out.push(i);
+        }
+    }
+    out
+}
+
+fn location(s: &Script, line: u32) -> String {
+    if line > 0 {
+        format!("{}:{line}", s.path.display())
+    } else {
+        s.path.display().to_string()
+    }
+}
+
+pub(super) fn build(input: Vec<Script>) -> Result<(RevisionMap, Vec<String>), GraphError> {
+    let mut warnings = Vec::new();
+    let mut scripts: Vec<Script> = Vec::new();
+    let mut index: HashMap<String, RevIdx> = HashMap::new();
+    let mut loaded: Vec<Loaded> = Vec::new();
+    for s in input {
+        check_script(&s)?;
+        let info = Loaded {
+            idx: 0,
+            shadowed: false,
+            base: s.down_revisions.is_empty(),
+            labels: s.branch_labels.clone(),
+            down: s.down_revisions.clone(),
+        };
+        let idx = match index.get(&s.revision) {
+            Some(&i) => {
+                warnings.push(format!("Revision {} is present more than once", s.revision));
+                for l in loaded.iter_mut().filter(|l| l.idx == i) {
+                    l.shadowed = true;
+                }
+                if let Some(slot) = scripts.get_mut(i) {
+                    *slot = s;
+                }
+                i
+            }
+            None => {
+                let i = scripts.len();
+                index.insert(s.revision.clone(), i);
+                scripts.push(s);
+                i
+            }
+        };
+        loaded.push(Loaded { idx, ..info });
+    }
+    let n = scripts.len();
+
+    // Branch-label keys: a label may not reuse any existing key.
+    let mut label_keys: Vec<(String, RevIdx)> = Vec::new();
+    let mut label_index: HashMap<String, RevIdx> = HashMap::new();
+    for l in &loaded {
+        for label in &l.labels {
+            let other = index
+                .get(label)
+                .copied()
+                .or_else(|| label_index.get(label).copied());
+            if let Some(other) = other {
+                return Err(err(
+                    GraphErrorKind::LabelClash,
+                    format!(
+                        "Branch name '{label}' in revision {} already used by revision {}",
+                        scripts[l.idx].revision, scripts[other].revision
+                    ),
+                ));
+            }
+            label_index.insert(label.clone(), l.idx);
+            label_keys.push((label.clone(), l.idx));
+        }
+    }
+
+    // `_add_depends_on`: exact keys only (ids or labels), no prefixes.
+    let mut deps: Vec<Vec<RevIdx>> = vec![Vec::new(); n];
+    for (i, s) in scripts.iter().enumerate() {
+        for dep in &s.dependencies {
+            match index.get(dep).or_else(|| label_index.get(dep)) {
+                Some(&d) => deps[i].push(d),
+                None => {
+                    return Err(err(
+                        GraphErrorKind::MissingRevision,
+                        format!(
+                            "Revision {dep} referenced from {} is not present \
+                             (depends_on in {}); restore the missing revision file or fix depends_on",
+                            s.revision,
+                            location(s, s.lines.depends_on)
+                        ),
+                    ));
+                }
+            }
+        }
+    }
+
+    // Parent links, in key order.
+    let mut down: Vec<Vec<RevIdx>> = vec![Vec::new(); n];
+    let mut children: Vec<Vec<RevIdx>> = vec![Vec::new(); n];
+    let mut all_children: Vec<Vec<RevIdx>> = vec![Vec::new(); n];
+    for (i, s) in scripts.iter().enumerate() {
+        for d in &s.down_revisions {
+            match index.get(d) {
+                Some(&p) => down[i].push(p),
+                None => {
+                    return Err(err(
+                        GraphErrorKind::MissingRevision,
+                        format!(
+                            "Revision {d} referenced from {} is not present \
+                             (down_revision in {}); restore the missing revision file or fix down_revision",
+                            s.revision,
+                            location(s, s.lines.down_revision)
+                        ),
+                    ));
+                }
+            }
+        }
+        for p in dedupe(down[i].iter().chain(&deps[i]).copied()) {
+            all_children[p].push(i);
+            if down[i].contains(&p) {
+                children[p].push(i);
+            }
+        }
+    }
+
+    let mut map = RevisionMap {
+        scripts,
+        index,
+        label_keys,
+        label_index,
+        down,
+        deps,
+        norm_deps: vec![Vec::new(); n],
+        norm_down: vec![Vec::new(); n],
+        children,
+        all_children,
+        labels: vec![BTreeSet::new(); n],
+        label_names: Vec::new(),
+        heads: Vec::new(),
+        real_heads: Vec::new(),
+        bases: Vec::new(),
+    };
+
+    normalize_depends_on(&mut map);
+
+    for l in &loaded {
+        if l.shadowed || map.is_head(l.idx) {
+            map.heads.push(l.idx);
+        }
+        if l.shadowed || map.is_real_head(l.idx) {
+            map.real_heads.push(l.idx);
+        }
+        if l.base {
+            map.bases.push(l.idx);
+        }
+    }
+    let real_bases: Vec<RevIdx> = loaded
+        .iter()
+        .filter(|l| l.base && (l.shadowed || map.scripts[l.idx].dependencies.is_empty()))
+        .map(|l| l.idx)
+        .collect();
+    detect_cycles(&map, &real_bases)?;
+    add_branches(&mut map, &loaded);
+    Ok((map, warnings))
+}
+
+/// `_normalize_depends_on`: drop dependencies a versioned ancestor already declares.
+fn normalize_depends_on(map: &mut RevisionMap) {
+    let n = map.len();
+    for i in 0..n {
+        if map.deps[i].is_empty() {
+            map.norm_down[i] = map.down[i].clone();
+            continue;
+        }
+        let mut keep: Vec<RevIdx> = dedupe(map.deps[i].iter().copied());
+        let anc = map.closure(&[i], &map.down);
+        for a in anc.iter() {
+            if keep.is_empty() {
+                break;
+            }
+            if a != i {
+                keep.retain(|d| !map.deps[a].contains(d));
+            }
+        }
+        keep.sort_by(|a, b| map.scripts[*a].revision.cmp(&map.scripts[*b].revision));
+        map.norm_down[i] = dedupe(map.down[i].iter().chain(&keep).copied());
+        map.norm_deps[i] = keep;
+    }
+}
+
+/// `_detect_cycles`: every revision must lie between a head and a base.
+fn detect_cycles(map: &RevisionMap, real_bases: &[RevIdx]) -> Result<(), GraphError> {
+    let n = map.len();
+    if n == 0 {
+        return Ok(());
+    }
+    let all_ids = || {
+        map.scripts
+            .iter()
+            .map(|s| s.revision.as_str())
+            .collect::<Vec<_>>()
+            .join(", ")
+    };
+    let all_down: Vec<Vec<RevIdx>> = (0..n)
+        .map(|i| dedupe(map.down[i].iter().chain(&map.deps[i]).copied()))
+        .collect();
+    let passes: [(&[RevIdx], &[RevIdx], &[Vec<RevIdx>], &[Vec<RevIdx>], &str); 2] = [
+        (&map.heads, &map.bases, &map.down, &map.children, "Cycle"),
+        (
+            &map.real_heads,
+            real_bases,
+            &all_down,
+            &map.all_children,
+            "Dependency cycle",
+        ),
+    ];
+    for (heads, bases, up, downward, what) in passes {
+        if heads.is_empty() || bases.is_empty() {
+            return Err(err(
+                GraphErrorKind::Cycle,
+                format!("{what} is detected in revisions ({})", all_ids()),
+            ));
+        }
+        let from_heads = map.closure(heads, up);
+        let from_bases = map.closure(bases, downward);
+        let mut missing: Vec<&str> = (0..n)
+            .filter(|&i| !(from_heads.contains(i) && from_bases.contains(i)))
+            .map(|i| map.scripts[i].revision.as_str())
+            .collect();
+        if !missing.is_empty() {
+            missing.sort_unstable();
+            return Err(err(
+                GraphErrorKind::Cycle,
+                format!("{what} is detected in revisions ({})", missing.join(", ")),
+            ));
+        }
+    }
+    Ok(())
+}
+
+/// `_add_branches`: labels flow to every versioned descendant, and down the
+/// chain below the last descendant until a real branch point or merge point.
+fn add_branches(map: &mut RevisionMap, loaded: &[Loaded]) {
+    let mut names: HashMap<String, u32> = HashMap::new();
+    for l in loaded {
+        if l.labels.is_empty() {
+            continue;
+        }
+        let ids: Vec<u32> = l
+            .labels
+            .iter()
+            .map(|name| {
+                let next = names.len() as u32;
+                *names.entry(name.clone()).or_insert_with(|| {
+                    map.label_names.push(name.clone());
+                    next
+                })
+            })
+            .collect();
+        let last = if l.shadowed {
+            // A shadowed duplicate has no children; its own parent chain still gets the labels.
+            match l.down.as_slice() {
+                [one] => map.find(one),
+                _ => None,
+            }
+        } else {
+            // Iterative DFS as `_iterate_related_revisions`; remember the last node.
+            let mut seen = BitSet::new(map.len());
+            let mut stack = vec![l.idx];
+            let mut last = l.idx;
+            while let Some(x) = stack.pop() {
+                if !seen.insert(x) {
+                    continue;
+                }
+                map.labels[x].extend(ids.iter().copied());
+                stack.extend(map.children[x].iter().copied());
+                last = x;
+            }
+            Some(last)
+        };
+        let mut p = last;
+        while let Some(x) = p {
+            if map.is_real_branch_point(x) || map.is_merge_point(x) {
+                break;
+            }
+            map.labels[x].extend(ids.iter().copied());
+            p = match map.down[x].as_slice() {
+                [one] => Some(*one),
+                _ => None,
+            };
+        }
+    }
+}

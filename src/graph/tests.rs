@@ -1,0 +1,571 @@
+//! Unit tests of the revision map on the trees of the Alembic transcripts
+//! (`/work/shared/reference/alembic-transcripts/*.txt`).
+
+use std::path::PathBuf;
+
+use super::*;
+use crate::scripts::{DocstringClaims, FieldLines, Script};
+
+fn script(id: &str, down: &[&str], deps: &[&str], labels: &[&str]) -> Script {
+    Script {
+        revision: id.to_string(),
+        down_revisions: down.iter().map(|s| s.to_string()).collect(),
+        dependencies: deps.iter().map(|s| s.to_string()).collect(),
+        branch_labels: labels.iter().map(|s| s.to_string()).collect(),
+        longdoc: format!("doc {id}"),
+        path: PathBuf::from(format!("/v/{id}.py")),
+        lines: FieldLines::default(),
+        docstring_claims: DocstringClaims::default(),
+    }
+}
+
+type Spec<'a> = (&'a str, &'a [&'a str], &'a [&'a str], &'a [&'a str]);
+
+fn map(specs: &[Spec]) -> RevisionMap {
+    let scripts = specs
+        .iter()
+        .map(|(i, d, p, l)| script(i, d, p, l))
+        .collect();
+    match RevisionMap::build(scripts) {
+        Ok((m, _)) => m,
+        Err(e) => panic!("build failed: {e}"),
+    }
+}
+
+fn build_err(specs: &[Spec]) -> GraphError {
+    let scripts = specs
+        .iter()
+        .map(|(i, d, p, l)| script(i, d, p, l))
+        .collect();
+    match RevisionMap::build(scripts) {
+        Ok(_) => panic!("expected a build error"),
+        Err(e) => e,
+    }
+}
+
+fn ids(m: &RevisionMap, v: &[RevIdx]) -> Vec<String> {
+    v.iter().map(|&i| m.id(i).to_string()).collect()
+}
+
+fn hist(m: &RevisionMap, range: &str) -> Result<Vec<String>, RevisionError> {
+    let (lo, hi) = range.split_once(':').unwrap_or((range, ""));
+    let lo = (!lo.is_empty()).then_some(lo);
+    let hi = (!hi.is_empty()).then_some(hi);
+    m.history(lo, hi).map(|v| ids(m, &v))
+}
+
+fn rows(r: &[&str]) -> Vec<String> {
+    r.iter().map(|s| s.to_string()).collect()
+}
+
+const CANT: &str = "Can't locate revision identified by";
+const MULTI_HEAD: &str = "Multiple head revisions are present for given argument 'head'; please specify a specific target revision, '<branchname>@head' to narrow to a specific head, or 'heads' for all heads";
+
+/// Transcript 01: 1a2b3c4d5e6f <- 2b3c4d5e6f70 <- 3c4d5e6f7081.
+fn linear() -> RevisionMap {
+    map(&[
+        ("1a2b3c4d5e6f", &[], &[], &[]),
+        ("2b3c4d5e6f70", &["1a2b3c4d5e6f"], &[], &[]),
+        ("3c4d5e6f7081", &["2b3c4d5e6f70"], &[], &[]),
+    ])
+}
+
+#[test]
+fn linear_heads_bases_history() {
+    let m = linear();
+    assert_eq!(ids(&m, &m.heads()), ["3c4d5e6f7081"]);
+    assert_eq!(ids(&m, &m.bases()), ["1a2b3c4d5e6f"]);
+    let all = ["3c4d5e6f7081", "2b3c4d5e6f70", "1a2b3c4d5e6f"];
+    assert_eq!(hist(&m, ":").unwrap(), all);
+    assert_eq!(hist(&m, "base:head").unwrap(), all);
+    assert_eq!(hist(&m, "1a2b3c4d5e6f:2b3c4d5e6f70").unwrap(), &all[1..]);
+    assert_eq!(hist(&m, "2b3c:").unwrap(), &all[..2]);
+    assert_eq!(hist(&m, ":2b3c").unwrap(), &all[1..]);
+    assert_eq!(
+        hist(&m, "2b3c4d5e6f70:1a2b3c4d5e6f").unwrap_err().message,
+        "Requested range 2b3c4d5e6f70:1a2b3c4d5e6f does not refer to ancestor/descendant revisions along the same branch"
+    );
+    assert_eq!(
+        hist(&m, ":-1").unwrap_err().message,
+        "Relative revision -1 didn't produce 1 migrations"
+    );
+    assert_eq!(hist(&m, "base:+1").unwrap(), ["1a2b3c4d5e6f"]);
+    assert_eq!(
+        hist(&m, "1a2b+1:").unwrap_err().message,
+        format!("{CANT} '1a2b+1'")
+    );
+    assert_eq!(hist(&m, ":1a2b+1").unwrap(), &all[1..]);
+    assert_eq!(hist(&m, ":3c4d-1").unwrap(), &all[1..]);
+    // Transcript 08.
+    assert_eq!(hist(&m, "-1:").unwrap(), &all[..2]);
+    assert_eq!(hist(&m, "-2:").unwrap(), all);
+    assert_eq!(hist(&m, "-1:heads").unwrap(), &all[..2]);
+    assert_eq!(hist(&m, "1a2b3c4d5e6f:+1").unwrap(), &all[1..]);
+    assert_eq!(hist(&m, "1a2b3c4d5e6f:1a2b3c4d5e6f").unwrap(), &all[2..]);
+    assert_eq!(
+        hist(&m, "2b3c4d5e6f70:base").unwrap_err().message,
+        "Requested range 2b3c4d5e6f70:base does not refer to ancestor/descendant revisions along the same branch"
+    );
+    assert_eq!(hist(&m, "heads:").unwrap(), &all[..1]);
+    assert_eq!(hist(&m, "head:").unwrap(), &all[..1]);
+    assert!(hist(&m, "base:base").unwrap().is_empty());
+    assert!(hist(&m, ":base").unwrap().is_empty());
+    assert_eq!(hist(&m, "base:").unwrap(), all);
+    assert_eq!(
+        hist(&m, "1a2b3c4d5e6f :").unwrap_err().message,
+        format!("{CANT} '1a2b3c4d5e6f '")
+    );
+}
+
+#[test]
+fn linear_resolution() {
+    let m = linear();
+    let r = |s: &str| m.resolve(s).map(|v| ids(&m, &v));
+    assert_eq!(r("2b3c").unwrap(), ["2b3c4d5e6f70"]);
+    assert_eq!(r("2").unwrap(), ["2b3c4d5e6f70"]);
+    assert_eq!(r("head").unwrap(), ["3c4d5e6f7081"]);
+    assert_eq!(r("heads").unwrap(), ["3c4d5e6f7081"]);
+    assert!(r("base").unwrap().is_empty());
+    assert_eq!(r("-1").unwrap(), ["2b3c4d5e6f70"]);
+    assert_eq!(r("-2").unwrap(), ["1a2b3c4d5e6f"]);
+    assert!(r("-3").unwrap_err().crash);
+    assert!(r("-4").unwrap_err().crash);
+    assert!(r("").unwrap_err().crash);
+    assert_eq!(r("+1").unwrap_err().message, format!("{CANT} '+1'"));
+    assert_eq!(r("2b3c+1").unwrap_err().message, format!("{CANT} '2b3c+1'"));
+    assert_eq!(r("1a2b3c4d5e6f@head").unwrap(), ["3c4d5e6f7081"]);
+    assert!(r("3c4d5e6f7081@-1").unwrap().is_empty());
+    assert_eq!(
+        r("nosuch@head").unwrap_err().message,
+        format!("{CANT} 'nosuch'")
+    );
+    assert_eq!(r("zz").unwrap_err().message, format!("{CANT} 'zz'"));
+}
+
+#[test]
+fn linear_current_and_pending() {
+    let m = linear();
+    let cur = |r: &[&str]| m.current(&rows(r)).map(|v| ids(&m, &v));
+    let plan = |r: &[&str]| m.upgrade_plan(&rows(r)).map(|v| ids(&m, &v));
+    assert!(cur(&[]).unwrap().is_empty());
+    assert_eq!(cur(&["2b3c4d5e6f70"]).unwrap(), ["2b3c4d5e6f70"]);
+    assert_eq!(cur(&["2b3c"]).unwrap(), ["2b3c4d5e6f70"]);
+    assert_eq!(
+        cur(&["1a2b3c4d5e6f", "2b3c4d5e6f70"]).unwrap(),
+        ["2b3c4d5e6f70"]
+    );
+    assert_eq!(
+        cur(&["deadbeef0000"]).unwrap_err().message,
+        format!("{CANT} 'deadbeef0000'")
+    );
+    assert_eq!(
+        plan(&[]).unwrap(),
+        ["1a2b3c4d5e6f", "2b3c4d5e6f70", "3c4d5e6f7081"]
+    );
+    assert_eq!(plan(&["2b3c4d5e6f70"]).unwrap(), ["3c4d5e6f7081"]);
+    assert!(plan(&["3c4d5e6f7081"]).unwrap().is_empty());
+    assert_eq!(
+        plan(&["1a2b3c4d5e6f", "2b3c4d5e6f70"]).unwrap_err().message,
+        "Requested revision 2b3c4d5e6f70 overlaps with other requested revisions 1a2b3c4d5e6f"
+    );
+    assert_eq!(
+        plan(&["deadbeef0000"]).unwrap_err().message,
+        format!("{CANT} 'deadbeef0000'")
+    );
+}
+
+/// Transcript 02: ae1 <- ae2 <- ae3, be2 spliced onto ae2.
+fn two_heads() -> RevisionMap {
+    map(&[
+        ("ae1000000001", &[], &[], &[]),
+        ("ae1000000002", &["ae1000000001"], &[], &[]),
+        ("ae1000000003", &["ae1000000002"], &[], &[]),
+        ("be2000000001", &["ae1000000002"], &[], &[]),
+    ])
+}
+
+#[test]
+fn two_heads_transcript() {
+    let m = two_heads();
+    assert_eq!(ids(&m, &m.heads()), ["ae1000000003", "be2000000001"]);
+    assert!(m.is_branch_point(1));
+    assert_eq!(
+        hist(&m, ":").unwrap(),
+        [
+            "ae1000000003",
+            "be2000000001",
+            "ae1000000002",
+            "ae1000000001"
+        ]
+    );
+    assert_eq!(
+        hist(&m, "ae1000000002:").unwrap(),
+        ["ae1000000003", "be2000000001", "ae1000000002"]
+    );
+    assert_eq!(
+        hist(&m, ":be2000000001").unwrap(),
+        ["be2000000001", "ae1000000002", "ae1000000001"]
+    );
+    assert_eq!(
+        hist(&m, "ae1000000003:be2000000001").unwrap_err().message,
+        "Requested range ae1000000003:be2000000001 does not refer to ancestor/descendant revisions along the same branch"
+    );
+    assert_eq!(hist(&m, "base:head").unwrap_err().message, MULTI_HEAD);
+    assert_eq!(m.resolve("head").unwrap_err().message, MULTI_HEAD);
+    assert_eq!(
+        m.resolve("ae10").unwrap_err().message,
+        format!("{CANT} 'ae10'")
+    );
+    assert_eq!(
+        ids(&m, &m.resolve("-1").unwrap()),
+        ["ae1000000002", "ae1000000002"]
+    );
+    assert_eq!(
+        ids(&m, &m.upgrade_plan(&rows(&["ae1000000003"])).unwrap()),
+        ["be2000000001"]
+    );
+    assert_eq!(hist(&m, "ae1000000003:").unwrap(), ["ae1000000003"]);
+    // After the merge on top: pending is be2 then the merge.
+    let merged = map(&[
+        ("ae1000000001", &[], &[], &[]),
+        ("ae1000000002", &["ae1000000001"], &[], &[]),
+        ("ae1000000003", &["ae1000000002"], &[], &[]),
+        ("be2000000001", &["ae1000000002"], &[], &[]),
+        ("ee3000000001", &["ae1000000003", "be2000000001"], &[], &[]),
+    ]);
+    assert!(merged.is_merge_point(4));
+    assert_eq!(
+        ids(
+            &merged,
+            &merged.upgrade_plan(&rows(&["ae1000000003"])).unwrap()
+        ),
+        ["be2000000001", "ee3000000001"]
+    );
+    assert_eq!(
+        ids(
+            &merged,
+            &merged
+                .current(&rows(&["ae1000000003", "be2000000001"]))
+                .unwrap()
+        ),
+        ["ae1000000003", "be2000000001"]
+    );
+    assert_eq!(merged.resolve("-1").unwrap_err().message, "Ambiguous walk");
+}
+
+/// Transcript 04: a dependency on another branch's head.
+fn depends() -> RevisionMap {
+    map(&[
+        ("0e1000000001", &[], &[], &["other"]),
+        ("0e2000000002", &["0e1000000001"], &[], &[]),
+        ("d1000000000a", &[], &[], &[]),
+        ("d2000000000b", &["d1000000000a"], &[], &[]),
+        ("d3000000000c", &["d2000000000b"], &["0e2000000002"], &[]),
+    ])
+}
+
+#[test]
+fn depends_on_transcript() {
+    let m = depends();
+    assert_eq!(ids(&m, &m.heads()), ["0e2000000002", "d3000000000c"]);
+    assert_eq!(ids(&m, &m.real_heads()), ["d3000000000c"]);
+    assert_eq!(ids(&m, &m.effective_heads()), ["0e2000000002"]);
+    assert_eq!(m.labels(1), ["other"]);
+    assert_eq!(m.labels(0), ["other"]);
+    assert!(m.labels(4).is_empty());
+    let all = [
+        "d3000000000c",
+        "d2000000000b",
+        "d1000000000a",
+        "0e2000000002",
+        "0e1000000001",
+    ];
+    assert_eq!(hist(&m, ":").unwrap(), all);
+    assert_eq!(hist(&m, ":d3000000000c").unwrap(), all);
+    assert_eq!(hist(&m, "d2000000000b:").unwrap(), &all[..2]);
+    assert!(hist(&m, "0e2000000002:").unwrap_err().crash);
+    assert!(hist(&m, "0e1000000001:d3000000000c").unwrap_err().crash);
+    assert_eq!(m.resolve("head").unwrap_err().message, MULTI_HEAD);
+    assert_eq!(ids(&m, &m.resolve("other@head").unwrap()), ["0e2000000002"]);
+    assert_eq!(ids(&m, &m.resolve("other").unwrap()), ["0e1000000001"]);
+    assert_eq!(ids(&m, &m.resolve("heads").unwrap()), ["d3000000000c"]);
+    assert_eq!(
+        ids(&m, &m.upgrade_plan(&rows(&["d2000000000b"])).unwrap()),
+        ["0e1000000001", "0e2000000002", "d3000000000c"]
+    );
+    assert_eq!(
+        ids(&m, &m.current(&rows(&["d3000000000c"])).unwrap()),
+        ["0e2000000002", "d3000000000c"]
+    );
+    assert_eq!(
+        ids(&m, &m.current(&rows(&["d2000000000b"])).unwrap()),
+        ["d2000000000b"]
+    );
+    // A label as dependency resolves to the declaring revision.
+    let l = map(&[
+        ("0e1000000001", &[], &[], &["other"]),
+        ("d1000000000a", &[], &["other"], &[]),
+    ]);
+    assert_eq!(l.dependencies(1), &[0]);
+}
+
+#[test]
+fn dependency_on_ancestor_changes_order() {
+    // Transcript 04: d4 depends on its own ancestor d1 -> d1 printed last.
+    let m = map(&[
+        ("0e1000000001", &[], &[], &["other"]),
+        ("0e2000000002", &["0e1000000001"], &[], &[]),
+        ("0e3000000003", &["0e2000000002"], &[], &[]),
+        ("d1000000000a", &[], &[], &[]),
+        ("d2000000000b", &["d1000000000a"], &[], &[]),
+        ("d3000000000c", &["d2000000000b"], &["0e2000000002"], &[]),
+        ("d4000000000d", &["d3000000000c"], &["d1000000000a"], &[]),
+    ]);
+    let order = [
+        "0e3000000003",
+        "d4000000000d",
+        "d3000000000c",
+        "d2000000000b",
+        "0e2000000002",
+        "0e1000000001",
+        "d1000000000a",
+    ];
+    assert_eq!(hist(&m, ":").unwrap(), order);
+    assert_eq!(ids(&m, &m.heads()), ["0e3000000003", "d4000000000d"]);
+    // d5 depends on the label `other` (its declaring revision 0e1).
+    let m = map(&[
+        ("0e1000000001", &[], &[], &["other"]),
+        ("0e2000000002", &["0e1000000001"], &[], &[]),
+        ("0e3000000003", &["0e2000000002"], &[], &[]),
+        ("d1000000000a", &[], &[], &[]),
+        ("d2000000000b", &["d1000000000a"], &[], &[]),
+        ("d3000000000c", &["d2000000000b"], &["0e2000000002"], &[]),
+        ("d4000000000d", &["d3000000000c"], &["d1000000000a"], &[]),
+        ("d5000000000e", &["d4000000000d"], &["other"], &[]),
+    ]);
+    assert_eq!(ids(&m, &m.real_heads()), ["0e3000000003", "d5000000000e"]);
+    assert_eq!(
+        hist(&m, ":").unwrap(),
+        [
+            "0e3000000003",
+            "d5000000000e",
+            "d4000000000d",
+            "d3000000000c",
+            "d2000000000b",
+            "0e2000000002",
+            "0e1000000001",
+            "d1000000000a"
+        ]
+    );
+}
+
+#[test]
+fn load_order_breaks_ties() {
+    // Transcript 12.
+    let m = map(&[
+        ("ffff00000001", &[], &[], &[]),
+        ("ffff00000002", &["ffff00000001"], &[], &[]),
+        ("aaaa00000002", &["aaaa00000001"], &[], &[]),
+        ("aaaa00000001", &[], &[], &[]),
+    ]);
+    assert_eq!(ids(&m, &m.heads()), ["ffff00000002", "aaaa00000002"]);
+    assert_eq!(
+        hist(&m, ":").unwrap(),
+        [
+            "ffff00000002",
+            "ffff00000001",
+            "aaaa00000002",
+            "aaaa00000001"
+        ]
+    );
+    let merged = map(&[
+        ("ffff00000001", &[], &[], &[]),
+        ("ffff00000002", &["ffff00000001"], &[], &[]),
+        ("aaaa00000002", &["aaaa00000001"], &[], &[]),
+        ("eeee00000001", &["aaaa00000002", "ffff00000002"], &[], &[]),
+        ("aaaa00000001", &[], &[], &[]),
+    ]);
+    assert_eq!(
+        hist(&merged, ":").unwrap(),
+        [
+            "eeee00000001",
+            "aaaa00000002",
+            "aaaa00000001",
+            "ffff00000002",
+            "ffff00000001"
+        ]
+    );
+}
+
+#[test]
+fn labels_propagate_and_resolve() {
+    // Transcript 03-like: label on the tip flows down to the root.
+    let m = map(&[
+        ("0a0000000001", &[], &[], &[]),
+        ("0a0000000002", &["0a0000000001"], &[], &[]),
+        ("0a0000000003", &["0a0000000002"], &[], &["late"]),
+    ]);
+    assert_eq!(m.labels(0), ["late"]);
+    assert_eq!(m.labels(1), ["late"]);
+    // A side branch at 0a..01 stops the downward flow there.
+    let m = map(&[
+        ("0a0000000001", &[], &[], &[]),
+        ("0a0000000002", &["0a0000000001"], &[], &[]),
+        ("0a0000000003", &["0a0000000002"], &[], &["late"]),
+        ("0b0000000001", &["0a0000000001"], &[], &[]),
+    ]);
+    assert!(m.labels(0).is_empty());
+    assert_eq!(m.labels(1), ["late"]);
+    assert_eq!(ids(&m, &m.resolve("late@head").unwrap()), ["0a0000000003"]);
+    assert_eq!(ids(&m, &m.resolve("lat").unwrap()), ["0a0000000003"]);
+    assert_eq!(
+        m.resolve("late@0b0000000001").unwrap_err().message,
+        format!("{CANT} '0b0000000001'")
+    );
+    // Merge below two labelled roots gets both labels (sorted).
+    let m = map(&[
+        ("aaaa00000001", &[], &[], &["lbl"]),
+        ("ffff00000001", &[], &[], &["r2a"]),
+        ("ffff00000002", &["aaaa00000001", "ffff00000001"], &[], &[]),
+    ]);
+    assert_eq!(m.labels(2), ["lbl", "r2a"]);
+}
+
+#[test]
+fn construction_errors() {
+    let e = build_err(&[("ab-cd", &[], &[], &[])]);
+    assert_eq!(e.kind, GraphErrorKind::BadIdentifier);
+    assert_eq!(
+        e.message,
+        "Character(s) '-' not allowed in revision identifier 'ab-cd'"
+    );
+    let e = build_err(&[("a@b+c", &[], &[], &[])]);
+    assert_eq!(
+        e.message,
+        "Character(s) '+, @' not allowed in revision identifier 'a@b+c'"
+    );
+    let e = build_err(&[("ffff00000009", &["ffff00000009"], &[], &[])]);
+    assert_eq!(
+        e.message,
+        "Self-loop is detected in revisions (ffff00000009)"
+    );
+    let e = build_err(&[("ffff00000009", &[], &["ffff00000009"], &[])]);
+    assert_eq!(
+        e.message,
+        "Dependency self-loop is detected in revisions (ffff00000009)"
+    );
+    let e = build_err(&[
+        ("aaaa00000001", &[], &[], &[]),
+        ("c2c2c2c2c2c2", &["c1c1c1c1c1c1"], &[], &[]),
+        ("c1c1c1c1c1c1", &["c2c2c2c2c2c2"], &[], &[]),
+    ]);
+    assert_eq!(
+        e.message,
+        "Cycle is detected in revisions (c1c1c1c1c1c1, c2c2c2c2c2c2)"
+    );
+    let e = build_err(&[
+        ("aaaa00000001", &[], &[], &[]),
+        ("d1d1d1d1d1d1", &["aaaa00000001"], &["d2d2d2d2d2d2"], &[]),
+        ("d2d2d2d2d2d2", &["aaaa00000001"], &["d1d1d1d1d1d1"], &[]),
+    ]);
+    assert_eq!(
+        e.message,
+        "Dependency cycle is detected in revisions (aaaa00000001, d1d1d1d1d1d1, d2d2d2d2d2d2)"
+    );
+    let e = build_err(&[
+        ("aaaa00000001", &[], &[], &["x"]),
+        ("bbbb00000001", &[], &[], &["x"]),
+    ]);
+    assert_eq!(e.kind, GraphErrorKind::LabelClash);
+    assert_eq!(
+        e.message,
+        "Branch name 'x' in revision bbbb00000001 already used by revision aaaa00000001"
+    );
+    let e = build_err(&[("bbbb00000001", &[], &[], &["bbbb00000001"])]);
+    assert_eq!(e.kind, GraphErrorKind::LabelClash);
+    let e = build_err(&[("ffff00000004", &["deadbeef0000"], &[], &[])]);
+    assert_eq!(e.kind, GraphErrorKind::MissingRevision);
+    assert!(e.message.contains("deadbeef0000") && e.message.contains("ffff00000004"));
+    let e = build_err(&[("ffff00000004", &[], &["nope00000000"], &[])]);
+    assert_eq!(e.kind, GraphErrorKind::MissingRevision);
+    assert!(e.message.contains("nope00000000"));
+    // A comma string is one id, not two.
+    let e = build_err(&[
+        ("aaaa00000003", &[], &[], &[]),
+        ("ffff00000001", &[], &[], &[]),
+        ("ffff00000003", &["aaaa00000003,ffff00000001"], &[], &[]),
+    ]);
+    assert_eq!(e.kind, GraphErrorKind::MissingRevision);
+}
+
+#[test]
+fn duplicates_warn_and_list_twice() {
+    let scripts = vec![
+        script("ffff00000001", &[], &[], &[]),
+        script("ffff00000007", &["ffff00000001"], &[], &[]),
+        script("ffff00000007", &["ffff00000001"], &[], &[]),
+    ];
+    let (m, warnings) = match RevisionMap::build(scripts) {
+        Ok(x) => x,
+        Err(e) => panic!("{e}"),
+    };
+    assert_eq!(
+        warnings,
+        ["Revision ffff00000007 is present more than once"]
+    );
+    assert_eq!(m.len(), 2);
+    assert_eq!(ids(&m, &m.heads()), ["ffff00000007", "ffff00000007"]);
+    assert_eq!(hist(&m, ":").unwrap(), ["ffff00000007", "ffff00000001"]);
+}
+
+#[test]
+fn long_chain_is_iterative() {
+    const N: usize = 100_000;
+    let names: Vec<String> = (0..N).map(|i| format!("r{i:011}")).collect();
+    let scripts: Vec<Script> = names
+        .iter()
+        .enumerate()
+        .map(|(i, id)| {
+            let down: Vec<&str> = if i == 0 {
+                vec![]
+            } else {
+                vec![names[i - 1].as_str()]
+            };
+            script(id, &down, &[], if i == 0 { &["main"] } else { &[] })
+        })
+        .collect();
+    let (m, _) = match RevisionMap::build(scripts) {
+        Ok(x) => x,
+        Err(e) => panic!("{e}"),
+    };
+    assert_eq!(m.heads(), [N - 1]);
+    assert_eq!(m.labels(N / 2), ["main"]);
+    let h = m.history(None, None).unwrap();
+    assert_eq!(h.len(), N);
+    assert_eq!(h.first(), Some(&(N - 1)));
+    let plan = m.upgrade_plan(&[names[10].clone()]).unwrap();
+    assert_eq!(plan.len(), N - 11);
+    assert_eq!(m.current(&[names[N - 1].clone()]).unwrap(), [N - 1]);
+    assert_eq!(m.resolve("-5").unwrap(), [N - 6]);
+}
+
+#[test]
+fn relative_regex() {
+    use super::walk::relative_match;
+    let s = |x: &str| Some(x.to_string());
+    assert_eq!(relative_match("+1"), Some((None, None, "+1".to_string())));
+    assert_eq!(
+        relative_match("ae10+2"),
+        Some((None, s("ae10"), "+2".to_string()))
+    );
+    assert_eq!(
+        relative_match("lbl@+1"),
+        Some((s("lbl"), None, "+1".to_string()))
+    );
+    assert_eq!(
+        relative_match("a@b@-3x"),
+        Some((s("a@b"), None, "-3".to_string()))
+    );
+    assert_eq!(relative_match("heads"), None);
+    assert_eq!(relative_match("ab-"), None);
+}
