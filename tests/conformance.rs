@@ -1,0 +1,357 @@
+//! Alembic conformance ("proven, not claimed"): for every scenario and every
+//! random revision graph, `db-status heads|history|branches|show …` must
+//! print the same stdout bytes and exit with the same code as Alembic 1.20
+//! run with the same arguments in the same directory.
+//!
+//! The trees are built by real Alembic (`tests/oracle/scenarios.py`: `alembic
+//! init`, `revision`, `merge`, then hand edits; random graphs written in the
+//! template style). Alembic's answers come from `tests/oracle/run_alembic.py`,
+//! which runs many command lines in one interpreter with `PYTHONHASHSEED=0`;
+//! two tests here check that oracle against the real `alembic` process and
+//! against itself. Where Alembic's order depends on the hash seed the
+//! comparison is normalized (see `conformance/compare.rs`).
+//!
+//! Environment: `DB_STATUS_PYTHON` (Python with alembic 1.20; default
+//! `<repo>/.venv/bin/python`, made by `scripts/setup-venv.sh`),
+//! `DB_STATUS_CONFORMANCE_SEED` (a number, or `random`) and
+//! `DB_STATUS_CONFORMANCE_GRAPHS` (how many random graphs, default 200).
+//! Every mismatch is collected; the full list is written to
+//! `target/tmp/conformance-<suite>.txt` and the scenario trees are kept.
+
+#[path = "conformance/compare.rs"]
+mod compare;
+#[path = "conformance/oracle.rs"]
+mod oracle;
+
+use std::collections::BTreeMap;
+use std::fmt::Write as _;
+
+use compare::{Mode, agree, diff, mode_for, subcommand};
+use oracle::{Actual, Case, Job, Outcome, Selection};
+
+/// Two cores: two oracle interpreters and two db-status callers.
+const WORKERS: usize = 2;
+
+/// Default seed of the random graphs (override with DB_STATUS_CONFORMANCE_SEED).
+const DEFAULT_SEED: u64 = 20_261_124;
+
+/// Detailed mismatches shown in the test failure (all go to the report file).
+const SHOWN: usize = 25;
+
+struct Mismatch<'a> {
+    case: &'a Case,
+    argv: &'a [String],
+    mode: Mode,
+    expected: &'a Outcome,
+    actual: &'a Actual,
+}
+
+impl Mismatch<'_> {
+    /// A one-word reason, for the summary table.
+    fn cause(&self) -> &'static str {
+        match self.actual.exit {
+            None => "db-status hung or could not start",
+            Some(101) if self.actual.stderr.contains("panicked") => "db-status panicked",
+            Some(code) if code != self.expected.exit => "exit code differs",
+            Some(_) => "stdout differs",
+        }
+    }
+
+    fn render(&self, out: &mut String) {
+        let actual_out = String::from_utf8_lossy(&self.actual.stdout);
+        let exit = self
+            .actual
+            .exit
+            .map_or_else(|| "none".to_owned(), |c| c.to_string());
+        let _ = writeln!(
+            out,
+            "── {} ── `db-status {}`\n   cwd: {}{}\n   compared as: {}\n   exit: alembic {} / db-status {}",
+            self.case.name,
+            shell_words(self.argv),
+            self.case.cwd.display(),
+            env_note(&self.case.env),
+            self.mode.label(),
+            self.expected.exit,
+            exit,
+        );
+        if self.expected.stdout.as_bytes() != self.actual.stdout.as_slice() {
+            let _ = writeln!(out, "   stdout (- alembic, + db-status):");
+            for line in diff(&self.expected.stdout, &actual_out).lines() {
+                let _ = writeln!(out, "   {line}");
+            }
+        }
+        if self.expected.exit == 1 {
+            let last = self.expected.stderr.trim_end().lines().last().unwrap_or("");
+            let _ = writeln!(out, "   alembic traceback ends: {last}");
+        }
+        let err: Vec<&str> = self.actual.stderr.lines().take(6).collect();
+        if !err.is_empty() {
+            let _ = writeln!(out, "   db-status stderr:");
+            for line in err {
+                let _ = writeln!(out, "   | {line}");
+            }
+        }
+        out.push('\n');
+    }
+}
+
+fn shell_words(argv: &[String]) -> String {
+    argv.iter()
+        .map(|a| {
+            if !a.is_empty()
+                && a.chars()
+                    .all(|c| c.is_ascii_alphanumeric() || "-_:@+./=".contains(c))
+            {
+                a.clone()
+            } else {
+                format!("'{}'", a.replace('\'', r"'\''"))
+            }
+        })
+        .collect::<Vec<_>>()
+        .join(" ")
+}
+
+fn env_note(env: &BTreeMap<String, String>) -> String {
+    env.iter().fold(String::new(), |mut s, (k, v)| {
+        let _ = write!(s, " ({k}={v})");
+        s
+    })
+}
+
+/// Run every command of every case with both tools, compare, and panic with
+/// a report if anything differs.
+fn check_cases(suite: &str, cases: &[Case], note: &str, keep: tempfile::TempDir) {
+    let mut index = Vec::new();
+    let mut jobs = Vec::new();
+    for case in cases {
+        for argv in &case.commands {
+            index.push((case, argv.as_slice()));
+            jobs.push(Job {
+                cwd: case.cwd.clone(),
+                argv: argv.clone(),
+                env: case.env.clone(),
+            });
+        }
+    }
+    let expected = oracle::run_oracle(&jobs, WORKERS).unwrap_or_else(|e| panic!("{e}"));
+    let actual = oracle::run_db_status(&jobs, WORKERS);
+    assert_eq!(actual.len(), jobs.len(), "db-status runner lost results");
+
+    let mut mismatches = Vec::new();
+    let mut exact = 0usize;
+    for (((case, argv), exp), act) in index.iter().zip(&expected).zip(&actual) {
+        let mode = mode_for(argv, case.hash);
+        let same_exit = act.exit == Some(exp.exit);
+        if same_exit && agree(&exp.stdout, &act.stdout, mode, case.hash) {
+            if mode == Mode::Exact {
+                exact += 1;
+            }
+            continue;
+        }
+        mismatches.push(Mismatch {
+            case,
+            argv,
+            mode,
+            expected: exp,
+            actual: act,
+        });
+    }
+    let total = jobs.len();
+    eprintln!(
+        "conformance {suite}: {} cases, {total} command lines, {} agree ({exact} compared byte-exact), {} differ. {note}",
+        cases.len(),
+        total - mismatches.len(),
+        mismatches.len()
+    );
+    if mismatches.is_empty() {
+        return;
+    }
+
+    let kept = keep.keep();
+    let mut summary = String::new();
+    let mut by_cause: BTreeMap<&str, usize> = BTreeMap::new();
+    let mut by_command: BTreeMap<&str, usize> = BTreeMap::new();
+    let mut by_case: BTreeMap<&str, usize> = BTreeMap::new();
+    for m in &mismatches {
+        *by_cause.entry(m.cause()).or_default() += 1;
+        *by_command.entry(subcommand(m.argv)).or_default() += 1;
+        *by_case.entry(m.case.name.as_str()).or_default() += 1;
+    }
+    let _ = writeln!(
+        summary,
+        "{} of {total} command lines differ from Alembic 1.20 ({suite}). {note}\n\
+         Scenario trees kept in {}.",
+        mismatches.len(),
+        kept.display()
+    );
+    let _ = writeln!(summary, "by cause:   {by_cause:?}");
+    let _ = writeln!(summary, "by command: {by_command:?}");
+    let _ = writeln!(
+        summary,
+        "cases with mismatches: {} of {}\n",
+        by_case.len(),
+        cases.len()
+    );
+
+    let mut full = summary.clone();
+    for m in &mismatches {
+        m.render(&mut full);
+    }
+    let report =
+        std::path::Path::new(env!("CARGO_TARGET_TMPDIR")).join(format!("conformance-{suite}.txt"));
+    let written = std::fs::write(&report, &full).is_ok();
+
+    let mut shown = summary;
+    if written {
+        let _ = writeln!(shown, "Full report: {}\n", report.display());
+    }
+    // Show a spread: the first mismatch of each case before repeats.
+    let mut seen = std::collections::BTreeSet::new();
+    let (firsts, rest): (Vec<_>, Vec<_>) = mismatches
+        .iter()
+        .partition(|m| seen.insert(m.case.name.as_str()));
+    for m in firsts.iter().chain(rest.iter()).take(SHOWN) {
+        m.render(&mut shown);
+    }
+    if mismatches.len() > SHOWN {
+        let _ = writeln!(shown, "… and {} more", mismatches.len() - SHOWN);
+    }
+    panic!("{shown}");
+}
+
+fn named_cases() -> (Vec<Case>, tempfile::TempDir) {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let manifest = oracle::build(dir.path(), Selection::Named).unwrap_or_else(|e| panic!("{e}"));
+    (manifest.cases, dir)
+}
+
+fn seed() -> u64 {
+    match std::env::var("DB_STATUS_CONFORMANCE_SEED") {
+        Ok(s) if s == "random" => std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .map_or(DEFAULT_SEED, |d| d.as_nanos() as u64 % 1_000_000_000),
+        Ok(s) => s.trim().parse().unwrap_or_else(|_| {
+            panic!("DB_STATUS_CONFORMANCE_SEED must be a number or `random`, not {s:?}")
+        }),
+        Err(_) => DEFAULT_SEED,
+    }
+}
+
+#[test]
+fn named_scenarios_match_alembic() {
+    let (cases, dir) = named_cases();
+    assert!(
+        cases.len() >= 30,
+        "expected at least 30 named scenarios, built {}",
+        cases.len()
+    );
+    check_cases("named", &cases, "", dir);
+}
+
+#[test]
+fn random_graphs_match_alembic() {
+    let seed = seed();
+    let count = std::env::var("DB_STATUS_CONFORMANCE_GRAPHS")
+        .ok()
+        .and_then(|s| s.parse().ok())
+        .unwrap_or(200);
+    let dir = tempfile::tempdir().expect("temp dir");
+    let manifest = oracle::build(dir.path(), Selection::Random { seed, count })
+        .unwrap_or_else(|e| panic!("{e}"));
+    assert_eq!(manifest.seed, seed);
+    assert_eq!(manifest.cases.len(), count, "random graphs built");
+    let note = format!("Seed {seed}: reproduce with DB_STATUS_CONFORMANCE_SEED={seed}.");
+    check_cases("random", &manifest.cases, &note, dir);
+}
+
+/// Sample of jobs covering success, `FAILED:` (255), tracebacks (1), argparse
+/// errors (2), non-ASCII output and hash-ordered output.
+fn sample_jobs(cases: &[Case]) -> Vec<Job> {
+    let wanted: &[(&str, &[&str])] = &[
+        ("linear", &["history", "-v"]),
+        ("linear", &["show", "2"]),
+        ("two_heads", &["show", "head"]),
+        ("two_heads", &["branches", "-v"]),
+        ("unicode_docstrings", &["history", "-v"]),
+        ("multi_labels", &["heads"]),
+        ("branchpoint_children", &["branches"]),
+        ("missing_parent", &["history"]),
+        ("errors", &["history", "-r", "nocolon"]),
+        ("relative_ranges", &["history", "-r", "-3:"]),
+        ("package_resource", &["history"]),
+        ("alembic_config_env", &["heads", "-v"]),
+    ];
+    wanted
+        .iter()
+        .map(|(name, argv)| {
+            let case = cases
+                .iter()
+                .find(|c| c.name == *name)
+                .unwrap_or_else(|| panic!("scenario {name} missing"));
+            Job {
+                cwd: case.cwd.clone(),
+                argv: argv.iter().map(|s| s.to_string()).collect(),
+                env: case.env.clone(),
+            }
+        })
+        .collect()
+}
+
+/// The in-process oracle answers exactly like the `alembic` program.
+#[test]
+fn oracle_agrees_with_alembic_cli() {
+    let (cases, _dir) = named_cases();
+    let jobs = sample_jobs(&cases);
+    let batch = oracle::run_oracle(&jobs, 1).unwrap_or_else(|e| panic!("{e}"));
+    let mut exits = std::collections::BTreeSet::new();
+    for (job, inproc) in jobs.iter().zip(&batch) {
+        let real = oracle::run_alembic_subprocess(job).unwrap_or_else(|e| panic!("{e}"));
+        assert_eq!(
+            (inproc.exit, &inproc.stdout),
+            (real.exit, &real.stdout),
+            "oracle differs from `alembic {}` in {}\nalembic stderr:\n{}",
+            job.argv.join(" "),
+            job.cwd.display(),
+            real.stderr
+        );
+        exits.insert(real.exit);
+    }
+    // The sample really covers every kind of ending.
+    assert_eq!(
+        exits.into_iter().collect::<Vec<_>>(),
+        vec![0, 1, 255],
+        "sample should cover exit 0, 1 and 255"
+    );
+}
+
+/// Oracle vs oracle: a job's answer does not depend on what ran before it
+/// in the same interpreter (no state leaks between jobs).
+#[test]
+fn oracle_is_independent_of_batch_order() {
+    let (cases, _dir) = named_cases();
+    let mut jobs: Vec<Job> = cases
+        .iter()
+        .flat_map(|c| {
+            c.commands.iter().take(12).map(|argv| Job {
+                cwd: c.cwd.clone(),
+                argv: argv.clone(),
+                env: c.env.clone(),
+            })
+        })
+        .collect();
+    let forward = oracle::run_oracle(&jobs, 1).unwrap_or_else(|e| panic!("{e}"));
+    jobs.reverse();
+    let mut backward = oracle::run_oracle(&jobs, 1).unwrap_or_else(|e| panic!("{e}"));
+    backward.reverse();
+    jobs.reverse();
+    assert!(jobs.len() > 300, "sample too small: {}", jobs.len());
+    for ((job, a), b) in jobs.iter().zip(&forward).zip(&backward) {
+        assert_eq!(
+            (a.exit, &a.stdout),
+            (b.exit, &b.stdout),
+            "`alembic {}` in {} answered differently depending on batch order",
+            job.argv.join(" "),
+            job.cwd.display()
+        );
+    }
+}

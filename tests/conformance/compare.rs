@@ -1,0 +1,327 @@
+//! Deciding whether two outputs agree, and showing how they differ.
+//!
+//! Byte-exact by default. Where Alembic's order comes from Python's hash
+//! seed (spec §9) db-status sorts instead, so those parts are compared in a
+//! normalized form:
+//!
+//! - a revision with ≥2 branch labels (`multi_label`): every parenthesized
+//!   comma list `(b, a)` and every `Branch names:` line has its items sorted;
+//! - a branch point (`branch_point`): `Branches into:` items are sorted, and
+//!   `branches` output is compared as a multiset of lines (child order);
+//! - a revision with ≥2 normalized dependencies (`multi_dep`): `history`
+//!   output is compared as a multiset of lines (traversal order).
+
+use crate::oracle::HashFlags;
+
+/// How one command's output is compared.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Mode {
+    /// Byte for byte.
+    Exact,
+    /// After sorting hash-ordered lists inside lines.
+    Normalized,
+    /// As a sorted multiset of normalized lines.
+    LineSet,
+}
+
+impl Mode {
+    /// Short label for reports.
+    pub fn label(self) -> &'static str {
+        match self {
+            Mode::Exact => "exact bytes",
+            Mode::Normalized => "hash-ordered lists sorted (spec §9)",
+            Mode::LineSet => "multiset of lines (spec §9)",
+        }
+    }
+}
+
+/// The Alembic subcommand in an argument list (skipping `-c X`, `-n X`).
+pub fn subcommand(argv: &[String]) -> &str {
+    let mut it = argv.iter();
+    while let Some(a) = it.next() {
+        match a.as_str() {
+            "-c" | "--config" | "-n" | "--name" | "-x" => {
+                it.next();
+            }
+            s if s.starts_with('-') => {}
+            s => return s,
+        }
+    }
+    ""
+}
+
+/// The comparison mode for `argv` in a case with `flags`.
+pub fn mode_for(argv: &[String], flags: HashFlags) -> Mode {
+    let cmd = subcommand(argv);
+    if (cmd == "history" && flags.multi_dep) || (cmd == "branches" && flags.branch_point) {
+        Mode::LineSet
+    } else if flags.multi_label || flags.branch_point {
+        Mode::Normalized
+    } else {
+        Mode::Exact
+    }
+}
+
+/// Whether `expected` (Alembic) and `actual` (db-status) agree under `mode`.
+pub fn agree(expected: &str, actual: &[u8], mode: Mode, flags: HashFlags) -> bool {
+    if expected.as_bytes() == actual {
+        return true;
+    }
+    let Ok(actual) = std::str::from_utf8(actual) else {
+        return false;
+    };
+    match mode {
+        Mode::Exact => false,
+        Mode::Normalized => normalize(expected, flags) == normalize(actual, flags),
+        Mode::LineSet => line_set(expected, flags) == line_set(actual, flags),
+    }
+}
+
+fn normalize(text: &str, flags: HashFlags) -> String {
+    text.split('\n')
+        .map(|line| normalize_line(line, flags))
+        .collect::<Vec<_>>()
+        .join("\n")
+}
+
+fn line_set(text: &str, flags: HashFlags) -> Vec<String> {
+    let mut lines: Vec<String> = text.split('\n').map(|l| normalize_line(l, flags)).collect();
+    lines.sort();
+    lines
+}
+
+fn normalize_line(line: &str, flags: HashFlags) -> String {
+    for prefix in ["Branches into: ", "Branch names: "] {
+        if let Some(rest) = line.strip_prefix(prefix) {
+            let mut items: Vec<&str> = rest.split(", ").collect();
+            items.sort_unstable();
+            return format!("{prefix}{}", items.join(", "));
+        }
+    }
+    if !flags.multi_label {
+        return line.to_owned();
+    }
+    // Sort the items of every `(x, y)` group made only of label-like words.
+    let mut out = String::with_capacity(line.len());
+    let mut rest = line;
+    while let Some(open) = rest.find('(') {
+        out.push_str(&rest[..open]);
+        let after = &rest[open + 1..];
+        match after.find(')') {
+            Some(close) => {
+                let inner = &after[..close];
+                let items: Vec<&str> = inner.split(", ").collect();
+                let label_like = items.len() > 1
+                    && items.iter().all(|i| {
+                        !i.is_empty() && !i.contains(|c: char| c.is_whitespace() || c == '(')
+                    });
+                if label_like {
+                    let mut sorted = items;
+                    sorted.sort_unstable();
+                    out.push('(');
+                    out.push_str(&sorted.join(", "));
+                    out.push(')');
+                } else {
+                    out.push('(');
+                    out.push_str(inner);
+                    out.push(')');
+                }
+                rest = &after[close + 1..];
+            }
+            None => {
+                out.push('(');
+                rest = after;
+            }
+        }
+    }
+    out.push_str(rest);
+    out
+}
+
+/// A line diff of `expected` (`-`) against `actual` (`+`), unchanged runs
+/// shortened; control characters and trailing blanks made visible.
+pub fn diff(expected: &str, actual: &str) -> String {
+    let a: Vec<&str> = expected.split_inclusive('\n').collect();
+    let b: Vec<&str> = actual.split_inclusive('\n').collect();
+    // Plain LCS table: outputs here are at most a few hundred lines.
+    const LIMIT: usize = 600;
+    if a.len() > LIMIT || b.len() > LIMIT {
+        return first_difference(&a, &b);
+    }
+    let (n, m) = (a.len(), b.len());
+    let mut lcs = vec![vec![0u32; m + 1]; n + 1];
+    for i in (0..n).rev() {
+        for j in (0..m).rev() {
+            lcs[i][j] = if a[i] == b[j] {
+                lcs[i + 1][j + 1] + 1
+            } else {
+                lcs[i + 1][j].max(lcs[i][j + 1])
+            };
+        }
+    }
+    let mut ops: Vec<(char, &str)> = Vec::new();
+    let (mut i, mut j) = (0, 0);
+    while i < n || j < m {
+        if i < n && j < m && a[i] == b[j] {
+            ops.push((' ', a[i]));
+            i += 1;
+            j += 1;
+        } else if j < m && (i == n || lcs[i][j + 1] >= lcs[i + 1][j]) {
+            ops.push(('+', b[j]));
+            j += 1;
+        } else {
+            ops.push(('-', a[i]));
+            i += 1;
+        }
+    }
+    let mut out = String::new();
+    let near_change = |k: usize| {
+        ops[k.saturating_sub(2)..(k + 3).min(ops.len())]
+            .iter()
+            .any(|(t, _)| *t != ' ')
+    };
+    let mut skipped = 0;
+    for (k, (tag, line)) in ops.iter().enumerate() {
+        if *tag == ' ' && !near_change(k) {
+            skipped += 1;
+            continue;
+        }
+        if skipped > 0 {
+            out.push_str(&format!("   … {skipped} unchanged line(s)\n"));
+            skipped = 0;
+        }
+        out.push_str(&format!("{tag}  {}\n", visible(line)));
+    }
+    if skipped > 0 {
+        out.push_str(&format!("   … {skipped} unchanged line(s)\n"));
+    }
+    out
+}
+
+fn first_difference(a: &[&str], b: &[&str]) -> String {
+    let k = a.iter().zip(b).take_while(|(x, y)| x == y).count();
+    format!(
+        "   ({} vs {} lines; first difference at line {})\n-  {}\n+  {}\n",
+        a.len(),
+        b.len(),
+        k + 1,
+        a.get(k).map_or("<end>".into(), |l| visible(l)),
+        b.get(k).map_or("<end>".into(), |l| visible(l)),
+    )
+}
+
+/// A line without its `\n`, with `\r`, tabs, other control characters and
+/// trailing blanks shown; a missing final newline is marked.
+fn visible(line: &str) -> String {
+    let (body, nl) = match line.strip_suffix('\n') {
+        Some(b) => (b, true),
+        None => (line, false),
+    };
+    let trimmed = body.trim_end_matches(' ');
+    let mut s = String::new();
+    for c in trimmed.chars() {
+        match c {
+            '\r' => s.push_str("\\r"),
+            '\t' => s.push_str("\\t"),
+            c if c.is_control() => s.push_str(&c.escape_unicode().to_string()),
+            c => s.push(c),
+        }
+    }
+    for _ in 0..body.len() - trimmed.len() {
+        s.push('·');
+    }
+    if !nl {
+        s.push_str("⟨no newline at end⟩");
+    }
+    s
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn flags(multi_label: bool, branch_point: bool, multi_dep: bool) -> HashFlags {
+        HashFlags {
+            multi_label,
+            branch_point,
+            multi_dep,
+        }
+    }
+
+    #[test]
+    fn exact_mode_rejects_any_byte_difference() {
+        let f = flags(false, false, false);
+        assert!(agree(
+            "a (x, y) (head)\n",
+            b"a (x, y) (head)\n",
+            Mode::Exact,
+            f
+        ));
+        assert!(!agree(
+            "a (x, y) (head)\n",
+            b"a (y, x) (head)\n",
+            Mode::Exact,
+            f
+        ));
+        assert!(!agree("a\n", b"a", Mode::Exact, f));
+    }
+
+    #[test]
+    fn normalized_mode_sorts_labels_and_branch_lists_only() {
+        let f = flags(true, true, false);
+        let m = Mode::Normalized;
+        assert!(agree(
+            "a (zeta, net) (head)\n",
+            b"a (net, zeta) (head)\n",
+            m,
+            f
+        ));
+        assert!(agree(
+            "Branches into: b, a\n",
+            b"Branches into: a, b\n",
+            m,
+            f
+        ));
+        assert!(!agree("a (zeta, net) (head)\n", b"a (net) (head)\n", m, f));
+        // Prose in parentheses is not a label list.
+        assert!(!agree("x, (two words, b)\n", b"x, (b, two words)\n", m, f));
+        // Line order still matters.
+        assert!(!agree("a\nb\n", b"b\na\n", m, f));
+    }
+
+    #[test]
+    fn line_set_mode_ignores_line_order_but_not_content() {
+        let f = flags(false, true, true);
+        assert!(agree("a\nb\n", b"b\na\n", Mode::LineSet, f));
+        assert!(!agree("a\nb\n", b"b\nb\n", Mode::LineSet, f));
+    }
+
+    #[test]
+    fn mode_depends_on_command_and_flags() {
+        let argv = |s: &str| s.split(' ').map(String::from).collect::<Vec<_>>();
+        let none = flags(false, false, false);
+        assert_eq!(mode_for(&argv("history -v"), none), Mode::Exact);
+        assert_eq!(
+            mode_for(&argv("-c x.ini history"), flags(false, false, true)),
+            Mode::LineSet
+        );
+        assert_eq!(
+            mode_for(&argv("branches -v"), flags(false, true, false)),
+            Mode::LineSet
+        );
+        assert_eq!(
+            mode_for(&argv("heads"), flags(false, true, false)),
+            Mode::Normalized
+        );
+        assert_eq!(subcommand(&argv("-n second show x")), "show");
+    }
+
+    #[test]
+    fn diff_marks_changes_and_invisible_bytes() {
+        let d = diff("a\nb\nc\nd\n", "a\nB \r\nc\nd  \ne");
+        assert!(d.contains("-  b\n"), "{d}");
+        assert!(d.contains("+  B \\r\n"), "{d}");
+        assert!(d.contains("+  d··\n"), "{d}");
+        assert!(d.contains("⟨no newline at end⟩"), "{d}");
+    }
+}
