@@ -144,7 +144,7 @@ pub fn diverged(map: &RevisionMap, ctx: &FixContext) -> Vec<Finding> {
                     s.lines.down_revision,
                     Some(format!(
                         "if {} is not merged or released yet, re-point it: in {}:{} set \
-                         down_revision = {value}",
+                         down_revision = {value} (and the docstring's Revises: line)",
                         map.script(newest).revision,
                         s.path.display(),
                         s.lines.down_revision
