@@ -293,7 +293,7 @@ pub(crate) fn divergence_actions(
                     format!(" (the first revision of {newest_id}'s branch)")
                 };
                 format!(
-                    "If {newest_id} is yours and not released yet, re-point it onto the other head: in {}{which} line {}, change down_revision = \"{parent}\" to down_revision = \"{onto_id}\"",
+                    "If {newest_id} is yours and not released yet, re-point it onto the other head: in {}{which} line {}, change down_revision from '{parent}' to '{onto_id}'",
                     display_path(&s.path, &ctx.cwd).display(),
                     s.lines.down_revision,
                 )

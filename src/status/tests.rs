@@ -182,7 +182,7 @@ fn two_unlabelled_heads_are_diverged_with_common_ancestor() {
     // The newest head (by Create Date) is the one to re-point, at its down_revision line.
     assert!(
         s.actions[0].contains("versions/c1_x.py line 10")
-            && s.actions[0].contains("down_revision = \"a2\" to down_revision = \"b1\""),
+            && s.actions[0].contains("change down_revision from 'a2' to 'b1'"),
         "{:?}",
         s.actions
     );
