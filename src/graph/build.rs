@@ -245,6 +245,15 @@ fn normalize_depends_on(map: &mut RevisionMap) {
     }
 }
 
+/// One cycle-detection pass: heads, bases, upward and downward edges, message prefix.
+type Pass<'a> = (
+    &'a [RevIdx],
+    &'a [RevIdx],
+    &'a [Vec<RevIdx>],
+    &'a [Vec<RevIdx>],
+    &'a str,
+);
+
 /// `_detect_cycles`: every revision must lie between a head and a base.
 fn detect_cycles(map: &RevisionMap, real_bases: &[RevIdx]) -> Result<(), GraphError> {
     let n = map.len();
@@ -261,7 +270,7 @@ fn detect_cycles(map: &RevisionMap, real_bases: &[RevIdx]) -> Result<(), GraphEr
     let all_down: Vec<Vec<RevIdx>> = (0..n)
         .map(|i| dedupe(map.down[i].iter().chain(&map.deps[i]).copied()))
         .collect();
-    let passes: [(&[RevIdx], &[RevIdx], &[Vec<RevIdx>], &[Vec<RevIdx>], &str); 2] = [
+    let passes: [Pass; 2] = [
         (&map.heads, &map.bases, &map.down, &map.children, "Cycle"),
         (
             &map.real_heads,

@@ -85,6 +85,9 @@ pub(super) fn python_int(s: &str) -> Option<i64> {
     Some(if neg { -value } else { value })
 }
 
+/// `_resolve_revision_number`'s result: already-resolved heads, literal ids, branch.
+pub(super) type Resolved = (Vec<RevIdx>, Vec<String>, Option<String>);
+
 fn truthy(b: Option<&str>) -> Option<&str> {
     b.filter(|s| !s.is_empty())
 }
@@ -110,11 +113,7 @@ impl RevisionMap {
     }
 
     /// `_resolve_revision_number`: split `branch@`, expand `heads`/`head`/`base`.
-    pub(super) fn resolve_number(
-        &self,
-        ident: &str,
-    ) -> Result<(Vec<RevIdx>, Vec<String>, Option<String>), RErr> {
-        // Returns (already-resolved heads, literal ids, branch).
+    pub(super) fn resolve_number(&self, ident: &str) -> Result<Resolved, RErr> {
         let (branch, id) = match ident.split_once('@') {
             Some((b, rest)) => (Some(b.to_string()), rest),
             None => (None, ident),
