@@ -155,14 +155,14 @@ pub enum IniErrorKind {
 pub struct IniError {
     /// The file name as given (e.g. `alembic.ini`).
     pub source: String,
-    /// What went wrong.
-    pub kind: IniErrorKind,
+    /// What went wrong (boxed: errors are rare, `Result`s are everywhere).
+    pub kind: Box<IniErrorKind>,
 }
 
 impl IniError {
     /// The Python exception class name, e.g. `DuplicateOptionError`.
     pub fn python_type(&self) -> &'static str {
-        match &self.kind {
+        match &*self.kind {
             IniErrorKind::MissingSectionHeader { .. } => "MissingSectionHeaderError",
             IniErrorKind::Parsing { .. } => "ParsingError",
             IniErrorKind::DuplicateSection { .. } => "DuplicateSectionError",
@@ -180,7 +180,7 @@ impl IniError {
     /// string, where Alembic's traceback would show `PosixPath('…')`).
     pub fn python_message(&self) -> String {
         let src = py_repr(&self.source);
-        match &self.kind {
+        match &*self.kind {
             IniErrorKind::MissingSectionHeader { line, text } => format!(
                 "File contains no section headers.\nfile: {src}, line: {line}\n{}",
                 py_repr(text)
@@ -247,7 +247,7 @@ impl IniError {
 
     /// The line the error points at, if any.
     pub fn line(&self) -> Option<usize> {
-        match &self.kind {
+        match &*self.kind {
             IniErrorKind::MissingSectionHeader { line, .. }
             | IniErrorKind::DuplicateSection { line, .. }
             | IniErrorKind::DuplicateOption { line, .. } => Some(*line),
@@ -263,7 +263,7 @@ impl IniError {
 
     /// What the user can do about it.
     pub fn hint(&self) -> String {
-        match &self.kind {
+        match &*self.kind {
             IniErrorKind::MissingSectionHeader { text, .. } if text.starts_with('\u{feff}') => {
                 "the file starts with a UTF-8 byte-order mark, which Python's configparser (and so \
                  Alembic) does not accept; save the file as UTF-8 without BOM"
@@ -306,7 +306,7 @@ impl IniError {
 impl fmt::Display for IniError {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         let located = matches!(
-            self.kind,
+            *self.kind,
             IniErrorKind::InterpolationSyntax { .. }
                 | IniErrorKind::InterpolationMissingOption { .. }
                 | IniErrorKind::InterpolationDepth { .. }
@@ -352,10 +352,10 @@ impl Ini {
                 let offset = e.valid_up_to();
                 return Err(IniError {
                     source: source.to_owned(),
-                    kind: IniErrorKind::Decode {
+                    kind: Box::new(IniErrorKind::Decode {
                         offset,
                         byte: bytes.get(offset).copied().unwrap_or(0),
-                    },
+                    }),
                 });
             }
         };
@@ -367,7 +367,7 @@ impl Ini {
     pub fn parse(text: &str, source: &str, defaults: &[(&str, &str)]) -> Result<Ini, IniError> {
         let err = |kind| IniError {
             source: source.to_owned(),
-            kind,
+            kind: Box::new(kind),
         };
         let mut ini = Ini {
             source: source.to_owned(),
@@ -631,7 +631,7 @@ impl Ini {
     fn error(&self, kind: IniErrorKind) -> IniError {
         IniError {
             source: self.source.clone(),
-            kind,
+            kind: Box::new(kind),
         }
     }
 
@@ -918,7 +918,7 @@ mod tests {
     fn kind(r: Result<Ini, IniError>) -> IniErrorKind {
         match r {
             Ok(_) => panic!("expected an error"),
-            Err(e) => e.kind,
+            Err(e) => *e.kind,
         }
     }
 
@@ -994,7 +994,7 @@ mod tests {
             "File contains no section headers.\nfile: 'alembic.ini', line: 1\n'x = 1\\n'"
         );
         let e = parse("\u{feff}[alembic]\n").unwrap_err();
-        assert!(matches!(e.kind, IniErrorKind::MissingSectionHeader { .. }));
+        assert!(matches!(*e.kind, IniErrorKind::MissingSectionHeader { .. }));
         assert!(e.to_string().contains("byte-order mark"), "{e}");
     }
 
@@ -1026,15 +1026,15 @@ mod tests {
         );
         assert!(e.to_string().starts_with("alembic.ini, line 7: "), "{e}");
         assert!(matches!(
-            ini.get("a", "loop").unwrap_err().kind,
+            *ini.get("a", "loop").unwrap_err().kind,
             IniErrorKind::InterpolationDepth { .. }
         ));
         assert!(matches!(
-            ini.get("a", "ref").unwrap_err().kind,
+            *ini.get("a", "ref").unwrap_err().kind,
             IniErrorKind::InterpolationSyntax { .. }
         ));
         assert!(matches!(
-            ini.get("b", "x").unwrap_err().kind,
+            *ini.get("b", "x").unwrap_err().kind,
             IniErrorKind::NoSection { .. }
         ));
         assert_eq!(ini.get_fallback("b", "x").unwrap(), None);

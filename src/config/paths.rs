@@ -108,12 +108,8 @@ pub fn split_list(value: &str, sep: Separator, colon: bool) -> Vec<String> {
             let mut cur = String::new();
             let mut chars = value.chars().peekable();
             while let Some(c) = chars.next() {
-                if c == ',' {
-                    while chars.peek() == Some(&' ') {
-                        chars.next();
-                    }
-                    out.push(std::mem::take(&mut cur));
-                } else if c == ' ' {
+                // `, *` and ` +` both swallow the spaces that follow.
+                if c == ',' || c == ' ' {
                     while chars.peek() == Some(&' ') {
                         chars.next();
                     }
