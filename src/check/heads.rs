@@ -59,12 +59,12 @@ pub fn last_common_ancestors(map: &RevisionMap, heads: &[RevIdx]) -> Vec<RevIdx>
     let common: Vec<RevIdx> = (0..n)
         .filter(|&i| count.get(i) == Some(&heads.len()))
         .collect();
+    // A common ancestor with a child that is also common is an ancestor of that
+    // child, so it is not a *last* one; checking children keeps this linear.
     let mut shadowed = vec![false; n];
     for &c in &common {
-        for a in map.ancestors(c) {
-            if a != c
-                && let Some(s) = shadowed.get_mut(a)
-            {
+        for &p in map.normalized_down(c) {
+            if let Some(s) = shadowed.get_mut(p) {
                 *s = true;
             }
         }
@@ -237,9 +237,10 @@ pub fn bad_merges(map: &RevisionMap) -> Vec<Finding> {
             continue;
         }
         let mut redundant: Vec<(RevIdx, RevIdx)> = Vec::new();
-        for &p in parents {
-            for &q in parents {
-                if p != q && map.ancestors(q).contains(&p) && !redundant.iter().any(|r| r.0 == p) {
+        for &q in parents {
+            let above_q = map.ancestor_set(q);
+            for &p in parents {
+                if p != q && above_q.contains(p) && !redundant.iter().any(|r| r.0 == p) {
                     redundant.push((p, q));
                 }
             }
@@ -279,4 +280,110 @@ pub fn bad_merges(map: &RevisionMap) -> Vec<Finding> {
         );
     }
     findings
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::scripts::{DocstringClaims, FieldLines, Script};
+    use std::path::PathBuf;
+
+    fn script(rev: &str, downs: &[&str], labels: &[&str], date: &str) -> Script {
+        Script {
+            revision: rev.to_string(),
+            down_revisions: downs.iter().map(|s| s.to_string()).collect(),
+            dependencies: Vec::new(),
+            branch_labels: labels.iter().map(|s| s.to_string()).collect(),
+            longdoc: format!("{rev}\n\nRevision ID: {rev}\nCreate Date: {date}"),
+            path: PathBuf::from(format!("/v/{rev}.py")),
+            lines: FieldLines {
+                revision: 1,
+                down_revision: 2,
+                branch_labels: 3,
+                depends_on: 4,
+            },
+            docstring_claims: DocstringClaims::default(),
+        }
+    }
+
+    fn map(scripts: Vec<Script>) -> RevisionMap {
+        RevisionMap::build(scripts).expect("valid graph").0
+    }
+
+    fn ids(m: &RevisionMap, v: &[RevIdx]) -> Vec<String> {
+        v.iter().map(|&i| m.script(i).revision.clone()).collect()
+    }
+
+    #[test]
+    fn two_unlabelled_heads_diverge_at_their_fork() {
+        let m = map(vec![
+            script("a", &[], &[], "1"),
+            script("b", &["a"], &[], "2"),
+            script("c", &["b"], &[], "3"),
+            script("d", &["b"], &[], "4"),
+            script("e", &["d"], &[], "5"),
+        ]);
+        let groups = diverged_groups(&m);
+        assert_eq!(groups.len(), 1);
+        assert_eq!(ids(&m, &groups[0].1), vec!["c", "e"]);
+        assert_eq!(ids(&m, &last_common_ancestors(&m, &groups[0].1)), vec!["b"]);
+        let f = diverged(&m, &FixContext::default());
+        assert_eq!(f.len(), 1);
+        // The newest head is e; its branch starts at d, which hangs off b.
+        assert_eq!(f[0].file, Some(PathBuf::from("/v/d.py")));
+        let fix = f[0].fix.as_deref().unwrap_or("");
+        assert!(fix.contains("/v/d.py:2 set down_revision = \"c\""), "{fix}");
+        assert!(
+            fix.contains("alembic merge heads -m \"merge heads\""),
+            "{fix}"
+        );
+    }
+
+    #[test]
+    fn one_label_per_head_is_fine() {
+        let m = map(vec![
+            script("a", &[], &["expand"], "1"),
+            script("b", &[], &["contract"], "2"),
+            script("c", &["a"], &[], "3"),
+        ]);
+        assert!(diverged_groups(&m).is_empty());
+    }
+
+    #[test]
+    fn criss_cross_has_two_last_common_ancestors() {
+        let m = map(vec![
+            script("a", &[], &[], "1"),
+            script("b", &["a"], &[], "2"),
+            script("c", &["a"], &[], "3"),
+            script("m1", &["b", "c"], &[], "4"),
+            script("m2", &["b", "c"], &[], "5"),
+        ]);
+        let heads = m.real_heads();
+        assert_eq!(ids(&m, &last_common_ancestors(&m, &heads)), vec!["b", "c"]);
+        // m2's own branch is m2 itself, a merge: only the merge command is offered.
+        let f = diverged(&m, &FixContext::default());
+        assert!(
+            f[0].fix
+                .as_deref()
+                .unwrap_or("")
+                .starts_with("add a merge revision")
+        );
+    }
+
+    #[test]
+    fn redundant_merge_parent() {
+        let m = map(vec![
+            script("a", &[], &[], "1"),
+            script("b", &["a"], &[], "2"),
+            script("c", &["b"], &[], "3"),
+            script("m", &["a", "c"], &[], "4"),
+        ]);
+        let f = bad_merges(&m);
+        assert_eq!(f.len(), 1);
+        assert_eq!(f[0].fix.as_deref(), Some("down_revision = \"c\""));
+        assert!(
+            f[0].message
+                .contains("\"a\" is already an ancestor of \"c\"")
+        );
+    }
 }

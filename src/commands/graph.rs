@@ -235,13 +235,6 @@ fn db_marks(
     Ok(marks)
 }
 
-/// The index a `depends_on` entry points at: a revision id or, as Alembic
-/// resolves it, the revision that declared that branch label.
-fn dependency_target(map: &RevisionMap, dep: &str) -> Option<RevIdx> {
-    map.find(dep)
-        .or_else(|| (0..map.len()).find(|&i| map.script(i).branch_labels.iter().any(|l| l == dep)))
-}
-
 /// Nodes and edges for the selected revisions; parents outside the selection
 /// appear as grey stubs so cut edges stay visible.
 fn build_view(
@@ -277,12 +270,7 @@ fn build_view(
             continue;
         };
         let parents = map.parents(r).iter().map(|&p| (p, false));
-        let deps = map
-            .script(r)
-            .dependencies
-            .iter()
-            .filter_map(|d| dependency_target(map, d))
-            .map(|p| (p, true));
+        let deps = map.dependencies(r).iter().map(|&p| (p, true));
         for (p, dependency) in parents.chain(deps).collect::<Vec<_>>() {
             let parent = match node_of.get(&p) {
                 Some(&n) => n,
