@@ -320,6 +320,18 @@ impl fmt::Display for IniError {
             if let Some(line) = self.line() {
                 write!(f, ", line {line}")?;
             }
+            // Python's syntax-error text does not say which option it is.
+            if let IniErrorKind::InterpolationSyntax {
+                section, option, ..
+            } = &*self.kind
+            {
+                write!(
+                    f,
+                    ", option {} in section {}",
+                    py_repr(option),
+                    py_repr(section)
+                )?;
+            }
             write!(f, ": ")?;
         }
         write!(
