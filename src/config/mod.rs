@@ -4,6 +4,30 @@
 //! Python) and `version_locations`, and yields an [`AlembicConfig`].
 //! [`components`] maps component names (Backend.AI built-ins, `db-status.toml`)
 //! to ini files.
+//!
+//! [`load`] follows `CommandLine._inis_from_config` and
+//! `ScriptDirectory.from_config` (alembic/config.py, alembic/script/base.py)
+//! step by step and in the same order, so the first error Alembic would
+//! hit is the one reported: [`ConfigError::Command`] carries Alembic's exact
+//! `FAILED:` text, [`ConfigError::Crash`] stands for a Python traceback and
+//! names the file, line and option. `tests/config_alembic.rs` checks this
+//! against Alembic itself.
+//!
+//! Where db-status knowingly differs from Alembic:
+//! - `package.module:dir` is located by walking directories like the import
+//!   system (regular packages, namespace packages, `.pth` entries) instead of
+//!   importing; the CWD and `<cwd>/src` are searched too (after
+//!   `prepend_sys_path` and `PYTHONPATH`), so a checkout such as Backend.AI's
+//!   `src/ai/backend/...` works without `prepend_sys_path`. A package that is
+//!   not found is a [`ConfigError::Command`] saying where it looked (Alembic
+//!   would crash with `ModuleNotFoundError`).
+//! - A `sqlalchemy.url` that cannot be interpolated is recorded in
+//!   [`AlembicConfig::sqlalchemy_url_error`] rather than failing the load
+//!   (Alembic only fails in `env.py`, i.e. for commands that connect).
+//! - `version_table` / `version_table_schema` in the ini section are a
+//!   db-status extension (Alembic takes them from `env.py` only).
+//! - TOML is parsed by the `toml` crate, which accepts a few TOML 1.1
+//!   constructs that Python's `tomllib` (TOML 1.0) rejects.
 
 pub mod components;
 pub mod ini;

@@ -129,7 +129,7 @@ pub fn split_list(value: &str, sep: Separator, colon: bool) -> Vec<String> {
 /// Where a `package.module` is looked for, in order, and why each place is there.
 #[derive(Debug, Clone, Default)]
 pub struct SearchPath {
-    /// `(directory, origin)`, e.g. `("/w/src", "<cwd>/src (db-status convenience)")`.
+    /// `(directory, origin)`, e.g. `("/w/src", "<cwd>/src; a db-status convenience, not Alembic's")`.
     pub roots: Vec<(PathBuf, String)>,
 }
 
@@ -160,9 +160,12 @@ impl SearchPath {
         }
         roots.push((
             abs("."),
-            "the working directory (db-status convenience)".to_owned(),
+            "working directory; a db-status convenience, not Alembic's".to_owned(),
         ));
-        roots.push((abs("src"), "<cwd>/src (db-status convenience)".to_owned()));
+        roots.push((
+            abs("src"),
+            "<cwd>/src; a db-status convenience, not Alembic's".to_owned(),
+        ));
         let mut venvs: Vec<(PathBuf, &str)> = Vec::new();
         if let Some(v) = virtual_env {
             venvs.push((cwd.join(v), "$VIRTUAL_ENV"));
@@ -246,7 +249,7 @@ impl SearchPath {
     pub fn describe(&self) -> String {
         self.roots
             .iter()
-            .map(|(p, why)| format!("  {} ({why})", p.display()))
+            .map(|(p, why)| format!("  {}  [{why}]", p.display()))
             .collect::<Vec<_>>()
             .join("\n")
     }
