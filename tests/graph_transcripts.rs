@@ -40,6 +40,17 @@ const fn rev(
     }
 }
 
+/// The version table of the section.
+#[derive(Clone, Copy)]
+enum Db {
+    /// Not modelled: commands that read the database are left out.
+    Unknown,
+    /// No `app.db` file.
+    NoFile,
+    /// `alembic_version` with these rows, in this order (may be empty).
+    Rows(&'static [&'static str]),
+}
+
 /// A section of a transcript and the tree it runs on.
 struct Scenario {
     transcript: &'static str,
@@ -50,6 +61,8 @@ struct Scenario {
     skip: &'static [&'static str],
     /// Transcript holding the `-v` blocks, when not `transcript` itself.
     docs_from: Option<&'static str>,
+    /// The database state during the section.
+    db: Db,
 }
 
 fn transcript_text(name: &str) -> String {
@@ -60,13 +73,12 @@ fn transcript_text(name: &str) -> String {
 }
 
 /// The docstring Alembic showed for `id` in some `-v` block (`longdoc`).
-fn longdoc_from(text: &str, id: &str) -> String {
+fn longdoc_from(text: &str, id: &str) -> Option<String> {
     let lines: Vec<&str> = text.lines().collect();
     let header = format!("Rev: {id}");
     let start = lines
         .iter()
-        .position(|l| l == &header || l.starts_with(&format!("{header} ")))
-        .unwrap_or_else(|| panic!("no -v block for {id}"));
+        .position(|l| l == &header || l.starts_with(&format!("{header} ")))?;
     let path_line = (start..lines.len())
         .find(|&i| lines[i].starts_with("Path: "))
         .unwrap_or_else(|| panic!("no Path: line for {id}"));
@@ -78,7 +90,7 @@ fn longdoc_from(text: &str, id: &str) -> String {
         }
         doc.push(l.strip_prefix("    ").unwrap_or(l));
     }
-    doc.join("\n")
+    Some(doc.join("\n"))
 }
 
 fn py_repr(items: &[&str]) -> String {
@@ -104,9 +116,10 @@ fn write_tree(root: &Path, sc: &Scenario, text: &str) {
     )
     .unwrap();
     for r in &sc.revs {
-        let doc = match r.doc {
-            Some(d) => d.to_string(),
-            None => longdoc_from(text, r.id),
+        let doc = match (longdoc_from(text, r.id), r.doc) {
+            (Some(d), _) => d,
+            (None, Some(d)) => d.to_string(),
+            (None, None) => panic!("no -v block and no doc for {}", r.id),
         };
         let body = format!(
             "\"\"\"{doc}\n\n\"\"\"\nfrom typing import Sequence, Union\n\nfrom alembic import op\nimport sqlalchemy as sa\n\n\n\
@@ -122,6 +135,18 @@ fn write_tree(root: &Path, sc: &Scenario, text: &str) {
             py_repr(r.deps)
         );
         std::fs::write(versions.join(r.file), body).unwrap();
+    }
+    if let Db::Rows(rows) = sc.db {
+        let conn = rusqlite::Connection::open(root.join("app.db")).unwrap();
+        conn.execute_batch(
+            "CREATE TABLE alembic_version (version_num VARCHAR(32) NOT NULL, \
+             CONSTRAINT alembic_version_pkc PRIMARY KEY (version_num))",
+        )
+        .unwrap();
+        for r in rows {
+            conn.execute("INSERT INTO alembic_version VALUES (?1)", [r])
+                .unwrap();
+        }
     }
 }
 
@@ -188,21 +213,42 @@ fn commands(text: &str, start: &str, end: &str) -> Vec<(String, String, i32)> {
     out
 }
 
-fn is_static(cmd: &str, args: &[String], exit: i32) -> bool {
+/// Whether db-status answers this command (database commands only when the
+/// section's database is modelled).
+fn comparable(cmd: &str, args: &[String], exit: i32, db: Db) -> bool {
     let Some(sub) = args.get(1) else {
         return false;
     };
+    let reads_db = sub == "current" || args.iter().any(|a| a == "-i" || a.contains("current"));
     args.first().map(String::as_str) == Some("alembic")
-        && ["heads", "history", "show", "branches"].contains(&sub.as_str())
+        && ["heads", "history", "show", "branches", "current"].contains(&sub.as_str())
         && !cmd.contains('|')
-        && !args.iter().any(|a| {
-            a == "-i"
-                || a == "--help"
-                || a == "--sql"
-                || a.contains("current")
-                || a.starts_with("-x")
-        })
+        && !args
+            .iter()
+            .any(|a| a == "--help" || a == "--sql" || a.starts_with("-x"))
+        && (!reads_db || !matches!(db, Db::Unknown))
         && exit != 2
+}
+
+/// `alembic current` prints a Python set (random order): compare its
+/// entries sorted (one line each, or one `Rev:` block each with `-v`).
+fn normalize_current(text: &str) -> String {
+    let verbose = text.lines().any(|l| l.starts_with("Rev: "));
+    let mut head = String::new();
+    let mut blocks: Vec<String> = Vec::new();
+    for line in text.split_inclusive('\n') {
+        if line.starts_with("Current revision(s) for ") {
+            head.push_str(line);
+        } else if !verbose || line.starts_with("Rev: ") {
+            blocks.push(line.to_string());
+        } else if let Some(last) = blocks.last_mut() {
+            last.push_str(line);
+        } else {
+            head.push_str(line);
+        }
+    }
+    blocks.sort();
+    head + &blocks.concat()
 }
 
 /// Sort the items Alembic prints in frozenset order: the ids after
@@ -244,7 +290,7 @@ fn run(sc: Scenario) {
     let mut failures = Vec::new();
     for (cmd, stdout, exit) in commands(&text, sc.start, sc.end) {
         let args = split_args(&cmd);
-        if !is_static(&cmd, &args, exit) || sc.skip.contains(&cmd.as_str()) {
+        if !comparable(&cmd, &args, exit, sc.db) || sc.skip.contains(&cmd.as_str()) {
             continue;
         }
         let expected = stdout.replace("WORKDIR", &workdir.to_string_lossy());
@@ -257,7 +303,11 @@ fn run(sc: Scenario) {
             .output()
             .unwrap();
         let got = String::from_utf8_lossy(&output.stdout).into_owned();
-        let (expected, got) = (normalize_sets(&expected), normalize_sets(&got));
+        let (mut expected, mut got) = (normalize_sets(&expected), normalize_sets(&got));
+        if args.get(1).map(String::as_str) == Some("current") || cmd == "alembic show current" {
+            expected = normalize_current(&expected);
+            got = normalize_current(&got);
+        }
         let code = output.status.code().unwrap_or(-1);
         checked += 1;
         if got != expected || code != exit {
@@ -313,6 +363,7 @@ fn transcript_01_linear_static() {
         revs: linear_revs(),
         skip: &[],
         docs_from: None,
+        db: Db::Unknown,
     });
 }
 
@@ -326,6 +377,7 @@ fn transcript_08_cli_ranges_and_show() {
         revs: linear_revs(),
         skip: &[],
         docs_from: Some("01_linear.txt"),
+        db: Db::Unknown,
     });
 }
 
@@ -362,6 +414,7 @@ fn transcript_02_two_heads_static() {
         ],
         skip: &[],
         docs_from: None,
+        db: Db::Unknown,
     });
 }
 
@@ -405,6 +458,7 @@ fn transcript_03_branch_labels_static() {
         ],
         skip: &[],
         docs_from: None,
+        db: Db::Unknown,
     });
 }
 
@@ -448,6 +502,7 @@ fn transcript_04_depends_on_static() {
         ],
         skip: &[],
         docs_from: None,
+        db: Db::Unknown,
     });
 }
 
@@ -479,5 +534,289 @@ fn transcript_12_load_order() {
         ],
         skip: &[],
         docs_from: None,
+        db: Db::Unknown,
     });
+}
+
+fn db_section(start: &'static str, end: &'static str, db: Db) -> Scenario {
+    Scenario {
+        transcript: "01_linear.txt",
+        dir: "exp/s01",
+        start,
+        end,
+        revs: linear_revs(),
+        skip: &[],
+        docs_from: None,
+        db,
+    }
+}
+
+#[test]
+fn transcript_01_database_states() {
+    run(db_section(
+        "## === State: EMPTY DB",
+        "## === upgrade to the middle",
+        Db::NoFile,
+    ));
+    run(db_section(
+        "## === State: PARTIALLY",
+        "## === full upgrade",
+        Db::Rows(&["2b3c4d5e6f70"]),
+    ));
+    run(db_section(
+        "## === State: FULLY UPGRADED",
+        "## === downgrade base",
+        Db::Rows(&["3c4d5e6f7081"]),
+    ));
+    run(db_section(
+        "## === downgrade base",
+        "## === unknown revision",
+        Db::Rows(&[]),
+    ));
+    run(db_section(
+        "## === unknown revision",
+        "-- sqlite> delete from alembic_version",
+        Db::Rows(&["deadbeef0000"]),
+    ));
+    run(db_section(
+        "## a PARTIAL id",
+        "-- sqlite> delete from alembic_version",
+        Db::Rows(&["2b3c"]),
+    ));
+    run(db_section(
+        "## two rows where one",
+        "$ alembic upgrade heads",
+        Db::Rows(&["1a2b3c4d5e6f", "2b3c4d5e6f70"]),
+    ));
+}
+
+fn two_heads_revs(merged: bool) -> Vec<Rev> {
+    let mut v = vec![
+        rev("ae1000000001_initial.py", "ae1000000001", &[], &[], &[]),
+        rev(
+            "ae1000000002_second.py",
+            "ae1000000002",
+            &["ae1000000001"],
+            &[],
+            &[],
+        ),
+        rev(
+            "ae1000000003_third_on_main.py",
+            "ae1000000003",
+            &["ae1000000002"],
+            &[],
+            &[],
+        ),
+        rev(
+            "be2000000001_branch_b.py",
+            "be2000000001",
+            &["ae1000000002"],
+            &[],
+            &[],
+        ),
+    ];
+    if merged {
+        v.push(rev(
+            "ee3000000001_merge_main_and_b.py",
+            "ee3000000001",
+            &["ae1000000003", "be2000000001"],
+            &[],
+            &[],
+        ));
+    }
+    v
+}
+
+#[test]
+fn transcript_02_database_states_and_merge() {
+    let section = |start, end, merged, db| Scenario {
+        transcript: "02_two_heads_and_merge.txt",
+        dir: "exp/s02",
+        start,
+        end,
+        revs: two_heads_revs(merged),
+        skip: &[],
+        docs_from: None,
+        db,
+    };
+    run(section(
+        "## === upgrade only one branch",
+        "## pending:",
+        false,
+        Db::Rows(&["ae1000000003"]),
+    ));
+    run(section(
+        "## === both heads applied",
+        "## === merge the two heads",
+        false,
+        Db::Rows(&["ae1000000003", "be2000000001"]),
+    ));
+    run(section(
+        "## === merge the two heads",
+        "$ alembic upgrade heads",
+        true,
+        Db::Rows(&["ae1000000003", "be2000000001"]),
+    ));
+    run(section(
+        "-- ('ee3000000001',)",
+        "## === downgrade -1",
+        true,
+        Db::Rows(&["ee3000000001"]),
+    ));
+}
+
+fn labels_revs() -> Vec<Rev> {
+    vec![
+        rev("0a0000000001_main_one.py", "0a0000000001", &[], &[], &[]),
+        rev(
+            "0a0000000002_main_two.py",
+            "0a0000000002",
+            &["0a0000000001"],
+            &[],
+            &[],
+        ),
+        rev(
+            "c0ffee000001_create_shopping_cart_table.py",
+            "c0ffee000001",
+            &[],
+            &["shoppingcart"],
+            &[],
+        ),
+        rev(
+            "c0ffee000002_add_a_column_to_cart.py",
+            "c0ffee000002",
+            &["c0ffee000001"],
+            &[],
+            &[],
+        ),
+        rev(
+            "5e7000000001_create_networking_branch.py",
+            "5e7000000001",
+            &[],
+            &["networking"],
+            &[],
+        ),
+    ]
+}
+
+#[test]
+fn transcript_03_labels_database_and_late_labels() {
+    let section = |start, end, revs, db| Scenario {
+        transcript: "03_branch_labels.txt",
+        dir: "exp/s03",
+        start,
+        end,
+        revs,
+        skip: &[],
+        docs_from: None,
+        db,
+    };
+    run(section(
+        "## === upgrade one labelled branch only",
+        "$ alembic upgrade networking@head",
+        labels_revs(),
+        Db::Rows(&["c0ffee000002"]),
+    ));
+    run(section(
+        "$ alembic upgrade networking@head",
+        "$ alembic upgrade heads",
+        labels_revs(),
+        Db::Rows(&["c0ffee000002", "5e7000000001"]),
+    ));
+    run(section(
+        "-- ('0a0000000002',)",
+        "## === label on a later",
+        labels_revs(),
+        Db::Rows(&["c0ffee000002", "5e7000000001", "0a0000000002"]),
+    ));
+    let late = || Rev {
+        doc: Some("labelled late"),
+        ..rev(
+            "0a0000000003_labelled_late.py",
+            "0a0000000003",
+            &["0a0000000002"],
+            &["late"],
+            &[],
+        )
+    };
+    let mut revs = labels_revs();
+    revs.push(late());
+    run(section(
+        "## === label on a later",
+        "## === a branch point below",
+        revs,
+        Db::Unknown,
+    ));
+    let mut revs = labels_revs();
+    revs.push(late());
+    revs.push(Rev {
+        doc: Some("side branch off main one"),
+        ..rev(
+            "0a00000000b1_side_branch_off_main_one.py",
+            "0a00000000b1",
+            &["0a0000000001"],
+            &[],
+            &[],
+        )
+    });
+    run(section(
+        "## === a branch point below",
+        "## === revision with two labels",
+        revs,
+        Db::Unknown,
+    ));
+}
+
+#[test]
+fn transcript_04_depends_on_database_states() {
+    let section = |start, end, db| Scenario {
+        transcript: "04_depends_on.txt",
+        dir: "exp/s04",
+        start,
+        end,
+        revs: vec![
+            rev(
+                "0e1000000001_other_1.py",
+                "0e1000000001",
+                &[],
+                &["other"],
+                &[],
+            ),
+            rev(
+                "0e2000000002_other_2.py",
+                "0e2000000002",
+                &["0e1000000001"],
+                &[],
+                &[],
+            ),
+            rev("d1000000000a_main_1.py", "d1000000000a", &[], &[], &[]),
+            rev(
+                "d2000000000b_main_2.py",
+                "d2000000000b",
+                &["d1000000000a"],
+                &[],
+                &[],
+            ),
+            rev(
+                "d3000000000c_main_3_needs_other.py",
+                "d3000000000c",
+                &["d2000000000b"],
+                &[],
+                &["0e2000000002"],
+            ),
+        ],
+        skip: &[],
+        docs_from: None,
+        db,
+    };
+    run(section(
+        "## === partial",
+        "## === upgrade heads",
+        Db::Rows(&["d2000000000b"]),
+    ));
+    run(section(
+        "## === fully upgraded",
+        "$ alembic check",
+        Db::Rows(&["d3000000000c"]),
+    ));
 }
