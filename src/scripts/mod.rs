@@ -3,8 +3,11 @@
 //! with the module-level scanner in [`scan`] (nothing is executed or imported).
 
 pub mod scan;
+mod walk;
 
+use std::io::Read;
 use std::path::{Path, PathBuf};
+use std::sync::atomic::{AtomicUsize, Ordering};
 
 /// One revision file, as Alembic's `Script` sees it.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -107,12 +110,225 @@ pub fn load(
     recursive: bool,
     sourceless: bool,
 ) -> Result<ScriptSet, Vec<ScriptError>> {
-    let _ = (locations, recursive, sourceless);
-    todo!("scripts::load")
+    let mut errors = Vec::new();
+    let mut candidates = Vec::new();
+    for location in locations {
+        // Alembic skips configured locations that do not exist.
+        if location.exists() {
+            walk::list_py_dir(
+                location,
+                recursive,
+                sourceless,
+                &mut candidates,
+                &mut errors,
+            );
+        }
+    }
+    let (files, warnings) = walk::select(candidates, sourceless);
+    let results = read_all(&files);
+    let mut scripts = Vec::with_capacity(results.len());
+    for r in results {
+        match r {
+            Ok(s) => scripts.push(s),
+            Err(e) => errors.push(e),
+        }
+    }
+    // Walk errors come first, then files in load order: both already ordered.
+    if errors.is_empty() {
+        Ok(ScriptSet { scripts, warnings })
+    } else {
+        Err(errors)
+    }
+}
+
+/// Files below this count are read on the calling thread: spawning costs more.
+const PARALLEL_THRESHOLD: usize = 64;
+
+/// Read and scan `files` on all cores, keeping their order.
+fn read_all(files: &[walk::Selected]) -> Vec<Result<Script, ScriptError>> {
+    if files.len() < PARALLEL_THRESHOLD {
+        let mut buf = Vec::new();
+        return files.iter().map(|f| read_selected(f, &mut buf)).collect();
+    }
+    let cores = std::thread::available_parallelism().map_or(2, usize::from);
+    // More readers than cores: on a cold cache the work waits on the disk.
+    let threads = (cores * 2)
+        .clamp(2, 16)
+        .min(files.len() / (PARALLEL_THRESHOLD / 2));
+    let next = AtomicUsize::new(0);
+    let mut slots: Vec<Option<Result<Script, ScriptError>>> = Vec::new();
+    slots.resize_with(files.len(), || None);
+    std::thread::scope(|scope| {
+        let workers: Vec<_> = (0..threads)
+            .map(|_| {
+                scope.spawn(|| {
+                    let mut buf = Vec::new();
+                    let mut done = Vec::new();
+                    loop {
+                        let i = next.fetch_add(1, Ordering::Relaxed);
+                        let Some(f) = files.get(i) else { break };
+                        done.push((i, read_selected(f, &mut buf)));
+                    }
+                    done
+                })
+            })
+            .collect();
+        for w in workers {
+            // A worker only panics on a bug; its files then stay unread and are reported below.
+            if let Ok(done) = w.join() {
+                for (i, r) in done {
+                    if let Some(slot) = slots.get_mut(i) {
+                        *slot = Some(r);
+                    }
+                }
+            }
+        }
+    });
+    slots
+        .into_iter()
+        .zip(files)
+        .map(|(slot, f)| {
+            slot.unwrap_or_else(|| {
+                Err(ScriptError {
+                    path: f.path.clone(),
+                    line: 0,
+                    message: "internal error while reading this file; please report it".into(),
+                    kind: ScriptErrorKind::Io,
+                })
+            })
+        })
+        .collect()
+}
+
+fn read_selected(f: &walk::Selected, buf: &mut Vec<u8>) -> Result<Script, ScriptError> {
+    if f.compiled {
+        return Err(ScriptError {
+            path: f.path.clone(),
+            line: 0,
+            message: "a compiled revision file (.pyc/.pyo) cannot be read without running \
+                      Python; keep its .py source next to it (Alembic prefers the .py)"
+                .into(),
+            kind: ScriptErrorKind::NotStatic,
+        });
+    }
+    read_into(&f.path, buf)?;
+    script_from_source(&f.path, buf)
+}
+
+fn read_into(path: &Path, buf: &mut Vec<u8>) -> Result<(), ScriptError> {
+    buf.clear();
+    std::fs::File::open(path)
+        .and_then(|mut file| file.read_to_end(buf))
+        .map(|_| ())
+        .map_err(|e| ScriptError {
+            path: path.to_path_buf(),
+            line: 0,
+            message: format!("cannot read this revision file: {e}"),
+            kind: ScriptErrorKind::Io,
+        })
 }
 
 /// Read one revision file (used by `load` and by tests).
 pub fn read_script(path: &Path) -> Result<Script, ScriptError> {
-    let _ = path;
-    todo!("scripts::read_script")
+    let mut buf = Vec::new();
+    read_into(path, &mut buf)?;
+    script_from_source(path, &buf)
 }
+
+/// Build a [`Script`] from a file's bytes; `path` is stored as given and its
+/// file name decides the legacy revision id.
+pub fn script_from_source(path: &Path, source: &[u8]) -> Result<Script, ScriptError> {
+    let error = |line: u32, kind: ScriptErrorKind, message: String| ScriptError {
+        path: path.to_path_buf(),
+        line,
+        message,
+        kind,
+    };
+    let scanned = scan::scan(source).map_err(|e| {
+        let kind = match e.kind {
+            scan::ScanErrorKind::NotStatic => ScriptErrorKind::NotStatic,
+            scan::ScanErrorKind::Syntax => ScriptErrorKind::Syntax,
+        };
+        error(e.line, kind, e.message)
+    })?;
+    let filename = path
+        .file_name()
+        .map(|n| n.to_string_lossy().into_owned())
+        .unwrap_or_default();
+    let mut lines = FieldLines::default();
+    let revision = match &scanned.revision {
+        Some(scan::Assigned {
+            value: scan::Value::Str(s),
+            line,
+        }) => {
+            lines.revision = *line;
+            s.clone()
+        }
+        Some(scan::Assigned { value, line }) => {
+            return Err(error(
+                *line,
+                ScriptErrorKind::NotStatic,
+                format!(
+                    "`revision` is {}, but Alembic needs one string; write `revision = \"<id>\"`",
+                    value.describe()
+                ),
+            ));
+        }
+        None => match legacy_revision(&filename) {
+            Some(rev) => rev.to_owned(),
+            None => {
+                return Err(error(
+                    0,
+                    ScriptErrorKind::NoRevision,
+                    format!(
+                        "Could not determine revision id from filename {filename}. Be sure the \
+                         'revision' variable is declared inside the script (please see \
+                         'Upgrading from Alembic 0.1 to 0.2' in the documentation)."
+                    ),
+                ));
+            }
+        },
+    };
+    let Some(down) = &scanned.down_revision else {
+        return Err(error(
+            0,
+            ScriptErrorKind::NoDownRevision,
+            "no module-level `down_revision` (Alembic fails with AttributeError); add \
+             `down_revision = None` for a first revision, or the parent's id"
+                .into(),
+        ));
+    };
+    lines.down_revision = down.line;
+    let field = |a: &Option<scan::Assigned>, line: &mut u32| match a {
+        Some(a) => {
+            *line = a.line;
+            a.value.to_tuple()
+        }
+        None => Vec::new(),
+    };
+    let branch_labels = field(&scanned.branch_labels, &mut lines.branch_labels);
+    let dependencies = field(&scanned.depends_on, &mut lines.depends_on);
+    Ok(Script {
+        revision,
+        down_revisions: down.value.to_tuple(),
+        dependencies,
+        branch_labels,
+        longdoc: scanned.longdoc(),
+        path: path.to_path_buf(),
+        lines,
+        docstring_claims: scanned.docstring_claims,
+    })
+}
+
+/// Alembic's `_legacy_rev`: `re.match(r"([a-f0-9]+)\.py$", filename)`.
+fn legacy_revision(filename: &str) -> Option<&str> {
+    // `$` also matches before one trailing newline.
+    let name = filename.strip_suffix('\n').unwrap_or(filename);
+    let stem = name.strip_suffix(".py")?;
+    let hex = !stem.is_empty() && stem.bytes().all(|b| matches!(b, b'a'..=b'f' | b'0'..=b'9'));
+    hex.then_some(stem)
+}
+
+#[cfg(test)]
+#[path = "mod_tests.rs"]
+mod tests;
