@@ -239,8 +239,7 @@ pub fn analyze(scripts: &[Script], ctx: &FixContext) -> (Vec<Finding>, Vec<Strin
     if !structural {
         match RevisionMap::build(scripts.to_vec()) {
             Ok((map, _warnings)) => {
-                head_ids = map
-                    .real_heads()
+                head_ids = heads::real_heads(&map)
                     .into_iter()
                     .map(|h| map.script(h).revision.clone())
                     .collect();

@@ -14,7 +14,7 @@ use crate::graph::{RevIdx, RevisionMap};
 /// in load order. The unlabelled group comes first, then one per shared label
 /// (sorted), with identical groups reported once.
 pub fn diverged_groups(map: &RevisionMap) -> Vec<(Option<String>, Vec<RevIdx>)> {
-    let heads = map.real_heads();
+    let heads = real_heads(map);
     let mut groups: Vec<(Option<String>, Vec<RevIdx>)> = Vec::new();
     let unlabelled: Vec<RevIdx> = heads
         .iter()
@@ -41,6 +41,21 @@ pub fn diverged_groups(map: &RevisionMap) -> Vec<(Option<String>, Vec<RevIdx>)> 
         }
     }
     groups
+}
+
+/// Real heads, each id once: Alembic lists a duplicated id twice in its heads,
+/// but that is one revision (reported as `duplicate-revision`), not divergence.
+pub fn real_heads(map: &RevisionMap) -> Vec<RevIdx> {
+    let mut seen: Vec<&str> = Vec::new();
+    let mut out = Vec::new();
+    for h in map.real_heads() {
+        let id = map.script(h).revision.as_str();
+        if !seen.contains(&id) {
+            seen.push(id);
+            out.push(map.find(id).unwrap_or(h));
+        }
+    }
+    out
 }
 
 /// The last common ancestors of `heads`: common ancestors that are not an
@@ -156,7 +171,7 @@ pub fn diverged(map: &RevisionMap, ctx: &FixContext) -> Vec<Finding> {
                 (s.path.clone(), s.lines.down_revision, None)
             }
         };
-        let merge_target = if label.is_none() && group.len() == map.real_heads().len() {
+        let merge_target = if label.is_none() && group.len() == real_heads(map).len() {
             "heads".to_string()
         } else {
             group
