@@ -11,10 +11,12 @@
 //! - a revision with ≥2 normalized dependencies (`multi_dep`): `history`
 //!   output is compared as a multiset of lines (traversal order).
 //!
-//! One message is random even with a fixed seed, because Alembic collects
-//! labelled revisions in a `set` of objects hashed by address: the two
-//! revisions named in "Branch name 'x' in revision A already used by
-//! revision B". Both sides are compared with that pair sorted, in every mode.
+//! Two messages are random even with a fixed seed, because Alembic builds
+//! them from `set`s of objects hashed by address: the two revisions named in
+//! "Branch name 'x' in revision A already used by revision B" (labelled
+//! revisions are collected in such a set) and the list in "Requested
+//! revision X overlaps with other requested revisions A, B". Both sides are
+//! compared with those revisions sorted, in every mode.
 
 use crate::oracle::HashFlags;
 
@@ -95,12 +97,25 @@ fn line_set(text: &str, flags: HashFlags) -> Vec<String> {
     lines
 }
 
-/// `text` with the address-ordered pair of the duplicate-label message sorted.
+/// `text` with the address-ordered revision lists of Alembic's
+/// duplicate-label and overlap messages sorted.
 pub fn address_random(text: &str) -> String {
     text.split('\n')
-        .map(sort_duplicate_label_pair)
+        .map(|l| sort_overlap_list(&sort_duplicate_label_pair(l)))
         .collect::<Vec<_>>()
         .join("\n")
+}
+
+fn sort_overlap_list(line: &str) -> String {
+    const MARK: &str = " overlaps with other requested revisions ";
+    match line.find(MARK) {
+        Some(at) => {
+            let mut items: Vec<&str> = line[at + MARK.len()..].split(", ").collect();
+            items.sort_unstable();
+            format!("{}{MARK}{}", &line[..at], items.join(", "))
+        }
+        None => line.to_owned(),
+    }
 }
 
 fn sort_duplicate_label_pair(line: &str) -> String {
@@ -121,7 +136,7 @@ fn sort_duplicate_label_pair(line: &str) -> String {
 }
 
 fn normalize_line(line: &str, flags: HashFlags) -> String {
-    let owned = sort_duplicate_label_pair(line);
+    let owned = sort_overlap_list(&sort_duplicate_label_pair(line));
     let line: &str = &owned;
     for prefix in ["Branches into: ", "Branch names: "] {
         if let Some(rest) = line.strip_prefix(prefix) {
@@ -306,6 +321,11 @@ mod tests {
         let c = "FAILED: Branch name 'dup' in revision b2 already used by revision c3\n";
         assert!(agree(a, b.as_bytes(), Mode::Exact, f));
         assert!(!agree(a, c.as_bytes(), Mode::Exact, f));
+        let o1 = "FAILED: Requested revision x overlaps with other requested revisions b, a\n";
+        let o2 = "FAILED: Requested revision x overlaps with other requested revisions a, b\n";
+        let o3 = "FAILED: Requested revision y overlaps with other requested revisions a, b\n";
+        assert!(agree(o1, o2.as_bytes(), Mode::Exact, f));
+        assert!(!agree(o1, o3.as_bytes(), Mode::Exact, f));
     }
 
     #[test]
