@@ -409,7 +409,7 @@ pub fn evaluate(map: &RevisionMap, db: &DbRead, ctx: &Context) -> ComponentStatu
         State::UpToDate => {
             status.summary = if status.heads.len() > 1 {
                 format!(
-                    "Database schema is current on all {} branches. No migrations pending.",
+                    "Database schema is current on all branches ({} heads). No migrations pending.",
                     status.heads.len()
                 )
             } else {
@@ -440,11 +440,10 @@ pub fn evaluate(map: &RevisionMap, db: &DbRead, ctx: &Context) -> ComponentStatu
             if let Some(d) = &divergence {
                 status.actions = advice::divergence_actions(map, d, &known_rows, &real_heads, ctx);
             }
-            if n > 0 {
-                status.notes.push(format!(
-                    "{pending_phrase}; `alembic upgrade heads` would apply them, but join the heads first"
-                ));
-            }
+            status.notes.push(
+                "`alembic upgrade head` fails while the heads are diverged (Multiple head revisions are present); join them first"
+                    .to_string(),
+            );
         }
         State::UnknownRevision => {
             status.summary = format!(
@@ -480,7 +479,7 @@ pub fn evaluate(map: &RevisionMap, db: &DbRead, ctx: &Context) -> ComponentStatu
                     .notes
                     .push(format!("the scripts have diverged heads too: {}", d.reason));
             }
-            if n > 0 {
+            if n > 0 && !status.current.is_empty() {
                 status
                     .notes
                     .push(format!("for the rows the scripts know, {pending_phrase}"));

@@ -159,7 +159,7 @@ pub fn render_one(s: &ComponentStatus, opts: &HumanOptions, out: &mut dyn Write)
 
     if let Some(d) = &s.diverged {
         writeln!(out)?;
-        writeln!(out, "{} {}", p.bold("Diverged heads:"), d.reason)?;
+        writeln!(out, "{}", p.bold("Diverged heads:"))?;
         for h in &d.heads {
             writeln!(
                 out,

@@ -240,13 +240,22 @@ pub(crate) fn upgrade_actions(map: &RevisionMap, ctx: &Context, fresh: bool) -> 
     a
 }
 
-/// Sort key for "newest": latest `Create Date:`, then earliest in history.
-fn newest_first(map: &RevisionMap, d: &Diverged, heads: &[RevIdx]) -> Vec<RevIdx> {
+/// Order diverged heads by how likely they are the unreleased one to re-point:
+/// heads this database has not applied first, then the latest `Create Date:`,
+/// then the one `alembic history` lists first.
+fn newest_first(
+    map: &RevisionMap,
+    d: &Diverged,
+    heads: &[RevIdx],
+    applied: &BTreeSet<RevIdx>,
+) -> Vec<RevIdx> {
     let pos = |i: RevIdx| d.history.iter().position(|&h| h == i).unwrap_or(usize::MAX);
     let mut v = heads.to_vec();
     v.sort_by(|&a, &b| {
-        create_date(map, b)
-            .cmp(&create_date(map, a))
+        applied
+            .contains(&a)
+            .cmp(&applied.contains(&b))
+            .then(create_date(map, b).cmp(&create_date(map, a)))
             .then(pos(a).cmp(&pos(b)))
     });
     v
@@ -260,7 +269,12 @@ pub(crate) fn divergence_actions(
     real_heads: &[RevIdx],
     ctx: &Context,
 ) -> Vec<String> {
-    let order = newest_first(map, d, &d.heads);
+    let applied: BTreeSet<RevIdx> = applied_rows
+        .iter()
+        .filter_map(|r| map.find(r))
+        .flat_map(|r| map.ancestors(r))
+        .collect();
+    let order = newest_first(map, d, &d.heads, &applied);
     let mut a = Vec::new();
     if let (Some(&newest), Some(&onto)) = (order.first(), order.get(1)) {
         let newest_id = &map.script(newest).revision;
@@ -302,11 +316,6 @@ pub(crate) fn divergence_actions(
                 "If {newest_id} is yours and not released yet, re-point the first revision of its branch onto {onto_id} (edit its down_revision)"
             ),
         };
-        let applied: BTreeSet<RevIdx> = applied_rows
-            .iter()
-            .filter_map(|r| map.find(r))
-            .flat_map(|r| map.ancestors(r))
-            .collect();
         let done: Vec<&str> = own
             .iter()
             .filter(|i| applied.contains(i))
@@ -314,8 +323,12 @@ pub(crate) fn divergence_actions(
             .collect();
         if !done.is_empty() {
             step.push_str(&format!(
-                "; this database already applied {}, so downgrade it below them before editing",
-                done.join(", ")
+                "; this database already applied {}, so downgrade it to {} before editing",
+                done.join(", "),
+                roots
+                    .first()
+                    .and_then(|&r| map.parents(r).first())
+                    .map_or("their parent", |&p| map.script(p).revision.as_str())
             ));
         }
         if d.heads.len() > 2 {
@@ -338,7 +351,7 @@ pub(crate) fn divergence_actions(
         ));
     }
     a.push(format!(
-        "Then apply it: {} upgrade {}",
+        "Then upgrade: {} upgrade {}",
         ctx.alembic,
         if ctx.backend_ai { "head" } else { "heads" }
     ));

@@ -218,7 +218,11 @@ fn distinct_labels_are_separate_branches_not_divergence() {
     assert_eq!(s.state, State::UpToDate);
     assert!(s.diverged.is_none());
     assert_eq!(s.heads.len(), 2);
-    assert!(s.summary.contains("all 2 branches"), "{}", s.summary);
+    assert!(
+        s.summary.contains("all branches (2 heads)"),
+        "{}",
+        s.summary
+    );
     let s = evaluate(&m, &rows(&["e1", "c1"]), &ctx());
     assert_eq!(s.state, State::Behind);
     assert_eq!(ids(&s.pending), ["e2"]);
@@ -300,4 +304,31 @@ fn states_order_by_exit_code() {
     for w in all.windows(2) {
         assert!(w[0] < w[1] && w[0].exit_code() < w[1].exit_code());
     }
+}
+
+#[test]
+fn repoint_prefers_the_head_this_database_has_not_applied() {
+    let m = map(vec![
+        script("a1", &[], &[], "root"),
+        script(
+            "b1",
+            &["a1"],
+            &[],
+            "theirs\n\nCreate Date: 2026-01-01 10:00:00",
+        ),
+        script(
+            "c1",
+            &["a1"],
+            &[],
+            "applied here\n\nCreate Date: 2026-02-01 10:00:00",
+        ),
+    ]);
+    let s = evaluate(&m, &rows(&["c1"]), &ctx());
+    assert!(
+        s.actions[0].starts_with("If b1 is yours")
+            && s.actions[0].contains("change down_revision from 'a1' to 'c1'")
+            && !s.actions[0].contains("already applied"),
+        "{:?}",
+        s.actions
+    );
 }
