@@ -22,8 +22,9 @@ pub fn escape_property(s: &str) -> String {
     escape_data(s).replace(':', "%3A").replace(',', "%2C")
 }
 
-/// One annotation line for a finding (without the trailing newline).
-pub fn annotation(finding: &Finding, component: &str, cwd: &Path) -> String {
+/// One annotation line for a finding (without the trailing newline). The
+/// component, when given, goes into the title (for runs over several).
+pub fn annotation(finding: &Finding, component: Option<&str>, cwd: &Path) -> String {
     let command = match finding.severity {
         Severity::Error => "error",
         Severity::Warning => "warning",
@@ -38,10 +39,9 @@ pub fn annotation(finding: &Finding, component: &str, cwd: &Path) -> String {
             props.push(format!("line={}", finding.line));
         }
     }
-    let title = if component.is_empty() || component == "default" {
-        format!("db-status {}", finding.code.as_str())
-    } else {
-        format!("db-status {} ({component})", finding.code.as_str())
+    let title = match component {
+        Some(name) => format!("db-status {} ({name})", finding.code.as_str()),
+        None => format!("db-status {}", finding.code.as_str()),
     };
     props.push(format!("title={}", escape_property(&title)));
     let mut message = finding.message.clone();
@@ -54,9 +54,11 @@ pub fn annotation(finding: &Finding, component: &str, cwd: &Path) -> String {
 
 /// Write one annotation per finding, for every component.
 pub fn render(components: &[ComponentCheck], cwd: &Path, out: &mut dyn Write) -> io::Result<()> {
+    let several = components.len() > 1;
     for c in components {
         for f in &c.findings {
-            writeln!(out, "{}", annotation(f, &c.name, cwd))?;
+            let name = several.then_some(c.name.as_str());
+            writeln!(out, "{}", annotation(f, name, cwd))?;
         }
     }
     Ok(())
@@ -84,12 +86,12 @@ mod tests {
         )
         .with_fix("z");
         assert_eq!(
-            annotation(&f, "default", Path::new("/repo")),
+            annotation(&f, None, Path::new("/repo")),
             "::error file=v/a%2Cb.py,line=7,title=db-status cycle::x%0Ay%0Afix: z"
         );
         let w = Finding::warning(Code::DocstringRevises, None, 0, "m".into());
         assert_eq!(
-            annotation(&w, "appproxy", Path::new("/repo")),
+            annotation(&w, Some("appproxy"), Path::new("/repo")),
             "::warning title=db-status docstring-revises (appproxy)::m"
         );
     }
