@@ -16,7 +16,8 @@ set -euo pipefail
 
 repo="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 python="${DB_STATUS_PYTHON:-$repo/.venv/bin/python}"
-demo="$repo/examples/backend-ai"
+# DEMO_DIR: write elsewhere (the test that checks the committed demo is current uses it).
+demo="${DEMO_DIR:-$repo/examples/backend-ai}"
 
 if ! "$python" -c 'import alembic' 2>/dev/null; then
     echo "make-demo: $python cannot import alembic; run scripts/setup-venv.sh or set DB_STATUS_PYTHON" >&2
