@@ -1,0 +1,375 @@
+//! MySQL / MariaDB: settings from the SQLAlchemy URL (`unix_socket=`,
+//! `ssl_mode=`, `ssl_ca=`), one `START TRANSACTION READ ONLY` that reads the
+//! version table. A missing table is detected the way SQLAlchemy's
+//! `has_table` does (error 1146 on the read), so a user without privileges
+//! gets "permission denied" rather than a false "no table".
+
+use std::path::PathBuf;
+use std::time::Duration;
+
+use mysql::prelude::Queryable;
+use mysql::{Conn, OptsBuilder, SslOpts, Value};
+
+use super::{DbError, DbErrorKind, DbUrl, Job, VersionRows, VersionTable};
+
+/// Where and how to connect.
+struct Settings {
+    host: String,
+    port: u16,
+    socket: Option<String>,
+    user: Option<String>,
+    password: Option<String>,
+    database: Option<String>,
+    ssl: Option<SslOpts>,
+    ssl_label: Option<String>,
+}
+
+impl Settings {
+    fn target(&self) -> String {
+        match &self.socket {
+            Some(path) => format!("socket {path}"),
+            None if self.host.contains(':') => format!("[{}]:{}", self.host, self.port),
+            None => format!("{}:{}", self.host, self.port),
+        }
+    }
+
+    fn db_label(&self) -> String {
+        match &self.database {
+            Some(db) => format!("database \"{db}\" at {}", self.target()),
+            None => self.target(),
+        }
+    }
+}
+
+/// Sockets libmysqlclient / MariaDB Connector/C look for when asked for `localhost`.
+const DEFAULT_SOCKETS: [&str; 3] = [
+    "/run/mysqld/mysqld.sock",
+    "/var/run/mysqld/mysqld.sock",
+    "/tmp/mysql.sock",
+];
+
+fn resolve(url: &DbUrl) -> Result<Settings, DbError> {
+    let host = url.host.clone().unwrap_or_else(|| "localhost".to_string());
+    let mut socket = url.query_value("unix_socket").map(str::to_string);
+    // mysqlclient (the default driver) and mariadbconnector follow the C
+    // library: `localhost` without a port means the local socket. PyMySQL
+    // always uses TCP.
+    let c_library = matches!(
+        url.driver(),
+        None | Some("mysqldb") | Some("mariadbconnector")
+    );
+    if socket.is_none() && c_library && host == "localhost" && url.port.is_none() {
+        socket = DEFAULT_SOCKETS
+            .iter()
+            .find(|p| std::path::Path::new(p).exists())
+            .map(|p| p.to_string());
+    }
+    let (ssl, ssl_label) = ssl_settings(url)?;
+    Ok(Settings {
+        host,
+        port: url.port.unwrap_or(3306),
+        socket,
+        user: url.username.clone(),
+        password: url.password.clone(),
+        database: url.database.clone().filter(|d| !d.is_empty()),
+        ssl,
+        ssl_label,
+    })
+}
+
+/// TLS from `ssl_mode` (mysqlclient) or `ssl_ca`/`ssl_check_hostname` (both drivers).
+fn ssl_settings(url: &DbUrl) -> Result<(Option<SslOpts>, Option<String>), DbError> {
+    let ca = url.query_value("ssl_ca").map(PathBuf::from);
+    let check_host = !matches!(
+        url.query_value("ssl_check_hostname")
+            .map(str::to_ascii_lowercase)
+            .as_deref(),
+        Some("false" | "0" | "no" | "off")
+    );
+    let with_ca = |opts: SslOpts| match &ca {
+        Some(path) => opts.with_root_cert_path(Some(path.clone())),
+        None => opts,
+    };
+    let mode = url.query_value("ssl_mode").map(str::to_ascii_uppercase);
+    let opts = match mode.as_deref() {
+        None | Some("") => ca
+            .as_ref()
+            .map(|_| with_ca(SslOpts::default()).with_danger_skip_domain_validation(!check_host)),
+        Some("DISABLED" | "PREFERRED") => None,
+        Some("REQUIRED") => Some(
+            SslOpts::default()
+                .with_danger_accept_invalid_certs(true)
+                .with_danger_skip_domain_validation(true),
+        ),
+        Some("VERIFY_CA") => {
+            Some(with_ca(SslOpts::default()).with_danger_skip_domain_validation(true))
+        }
+        Some("VERIFY_IDENTITY") => Some(with_ca(SslOpts::default())),
+        Some(other) => {
+            return Err(DbError::new(
+                DbErrorKind::BadUrl,
+                format!(
+                    "invalid ssl_mode \"{}\": use DISABLED, PREFERRED, REQUIRED, VERIFY_CA or VERIFY_IDENTITY",
+                    other.escape_debug()
+                ),
+            ));
+        }
+    };
+    let label = opts.as_ref().map(|_| match mode {
+        Some(m) => format!("ssl_mode={m}"),
+        None => "ssl_ca".to_string(),
+    });
+    Ok((opts, label))
+}
+
+/// Quote a MySQL identifier: `` `a``b` ``.
+fn quote_ident(name: &str) -> String {
+    format!("`{}`", name.replace('`', "``"))
+}
+
+/// Resolve the connection and build the read.
+pub(crate) fn prepare(
+    url: &DbUrl,
+    table: &VersionTable,
+    timeout: Duration,
+) -> Result<Job, DbError> {
+    let settings = resolve(url)?;
+    let target = settings.target();
+    let secrets = settings.password.iter().cloned().collect();
+    let table = table.clone();
+    Ok(Job {
+        target,
+        secrets,
+        run: Box::new(move || read(&settings, &table, timeout)),
+    })
+}
+
+fn read(s: &Settings, table: &VersionTable, timeout: Duration) -> Result<VersionRows, DbError> {
+    let mut opts = OptsBuilder::new()
+        .ip_or_hostname(Some(s.host.clone()))
+        .tcp_port(s.port)
+        .socket(s.socket.clone())
+        .user(s.user.clone())
+        .pass(s.password.clone())
+        .db_name(s.database.clone())
+        // Never hop from TCP to a socket behind the user's back.
+        .prefer_socket(false)
+        .tcp_connect_timeout(Some(timeout))
+        .read_timeout(Some(timeout))
+        .write_timeout(Some(timeout))
+        .stmt_cache_size(0);
+    if let Some(ssl) = &s.ssl {
+        opts = opts.ssl_opts(Some(ssl.clone()));
+    }
+    let mut conn = Conn::new(opts).map_err(|e| classify(&e, s, table, Stage::Connect))?;
+    let lock_secs = timeout.as_secs().max(1);
+    conn.query_drop(format!("SET SESSION lock_wait_timeout = {lock_secs}"))
+        .and_then(|()| conn.query_drop("START TRANSACTION READ ONLY"))
+        .map_err(|e| classify(&e, s, table, Stage::Query))?;
+    let qualified = match &table.schema {
+        Some(schema) => format!("{}.{}", quote_ident(schema), quote_ident(&table.name)),
+        None => quote_ident(&table.name),
+    };
+    let result: Result<Vec<mysql::Row>, mysql::Error> =
+        conn.query(format!("SELECT version_num FROM {qualified}"));
+    let rows = match result {
+        Ok(rows) => rows,
+        // SQLAlchemy's has_table treats these as "no table".
+        Err(mysql::Error::MySqlError(e))
+            if e.code == 1146 || (e.code == 1049 && table.schema.is_some()) =>
+        {
+            let _ = conn.query_drop("ROLLBACK");
+            return Ok(VersionRows::NoTable);
+        }
+        Err(e) => return Err(classify(&e, s, table, Stage::Query)),
+    };
+    let mut out = Vec::with_capacity(rows.len());
+    for row in &rows {
+        match row.as_ref(0) {
+            Some(Value::Bytes(bytes)) => match String::from_utf8(bytes.clone()) {
+                Ok(text) => out.push(text),
+                Err(_) => {
+                    return Err(DbError::new(
+                        DbErrorKind::BadData,
+                        format!(
+                            "the version table {qualified} in {} holds a version_num that is not valid UTF-8",
+                            s.db_label()
+                        ),
+                    ));
+                }
+            },
+            Some(Value::NULL) | None => {
+                return Err(DbError::new(
+                    DbErrorKind::BadData,
+                    format!(
+                        "the version table {qualified} in {} holds a NULL version_num",
+                        s.db_label()
+                    ),
+                ));
+            }
+            Some(other) => out.push(other.as_sql(true)),
+        }
+    }
+    let _ = conn.query_drop("ROLLBACK");
+    Ok(VersionRows::Rows(out))
+}
+
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Stage {
+    Connect,
+    Query,
+}
+
+fn classify(e: &mysql::Error, s: &Settings, table: &VersionTable, stage: Stage) -> DbError {
+    use std::io::ErrorKind as K;
+    let target = s.target();
+    let user = s.user.as_deref().unwrap_or("");
+    let io_kind = |kind: K, detail: &str| -> Option<DbError> {
+        match kind {
+            K::ConnectionRefused => Some(DbError::new(
+                DbErrorKind::Refused,
+                format!("connection refused by {target} (is MySQL/MariaDB running there?)"),
+            )),
+            K::NotFound if s.socket.is_some() => Some(DbError::new(
+                DbErrorKind::Refused,
+                format!(
+                    "no MySQL/MariaDB server at {target} (is it running, and is this its socket?)"
+                ),
+            )),
+            K::TimedOut | K::WouldBlock => Some(DbError::new(
+                DbErrorKind::Timeout,
+                format!(
+                    "no answer from {target} in time (is the host reachable? raise --timeout if it is just slow)"
+                ),
+            )),
+            _ => {
+                let lower = detail.to_ascii_lowercase();
+                (lower.contains("lookup address")
+                    || lower.contains("name or service not known")
+                    || lower.contains("no address associated"))
+                .then(|| {
+                    DbError::new(
+                        DbErrorKind::UnknownHost,
+                        format!(
+                            "cannot resolve host \"{}\" ({detail}): check the host name in the URL",
+                            s.host
+                        ),
+                    )
+                })
+            }
+        }
+    };
+    match e {
+        mysql::Error::MySqlError(m) => {
+            let msg = &m.message;
+            let (kind, text) = match m.code {
+                1045 | 1698 => (
+                    DbErrorKind::Auth,
+                    format!("{msg} at {target}: check the user name and password in the URL"),
+                ),
+                1049 => (
+                    DbErrorKind::MissingDatabase,
+                    format!(
+                        "database \"{}\" does not exist on {target}: check the database name in the URL",
+                        s.database.as_deref().unwrap_or("")
+                    ),
+                ),
+                1044 | 1142 | 1143 => (
+                    DbErrorKind::PermissionDenied,
+                    format!(
+                        "{msg} ({}): grant SELECT on the version table {} to user \"{user}\"",
+                        s.db_label(),
+                        table.name
+                    ),
+                ),
+                1046 => (
+                    DbErrorKind::BadUrl,
+                    format!(
+                        "no database selected at {target}: put the database name in the URL (mysql://user@host/DBNAME)"
+                    ),
+                ),
+                1205 | 1969 | 3024 => (
+                    DbErrorKind::Timeout,
+                    format!(
+                        "{msg} while reading the version table in {} (a lock held by a running migration? raise --timeout)",
+                        s.db_label()
+                    ),
+                ),
+                code => (
+                    DbErrorKind::Other,
+                    format!("{msg} (MySQL error {code}) from {}", s.db_label()),
+                ),
+            };
+            DbError::new(kind, text)
+        }
+        mysql::Error::IoError(io) => io_kind(io.kind(), &io.to_string()).unwrap_or_else(|| {
+            DbError::new(
+                DbErrorKind::Other,
+                format!("reading {} failed: {io}", s.db_label()),
+            )
+        }),
+        mysql::Error::DriverError(d) => match d {
+            mysql::DriverError::ConnectTimeout | mysql::DriverError::Timeout => DbError::new(
+                DbErrorKind::Timeout,
+                format!(
+                    "connecting to {target} timed out (is the host reachable? raise --timeout if it is just slow)"
+                ),
+            ),
+            mysql::DriverError::CouldNotConnect(Some((_, detail, kind))) => io_kind(*kind, detail)
+                .unwrap_or_else(|| {
+                    DbError::new(
+                        DbErrorKind::Other,
+                        format!("could not connect to {target}: {detail}"),
+                    )
+                }),
+            mysql::DriverError::TlsNotSupported => DbError::new(
+                DbErrorKind::Tls,
+                format!(
+                    "server at {target} does not support TLS but {} asks for it: enable TLS on the server or drop the option",
+                    s.ssl_label.as_deref().unwrap_or("the URL")
+                ),
+            ),
+            other => DbError::new(
+                DbErrorKind::Other,
+                format!("reading {} failed: {other}", s.db_label()),
+            ),
+        },
+        mysql::Error::TlsError(t) => DbError::new(
+            DbErrorKind::Tls,
+            format!("TLS with {target} failed: {t} (use ssl_ca=FILE to trust the server's CA)"),
+        ),
+        other => {
+            let text = other.to_string();
+            let kind = if stage == Stage::Connect && text.to_ascii_lowercase().contains("timed out")
+            {
+                DbErrorKind::Timeout
+            } else {
+                DbErrorKind::Other
+            };
+            DbError::new(kind, format!("reading {} failed: {text}", s.db_label()))
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn backticks_are_doubled() {
+        assert_eq!(quote_ident("a`b"), "`a``b`");
+    }
+
+    #[test]
+    fn socket_and_ssl_mode_from_query() {
+        let url =
+            DbUrl::parse("mysql+pymysql://u@localhost/d?unix_socket=/tmp/x.sock&ssl_mode=required");
+        let Ok(s) = url.and_then(|u| resolve(&u)) else {
+            panic!("resolve failed");
+        };
+        assert_eq!(s.target(), "socket /tmp/x.sock");
+        assert!(s.ssl.is_some());
+        let bad = DbUrl::parse("mysql://u@h/d?ssl_mode=sometimes").and_then(|u| resolve(&u));
+        assert_eq!(bad.err().map(|e| e.kind), Some(DbErrorKind::BadUrl));
+    }
+}
