@@ -12,7 +12,7 @@
 pub mod heads;
 pub mod links;
 
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 
 use crate::graph::RevisionMap;
 use crate::scripts::{Script, ScriptError, ScriptErrorKind};
@@ -203,11 +203,25 @@ impl ComponentCheck {
     }
 }
 
-/// Context the fixes need: how the user runs Alembic for this component.
+/// Context the messages and fixes need.
 #[derive(Debug, Clone, Default)]
 pub struct FixContext {
     /// The Alembic command prefix, e.g. `alembic -c alembic-appproxy.ini`.
     pub alembic: String,
+    /// The working directory: paths below it are shown relative to it.
+    pub cwd: Option<PathBuf>,
+}
+
+impl FixContext {
+    /// A path as messages show it: relative to the working directory when below it.
+    pub fn show(&self, path: &Path) -> String {
+        self.cwd
+            .as_deref()
+            .and_then(|cwd| path.strip_prefix(cwd).ok())
+            .unwrap_or(path)
+            .display()
+            .to_string()
+    }
 }
 
 /// Findings for files that could not be read (the scripts loader's errors).
@@ -231,7 +245,7 @@ pub fn unreadable_findings(errors: &[ScriptError]) -> Vec<Finding> {
 /// checks first, then (when the map can be built) divergence and bad merges,
 /// and docstring drift as warnings. Also returns the real heads when known.
 pub fn analyze(scripts: &[Script], ctx: &FixContext) -> (Vec<Finding>, Vec<String>) {
-    let mut findings = links::check(scripts);
+    let mut findings = links::check(scripts, ctx);
     let structural = findings
         .iter()
         .any(|f| f.severity == Severity::Error && f.code != Code::DuplicateRevision);

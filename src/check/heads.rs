@@ -121,7 +121,7 @@ pub fn diverged(map: &RevisionMap, ctx: &FixContext) -> Vec<Finding> {
             .iter()
             .map(|&h| {
                 let s = map.script(h);
-                format!("{} ({})", s.revision, s.path.display())
+                format!("{} ({})", s.revision, ctx.show(&s.path))
             })
             .collect();
         let lca = last_common_ancestors(map, &group);
@@ -132,7 +132,7 @@ pub fn diverged(map: &RevisionMap, ctx: &FixContext) -> Vec<Finding> {
                 .iter()
                 .map(|&a| {
                     let s = map.script(a);
-                    format!("{} ({})", s.revision, s.path.display())
+                    format!("{} ({})", s.revision, ctx.show(&s.path))
                 })
                 .collect();
             format!(
@@ -157,13 +157,7 @@ pub fn diverged(map: &RevisionMap, ctx: &FixContext) -> Vec<Finding> {
                 (
                     s.path.clone(),
                     s.lines.down_revision,
-                    Some(format!(
-                        "if {} is not merged or released yet, re-point it: in {}:{} set \
-                         down_revision = {value} (and the docstring's Revises: line)",
-                        map.script(newest).revision,
-                        s.path.display(),
-                        s.lines.down_revision
-                    )),
+                    Some(repoint_advice(map, root, newest, &value, ctx)),
                 )
             }
             None => {
@@ -193,6 +187,35 @@ pub fn diverged(map: &RevisionMap, ctx: &FixContext) -> Vec<Finding> {
         findings.push(Finding::error(Code::DivergedHeads, Some(file), line, message).with_fix(fix));
     }
     findings
+}
+
+/// "Re-point" advice: which revision, which line, which exact value.
+fn repoint_advice(
+    map: &RevisionMap,
+    root: RevIdx,
+    newest: RevIdx,
+    value: &str,
+    ctx: &FixContext,
+) -> String {
+    let s = map.script(root);
+    let which = if root == newest {
+        format!(
+            "if {} is not merged or released yet, re-point it",
+            s.revision
+        )
+    } else {
+        format!(
+            "if {}..{} is not merged or released yet, re-point its first revision {}",
+            s.revision,
+            map.script(newest).revision,
+            s.revision
+        )
+    };
+    format!(
+        "{which}: in {}:{} set down_revision = {value} (and the docstring's Revises: line)",
+        ctx.show(&s.path),
+        s.lines.down_revision
+    )
 }
 
 /// Where to re-point the newest head's branch so the group becomes one line:

@@ -7,19 +7,19 @@
 
 use std::collections::{HashMap, VecDeque};
 
-use super::{Code, Finding, python_value};
+use super::{Code, Finding, FixContext, python_value};
 use crate::scripts::Script;
 
 /// Characters Alembic's `verify_rev_id` rejects in a revision id.
 const FORBIDDEN: [char; 4] = ['+', '-', ':', '@'];
 
 /// All structural findings (errors), in load order.
-pub fn check(scripts: &[Script]) -> Vec<Finding> {
+pub fn check(scripts: &[Script], ctx: &FixContext) -> Vec<Finding> {
     let mut findings = Vec::new();
     let ids = index(scripts);
     bad_identifiers(scripts, &mut findings);
-    duplicates(scripts, &ids, &mut findings);
-    let labels = label_clashes(scripts, &ids, &mut findings);
+    duplicates(scripts, &ids, ctx, &mut findings);
+    let labels = label_clashes(scripts, &ids, ctx, &mut findings);
     dangling(scripts, &ids, &labels, &mut findings);
     cycles(scripts, &ids, &labels, &mut findings);
     findings
@@ -39,8 +39,8 @@ fn winner(ids: &HashMap<&str, Vec<usize>>, id: &str) -> Option<usize> {
     ids.get(id).and_then(|v| v.last().copied())
 }
 
-fn at(script: &Script, line: u32) -> String {
-    format!("{}:{}", script.path.display(), line)
+fn at(ctx: &FixContext, script: &Script, line: u32) -> String {
+    format!("{}:{}", ctx.show(&script.path), line)
 }
 
 fn bad_identifiers(scripts: &[Script], findings: &mut Vec<Finding>) {
@@ -73,7 +73,12 @@ fn bad_identifiers(scripts: &[Script], findings: &mut Vec<Finding>) {
     }
 }
 
-fn duplicates(scripts: &[Script], ids: &HashMap<&str, Vec<usize>>, findings: &mut Vec<Finding>) {
+fn duplicates(
+    scripts: &[Script],
+    ids: &HashMap<&str, Vec<usize>>,
+    ctx: &FixContext,
+    findings: &mut Vec<Finding>,
+) {
     for (i, s) in scripts.iter().enumerate() {
         let Some(all) = ids.get(s.revision.as_str()) else {
             continue;
@@ -87,7 +92,7 @@ fn duplicates(scripts: &[Script], ids: &HashMap<&str, Vec<usize>>, findings: &mu
         };
         let kept = winner(ids, &s.revision)
             .and_then(|w| scripts.get(w))
-            .map(|w| w.path.display().to_string())
+            .map(|w| ctx.show(&w.path))
             .unwrap_or_default();
         findings.push(
             Finding::error(
@@ -98,7 +103,7 @@ fn duplicates(scripts: &[Script], ids: &HashMap<&str, Vec<usize>>, findings: &mu
                     "revision '{}' is also declared in {}; Alembic keeps only {} and warns \
                      \"Revision {} is present more than once\"",
                     s.revision,
-                    at(f, f.lines.revision),
+                    at(ctx, f, f.lines.revision),
                     kept,
                     s.revision
                 ),
@@ -115,6 +120,7 @@ fn duplicates(scripts: &[Script], ids: &HashMap<&str, Vec<usize>>, findings: &mu
 fn label_clashes<'a>(
     scripts: &'a [Script],
     ids: &HashMap<&str, Vec<usize>>,
+    ctx: &FixContext,
     findings: &mut Vec<Finding>,
 ) -> HashMap<&'a str, usize> {
     let mut labels: HashMap<&str, usize> = HashMap::new();
@@ -124,14 +130,14 @@ fn label_clashes<'a>(
                 Some(format!(
                     "branch label '{label}' of revision {} is also a revision id ({})",
                     s.revision,
-                    at(owner, owner.lines.revision)
+                    at(ctx, owner, owner.lines.revision)
                 ))
             } else if let Some(other) = labels.get(label.as_str()).and_then(|&o| scripts.get(o)) {
                 Some(format!(
                     "branch label '{label}' of revision {} is already used by revision {} ({})",
                     s.revision,
                     other.revision,
-                    at(other, other.lines.branch_labels)
+                    at(ctx, other, other.lines.branch_labels)
                 ))
             } else {
                 labels.insert(label.as_str(), i);
@@ -533,7 +539,7 @@ mod tests {
     #[test]
     fn clean_chain_has_no_findings() {
         let s = vec![script("a", &[]), script("b", &["a"]), script("c", &["b"])];
-        assert!(check(&s).is_empty());
+        assert!(check(&s, &FixContext::default()).is_empty());
     }
 
     #[test]
@@ -541,7 +547,7 @@ mod tests {
         let mut b = script("b", &["zzz"]);
         b.dependencies = vec!["nope".into()];
         let s = vec![script("a", &[]), b];
-        let f = check(&s);
+        let f = check(&s, &FixContext::default());
         assert_eq!(
             codes(&f),
             vec![
@@ -559,7 +565,7 @@ mod tests {
             script("c", &["aaaa1,bbbb1"]),
             script("d", &["bbb"]),
         ];
-        let f = check(&s);
+        let f = check(&s, &FixContext::default());
         let fixes: Vec<_> = f.iter().filter_map(|f| f.fix.clone()).collect();
         assert_eq!(
             fixes,
@@ -575,7 +581,7 @@ mod tests {
         let mut second = script("a", &[]);
         second.path = PathBuf::from("/v/zz_dup.py");
         let s = vec![script("a", &[]), second];
-        let f = check(&s);
+        let f = check(&s, &FixContext::default());
         assert_eq!(
             codes(&f),
             vec![("duplicate-revision", "/v/zz_dup.py".into(), 10)]
@@ -591,7 +597,7 @@ mod tests {
         b.branch_labels = vec!["x".into()];
         let mut c = script("c", &["b"]);
         c.branch_labels = vec!["a".into()];
-        let f = check(&[a, b, c]);
+        let f = check(&[a, b, c], &FixContext::default());
         assert_eq!(
             codes(&f),
             vec![
@@ -609,7 +615,7 @@ mod tests {
             script("b", &["a"]),
             script("c", &["b"]),
         ];
-        let f = check(&s);
+        let f = check(&s, &FixContext::default());
         assert_eq!(codes(&f), vec![("cycle", "/v/a_x.py".into(), 11)]);
         assert!(f[0].message.contains("a → c → b → a"), "{}", f[0].message);
     }
@@ -619,7 +625,7 @@ mod tests {
         let mut d = script("d", &["base"]);
         d.dependencies = vec!["d".into()];
         let s = vec![script("base", &[]), script("a", &["a"]), d];
-        let f = check(&s);
+        let f = check(&s, &FixContext::default());
         assert_eq!(
             codes(&f),
             vec![
@@ -641,12 +647,12 @@ mod tests {
         for i in 1..n {
             s.push(script(&format!("r{i}"), &[&format!("r{}", i - 1)]));
         }
-        assert!(check(&s).is_empty());
+        assert!(check(&s, &FixContext::default()).is_empty());
     }
 
     #[test]
     fn forbidden_characters() {
-        let f = check(&[script("a-b@", &[])]);
+        let f = check(&[script("a-b@", &[])], &FixContext::default());
         assert_eq!(
             codes(&f),
             vec![("bad-identifier", "/v/a-b@_x.py".into(), 10)]

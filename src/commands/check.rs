@@ -90,6 +90,7 @@ pub fn check_component(spec: &ComponentSpec, cwd: &Path) -> ComponentCheck {
     }
     let ctx = FixContext {
         alembic: alembic_command(&config, cwd),
+        cwd: Some(cwd.to_path_buf()),
     };
     match crate::scripts::load(
         &config.version_locations,
