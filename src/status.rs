@@ -99,6 +99,8 @@ pub struct Revision {
     pub message: String,
     /// The revision file, relative to the working directory when under it.
     pub path: PathBuf,
+    /// Branch labels, inherited ones included, sorted (not in the JSON schema).
+    pub labels: Vec<String>,
 }
 
 /// Heads that nothing tells apart, and where they split.
@@ -272,6 +274,7 @@ pub fn revision(map: &RevisionMap, idx: RevIdx, cwd: &Path) -> Revision {
         id: script.revision.clone(),
         message: script.doc().to_string(),
         path: display_path(&script.path, cwd),
+        labels: map.labels(idx).into_iter().map(str::to_string).collect(),
     }
 }
 

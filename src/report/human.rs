@@ -96,6 +96,15 @@ fn with_message(r: &Revision) -> String {
     }
 }
 
+/// With the branch labels too, where heads are told apart by them.
+fn with_labels(r: &Revision) -> String {
+    if r.labels.is_empty() {
+        with_message(r)
+    } else {
+        format!("{} [{}]", with_message(r), r.labels.join(", "))
+    }
+}
+
 /// Render one component.
 pub fn render_one(s: &ComponentStatus, opts: &HumanOptions, out: &mut dyn Write) -> io::Result<()> {
     let p = Painter { color: opts.color };
@@ -216,7 +225,7 @@ pub fn render_one(s: &ComponentStatus, opts: &HumanOptions, out: &mut dyn Write)
 
 /// `Current Revision:` / `Head Revision:` lines, aligned like the seed.
 fn revision_lines(s: &ComponentStatus, p: &Painter, out: &mut dyn Write) -> io::Result<()> {
-    let mut current: Vec<String> = s.current.iter().map(with_message).collect();
+    let mut current: Vec<String> = s.current.iter().map(with_labels).collect();
     current.extend(
         s.unknown
             .iter()
@@ -229,7 +238,7 @@ fn revision_lines(s: &ComponentStatus, p: &Painter, out: &mut dyn Write) -> io::
             _ => "None".to_string(),
         });
     }
-    let mut heads: Vec<String> = s.heads.iter().map(with_message).collect();
+    let mut heads: Vec<String> = s.heads.iter().map(with_labels).collect();
     if heads.is_empty() {
         heads.push("None (no revisions)".to_string());
     }
