@@ -302,6 +302,28 @@ fn classify(e: &mysql::Error, s: &Settings, table: &VersionTable, stage: Stage) 
             };
             DbError::new(kind, text)
         }
+        // A read timeout surfaces as an I/O error inside the packet codec,
+        // whose type the driver does not export: recognise it by its text.
+        mysql::Error::CodecError(c) => {
+            let text = c.to_string();
+            let lower = text.to_ascii_lowercase();
+            if lower.contains("temporarily unavailable")
+                || lower.contains("timed out")
+                || lower.contains("os error 11)")
+            {
+                DbError::new(
+                    DbErrorKind::Timeout,
+                    format!(
+                        "no answer from {target} in time (is the server healthy? raise --timeout if it is just slow)"
+                    ),
+                )
+            } else {
+                DbError::new(
+                    DbErrorKind::Other,
+                    format!("reading {} failed: {text}", s.db_label()),
+                )
+            }
+        }
         mysql::Error::IoError(io) => io_kind(io.kind(), &io.to_string()).unwrap_or_else(|| {
             DbError::new(
                 DbErrorKind::Other,
