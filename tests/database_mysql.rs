@@ -373,3 +373,41 @@ fn silent_listener_and_refused_port() {
         err.message
     );
 }
+
+#[test]
+fn unix_socket_from_query() {
+    let Some(db) = TestDb::create() else { return };
+    let socket = "/run/mysqld/mysqld.sock";
+    if !std::path::Path::new(socket).exists() {
+        eprintln!("NOTICE: no MariaDB socket at {socket}; socket read not tested");
+        return;
+    }
+    db.exec("CREATE TABLE alembic_version (version_num VARCHAR(32) NOT NULL);\nINSERT INTO alembic_version VALUES ('s0ck')");
+    let mut db = db;
+    let user = db.user("sock", SECRET);
+    for host in ["%", "localhost"] {
+        db.exec(&format!(
+            "GRANT SELECT ON `{}`.* TO '{user}'@'{host}'",
+            db.name
+        ));
+    }
+    let url = DbUrl::parse(&format!(
+        "mysql+pymysql://{user}:{SECRET}@localhost/{}?unix_socket={socket}",
+        db.name
+    ))
+    .unwrap_or_else(|e| panic!("{e}"));
+    assert_eq!(sorted(read(&url, &VersionTable::default())), vec!["s0ck"]);
+    // A socket path where nothing listens is "refused", naming the path.
+    let url = DbUrl::parse(&format!(
+        "mysql://{user}@localhost/{}?unix_socket=/nonexistent/x.sock",
+        db.name
+    ))
+    .unwrap_or_else(|e| panic!("{e}"));
+    let err = expect_err(read(&url, &VersionTable::default()));
+    assert_eq!(err.kind, DbErrorKind::Refused, "{}", err.message);
+    assert!(
+        err.message.contains("/nonexistent/x.sock"),
+        "{}",
+        err.message
+    );
+}
