@@ -1,0 +1,201 @@
+//! Where a PostgreSQL password comes from when the URL has none: `PGPASSWORD`,
+//! then the `.pgpass` file (`PGPASSFILE`), ignored when others can read it.
+//! The local server trusts everyone, so a fake server on 127.0.0.1 asks for a
+//! cleartext password, records what it gets and refuses it (SQLSTATE 28P01).
+//!
+//! One test only: it sets process environment variables.
+
+use std::io::{Read, Write};
+use std::net::{TcpListener, TcpStream};
+use std::sync::mpsc;
+use std::time::Duration;
+
+use db_status::database::{DbErrorKind, DbUrl, VersionTable, read_version_rows};
+
+/// What the fake server saw on one connection.
+#[derive(Debug, Default)]
+struct Seen {
+    user: Option<String>,
+    database: Option<String>,
+    password: Option<String>,
+}
+
+fn read_exact(s: &mut TcpStream, n: usize) -> Option<Vec<u8>> {
+    let mut buf = vec![0u8; n];
+    s.read_exact(&mut buf).ok().map(|_| buf)
+}
+
+fn be32(b: &[u8]) -> usize {
+    b.get(..4)
+        .map(|x| u32::from_be_bytes([x[0], x[1], x[2], x[3]]) as usize)
+        .unwrap_or(0)
+}
+
+fn serve(mut s: TcpStream) -> Seen {
+    let mut seen = Seen::default();
+    let Some(mut head) = read_exact(&mut s, 8) else {
+        return seen;
+    };
+    if be32(&head[4..]) == 80877103 {
+        // SSLRequest: no TLS here.
+        let _ = s.write_all(b"N");
+        let Some(h) = read_exact(&mut s, 8) else {
+            return seen;
+        };
+        head = h;
+    }
+    let Some(body) = read_exact(&mut s, be32(&head).saturating_sub(8)) else {
+        return seen;
+    };
+    let parts: Vec<String> = body
+        .split(|b| *b == 0)
+        .map(|p| String::from_utf8_lossy(p).into_owned())
+        .collect();
+    for pair in parts.chunks(2) {
+        if let [k, v] = pair {
+            match k.as_str() {
+                "user" => seen.user = Some(v.clone()),
+                "database" => seen.database = Some(v.clone()),
+                _ => {}
+            }
+        }
+    }
+    // AuthenticationCleartextPassword.
+    let _ = s.write_all(&[b'R', 0, 0, 0, 8, 0, 0, 0, 3]);
+    if let Some(t) = read_exact(&mut s, 5)
+        && t[0] == b'p'
+        && let Some(pw) = read_exact(&mut s, be32(&t[1..]).saturating_sub(4))
+    {
+        seen.password = Some(
+            String::from_utf8_lossy(&pw)
+                .trim_end_matches('\0')
+                .to_string(),
+        );
+    }
+    let mut fields = Vec::new();
+    for (code, text) in [
+        (b'S', "FATAL"),
+        (b'V', "FATAL"),
+        (b'C', "28P01"),
+        (b'M', "password authentication failed for user \"u\""),
+    ] {
+        fields.push(code);
+        fields.extend_from_slice(text.as_bytes());
+        fields.push(0);
+    }
+    fields.push(0);
+    let mut msg = vec![b'E'];
+    msg.extend_from_slice(&((fields.len() + 4) as u32).to_be_bytes());
+    msg.extend_from_slice(&fields);
+    let _ = s.write_all(&msg);
+    seen
+}
+
+fn fake_server() -> (u16, mpsc::Receiver<Seen>) {
+    let listener = TcpListener::bind("127.0.0.1:0").unwrap_or_else(|e| panic!("{e}"));
+    let port = listener.local_addr().map(|a| a.port()).unwrap_or(0);
+    let (tx, rx) = mpsc::channel();
+    std::thread::spawn(move || {
+        for stream in listener.incoming().flatten() {
+            let _ = tx.send(serve(stream));
+        }
+    });
+    (port, rx)
+}
+
+fn set(key: &str, value: Option<&str>) {
+    // SAFETY: this binary has a single test, so no other thread reads the environment.
+    unsafe {
+        match value {
+            Some(v) => std::env::set_var(key, v),
+            None => std::env::remove_var(key),
+        }
+    }
+}
+
+#[test]
+fn password_sources_in_libpq_order() {
+    use std::os::unix::fs::PermissionsExt;
+    let (port, seen) = fake_server();
+    let dir = tempfile::tempdir().unwrap_or_else(|e| panic!("{e}"));
+    let pgpass = dir.path().join("pgpass");
+    let text = format!(
+        "# other hosts first\nother:{port}:db:u:wrong\n127.0.0.1:{port}:db:u:from\\:pgpass\n*:*:*:*:catch-all\n"
+    );
+    std::fs::write(&pgpass, text).unwrap_or_else(|e| panic!("{e}"));
+    std::fs::set_permissions(&pgpass, std::fs::Permissions::from_mode(0o600))
+        .unwrap_or_else(|e| panic!("{e}"));
+    set("PGPASSFILE", pgpass.to_str());
+    set("PGPASSWORD", None);
+    set("PGUSER", None);
+
+    let read = |url: &str| {
+        let url = DbUrl::parse(url).unwrap_or_else(|e| panic!("{e}"));
+        let r = read_version_rows(&url, &VersionTable::default(), Duration::from_secs(5));
+        let err = r
+            .err()
+            .unwrap_or_else(|| panic!("the fake server always refuses"));
+        let got = seen
+            .recv_timeout(Duration::from_secs(5))
+            .unwrap_or_default();
+        (err, got)
+    };
+
+    // 1. No password in the URL: the first matching .pgpass line, unescaped.
+    let (err, got) = read(&format!(
+        "postgresql://u@127.0.0.1:{port}/db?sslmode=disable"
+    ));
+    assert_eq!(got.password.as_deref(), Some("from:pgpass"));
+    assert_eq!(got.user.as_deref(), Some("u"));
+    assert_eq!(got.database.as_deref(), Some("db"));
+    assert_eq!(err.kind, DbErrorKind::Auth, "{}", err.message);
+    assert!(!err.message.contains("from:pgpass"), "{}", err.message);
+    assert!(
+        err.message.contains(&format!("127.0.0.1:{port}")),
+        "{}",
+        err.message
+    );
+
+    // 2. PGPASSWORD comes before the file.
+    set("PGPASSWORD", Some("from-env"));
+    let (err, got) = read(&format!(
+        "postgresql://u@127.0.0.1:{port}/db?sslmode=disable"
+    ));
+    assert_eq!(got.password.as_deref(), Some("from-env"));
+    assert!(!err.message.contains("from-env"), "{}", err.message);
+
+    // 3. The URL's password comes before both.
+    let (err, got) = read(&format!(
+        "postgresql://u:from%40url@127.0.0.1:{port}/db?sslmode=disable"
+    ));
+    assert_eq!(got.password.as_deref(), Some("from@url"));
+    assert!(!err.message.contains("from@url"), "{}", err.message);
+    set("PGPASSWORD", None);
+
+    // 4. Defaults: PGUSER for the user, the user name for the database.
+    set("PGUSER", Some("envuser"));
+    let (_, got) = read(&format!("postgresql://127.0.0.1:{port}?sslmode=disable"));
+    assert_eq!(got.user.as_deref(), Some("envuser"));
+    assert_eq!(got.database.as_deref(), Some("envuser"));
+    assert_eq!(got.password.as_deref(), Some("catch-all"));
+    set("PGUSER", None);
+
+    // 5. A file others can read is ignored (with a warning on stderr), as libpq does.
+    std::fs::set_permissions(&pgpass, std::fs::Permissions::from_mode(0o644))
+        .unwrap_or_else(|e| panic!("{e}"));
+    let url = DbUrl::parse(&format!(
+        "postgresql://u@127.0.0.1:{port}/db?sslmode=disable"
+    ))
+    .unwrap_or_else(|e| panic!("{e}"));
+    let err = read_version_rows(&url, &VersionTable::default(), Duration::from_secs(5)).err();
+    let err = err.unwrap_or_else(|| panic!("expected an error"));
+    assert_eq!(err.kind, DbErrorKind::Auth, "{}", err.message);
+    assert!(err.message.contains("password"), "{}", err.message);
+    let got = seen
+        .recv_timeout(Duration::from_secs(5))
+        .unwrap_or_default();
+    assert_eq!(
+        got.password, None,
+        "no password may be sent from an unsafe file"
+    );
+}
