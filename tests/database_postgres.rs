@@ -341,7 +341,11 @@ fn missing_database() {
         err.message
     );
     assert!(
-        err.message.contains(":5432") || db.admin.port.is_some(),
+        err.message.contains(&format!(
+            "{}:{}",
+            db.admin.host.as_deref().unwrap_or("127.0.0.1"),
+            db.admin.port.unwrap_or(5432)
+        )),
         "{}",
         err.message
     );

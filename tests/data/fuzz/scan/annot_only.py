@@ -1,0 +1,3 @@
+revision = "a"
+revision: str
+down_revision = None

@@ -1,0 +1,3 @@
+revision = "a"
+down_revision = None
+x.revision = "b"

@@ -1,0 +1,4 @@
+revision = "a"
+down_revision = None
+x = 1 + \
+  2

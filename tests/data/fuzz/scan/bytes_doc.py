@@ -1,0 +1,3 @@
+b"""not a docstring"""
+revision = "a"
+down_revision = None

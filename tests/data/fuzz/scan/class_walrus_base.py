@@ -1,0 +1,4 @@
+revision = "a"
+down_revision = None
+class A((revision := object)):
+    pass

@@ -1,0 +1,3 @@
+# it's a "comment
+revision = "a"  # "x
+down_revision = None

@@ -1,0 +1,3 @@
+"""a""" "b" 'c'
+revision = "a"
+down_revision = None

@@ -1,0 +1,4 @@
+import os
+"""not a docstring"""
+revision = "a"
+down_revision = None

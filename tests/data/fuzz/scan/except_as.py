@@ -1,0 +1,6 @@
+revision = "a"
+down_revision = None
+try:
+    pass
+except E as revision:
+    pass

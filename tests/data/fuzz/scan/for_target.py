@@ -1,0 +1,4 @@
+for depends_on in []:
+    pass
+revision = "a"
+down_revision = None

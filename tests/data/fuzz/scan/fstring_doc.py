@@ -1,0 +1,3 @@
+f"""not a docstring"""
+revision = "a"
+down_revision = None

@@ -1,0 +1,5 @@
+revision = "a"
+down_revision = None
+def f():
+    global revision
+    revision = "b"

@@ -1,0 +1,2 @@
+import x as revision
+down_revision = None

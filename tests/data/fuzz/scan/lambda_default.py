@@ -1,0 +1,3 @@
+revision = "a"
+down_revision = None
+f = lambda x=(revision := "b"): x

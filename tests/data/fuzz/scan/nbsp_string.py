@@ -1,0 +1,2 @@
+revision = "a b c"
+down_revision = None

@@ -1,0 +1,3 @@
+revision = "a"
+(revision): str = "b"
+down_revision = None

@@ -1,0 +1,3 @@
+("""paren doc""")
+revision = "a"
+down_revision = None

@@ -1,0 +1,3 @@
+print(revision := "z")
+revision = "a"
+down_revision = None

@@ -1,0 +1,2 @@
+revision = r"a\"b"
+down_revision = None

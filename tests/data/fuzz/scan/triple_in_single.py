@@ -1,0 +1,2 @@
+revision = '"""'
+down_revision = "'''"

@@ -1,0 +1,1 @@
+revision, down_revision = "a", None

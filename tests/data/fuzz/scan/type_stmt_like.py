@@ -1,0 +1,3 @@
+type = "x"
+revision = "a"
+down_revision = None

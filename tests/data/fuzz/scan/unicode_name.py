@@ -1,0 +1,3 @@
+révision = "b"
+revision = "a"
+down_revision = None

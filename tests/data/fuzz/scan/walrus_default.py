@@ -1,0 +1,4 @@
+revision = "a"
+down_revision = None
+def f(x=(revision := "b")):
+    pass

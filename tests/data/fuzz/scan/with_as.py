@@ -1,0 +1,4 @@
+revision = "a"
+down_revision = None
+with open(x) as revision:
+    pass
