@@ -185,9 +185,8 @@ impl DbUrl {
             "mysql" | "mariadb" => Ok(Backend::MySql),
             "sqlite" => Ok(Backend::Sqlite),
             _ => Err(bad_url(format!(
-                "unsupported database `{}` in {}: db-status reads PostgreSQL, MySQL/MariaDB and SQLite",
-                self.drivername,
-                self.masked()
+                "unsupported database `{}`: db-status reads PostgreSQL, MySQL/MariaDB and SQLite",
+                self.drivername
             ))),
         }
     }
