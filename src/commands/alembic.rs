@@ -49,9 +49,10 @@ fn config(g: &GlobalArgs, out: &mut dyn Write, err: &mut dyn Write) -> Result<Al
     })
 }
 
-/// Read the scripts and build the map. `heads` reports map-construction
+/// Read the scripts and build the map. Plain `heads` reports map-construction
 /// errors as tracebacks (Alembic calls `get_heads()` outside its error
-/// wrapper); the other commands as `FAILED:`.
+/// wrapper); the other commands as `FAILED:`. A missing revision is always a
+/// traceback (Alembic's KeyError).
 fn map(
     cfg: &AlembicConfig,
     heads_command: bool,
@@ -177,7 +178,9 @@ pub fn heads(
 ) -> u8 {
     let result = (|| {
         let cfg = config(g, out, err)?;
-        let map = map(&cfg, true, out, err)?;
+        // `heads --resolve-dependencies` goes through `get_revisions("heads")`,
+        // inside Alembic's error wrapper; plain `heads` does not.
+        let map = map(&cfg, !resolve_dependencies, out, err)?;
         let revs = if resolve_dependencies {
             map.real_heads()
         } else {
