@@ -9,6 +9,15 @@ use std::path::{Path, PathBuf};
 
 use super::{ScriptError, ScriptErrorKind};
 
+/// A path `os.walk` listed, with its resolved form when it is already known
+/// (a non-symlink entry of an already-resolved directory), which saves a
+/// `realpath` (one `readlink` per path component) for nearly every file.
+#[derive(Debug, Clone)]
+pub(super) struct Candidate {
+    path: PathBuf,
+    real: Option<PathBuf>,
+}
+
 /// A file Alembic would load, in load order.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub(super) struct Selected {
@@ -32,11 +41,23 @@ fn sort_names(names: &mut [std::ffi::OsString]) {
     names.sort_by(|a, b| a.as_encoded_bytes().cmp(b.as_encoded_bytes()));
 }
 
+fn sort_entries(names: &mut [(std::ffi::OsString, bool)]) {
+    names.sort_by(|a, b| a.0.as_encoded_bytes().cmp(b.0.as_encoded_bytes()));
+}
+
+fn candidate(dir: &Path, real_dir: Option<&Path>, name: &OsStr, is_link: bool) -> Candidate {
+    Candidate {
+        path: dir.join(name),
+        real: real_dir.filter(|_| !is_link).map(|d| d.join(name)),
+    }
+}
+
 struct Listing {
     /// Sub-directories (symlinked ones flagged: listed but never entered).
     dirs: Vec<(std::ffi::OsString, bool)>,
-    /// Everything else, including symlinks to files and broken symlinks.
-    files: Vec<std::ffi::OsString>,
+    /// Everything else, including symlinks to files and broken symlinks
+    /// (flagged true).
+    files: Vec<(std::ffi::OsString, bool)>,
 }
 
 /// One `os.scandir` pass classified like `os.walk` does: `is_dir()`
@@ -60,7 +81,7 @@ fn list(dir: &Path) -> std::io::Result<Listing> {
         if is_dir {
             out.dirs.push((entry.file_name(), is_link));
         } else {
-            out.files.push(entry.file_name());
+            out.files.push((entry.file_name(), is_link));
         }
     }
     Ok(out)
@@ -79,14 +100,14 @@ pub(super) fn list_py_dir(
     location: &Path,
     recursive: bool,
     sourceless: bool,
-    out: &mut Vec<PathBuf>,
+    out: &mut Vec<Candidate>,
     errors: &mut Vec<ScriptError>,
 ) {
     let mut stack = vec![location.to_path_buf()];
     let mut visited: HashSet<PathBuf> = HashSet::new();
     while let Some(root) = stack.pop() {
-        let real = std::fs::canonicalize(&root).unwrap_or_else(|_| root.clone());
-        if !visited.insert(real) {
+        let real_root = std::fs::canonicalize(&root).ok();
+        if !visited.insert(real_root.clone().unwrap_or_else(|| root.clone())) {
             continue;
         }
         let mut listing = match list(&root) {
@@ -116,29 +137,40 @@ pub(super) fn list_py_dir(
             stack.extend(dir_names.iter().rev().map(|d| root.join(d)));
             continue;
         }
-        sort_names(&mut listing.files);
-        out.extend(listing.files.iter().map(|f| root.join(f)));
+        sort_entries(&mut listing.files);
+        out.extend(
+            listing
+                .files
+                .iter()
+                .map(|(f, link)| candidate(&root, real_root.as_deref(), f, *link)),
+        );
         if sourceless {
             let cache = root.join("__pycache__");
             if cache.exists() {
                 let stems: HashSet<String> = listing
                     .files
                     .iter()
-                    .map(|f| stem_before_first_dot(f))
+                    .map(|(f, _)| stem_before_first_dot(f))
                     .collect();
                 match std::fs::read_dir(&cache) {
                     Ok(entries) => {
                         // `iterdir()` order is the directory's; sorted is the stable choice.
-                        let mut names: Vec<std::ffi::OsString> = entries
+                        let mut names: Vec<(std::ffi::OsString, bool)> = entries
                             .filter_map(|e| e.ok())
-                            .map(|e| e.file_name())
+                            .map(|e| {
+                                let link = e.file_type().map_or(true, |t| t.is_symlink());
+                                (e.file_name(), link)
+                            })
                             .collect();
-                        sort_names(&mut names);
+                        sort_entries(&mut names);
+                        let real_cache = std::fs::canonicalize(&cache).ok();
                         out.extend(
                             names
                                 .iter()
-                                .filter(|n| !stems.contains(&stem_before_first_dot(n)))
-                                .map(|n| cache.join(n)),
+                                .filter(|(n, _)| !stems.contains(&stem_before_first_dot(n)))
+                                .map(|(n, link)| {
+                                    candidate(&cache, real_cache.as_deref(), n, *link)
+                                }),
                         );
                     }
                     Err(e) => errors.push(io_error(&cache, "list this directory", &e)),
@@ -182,16 +214,19 @@ pub(super) fn match_name(name: &str, sourceless: bool) -> Option<(&str, Option<c
 /// `_load_revisions` + `_from_path`: resolve each candidate, drop repeats
 /// with Alembic's warning, apply the file-name filter and the sourceless
 /// preferences (`.py` over `.pyc` over `.pyo`).
-pub(super) fn select(candidates: Vec<PathBuf>, sourceless: bool) -> (Vec<Selected>, Vec<String>) {
+pub(super) fn select(candidates: Vec<Candidate>, sourceless: bool) -> (Vec<Selected>, Vec<String>) {
     let mut seen: HashSet<PathBuf> = HashSet::new();
     let mut selected = Vec::new();
     let mut warnings = Vec::new();
-    for path in candidates {
-        let real = match std::fs::canonicalize(&path) {
-            Ok(r) => r,
-            // A broken symlink: Python's `resolve()` still gives a path; reading
-            // it fails later with a clear error if the name qualifies.
-            Err(_) => std::path::absolute(&path).unwrap_or(path),
+    for Candidate { path, real } in candidates {
+        let real = match real {
+            Some(r) => r,
+            None => match std::fs::canonicalize(&path) {
+                Ok(r) => r,
+                // A broken symlink: Python's `resolve()` still gives a path; reading
+                // it fails later with a clear error if the name qualifies.
+                Err(_) => std::path::absolute(&path).unwrap_or(path),
+            },
         };
         if seen.contains(&real) {
             warnings.push(format!(
