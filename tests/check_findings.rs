@@ -578,3 +578,16 @@ fn github_format_is_one_parsable_annotation_per_finding() {
     }
     assert!(out.contains("nope,100%25"), "message % is escaped: {out}");
 }
+
+#[test]
+fn human_and_json_output_snapshots() {
+    let t = diverged_tree();
+    t.edit("b1", |s| s.replace("Revises: a1", "Revises: zz"));
+    let o = t.db_status(&["check"]);
+    assert_eq!(o.status.code(), Some(4));
+    insta::assert_snapshot!("diverged_human", stdout(&o));
+    let o = t.db_status(&["check", "--format", "json"]);
+    insta::assert_snapshot!("diverged_json", stdout(&o));
+    let o = t.db_status(&["check", "--format", "github"]);
+    insta::assert_snapshot!("diverged_github", stdout(&o));
+}
