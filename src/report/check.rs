@@ -80,11 +80,14 @@ pub fn render_human(
             .iter()
             .flat_map(|c| c.heads.iter().map(String::as_str))
             .collect();
+        let heads = match heads.as_slice() {
+            [] => String::new(),
+            [one] => format!(" (head: {one})"),
+            many => format!(" (heads: {})", many.join(", ")),
+        };
         writeln!(
             out,
-            "check passed: {revisions} revisions{comps}, no findings (head{}: {})",
-            if heads.len() == 1 { "" } else { "s" },
-            heads.join(", ")
+            "check passed: {revisions} revisions{comps}, no findings{heads}"
         )?;
     } else {
         let failed = components.iter().any(|c| c.exit_code(strict) != 0);
