@@ -165,10 +165,7 @@ fn oracle(paths: &[PathBuf]) -> Vec<serde_json::Value> {
                 py.display()
             )
         });
-    let list: String = paths
-        .iter()
-        .map(|p| format!("{}\n", p.display()))
-        .collect();
+    let list: String = paths.iter().map(|p| format!("{}\n", p.display())).collect();
     child
         .stdin
         .take()

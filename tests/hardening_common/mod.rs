@@ -37,13 +37,27 @@ impl Out {
 
     /// Exited by itself with a code, without a panic message or a crash.
     pub fn assert_clean(&self, what: &str) {
-        assert!(!self.timed_out, "{what}: still running after {:?}", self.elapsed);
+        assert!(
+            !self.timed_out,
+            "{what}: still running after {:?}",
+            self.elapsed
+        );
         let code = self
             .code
             .unwrap_or_else(|| panic!("{what}: killed by a signal\n{}", self.all()));
-        assert_ne!(code, 101, "{what}: exit 101 is a Rust panic\n{}", self.all());
+        assert_ne!(
+            code,
+            101,
+            "{what}: exit 101 is a Rust panic\n{}",
+            self.all()
+        );
         let all = self.all();
-        for bad in ["panicked at", "RUST_BACKTRACE", "stack overflow", "fatal runtime error"] {
+        for bad in [
+            "panicked at",
+            "RUST_BACKTRACE",
+            "stack overflow",
+            "fatal runtime error",
+        ] {
             assert!(!all.contains(bad), "{what}: `{bad}` in the output\n{all}");
         }
     }
@@ -153,8 +167,11 @@ impl Project {
 
     /// Write a plain revision file.
     pub fn rev(&self, id: &str, down: Option<&str>, msg: &str) -> &Self {
-        std::fs::write(self.versions().join(format!("{id}_x.py")), revision_text(id, down, msg))
-            .expect("write revision");
+        std::fs::write(
+            self.versions().join(format!("{id}_x.py")),
+            revision_text(id, down, msg),
+        )
+        .expect("write revision");
         self
     }
 
@@ -286,7 +303,10 @@ pub fn peak_rss_kib(c: &Command, limit: Duration) -> Option<(u64, Out)> {
     }
     let report = tempfile::NamedTempFile::new().ok()?;
     let mut t = Command::new(time);
-    t.arg("-v").arg("-o").arg(report.path()).arg(c.get_program());
+    t.arg("-v")
+        .arg("-o")
+        .arg(report.path())
+        .arg(c.get_program());
     t.args(c.get_args());
     t.env_clear();
     for (k, v) in c.get_envs() {
@@ -301,7 +321,10 @@ pub fn peak_rss_kib(c: &Command, limit: Duration) -> Option<(u64, Out)> {
     let text = std::fs::read_to_string(report.path()).ok()?;
     let kib = text
         .lines()
-        .find_map(|l| l.trim().strip_prefix("Maximum resident set size (kbytes): "))
+        .find_map(|l| {
+            l.trim()
+                .strip_prefix("Maximum resident set size (kbytes): ")
+        })
         .and_then(|v| v.trim().parse().ok())?;
     Some((kib, out))
 }

@@ -1,0 +1,3 @@
+revision = "a"
+revision += "b"
+down_revision = None

@@ -1,0 +1,2 @@
+revision = b"a"
+down_revision = None

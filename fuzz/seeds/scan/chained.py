@@ -1,0 +1,2 @@
+revision = down_revision = "same"
+branch_labels = depends_on = None

@@ -1,0 +1,6 @@
+class A:
+    revision = "inner"
+revision = "outer"
+down_revision = None
+def f():
+    down_revision = "x"

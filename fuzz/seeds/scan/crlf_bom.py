@@ -1,0 +1,6 @@
+﻿"""BOM
+
+Revision ID: x
+"""
+revision = "x"
+down_revision = ""

@@ -1,0 +1,3 @@
+revision = "a"
+del revision
+down_revision = None

@@ -1,0 +1,2 @@
+revision = f"abc"
+down_revision = None

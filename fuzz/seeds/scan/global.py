@@ -1,0 +1,3 @@
+revision = "a"
+for revision in ["b"]: pass
+down_revision = None

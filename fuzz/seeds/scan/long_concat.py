@@ -1,0 +1,3 @@
+revision = ("a" "b"
+   "c" """d""")
+down_revision = None

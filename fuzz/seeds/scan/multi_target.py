@@ -1,0 +1,2 @@
+x, revision = 1, "a"
+down_revision = None

@@ -1,0 +1,3 @@
+import os
+revision = os.environ["X"]
+down_revision = None

@@ -1,0 +1,2 @@
+revision = "\8\9\q"
+down_revision = None

@@ -1,0 +1,3 @@
+from mod import *
+revision = "a"
+down_revision = None

@@ -1,0 +1,4 @@
+if True:
+	revision = "t"
+revision = "a"
+down_revision = None # tail

@@ -1,0 +1,6 @@
+try:
+    import x
+except ImportError:
+    pass
+revision = "a"
+down_revision = "b"
