@@ -591,3 +591,61 @@ fn human_and_json_output_snapshots() {
     let o = t.db_status(&["check", "--format", "github"]);
     insta::assert_snapshot!("diverged_github", stdout(&o));
 }
+
+#[test]
+fn formats_belong_to_their_command() {
+    let t = diverged_tree();
+    assert_eq!(
+        t.db_status(&["check", "--format", "dot"]).status.code(),
+        Some(2)
+    );
+    assert_eq!(
+        t.db_status(&["graph", "--format", "json"]).status.code(),
+        Some(2)
+    );
+    assert_eq!(
+        t.db_status(&["graph", "--last", "1", "-r", "a1:"])
+            .status
+            .code(),
+        Some(2)
+    );
+}
+
+#[test]
+fn backend_ai_checkout_gets_py_m_alembic_in_the_fix() {
+    let t = Tree::empty()
+        .env("alembic-appproxy.ini", "appproxy")
+        .rev_in(
+            "alembic-appproxy.ini",
+            Rev {
+                id: "p1",
+                message: "p1",
+                ..Default::default()
+            },
+        )
+        .rev_in(
+            "alembic-appproxy.ini",
+            Rev {
+                id: "p2",
+                message: "p2",
+                head: Some("base"),
+                ..Default::default()
+            },
+        )
+        .build();
+    std::fs::write(t.root().join("py"), "#!/bin/sh\n").unwrap();
+    std::fs::create_dir_all(t.root().join("src/ai/backend")).unwrap();
+    let o = t.db_status(&["check", "--component", "app-proxy"]);
+    assert_eq!(o.status.code(), Some(4), "{}{}", stdout(&o), stderr(&o));
+    assert!(
+        stdout(&o)
+            .contains("./py -m alembic -c alembic-appproxy.ini merge heads -m \"merge heads\""),
+        "{}",
+        stdout(&o)
+    );
+    assert!(
+        stdout(&o).contains("they share no ancestor (independent bases)"),
+        "{}",
+        stdout(&o)
+    );
+}

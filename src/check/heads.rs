@@ -205,7 +205,7 @@ fn repoint_advice(
         )
     } else {
         format!(
-            "if {}..{} is not merged or released yet, re-point its first revision {}",
+            "if {}..{} are not merged or released yet, re-point the first of them, {}",
             s.revision,
             map.script(newest).revision,
             s.revision
