@@ -265,3 +265,61 @@ fn with_db_marks_current_applied_and_pending() {
         "dot",
     ])));
 }
+
+/// Python with psycopg2 creates and drops a uniquely named PostgreSQL database.
+fn postgres_admin(sql: &str) {
+    let url = std::env::var("DB_STATUS_TEST_POSTGRES_URL")
+        .unwrap_or_else(|_| "postgresql://postgres@127.0.0.1:5432/postgres".to_string());
+    let out = Command::new(check_support::python())
+        .args([
+            "-c",
+            "import sys, psycopg2\nc = psycopg2.connect(sys.argv[1])\nc.autocommit = True\nc.cursor().execute(sys.argv[2])",
+            &url,
+            sql,
+        ])
+        .output()
+        .expect("run python");
+    assert!(
+        out.status.success(),
+        "PostgreSQL at {url} is needed (set DB_STATUS_TEST_POSTGRES_URL): {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+}
+
+#[test]
+fn with_db_on_postgres_prefers_the_url_flag_over_the_ini() {
+    let t = Tree::new()
+        .simple("a1", None)
+        .simple("b1", Some("a1"))
+        .build();
+    let db = format!("db_status_graph_{}", std::process::id());
+    postgres_admin(&format!("CREATE DATABASE {db}"));
+    let url = format!("postgresql://postgres@127.0.0.1:5432/{db}");
+    // The ini keeps Alembic's template URL (`driver://…`): only --url can work.
+    let stamped = Command::new(check_support::python())
+        .args([
+            "-c",
+            "import sys\nfrom alembic.config import Config\nfrom alembic import command\ncfg = Config('alembic.ini')\ncfg.set_main_option('sqlalchemy.url', sys.argv[1].replace('postgresql://', 'postgresql+psycopg2://'))\ncommand.stamp(cfg, 'a1')",
+            &url,
+        ])
+        .current_dir(t.root())
+        .output()
+        .expect("stamp");
+    let o = t.db_status(&["graph", "--with-db", "--url", &url]);
+    postgres_admin(&format!("DROP DATABASE IF EXISTS {db}"));
+    assert!(stamped.status.success(), "{}", stderr(&stamped));
+    assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+    let src = stdout(&o);
+    assert!(src.contains("a1<br/>a1<br/>(base) (current)"), "{src}");
+    assert!(src.contains("b1<br/>b1<br/>(head) (pending)"), "{src}");
+
+    // Without --url the template URL is refused, and the graph is still drawn.
+    let o = t.db_status(&["graph", "--with-db"]);
+    assert_eq!(o.status.code(), Some(6), "{}", stderr(&o));
+    assert!(stdout(&o).starts_with("flowchart BT\n"));
+    assert!(
+        stderr(&o).contains("graph drawn without database marks"),
+        "{}",
+        stderr(&o)
+    );
+}
