@@ -101,7 +101,13 @@ fn with_labels(r: &Revision) -> String {
     if r.labels.is_empty() {
         with_message(r)
     } else {
-        format!("{} [{}]", with_message(r), r.labels.join(", "))
+        // Merges inherit every label below them; a few say enough.
+        let shown: Vec<&str> = r.labels.iter().take(3).map(String::as_str).collect();
+        let more = match r.labels.len().saturating_sub(3) {
+            0 => String::new(),
+            n => format!(", +{n} more"),
+        };
+        format!("{} [{}{more}]", with_message(r), shown.join(", "))
     }
 }
 
