@@ -66,6 +66,12 @@ pub(crate) fn alembic_command(config: &AlembicConfig, cwd: &Path) -> String {
     cmd
 }
 
+/// Colour only for a terminal, and never when `NO_COLOR` is set (no-color.org).
+fn use_color() -> bool {
+    use std::io::IsTerminal;
+    std::io::stdout().is_terminal() && std::env::var_os("NO_COLOR").is_none_or(|v| v.is_empty())
+}
+
 /// Every finding for one component.
 pub fn check_component(spec: &ComponentSpec, cwd: &Path) -> ComponentCheck {
     let mut result = ComponentCheck {
@@ -146,7 +152,7 @@ pub fn run(g: &GlobalArgs, strict: bool, out: &mut dyn Write, err: &mut dyn Writ
     let written = match format {
         Format::Json => report::check::render_json(&results, strict, code, &cwd, out),
         Format::Github => report::github::render(&results, &cwd, out),
-        _ => report::check::render_human(&results, strict, &cwd, out),
+        _ => report::check::render_human(&results, strict, use_color(), &cwd, out),
     };
     if let Err(e) = written
         && e.kind() != std::io::ErrorKind::BrokenPipe

@@ -22,13 +22,30 @@ pub fn display_path(path: &Path, cwd: &Path) -> String {
     path.strip_prefix(cwd).unwrap_or(path).display().to_string()
 }
 
-/// Human output: one block per finding, then a summary line.
+/// Wrap `text` in an ANSI style when colour is on.
+fn paint(color: bool, style: anstyle::Style, text: &str) -> String {
+    if color {
+        format!("{}{text}{}", style.render(), style.render_reset())
+    } else {
+        text.to_string()
+    }
+}
+
+/// Human output: one block per finding, then a summary line. `color` adds
+/// ANSI styles (decided by the caller from the terminal and `NO_COLOR`).
 pub fn render_human(
     components: &[ComponentCheck],
     strict: bool,
+    color: bool,
     cwd: &Path,
     out: &mut dyn Write,
 ) -> io::Result<()> {
+    use anstyle::{AnsiColor, Style};
+    let bold = Style::new().bold();
+    let red = Style::new().bold().fg_color(Some(AnsiColor::Red.into()));
+    let yellow = Style::new().bold().fg_color(Some(AnsiColor::Yellow.into()));
+    let cyan = Style::new().fg_color(Some(AnsiColor::Cyan.into()));
+    let green = Style::new().bold().fg_color(Some(AnsiColor::Green.into()));
     let several = components.len() > 1;
     let (mut errors, mut warnings, mut revisions) = (0, 0, 0);
     for c in components {
@@ -45,19 +62,24 @@ pub fn render_human(
         }
         for f in &c.findings {
             let location = match &f.file {
-                Some(p) if f.line > 0 => format!("{}:{}: ", display_path(p, cwd), f.line),
-                Some(p) => format!("{}: ", display_path(p, cwd)),
+                Some(p) if f.line > 0 => {
+                    paint(
+                        color,
+                        bold,
+                        &format!("{}:{}:", display_path(p, cwd), f.line),
+                    ) + " "
+                }
+                Some(p) => paint(color, bold, &format!("{}:", display_path(p, cwd))) + " ",
                 None => String::new(),
             };
-            writeln!(
-                out,
-                "{location}{}[{}]: {}",
-                f.severity.as_str(),
-                f.code.as_str(),
-                f.message
-            )?;
+            let style = match f.severity {
+                Severity::Error => red,
+                Severity::Warning => yellow,
+            };
+            let tag = format!("{}[{}]:", f.severity.as_str(), f.code.as_str());
+            writeln!(out, "{location}{} {}", paint(color, style, &tag), f.message)?;
             if let Some(fix) = &f.fix {
-                writeln!(out, "  = fix: {fix}")?;
+                writeln!(out, "  {} {fix}", paint(color, cyan, "= fix:"))?;
             }
         }
         if several && c.findings.is_empty() {
@@ -87,14 +109,19 @@ pub fn render_human(
         };
         writeln!(
             out,
-            "check passed: {revisions} revisions{comps}, no findings{heads}"
+            "{} {revisions} revisions{comps}, no findings{heads}",
+            paint(color, green, "check passed:")
         )?;
     } else {
         let failed = components.iter().any(|c| c.exit_code(strict) != 0);
+        let verdict = if failed {
+            paint(color, red, "check failed:")
+        } else {
+            paint(color, green, "check passed:")
+        };
         writeln!(
             out,
-            "check {}: {errors} error{}, {warnings} warning{}{comps}{}",
-            if failed { "failed" } else { "passed" },
+            "{verdict} {errors} error{}, {warnings} warning{}{comps}{}",
             if errors == 1 { "" } else { "s" },
             if warnings == 1 { "" } else { "s" },
             if warnings > 0 && !strict && errors == 0 {
@@ -168,4 +195,61 @@ pub fn render_json(
     };
     serde_json::to_writer_pretty(&mut *out, &report).map_err(io::Error::other)?;
     writeln!(out)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::check::{Code, Finding};
+    use std::path::PathBuf;
+
+    fn one() -> Vec<ComponentCheck> {
+        vec![ComponentCheck {
+            name: "manager".into(),
+            revisions: 3,
+            findings: vec![
+                Finding::error(
+                    Code::MissingRevision,
+                    Some(PathBuf::from("/r/v/b.py")),
+                    16,
+                    "m".into(),
+                )
+                .with_fix("down_revision = \"a\""),
+            ],
+            ..Default::default()
+        }]
+    }
+
+    #[test]
+    fn human_plain_and_coloured() {
+        let mut plain = Vec::new();
+        render_human(&one(), false, false, Path::new("/r"), &mut plain).unwrap();
+        assert_eq!(
+            String::from_utf8(plain).unwrap(),
+            "v/b.py:16: error[missing-revision]: m\n  = fix: down_revision = \"a\"\n\
+             check failed: 1 error, 0 warnings\n"
+        );
+        let mut coloured = Vec::new();
+        render_human(&one(), false, true, Path::new("/r"), &mut coloured).unwrap();
+        let s = String::from_utf8(coloured).unwrap();
+        assert!(
+            s.contains("\u{1b}[") && s.contains("error[missing-revision]:"),
+            "{s}"
+        );
+    }
+
+    #[test]
+    fn json_shape() {
+        let mut out = Vec::new();
+        render_json(&one(), false, 7, Path::new("/r"), &mut out).unwrap();
+        let v: serde_json::Value = serde_json::from_slice(&out).unwrap();
+        assert_eq!(v["exit_code"], 7);
+        let f = &v["components"][0]["findings"][0];
+        assert_eq!(f["file"], "v/b.py");
+        assert_eq!(f["line"], 16);
+        assert_eq!(f["severity"], "error");
+        assert_eq!(f["code"], "missing-revision");
+        assert_eq!(f["fix"], "down_revision = \"a\"");
+        assert_eq!(v["components"][0]["exit_code"], 7);
+    }
 }
