@@ -235,6 +235,20 @@ fn db_marks(
     Ok(marks)
 }
 
+/// Labels worth printing on a node: those the revision declares, and on a
+/// head every label it carries (what `label@head` resolves to). Printing the
+/// inherited labels on every node buries the graph in repeats.
+fn shown_labels(map: &RevisionMap, r: RevIdx) -> Vec<String> {
+    let mut labels: Vec<String> = if map.children(r).is_empty() {
+        map.labels(r).into_iter().map(str::to_string).collect()
+    } else {
+        map.script(r).branch_labels.clone()
+    };
+    labels.sort();
+    labels.dedup();
+    labels
+}
+
 /// Nodes and edges for the selected revisions; parents outside the selection
 /// appear as grey stubs so cut edges stay visible.
 fn build_view(
@@ -253,7 +267,7 @@ fn build_view(
         view.nodes.push(GraphNode {
             id: s.revision.clone(),
             message: s.doc().to_string(),
-            labels: map.labels(r).into_iter().map(str::to_string).collect(),
+            labels: shown_labels(map, r),
             head: map.children(r).is_empty(),
             merge: map.is_merge_point(r),
             branch_point: map.is_branch_point(r),

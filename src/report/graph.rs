@@ -24,7 +24,7 @@ pub struct GraphNode {
     pub id: String,
     /// First line of the docstring (Alembic's `doc`).
     pub message: String,
-    /// Branch labels (inherited), sorted.
+    /// Branch labels to print, sorted (declared ones; a head also shows inherited ones).
     pub labels: Vec<String>,
     /// No versioned child.
     pub head: bool,

@@ -2,7 +2,9 @@
 //!
 //! Byte-exact by default. Where Alembic's order comes from Python's hash
 //! seed (spec §9) db-status sorts instead, so those parts are compared in a
-//! normalized form:
+//! normalized form. (Label order is not even fixed by the seed: Alembic
+//! propagates labels by iterating a `set` of revision objects hashed by
+//! address, so two runs in one process may print `(a, b)` and `(b, a)`.)
 //!
 //! - a revision with ≥2 branch labels (`multi_label`): every parenthesized
 //!   comma list `(b, a)` and every `Branch names:` line has its items sorted;

@@ -327,7 +327,8 @@ fn db_status_one(job: &Job) -> Actual {
             }
             Ok(None) => {
                 std::thread::sleep(pause);
-                pause = (pause * 2).min(Duration::from_millis(20));
+                // db-status answers in milliseconds: poll finely.
+                pause = (pause * 2).min(Duration::from_millis(1));
             }
             Err(_) => break None,
         }

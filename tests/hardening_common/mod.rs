@@ -328,3 +328,92 @@ pub fn peak_rss_kib(c: &Command, limit: Duration) -> Option<(u64, Out)> {
         .and_then(|v| v.trim().parse().ok())?;
     Some((kib, out))
 }
+
+/// A fake PostgreSQL server on 127.0.0.1 that asks every client for a
+/// cleartext password, records what it receives, and refuses the login.
+/// It lets tests observe which password a client *sent* (e.g. from
+/// `.pgpass`) without a server that needs password authentication.
+pub struct FakePostgres {
+    /// Its port.
+    pub port: u16,
+    received: std::sync::Arc<std::sync::Mutex<Vec<Option<String>>>>,
+}
+
+impl FakePostgres {
+    /// Start one on an ephemeral port.
+    pub fn start() -> FakePostgres {
+        use std::sync::{Arc, Mutex};
+        let listener = std::net::TcpListener::bind("127.0.0.1:0").expect("bind");
+        let port = listener.local_addr().expect("addr").port();
+        let received: Arc<Mutex<Vec<Option<String>>>> = Arc::default();
+        let log = received.clone();
+        std::thread::spawn(move || {
+            for stream in listener.incoming() {
+                let Ok(stream) = stream else { continue };
+                let log = log.clone();
+                std::thread::spawn(move || {
+                    let got = fake_pg_session(stream);
+                    if let Ok(mut l) = log.lock() {
+                        l.push(got);
+                    }
+                });
+            }
+        });
+        FakePostgres { port, received }
+    }
+
+    /// One entry per connection: the password sent, or `None` when the
+    /// client gave up before sending one.
+    pub fn received(&self) -> Vec<Option<String>> {
+        std::thread::sleep(Duration::from_millis(100));
+        self.received.lock().map(|l| l.clone()).unwrap_or_default()
+    }
+}
+
+fn fake_pg_session(mut s: std::net::TcpStream) -> Option<String> {
+    use std::io::Write as _;
+    let _ = s.set_read_timeout(Some(Duration::from_secs(20)));
+    let read_n = |s: &mut std::net::TcpStream, n: usize| -> Option<Vec<u8>> {
+        let mut buf = vec![0; n];
+        s.read_exact(&mut buf).ok()?;
+        Some(buf)
+    };
+    // Startup packets: an SSLRequest / GSSENCRequest gets `N`, then the
+    // StartupMessage follows.
+    loop {
+        let len = u32::from_be_bytes(read_n(&mut s, 4)?.try_into().ok()?) as usize;
+        let body = read_n(&mut s, len.checked_sub(4)?)?;
+        let code = u32::from_be_bytes(body.get(..4)?.try_into().ok()?);
+        if code == 80_877_103 || code == 80_877_104 {
+            s.write_all(b"N").ok()?;
+            continue;
+        }
+        break;
+    }
+    // AuthenticationCleartextPassword.
+    s.write_all(&[b'R', 0, 0, 0, 8, 0, 0, 0, 3]).ok()?;
+    let tag = read_n(&mut s, 1)?;
+    if tag.first() != Some(&b'p') {
+        return None;
+    }
+    let len = u32::from_be_bytes(read_n(&mut s, 4)?.try_into().ok()?) as usize;
+    let body = read_n(&mut s, len.checked_sub(4)?)?;
+    let password = String::from_utf8_lossy(body.strip_suffix(&[0]).unwrap_or(&body)).into_owned();
+    let mut fields = Vec::new();
+    for (k, v) in [
+        (b'S', "FATAL"),
+        (b'V', "FATAL"),
+        (b'C', "28P01"),
+        (b'M', "password authentication failed for user \"fake\""),
+    ] {
+        fields.push(k);
+        fields.extend_from_slice(v.as_bytes());
+        fields.push(0);
+    }
+    fields.push(0);
+    let mut msg = vec![b'E'];
+    msg.extend_from_slice(&(u32::try_from(fields.len() + 4).unwrap_or(0)).to_be_bytes());
+    msg.extend_from_slice(&fields);
+    let _ = s.write_all(&msg);
+    Some(password)
+}

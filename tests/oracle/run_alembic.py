@@ -35,13 +35,46 @@ import traceback
 # scenario trees (a stray __pycache__ would change what `sourceless` sees).
 sys.dont_write_bytecode = True
 
-from alembic import util  # noqa: E402
+import alembic.util  # noqa: E402
 from alembic.config import CommandLine, Config  # noqa: E402
 from alembic.util import messaging  # noqa: E402
 
 # `msg()` wraps FAILED lines when fd 0 is a terminal; the suite always runs
 # Alembic with stdin not a TTY, so pin the unwrapped form.
 messaging.TERMWIDTH = None
+
+# Speed, without changing answers (tests/conformance.rs compares this oracle
+# with the real `alembic` program):
+#
+# - building the argparse parser inspects every command's signature and
+#   docstring (~20 ms); it holds no per-run state, so build it once;
+# - every command re-executes every revision file (the other half of the
+#   cost); a revision module is only read afterwards (attributes and
+#   __doc__), so one unchanged file (same path, size, mtime, inode) gets the
+#   same module object. Files that fail to load are not cached: they fail
+#   again, as they would in a fresh process.
+_COMMAND_LINE = CommandLine(prog="alembic")
+_load_python_file = alembic.util.load_python_file
+_modules: dict = {}
+
+
+def _cached_load_python_file(dir_, filename):
+    if filename == "env.py":  # runs the migration environment: never cache
+        return _load_python_file(dir_, filename)
+    path = os.path.join(dir_, filename)
+    try:
+        st = os.stat(path)
+        key = (path, st.st_size, st.st_mtime_ns, st.st_ino)
+    except OSError:
+        return _load_python_file(dir_, filename)
+    module = _modules.get(key)
+    if module is None:
+        module = _load_python_file(dir_, filename)
+        _modules[key] = module
+    return module
+
+
+alembic.util.load_python_file = _cached_load_python_file
 
 # Modules that live outside the interpreter's own trees (a scenario's
 # `mypkg` for a package-resource script_location) must not leak into the
@@ -104,7 +137,7 @@ def _main(argv: list[str], stdout) -> None:
     (Config's default `stdout=sys.stdout` is bound when alembic.config is
     imported, so redirecting sys.stdout alone would not capture it.)
     """
-    cl = CommandLine(prog="alembic")
+    cl = _COMMAND_LINE
     options = cl.parser.parse_args(argv)
     if not hasattr(options, "cmd"):
         cl.parser.error("too few arguments")
@@ -137,5 +170,4 @@ def main() -> None:
 
 
 if __name__ == "__main__":
-    util  # imported for its side effects on logging handlers
     main()
