@@ -58,9 +58,12 @@ pub fn load_map(config: &AlembicConfig) -> Result<(RevisionMap, Vec<String>), Lo
 /// Run the parsed command line; returns the exit code.
 pub fn run(cli: Cli) -> u8 {
     let stdout = std::io::stdout();
-    let stderr = std::io::stderr();
     let mut out = std::io::BufWriter::new(stdout.lock());
-    let mut err = stderr.lock();
+    // Not `stderr.lock()`: database reads run on worker threads that may
+    // warn on stderr themselves (libpq's `.pgpass` permission warning), and
+    // a lock held here for the whole command made them wait until the
+    // connect timeout, turning a warning into a spurious "no answer".
+    let mut err = std::io::stderr();
     let code = match cli.command.as_ref().unwrap_or(&Command::Status) {
         Command::Status => status::run(&cli.global, &mut out, &mut err),
         Command::Heads {
