@@ -191,7 +191,7 @@ pub(super) fn build(input: Vec<Script>) -> Result<(RevisionMap, Vec<String>), Gr
         norm_down: vec![Vec::new(); n],
         children,
         all_children,
-        labels: vec![BTreeSet::new(); n],
+        labels: vec![Vec::new(); n],
         label_names: Vec::new(),
         heads: Vec::new(),
         real_heads: Vec::new(),
@@ -221,23 +221,36 @@ pub(super) fn build(input: Vec<Script>) -> Result<(RevisionMap, Vec<String>), Gr
     Ok((map, warnings))
 }
 
-/// `_normalize_depends_on`: drop dependencies a versioned ancestor already declares.
+/// `_normalize_depends_on`: drop dependencies a versioned ancestor already
+/// declares. Only revisions sharing a dependency target with another
+/// revision need an ancestor walk, so the common case is linear.
 fn normalize_depends_on(map: &mut RevisionMap) {
     let n = map.len();
+    let mut declarers: HashMap<RevIdx, Vec<RevIdx>> = HashMap::new();
+    for i in 0..n {
+        for &d in &map.deps[i] {
+            let v = declarers.entry(d).or_default();
+            if !v.contains(&i) {
+                v.push(i);
+            }
+        }
+    }
     for i in 0..n {
         if map.deps[i].is_empty() {
             map.norm_down[i] = map.down[i].clone();
             continue;
         }
         let mut keep: Vec<RevIdx> = dedupe(map.deps[i].iter().copied());
-        let anc = map.closure(&[i], &map.down);
-        for a in anc.iter() {
-            if keep.is_empty() {
-                break;
-            }
-            if a != i {
-                keep.retain(|d| !map.deps[a].contains(d));
-            }
+        let shared = keep
+            .iter()
+            .any(|d| declarers.get(d).is_some_and(|v| v.iter().any(|&j| j != i)));
+        if shared {
+            let anc = map.closure(&[i], &map.down);
+            keep.retain(|d| {
+                !declarers
+                    .get(d)
+                    .is_some_and(|v| v.iter().any(|&j| j != i && anc.contains(j)))
+            });
         }
         keep.sort_by(|a, b| map.scripts[*a].revision.cmp(&map.scripts[*b].revision));
         map.norm_down[i] = dedupe(map.down[i].iter().chain(&keep).copied());
@@ -304,16 +317,16 @@ fn detect_cycles(map: &RevisionMap, real_bases: &[RevIdx]) -> Result<(), GraphEr
     Ok(())
 }
 
-/// `_add_branches`: labels flow to every versioned descendant, and down the
-/// chain below the last descendant until a real branch point or merge point.
+/// `_add_branches`: labels flow to every versioned descendant; and when the
+/// labelled revision's descendants form a simple chain (no real branch point,
+/// no merge point), down its ancestors until a real branch point or merge
+/// point. This is the order-independent net effect of Alembic's DFS-then-walk
+/// (fuzz-verified in the spec), computed in one topological pass.
 fn add_branches(map: &mut RevisionMap, loaded: &[Loaded]) {
+    let n = map.len();
     let mut names: HashMap<String, u32> = HashMap::new();
-    for l in loaded {
-        if l.labels.is_empty() {
-            continue;
-        }
-        let ids: Vec<u32> = l
-            .labels
+    let mut number = |map: &mut RevisionMap, labels: &[String]| -> Vec<u32> {
+        let mut ids: Vec<u32> = labels
             .iter()
             .map(|name| {
                 let next = names.len() as u32;
@@ -323,33 +336,80 @@ fn add_branches(map: &mut RevisionMap, loaded: &[Loaded]) {
                 })
             })
             .collect();
-        let last = if l.shadowed {
-            // A shadowed duplicate has no children; its own parent chain still gets the labels.
-            match l.down.as_slice() {
+        ids.sort_unstable();
+        ids.dedup();
+        ids
+    };
+    let merge = |into: &mut Vec<u32>, from: &[u32]| {
+        if from.iter().all(|l| into.binary_search(l).is_ok()) {
+            return;
+        }
+        into.extend_from_slice(from);
+        into.sort_unstable();
+        into.dedup();
+    };
+    let mut declared: Vec<Vec<u32>> = vec![Vec::new(); n];
+    let mut walks: Vec<(Option<RevIdx>, Vec<u32>)> = Vec::new();
+    for l in loaded {
+        if l.labels.is_empty() {
+            continue;
+        }
+        let ids = number(map, &l.labels);
+        if l.shadowed {
+            // A shadowed duplicate has no children; its parent chain still gets the labels.
+            let start = match l.down.as_slice() {
                 [one] => map.find(one),
                 _ => None,
-            }
+            };
+            walks.push((start, ids));
         } else {
-            // Iterative DFS as `_iterate_related_revisions`; remember the last node.
-            let mut seen = BitSet::new(map.len());
-            let mut stack = vec![l.idx];
-            let mut last = l.idx;
-            while let Some(x) = stack.pop() {
-                if !seen.insert(x) {
-                    continue;
+            merge(&mut declared[l.idx], &ids);
+            // Is the descendant subgraph a clean chain?
+            let mut x = l.idx;
+            let clean = loop {
+                if map.is_real_branch_point(x) || map.is_merge_point(x) {
+                    break false;
                 }
-                map.labels[x].extend(ids.iter().copied());
-                stack.extend(map.children[x].iter().copied());
-                last = x;
+                match map.children[x].as_slice() {
+                    [] => break true,
+                    [c] => x = *c,
+                    _ => break false,
+                }
+            };
+            if clean {
+                let below = match map.down[l.idx].as_slice() {
+                    [one] => Some(*one),
+                    _ => None,
+                };
+                walks.push((below, ids));
             }
-            Some(last)
-        };
-        let mut p = last;
+        }
+    }
+    // Descendants: parents before children (Kahn on distinct versioned parents).
+    let mut pending: Vec<usize> = (0..n)
+        .map(|i| dedupe(map.down[i].iter().copied()).len())
+        .collect();
+    let mut ready: Vec<RevIdx> = (0..n).filter(|&i| pending[i] == 0).collect();
+    while let Some(x) = ready.pop() {
+        let own = std::mem::take(&mut declared[x]);
+        merge(&mut map.labels[x], &own);
+        let inherited = map.labels[x].clone();
+        for ci in 0..map.children[x].len() {
+            let c = map.children[x][ci];
+            merge(&mut map.labels[c], &inherited);
+            pending[c] -= 1;
+            if pending[c] == 0 {
+                ready.push(c);
+            }
+        }
+    }
+    for (start, ids) in walks {
+        let mut p = start;
         while let Some(x) = p {
             if map.is_real_branch_point(x) || map.is_merge_point(x) {
                 break;
             }
-            map.labels[x].extend(ids.iter().copied());
+            merge(&mut map.labels[x], &ids);
             p = match map.down[x].as_slice() {
                 [one] => Some(*one),
                 _ => None,

@@ -14,7 +14,7 @@ mod build;
 mod resolve;
 mod walk;
 
-use std::collections::{BTreeSet, HashMap};
+use std::collections::HashMap;
 
 pub use bitset::BitSet;
 pub use walk::Bound;
@@ -48,8 +48,8 @@ pub struct RevisionMap {
     children: Vec<Vec<RevIdx>>,
     /// `_all_nextrev`: children via any edge, load order.
     all_children: Vec<Vec<RevIdx>>,
-    /// Inherited branch labels, as indices into `label_names`.
-    labels: Vec<BTreeSet<u32>>,
+    /// Inherited branch labels, as sorted indices into `label_names`.
+    labels: Vec<Vec<u32>>,
     /// Every label name, by number.
     label_names: Vec<String>,
     /// `heads` in load order (a duplicated id may appear twice, as in Alembic).
