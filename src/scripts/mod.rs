@@ -211,28 +211,48 @@ fn read_selected(f: &walk::Selected, buf: &mut Vec<u8>) -> Result<Script, Script
             kind: ScriptErrorKind::NotStatic,
         });
     }
-    read_into(&f.path, buf)?;
-    script_from_source(&f.path, buf)
+    let n = read_into(&f.path, buf)?;
+    script_from_source(&f.path, buf.get(..n).unwrap_or_default())
 }
 
-fn read_into(path: &Path, buf: &mut Vec<u8>) -> Result<(), ScriptError> {
-    buf.clear();
-    std::fs::File::open(path)
-        .and_then(|mut file| file.read_to_end(buf))
-        .map(|_| ())
-        .map_err(|e| ScriptError {
-            path: path.to_path_buf(),
-            line: 0,
-            message: format!("cannot read this revision file: {e}"),
-            kind: ScriptErrorKind::Io,
-        })
+/// Reads the whole file into `buf` (reused across files) and returns its
+/// length. Plain `read` calls into spare room, with no `fstat` for a size
+/// hint: at 100,000 files the saved syscall is measurable.
+fn read_into(path: &Path, buf: &mut Vec<u8>) -> Result<usize, ScriptError> {
+    fn read_all(path: &Path, buf: &mut Vec<u8>) -> std::io::Result<usize> {
+        let mut file = std::fs::File::open(path)?;
+        if buf.len() < 16 * 1024 {
+            buf.resize(16 * 1024, 0);
+        }
+        let mut n = 0;
+        loop {
+            if n == buf.len() {
+                buf.resize(buf.len() * 2, 0);
+            }
+            let Some(spare) = buf.get_mut(n..) else {
+                return Ok(n);
+            };
+            match file.read(spare) {
+                Ok(0) => return Ok(n),
+                Ok(k) => n += k,
+                Err(e) if e.kind() == std::io::ErrorKind::Interrupted => {}
+                Err(e) => return Err(e),
+            }
+        }
+    }
+    read_all(path, buf).map_err(|e| ScriptError {
+        path: path.to_path_buf(),
+        line: 0,
+        message: format!("cannot read this revision file: {e}"),
+        kind: ScriptErrorKind::Io,
+    })
 }
 
 /// Read one revision file (used by `load` and by tests).
 pub fn read_script(path: &Path) -> Result<Script, ScriptError> {
     let mut buf = Vec::new();
-    read_into(path, &mut buf)?;
-    script_from_source(path, &buf)
+    let n = read_into(path, &mut buf)?;
+    script_from_source(path, buf.get(..n).unwrap_or_default())
 }
 
 /// Build a [`Script`] from a file's bytes; `path` is stored as given and its

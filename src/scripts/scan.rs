@@ -410,11 +410,10 @@ fn is_string_prefix(p: &[u8]) -> bool {
 }
 
 /// Splits the source into logical lines and hands each one's tokens, its
-/// indentation and its first line to `on_line`.
-fn lex(
-    src: &str,
-    mut on_line: impl FnMut(&[Tok], usize, u32) -> Result<(), ScanError>,
-) -> Result<(), ScanError> {
+/// indentation and its first line to the analyzer. Lines the analyzer does
+/// not need (function and class bodies) are only lexed for their extent, not
+/// tokenised, unless they contain `global`.
+fn lex(src: &str, a: &mut Analyzer<'_>) -> Result<(), ScanError> {
     let b = src.as_bytes();
     let n = b.len();
     let mut i = 0usize;
@@ -424,6 +423,7 @@ fn lex(
     let mut at_line_start = true;
     let mut indent = 0usize;
     let mut stmt_line = 1u32;
+    let mut skipping = false;
     while i < n {
         if at_line_start {
             let mut col = 0usize;
@@ -450,6 +450,7 @@ fn lex(
                     at_line_start = false;
                     indent = col;
                     stmt_line = line;
+                    skipping = indent > 0 && a.skippable(indent);
                 }
             }
         }
@@ -461,7 +462,7 @@ fn lex(
                 i += 1;
                 if brackets.is_empty() {
                     if !toks.is_empty() {
-                        on_line(&toks, indent, stmt_line)?;
+                        a.line(&toks, indent, stmt_line)?;
                         toks.clear();
                     }
                     at_line_start = true;
@@ -504,7 +505,9 @@ fn lex(
                     line,
                 };
                 line += lines;
-                toks.push(t);
+                if !skipping {
+                    toks.push(t);
+                }
                 continue;
             }
             _ if is_ident_start(c) => {
@@ -525,7 +528,9 @@ fn lex(
                         line,
                     };
                     line += lines;
-                    toks.push(t);
+                    if !skipping {
+                        toks.push(t);
+                    }
                     continue;
                 }
                 i = j;
@@ -610,6 +615,13 @@ fn lex(
                 }
             }
         };
+        if skipping {
+            if kind == K::Name && b.get(start..i) == Some(b"global".as_slice()) {
+                skipping = false;
+            } else {
+                continue;
+            }
+        }
         toks.push(Tok {
             kind,
             start,
@@ -624,7 +636,7 @@ fn lex(
         ));
     }
     if !toks.is_empty() {
-        on_line(&toks, indent, stmt_line)?;
+        a.line(&toks, indent, stmt_line)?;
     }
     Ok(())
 }
@@ -956,6 +968,15 @@ impl<'s> Analyzer<'s> {
             if !after_dot {
                 self.bind_dynamic(t, line, why);
             }
+        }
+    }
+
+    /// Whether an indented line at `indent` can be skipped unless it says `global`.
+    fn skippable(&self, indent: usize) -> bool {
+        match self.block {
+            Block::Ignored => true,
+            Block::Conditional => self.skip_indent.is_some_and(|s| indent > s),
+            Block::None => false,
         }
     }
 
@@ -1542,7 +1563,7 @@ pub fn scan_str(src: &str) -> Result<Scanned, ScanError> {
         block: Block::None,
         skip_indent: None,
     };
-    lex(src, |toks, indent, line| a.line(toks, indent, line))?;
+    lex(src, &mut a)?;
     a.finish()
 }
 
