@@ -21,7 +21,9 @@
 //! ```
 //!
 //! When the project file defines components, they *replace* the built-ins for
-//! `--all` (so list the built-ins you still want in it); `--component NAME`
+//! `--all` (so list the built-ins you still want in it). Every component the
+//! file lists is checked by `--all`, and one whose ini is missing is reported
+//! as a config-error (built-ins are checked only when present); `--component NAME`
 //! still finds a built-in that the file does not redefine. Plain `db-status`
 //! checks the `default` component, or the only one, or else asks which.
 
