@@ -136,10 +136,13 @@ def analyze(cwd, env):
     from alembic.config import Config
     from alembic.script import ScriptDirectory
 
+    import warnings
+
     saved = os.getcwd()
     saved_env = dict(os.environ)
     saved_path = list(sys.path)
     try:
+        warnings.simplefilter("ignore")  # Alembic's own warnings are not news here
         os.chdir(cwd)
         os.environ.update(env)
         ini = os.environ.get("ALEMBIC_CONFIG", "alembic.ini")
@@ -714,6 +717,81 @@ def s_load_order_tiebreak(d):
                   message="merge")
     template_file(os.path.join(vd, "bbb_top.py"), "dd0000000001", "cc0000000001", message="top")
     template_file(os.path.join(vd, "000_other.py"), "ee0000000001", None, message="unrelated root")
+    return [], {}
+
+
+def s_symlinked_files(d):
+    init(d)
+    vd = os.path.join(d, "migrations", "versions")
+    real = os.path.join(d, "elsewhere")
+    template_file(os.path.join(real, "first.py"), "aa0000000001", None, message="first")
+    template_file(os.path.join(vd, "b_second.py"), "bb0000000002", "aa0000000001", message="second")
+    os.symlink(os.path.join(real, "first.py"), os.path.join(vd, "a_link.py"))
+    return [["show", "aa0000000001"]], {}
+
+
+def s_location_listed_twice(d):
+    init(d)
+    ini = os.path.join(d, "alembic.ini")
+    import re
+
+    text = read(ini)
+    text = re.sub(r"^# version_locations = .*$",
+                  "version_locations = %(here)s/migrations/versions %(here)s/migrations/versions",
+                  text, count=1, flags=re.M)
+    text = re.sub(r"^path_separator = .*$", "path_separator = space", text, count=1, flags=re.M)
+    write(ini, text)
+    template_file(os.path.join(d, "migrations", "versions", "a.py"), "aa0000000001", None, message="once")
+    return [], {}
+
+
+def s_bom_and_latin1(d):
+    init(d)
+    vd = os.path.join(d, "migrations", "versions")
+    with open(os.path.join(vd, "a.py"), "wb") as f:
+        f.write(b'\xef\xbb\xbf"""BOM docstring \xc3\xa9t\xc3\xa9"""\nrevision = "aa0000000001"\n'
+                b"down_revision = None\n")
+    with open(os.path.join(vd, "b.py"), "wb") as f:
+        f.write(b'# -*- coding: latin-1 -*-\n"""caf\xe9 latin-1"""\nrevision = "bb0000000002"\n'
+                b'down_revision = "aa0000000001"\n')
+    return [["show", "bb0000000002"]], {}
+
+
+def s_merge_of_labelled_branches(d):
+    init(d)
+    rev(d, "0a0000000001", m="root")
+    rev(d, "0a0000000002", "--branch-label", "lbl", m="labelled")
+    rev(d, "0b0000000001", "--head", "0a0000000001", "--splice", "--branch-label", "r2a", m="other")
+    alembic(d, "merge", "heads", "-m", "join", "--rev-id", "0c0000000001")
+    return [["show", "0c0000000001"], ["show", "lbl@head"], ["history", "-r", "r2a@base:"]], {}
+
+
+def s_pyproject_via_alembic_config(d):
+    init(d, template="pyproject")
+    rev(d, "aa0000000001", m="first")
+    os.makedirs(os.path.join(d, "sub"), exist_ok=True)
+    return [["heads", "-v"]], {"ALEMBIC_CONFIG": "pyproject.toml"}
+
+
+def s_toml_bool_not_bool(d):
+    init(d, template="pyproject")
+    rev(d, "aa0000000001", m="first")
+    pp = os.path.join(d, "pyproject.toml")
+    edit(pp, "[tool.alembic]", '[tool.alembic]\nrecursive_version_locations = "true"')
+    return [], {}
+
+
+def s_empty_string_down_revision(d):
+    init(d)
+    vd = os.path.join(d, "migrations", "versions")
+    write(os.path.join(vd, "a.py"), '"""empty down"""\nrevision = "aa0000000001"\ndown_revision = ""\n')
+    return [], {}
+
+
+def s_missing_down_revision(d):
+    init(d)
+    vd = os.path.join(d, "migrations", "versions")
+    write(os.path.join(vd, "a.py"), '"""no down"""\nrevision = "aa0000000001"\n')
     return [], {}
 
 
