@@ -5,7 +5,7 @@
 
 use std::collections::{BTreeSet, HashMap};
 
-use super::{BitSet, GraphError, GraphErrorKind, RevIdx, RevisionMap};
+use super::{GraphError, GraphErrorKind, RevIdx, RevisionMap};
 use crate::scripts::Script;
 
 /// One loaded file (Alembic keeps shadowed duplicates in `heads`/`bases`).
