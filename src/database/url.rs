@@ -155,6 +155,9 @@ impl DbUrl {
             for key in keys {
                 for (k, v) in &self.query {
                     if k == key {
+                        // libpq takes `?password=` too (and we pass it on);
+                        // SQLAlchemy would print it, we must not.
+                        let v = if k == "password" { "***" } else { v.as_str() };
                         parts.push(format!("{}={}", quote_plus(k), quote_plus(v)));
                     }
                 }
@@ -276,10 +279,13 @@ fn parse_port(raw: &str) -> Result<u16, DbError> {
     };
     match value.and_then(|v| u16::try_from(v).ok()) {
         Some(port) => Ok(port),
-        None => Err(bad_url(format!(
-            "invalid port `{}` in the database URL: expected a number from 0 to 65535",
-            raw.escape_debug()
-        ))),
+        // The text is not echoed: an unencoded `:` or `@` in a password
+        // puts the rest of the password exactly here.
+        None => Err(bad_url(
+            "invalid port in the database URL: expected a number from 0 to 65535 \
+             (if the password contains `@`, `:` or `/`, percent-encode them as %40, %3A, %2F)"
+                .to_string(),
+        )),
     }
 }
 
