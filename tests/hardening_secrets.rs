@@ -210,7 +210,6 @@ fn unencoded_special_characters_never_show_the_password() {
     let refused = refused_port();
     for url in [
         format!("postgresql://app:{PW_SPECIAL}@127.0.0.1:{refused}/appdb"),
-        format!("mysql://app:S3cr3t@Pa55@127.0.0.1:{refused}/appdb"),
         format!("postgresql://app:S3cr3t:Pa55zq9@127.0.0.1:{refused}/appdb"),
     ] {
         for args in [
@@ -223,6 +222,28 @@ fn unencoded_special_characters_never_show_the_password() {
             let out = run(p.path(), &all, &[], LIMIT);
             assert_no_secret(&out, &format!("unencoded {url:?}, {args:?}"));
         }
+    }
+}
+
+/// KNOWN LEAK (fails today): with an unencoded `@` inside the password,
+/// SQLAlchemy's grammar (which db-status follows exactly) puts the part
+/// after that `@` into the host (`Pa55@127.0.0.1`), and the masked URL and
+/// connection errors print the host. Masking it would break the
+/// byte-for-byte `render_as_string` equivalence, so it needs a decision.
+#[test]
+fn unencoded_at_sign_in_the_password_never_shows() {
+    let p = project();
+    let refused = refused_port();
+    let url = format!("mysql://app:S3cr3t@Pa55@127.0.0.1:{refused}/appdb");
+    for args in [
+        &["status", "--format", "json"][..],
+        &["status", "-v"],
+        &["current"],
+    ] {
+        let mut all: Vec<&str> = args.to_vec();
+        all.extend(["--url", &url, "--timeout", "1"]);
+        let out = run(p.path(), &all, &[], LIMIT);
+        assert_no_secret(&out, &format!("unencoded {url:?}, {args:?}"));
     }
 }
 
@@ -273,11 +294,11 @@ fn real_servers_never_show_the_password() {
         ))
         .expect("create database");
     for h in hosts {
+        // No placeholders in CREATE USER; the password holds no quote.
         admin
-            .exec_drop(
-                format!("CREATE USER '{name}'@'{h}' IDENTIFIED BY ?"),
-                (PW_SPECIAL,),
-            )
+            .query_drop(format!(
+                "CREATE USER '{name}'@'{h}' IDENTIFIED BY '{PW_SPECIAL}'"
+            ))
             .expect("create user");
         admin
             .query_drop(format!("GRANT SELECT ON `{name}`.* TO '{name}'@'{h}'"))
