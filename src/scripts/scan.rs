@@ -584,14 +584,19 @@ fn lex(src: &str, a: &mut Analyzer<'_>) -> Result<(), ScanError> {
             }
             _ => {
                 let rest = &b[i..];
-                if THREE_CHAR_OPS.iter().any(|op| rest.starts_with(*op)) {
+                // Only these second characters can make a multi-character operator.
+                let multi = matches!(rest.get(1), Some(b'=' | b'*' | b'/' | b'<' | b'>' | b'.'));
+                if multi && THREE_CHAR_OPS.iter().any(|op| rest.starts_with(*op)) {
                     i += 3;
                     if rest.starts_with(b"...") {
                         K::Other
                     } else {
                         K::AugAssign
                     }
-                } else if let Some(op) = TWO_CHAR_OPS.iter().find(|op| rest.starts_with(**op)) {
+                } else if let Some(op) = multi
+                    .then(|| TWO_CHAR_OPS.iter().find(|op| rest.starts_with(**op)))
+                    .flatten()
+                {
                     i += 2;
                     match *op {
                         b":=" => K::Walrus,
