@@ -357,7 +357,7 @@ impl Gen {
         match self.rng.below(10) {
             0 => format!("import os\n{s}"),
             1 => format!("b'''bytes doc'''\n{s}"),
-            2 => format!("f'''f doc'''"),
+            2 => format!("f'''f doc'''\n{s}"),
             3 => format!("{s}.strip()"),
             _ => s,
         }
