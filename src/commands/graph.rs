@@ -279,6 +279,8 @@ fn build_view(
     let drawn = view.nodes.len();
     let mut stubs: Vec<(RevIdx, usize)> = Vec::new();
     let mut edges = Vec::new();
+    let mut seen_edges: std::collections::HashSet<(usize, usize, bool)> =
+        std::collections::HashSet::new();
     for &r in selected {
         let Some(&child) = node_of.get(&r) else {
             continue;
@@ -302,7 +304,9 @@ fn build_view(
                 parent,
                 dependency,
             };
-            if !edges.contains(&edge) {
+            // A set beside the list: `edges.contains` made this quadratic
+            // (minutes for a 100,000-revision chain).
+            if seen_edges.insert((child, parent, dependency)) {
                 edges.push(edge);
             }
         }
