@@ -1,0 +1,301 @@
+"""Shared helpers for the db-status benchmarks (not part of the test suite).
+
+Everything here measures and prints; nothing asserts. Trees are generated
+with `scripts/gen_tree.py` into a cache directory (default
+`/tmp/db-status-bench`, override with `DB_STATUS_BENCH_DIR`) and reused
+while the generator and the parameters are unchanged, because writing
+100,000 files takes longer than benchmarking them.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import shlex
+import shutil
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from dataclasses import dataclass
+from pathlib import Path
+
+REPO = Path(__file__).resolve().parent.parent
+CACHE = Path(os.environ.get("DB_STATUS_BENCH_DIR", "/tmp/db-status-bench"))
+GEN_TREE = REPO / "scripts" / "gen_tree.py"
+
+# Alembic must compile every revision file on every run, as it does on a
+# fresh checkout or in a container; and the trees must not grow
+# __pycache__ directories that db-status would then also have to walk.
+os.environ["PYTHONDONTWRITEBYTECODE"] = "1"
+
+ENV_PY = '''from alembic import context
+from sqlalchemy import engine_from_config, pool
+
+config = context.config
+
+
+def run_migrations_offline() -> None:
+    context.configure(url=config.get_main_option("sqlalchemy.url"), literal_binds=True)
+    with context.begin_transaction():
+        context.run_migrations()
+
+
+def run_migrations_online() -> None:
+    connectable = engine_from_config(
+        config.get_section(config.config_ini_section, {}),
+        prefix="sqlalchemy.",
+        poolclass=pool.NullPool,
+    )
+    with connectable.connect() as connection:
+        context.configure(connection=connection)
+        with context.begin_transaction():
+            context.run_migrations()
+
+
+if context.is_offline_mode():
+    run_migrations_offline()
+else:
+    run_migrations_online()
+'''
+
+
+def log(msg: str) -> None:
+    """Progress goes to stderr so the table on stdout stays clean."""
+    print(f"[bench] {msg}", file=sys.stderr, flush=True)
+
+
+def python_bin() -> Path:
+    """The venv interpreter with real Alembic (`DB_STATUS_PYTHON` overrides)."""
+    return Path(os.environ.get("DB_STATUS_PYTHON", REPO / ".venv" / "bin" / "python"))
+
+
+def alembic_argv() -> list[str]:
+    """`.venv/bin/alembic` as users run it, or `python -m alembic` if absent."""
+    py = python_bin()
+    if not py.exists():
+        sys.exit(
+            f"no Python with Alembic at {py}: run `bash scripts/setup-venv.sh` "
+            "or set DB_STATUS_PYTHON"
+        )
+    script = py.parent / "alembic"
+    return [str(script)] if script.exists() else [str(py), "-m", "alembic"]
+
+
+def build_release() -> Path:
+    """`cargo build --release` and the path of the binary it produced."""
+    log("cargo build --release")
+    subprocess.run(["cargo", "build", "--release", "--quiet"], cwd=REPO, check=True)
+    target = Path(os.environ.get("CARGO_TARGET_DIR", REPO / "target"))
+    if not target.is_absolute():
+        target = REPO / target
+    binary = target / "release" / "db-status"
+    if not binary.exists():
+        sys.exit(f"cargo build --release did not produce {binary}")
+    return binary
+
+
+@dataclass
+class Tree:
+    """A generated Alembic project: `root/alembic.ini`, `root/migrations/versions/`."""
+
+    root: Path
+    n: int
+    head: str
+
+    @property
+    def script_location(self) -> Path:
+        return self.root / "migrations"
+
+    @property
+    def versions(self) -> Path:
+        return self.script_location / "versions"
+
+    @property
+    def ini(self) -> Path:
+        return self.root / "alembic.ini"
+
+
+def write_ini(path: Path, script_location: Path, url: str | None = None) -> None:
+    """A minimal ini: what `alembic init` would leave after trimming comments."""
+    lines = ["[alembic]", f"script_location = {script_location}"]
+    if url is not None:
+        lines.append(f"sqlalchemy.url = {url}")
+    path.write_text("\n".join(lines) + "\n", encoding="utf-8")
+
+
+LABELS_LINE = "branch_labels: Union[str, Sequence[str], None] = "
+
+
+def tree(n: int, seed: int, shape: str = "branchy", labels: bool = True) -> Tree:
+    """Generate (or reuse from the cache) a tree of `n` revisions.
+
+    `labels=False` rewrites every `branch_labels` to None after generating:
+    the same graph without labels. Alembic copies each label onto every
+    descendant, so gen_tree's ~n/40 labels cost O(n * labels) in any
+    faithful implementation and in the size of `history`'s output; the
+    unlabelled twin shows the cost of everything else.
+    """
+    gen_hash = hashlib.sha256(GEN_TREE.read_bytes()).hexdigest()[:16]
+    root = CACHE / f"{shape}-{n}-s{seed}{'' if labels else '-nolabels'}"
+    marker = root / ".complete"
+    if marker.exists():
+        try:
+            saved = json.loads(marker.read_text())
+            if saved.get("gen") == gen_hash:
+                return Tree(root, n, saved["head"])
+        except (ValueError, KeyError):
+            pass
+    if root.exists():
+        shutil.rmtree(root)
+    log(f"generating {shape} tree of {n} revisions (seed {seed}) in {root}")
+    t0 = time.perf_counter()
+    versions = root / "migrations" / "versions"
+    out = subprocess.run(
+        [sys.executable, str(GEN_TREE), str(versions), str(n), "--seed", str(seed), "--shape", shape],
+        check=True,
+        capture_output=True,
+        text=True,
+    )
+    head = out.stdout.strip()
+    if not labels:
+        for f in versions.glob("*.py"):
+            text = f.read_text(encoding="utf-8")
+            lines = [
+                LABELS_LINE + "None" if line.startswith(LABELS_LINE) else line for line in text.split("\n")
+            ]
+            f.write_text("\n".join(lines), encoding="utf-8")
+    (root / "migrations" / "env.py").write_text(ENV_PY, encoding="utf-8")
+    write_ini(root / "alembic.ini", root / "migrations")
+    marker.write_text(json.dumps({"gen": gen_hash, "head": head}))
+    log(f"  generated in {time.perf_counter() - t0:.1f} s")
+    return Tree(root, n, head)
+
+
+def _hyperfine_median(cmd: str, runs: int, warmup: int, shell: bool, cwd: Path | None) -> tuple[float, float]:
+    with tempfile.NamedTemporaryFile(suffix=".json") as f:
+        argv = [
+            "hyperfine",
+            "--style", "none",
+            "--runs", str(runs),
+            "--warmup", str(warmup),
+            "--ignore-failure",
+            "--export-json", f.name,
+        ]
+        argv += ["--shell=bash"] if shell else ["-N"]
+        argv += ["--", cmd]
+        subprocess.run(argv, cwd=cwd, check=True, stdout=subprocess.DEVNULL)
+        with open(f.name) as fh:
+            r = json.load(fh)["results"][0]
+        return float(r["median"]), float(r["user"]) + float(r["system"])
+
+
+def _python_median(cmd: str, runs: int, warmup: int, shell: bool, cwd: Path | None) -> tuple[float, float]:
+    argv: str | list[str] = cmd if shell else shlex.split(cmd)
+    times = []
+    cpu = []
+    for i in range(warmup + runs):
+        before = os.times()
+        t0 = time.perf_counter()
+        subprocess.run(argv, shell=shell, cwd=cwd, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        if i >= warmup:
+            times.append(time.perf_counter() - t0)
+            after = os.times()
+            cpu.append(
+                after.children_user - before.children_user + after.children_system - before.children_system
+            )
+    return statistics.median(times), statistics.mean(cpu)
+
+
+def median_time(
+    cmd: str, runs: int = 10, warmup: int = 2, shell: bool = False, cwd: Path | None = None
+) -> tuple[float, float]:
+    """(median wall seconds, mean CPU seconds user+system) of `cmd`.
+
+    hyperfine when installed, else a Python timer. `shell=False` runs the
+    command without a shell (hyperfine `-N`); with a shell, hyperfine
+    subtracts the shell's own start-up time. CPU time is reported because
+    on a loaded 2-core machine wall time also measures the neighbours.
+    """
+    if shutil.which("hyperfine"):
+        return _hyperfine_median(cmd, runs, warmup, shell, cwd)
+    return _python_median(cmd, runs, warmup, shell, cwd)
+
+
+@dataclass
+class Once:
+    """One timed run: wall seconds, CPU seconds, peak RSS (KiB), exit code, stdout."""
+
+    seconds: float | None
+    cpu: float | None
+    max_rss_kib: int | None
+    returncode: int | None
+    stdout: str
+
+
+def run_once(argv: list[str], timeout: float | None = None, cwd: Path | None = None) -> Once:
+    """Run once under `/usr/bin/time -v` (when present) for wall time and peak RSS.
+
+    A run past `timeout` is killed and reported with `seconds=None`.
+    """
+    gnu_time = Path("/usr/bin/time")
+    with tempfile.NamedTemporaryFile(mode="r", suffix=".time") as tf:
+        full = [str(gnu_time), "-v", "-o", tf.name, *argv] if gnu_time.exists() else argv
+        t0 = time.perf_counter()
+        try:
+            p = subprocess.run(full, cwd=cwd, capture_output=True, text=True, timeout=timeout)
+        except subprocess.TimeoutExpired:
+            return Once(None, None, None, None, "")
+        wall = time.perf_counter() - t0
+        rss = None
+        cpu = None
+        for line in tf.read().splitlines():
+            key, _, value = line.strip().rpartition(": ")
+            if key == "Maximum resident set size (kbytes)":
+                rss = int(value)
+            elif key in ("User time (seconds)", "System time (seconds)"):
+                cpu = (cpu or 0.0) + float(value)
+        return Once(wall, cpu, rss, p.returncode, p.stdout)
+
+
+def fmt_s(s: float | None) -> str:
+    """Seconds in a unit that keeps 3 significant figures readable."""
+    if s is None:
+        return "-"
+    if s < 1:
+        return f"{s * 1000:.1f} ms"
+    return f"{s:.2f} s"
+
+
+def fmt_ratio(r: float | None) -> str:
+    return "-" if r is None else f"{r:,.1f}x"
+
+
+def fmt_mib(kib: int | None) -> str:
+    return "-" if kib is None else f"{kib / 1024:.1f} MiB"
+
+
+def print_table(headers: list[str], rows: list[list[str]]) -> None:
+    """A Markdown table (pastes straight into bench/README.md)."""
+    widths = [max(len(h), *(len(r[i]) for r in rows)) if rows else len(h) for i, h in enumerate(headers)]
+    print("| " + " | ".join(h.ljust(w) for h, w in zip(headers, widths)) + " |")
+    print("|" + "|".join("-" * (w + 2) for w in widths) + "|")
+    for r in rows:
+        print("| " + " | ".join(c.ljust(w) for c, w in zip(r, widths)) + " |")
+
+
+def machine() -> str:
+    """One line describing where the figures came from."""
+    cpu = "unknown CPU"
+    try:
+        for line in Path("/proc/cpuinfo").read_text().splitlines():
+            if line.startswith("model name"):
+                cpu = line.split(":", 1)[1].strip()
+                break
+    except OSError:
+        pass
+    stamp = time.strftime("%Y-%m-%d %H:%M UTC", time.gmtime())
+    load = ", ".join(f"{x:.1f}" for x in os.getloadavg())
+    return f"{stamp}, {os.cpu_count()} cores ({cpu}), load average {load}"
