@@ -50,6 +50,9 @@ fn states() -> Vec<(&'static str, Vec<&'static str>, i32, &'static str)> {
     ]
 }
 
+/// A named state: version-table rows and the expected (exit code, state).
+type Case = (String, Vec<&'static str>, (Option<i32>, String));
+
 fn status(p: &Project, url: &str) -> Out {
     run(
         p.path(),
@@ -536,7 +539,7 @@ fn mysql_select_only_user_sees_every_state_in_read_only_transactions() {
             "GRANT SELECT ON `{name}`.alembic_version TO '{name}'@'{host}'"
         ));
     }
-    let mut cases: Vec<(String, Vec<&str>, (Option<i32>, String))> = states()
+    let mut cases: Vec<Case> = states()
         .into_iter()
         .map(|(n, rows, code, state)| (n.to_string(), rows, (Some(code), state.to_string())))
         .collect();
