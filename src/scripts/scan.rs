@@ -145,7 +145,33 @@ enum Encoding {
 
 /// Decode a source file as Python would: UTF-8 unless a BOM or a PEP 263
 /// cookie on line 1 or 2 says otherwise; CRLF and CR become `\n`.
+/// Invalid UTF-8 anywhere is an error here (see [`scan`] for comments).
 pub fn decode_source(bytes: &[u8]) -> Result<Cow<'_, str>, ScanError> {
+    decode_with(bytes, None)
+}
+
+/// Replaces each invalid UTF-8 sequence with U+FFFD and records where
+/// (byte offset in the result, line).
+fn replace_invalid(body: &[u8], out: &mut Vec<(usize, u32)>) -> String {
+    let mut text = String::with_capacity(body.len() + 16);
+    let mut line = 1u32;
+    for chunk in body.utf8_chunks() {
+        let valid = chunk.valid();
+        line += count_newlines(valid);
+        text.push_str(valid);
+        if !chunk.invalid().is_empty() {
+            out.push((text.len(), line));
+            text.push('\u{fffd}');
+        }
+    }
+    text
+}
+
+fn decode_with<'a>(
+    bytes: &'a [u8],
+    mut invalid: Option<&mut Vec<(usize, u32)>>,
+) -> Result<Cow<'a, str>, ScanError> {
+    let invalid = invalid.as_deref_mut();
     if let Some(pos) = bytes.iter().position(|&b| b == 0) {
         return Err(syntax(
             line_at(bytes, pos),
@@ -185,13 +211,19 @@ pub fn decode_source(bytes: &[u8]) -> Result<Cow<'_, str>, ScanError> {
             Err(e) => {
                 let at = e.valid_up_to();
                 let byte = body.get(at).copied().unwrap_or(0);
-                return Err(syntax(
+                let err = syntax(
                     line_at(body, at),
                     format!(
                         "not valid UTF-8 (byte 0x{byte:02x}); save the file as UTF-8 or declare \
                          its encoding with a `# -*- coding: latin-1 -*-` line"
                     ),
-                ));
+                );
+                match invalid {
+                    // CPython only fails on undecodable bytes outside comments:
+                    // replace them and let the lexer check where they are.
+                    Some(out) => Cow::Owned(replace_invalid(body, out)),
+                    None => return Err(err),
+                }
             }
         },
         Encoding::Ascii => {
@@ -428,7 +460,8 @@ fn lex(src: &str, a: &mut Analyzer<'_>) -> Result<(), ScanError> {
         if at_line_start {
             let mut col = 0usize;
             while i < n && matches!(b[i], b' ' | b'\t' | 0x0c) {
-                col += 1;
+                // Python's tokenizer resets the column on a form feed.
+                col = if b[i] == 0x0c { 0 } else { col + 1 };
                 i += 1;
             }
             if i >= n {
@@ -441,9 +474,11 @@ fn lex(src: &str, a: &mut Analyzer<'_>) -> Result<(), ScanError> {
                     continue;
                 }
                 b'#' => {
+                    let from = i;
                     while i < n && b[i] != b'\n' {
                         i += 1;
                     }
+                    a.comment(from, i);
                     continue;
                 }
                 _ => {
@@ -474,9 +509,11 @@ fn lex(src: &str, a: &mut Analyzer<'_>) -> Result<(), ScanError> {
                 continue;
             }
             b'#' => {
+                let from = i;
                 while i < n && b[i] != b'\n' {
                     i += 1;
                 }
+                a.comment(from, i);
                 continue;
             }
             b'\\' => {
@@ -908,6 +945,9 @@ struct Analyzer<'s> {
     /// Inside a conditional block: the indentation of a nested `def`/`class`
     /// whose deeper lines are skipped.
     skip_indent: Option<usize>,
+    /// Byte ranges of comments, recorded only when the source had invalid
+    /// UTF-8 (CPython accepts undecodable bytes inside comments).
+    comments: Option<Vec<(usize, usize)>>,
 }
 
 /// Which watched name, if any, the identifier is. Non-ASCII identifiers
@@ -973,6 +1013,12 @@ impl<'s> Analyzer<'s> {
             if !after_dot {
                 self.bind_dynamic(t, line, why);
             }
+        }
+    }
+
+    fn comment(&mut self, from: usize, to: usize) {
+        if let Some(c) = self.comments.as_mut() {
+            c.push((from, to));
         }
     }
 
@@ -1547,12 +1593,19 @@ fn claims(src: &str, toks: &[(usize, usize, u32)]) -> DocstringClaims {
 
 /// Scan one revision file's bytes.
 pub fn scan(source: &[u8]) -> Result<Scanned, ScanError> {
-    let text = decode_source(source)?;
-    scan_str(&text)
+    let mut invalid = Vec::new();
+    let text = decode_with(source, Some(&mut invalid))?;
+    scan_checked(&text, &invalid)
 }
 
 /// Scan already-decoded source text (newlines must be `\n`).
 pub fn scan_str(src: &str) -> Result<Scanned, ScanError> {
+    scan_checked(src, &[])
+}
+
+/// `invalid`: offsets (and lines) of replaced undecodable bytes, which are
+/// only acceptable inside comments, as in CPython.
+fn scan_checked(src: &str, invalid: &[(usize, u32)]) -> Result<Scanned, ScanError> {
     let mut a = Analyzer {
         src,
         slots: [
@@ -1567,8 +1620,20 @@ pub fn scan_str(src: &str) -> Result<Scanned, ScanError> {
         docstring_toks: Vec::new(),
         block: Block::None,
         skip_indent: None,
+        comments: (!invalid.is_empty()).then(Vec::new),
     };
     lex(src, &mut a)?;
+    if let Some(comments) = a.comments.take() {
+        for &(at, line) in invalid {
+            if !comments.iter().any(|&(from, to)| from <= at && at < to) {
+                return Err(syntax(
+                    line,
+                    "not valid UTF-8 outside a comment; save the file as UTF-8 or declare its \
+                     encoding with a `# -*- coding: latin-1 -*-` line",
+                ));
+            }
+        }
+    }
     a.finish()
 }
 

@@ -490,3 +490,20 @@ fn python_strip_matches_str_strip() {
     );
     assert_eq!(python_strip("\u{200b}x"), "\u{200b}x"); // ZERO WIDTH SPACE is not whitespace
 }
+
+#[test]
+fn undecodable_bytes_only_in_comments() {
+    let s = scan(b"'''doc'''\n# caf\xe9\nrevision = 'a'\n").expect("comment bytes are fine");
+    assert_eq!(s.revision.map(|a| a.value), Some(st("a")));
+    let e = scan(b"# ok \xe9\nrevision = 'a'\nx = 'caf\xe9'\n").unwrap_err();
+    assert_eq!((e.kind, e.line), (ScanErrorKind::Syntax, 3));
+    let e = scan(b"'''doc \xff'''\n").unwrap_err();
+    assert_eq!((e.kind, e.line), (ScanErrorKind::Syntax, 1));
+}
+
+#[test]
+fn form_feed_resets_indentation() {
+    let s = ok("\x0c'''doc'''\n  \x0crevision = 'a'\ndef f():\n    \x0c    revision = 'no'\n");
+    assert_eq!(s.longdoc(), "doc");
+    assert_eq!(s.revision.map(|a| a.value), Some(st("a")));
+}
