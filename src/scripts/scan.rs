@@ -169,9 +169,8 @@ fn replace_invalid(body: &[u8], out: &mut Vec<(usize, u32)>) -> String {
 
 fn decode_with<'a>(
     bytes: &'a [u8],
-    mut invalid: Option<&mut Vec<(usize, u32)>>,
+    invalid: Option<&mut Vec<(usize, u32)>>,
 ) -> Result<Cow<'a, str>, ScanError> {
-    let invalid = invalid.as_deref_mut();
     if let Some(pos) = bytes.iter().position(|&b| b == 0) {
         return Err(syntax(
             line_at(bytes, pos),
