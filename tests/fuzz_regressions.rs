@@ -400,3 +400,110 @@ fn form_feed_at_line_start_is_not_indentation() {
     assert_eq!(scanned.docstring.as_deref(), Some("doc"));
     assert_eq!(scanned.down_revision.map(|a| a.value), Some(Value::None));
 }
+
+/// For each ini path on stdin, one JSON line: Python's `ConfigParser`
+/// (with `here` as a default, as Alembic passes it) reading the file as
+/// UTF-8 with universal newlines: the error class, or every section's
+/// options with raw and interpolated values (or the interpolation error).
+const INI_ORACLE: &str = r#"
+import configparser, json, sys
+for path in sys.stdin.read().splitlines():
+    cp = configparser.ConfigParser(defaults={"here": "/srv/app"})
+    try:
+        cp.read([path], encoding="utf-8")
+    except UnicodeDecodeError:
+        print(json.dumps({"skip": True}))
+        continue
+    except configparser.Error as e:
+        print(json.dumps({"err": type(e).__name__}))
+        continue
+    out = []
+    for s in cp.sections():
+        opts = []
+        for o in cp.options(s):
+            raw = cp.get(s, o, raw=True)
+            try:
+                val = {"ok": cp.get(s, o)}
+            except configparser.Error as e:
+                val = {"err": type(e).__name__}
+            opts.append([o, raw, val])
+        out.append([s, opts])
+    print(json.dumps({"sections": out}))
+"#;
+
+/// The saved ini corpus (Alembic templates, corner cases, the minimised
+/// fuzz corpus) read by our reader and by Python's `configparser` must
+/// give the same sections, options, raw and interpolated values, and the
+/// same error classes.
+#[test]
+fn ini_corpus_agrees_with_configparser() {
+    let paths: Vec<PathBuf> = files("ini")
+        .into_iter()
+        .filter(|p| std::fs::read(p).is_ok_and(|b| std::str::from_utf8(&b).is_ok()))
+        .collect();
+    let py = python();
+    let mut child = Command::new(&py)
+        .args(["-c", INI_ORACLE])
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::inherit())
+        .spawn()
+        .unwrap_or_else(|e| panic!("cannot run Python at {} ({e})", py.display()));
+    let list: String = paths.iter().map(|p| format!("{}\n", p.display())).collect();
+    child
+        .stdin
+        .take()
+        .expect("stdin")
+        .write_all(list.as_bytes())
+        .expect("feed python");
+    let out = child.wait_with_output().expect("python output");
+    assert!(out.status.success(), "the Python oracle failed");
+    let text = String::from_utf8(out.stdout).expect("utf-8");
+    let answers: Vec<serde_json::Value> = text
+        .lines()
+        .map(|l| serde_json::from_str(l).expect("oracle JSON"))
+        .collect();
+    assert_eq!(answers.len(), paths.len());
+    let mut failures = Vec::new();
+    let mut compared = 0;
+    for (path, theirs) in paths.iter().zip(&answers) {
+        if theirs.get("skip").is_some() {
+            continue;
+        }
+        let text = std::fs::read_to_string(path).expect("read");
+        let ours = match Ini::parse(&text, "fuzz.ini", &[("here", "/srv/app")]) {
+            Err(e) => serde_json::json!({ "err": e.python_type() }),
+            Ok(ini) => {
+                let mut sections = Vec::new();
+                for s in ini.sections() {
+                    let mut opts = Vec::new();
+                    for o in ini.options(s).unwrap_or_default() {
+                        let raw = ini.get_raw(s, o).unwrap_or_default();
+                        let val = match ini.get(s, o) {
+                            Ok(v) => serde_json::json!({ "ok": v }),
+                            Err(e) => serde_json::json!({ "err": e.python_type() }),
+                        };
+                        opts.push(serde_json::json!([o, raw, val]));
+                    }
+                    sections.push(serde_json::json!([s, opts]));
+                }
+                serde_json::json!({ "sections": sections })
+            }
+        };
+        compared += 1;
+        if &ours != theirs {
+            failures.push(format!(
+                "{}:\n  ours:   {ours}\n  python: {theirs}",
+                path.display()
+            ));
+        }
+    }
+    eprintln!("ini corpus: {compared} files compared with configparser");
+    assert!(compared >= 8, "too few ini files compared");
+    assert!(
+        failures.is_empty(),
+        "{} ini file(s) read differently:\n{}",
+        failures.len(),
+        failures.join("\n")
+    );
+}
