@@ -445,3 +445,26 @@ fn pgpass_is_used_only_when_private() {
         Some("S3cr3t-env")
     );
 }
+
+/// Usage errors: clap echoes unexpected arguments, so a URL typed without
+/// `--url` (or next to a bad flag) must be shown masked.
+#[test]
+fn usage_errors_never_show_the_password() {
+    let p = project();
+    let url = format!("postgresql://app:{PW_PLAIN}@127.0.0.1/appdb");
+    let broken = format!("postgresql://app:{PW_SPECIAL_ENC}@127.0.0.1:bad/appdb");
+    let eq = format!("--url={url}");
+    for args in [
+        &["status", url.as_str()][..],
+        &["current", broken.as_str()],
+        &[url.as_str()],
+        &["--format", "nope", eq.as_str()],
+        &["--url", url.as_str(), "--url", url.as_str()],
+        &["--bogus", "--url", url.as_str()],
+        &["show", "--url", url.as_str()],
+    ] {
+        let out = run(p.path(), args, &[], LIMIT);
+        assert_no_secret(&out, &format!("usage error {args:?}"));
+        assert_eq!(out.code, Some(2), "{args:?}: {}", out.all());
+    }
+}
