@@ -9,9 +9,11 @@ while the generator and the parameters are unchanged, because writing
 
 from __future__ import annotations
 
+import atexit
 import hashlib
 import json
 import os
+import re
 import shlex
 import shutil
 import statistics
@@ -84,17 +86,37 @@ def alembic_argv() -> list[str]:
     return [str(script)] if script.exists() else [str(py), "-m", "alembic"]
 
 
-def build_release() -> Path:
-    """`cargo build --release` and the path of the binary it produced."""
-    log("cargo build --release")
-    subprocess.run(["cargo", "build", "--release", "--quiet"], cwd=REPO, check=True)
+def build_release(build: bool = True) -> Path:
+    """`cargo build --release` (unless `build` is false) and the binary's path."""
+    if build:
+        log("cargo build --release")
+        if subprocess.run(["cargo", "build", "--release", "--quiet"], cwd=REPO).returncode != 0:
+            sys.exit("cargo build --release failed (see above); fix the build, or pass --no-build to time the existing binary")
     target = Path(os.environ.get("CARGO_TARGET_DIR", REPO / "target"))
     if not target.is_absolute():
         target = REPO / target
     binary = target / "release" / "db-status"
     if not binary.exists():
         sys.exit(f"cargo build --release did not produce {binary}")
-    return binary
+    # Time a private copy: in a shared tree someone may rebuild
+    # target/release mid-run, and the figures must be of one binary.
+    CACHE.mkdir(parents=True, exist_ok=True)
+    snapshot = CACHE / f"db-status.{os.getpid()}"
+    shutil.copy2(binary, snapshot)
+    atexit.register(lambda: snapshot.unlink(missing_ok=True))
+    return snapshot
+
+
+def revision() -> str:
+    """The commit being measured (`+dirty` when the tree has local changes)."""
+    try:
+        head = subprocess.run(
+            ["git", "rev-parse", "--short", "HEAD"], cwd=REPO, capture_output=True, text=True, check=True
+        ).stdout.strip()
+        dirty = subprocess.run(["git", "diff", "--quiet", "HEAD", "--", "src", "Cargo.toml"], cwd=REPO).returncode
+        return head + ("+dirty" if dirty else "")
+    except (OSError, subprocess.CalledProcessError):
+        return "unknown"
 
 
 @dataclass
@@ -260,6 +282,25 @@ def run_once(argv: list[str], timeout: float | None = None, cwd: Path | None = N
         return Once(wall, cpu, rss, p.returncode, p.stdout)
 
 
+_PAREN = re.compile(r"\(([^()]*)\)")
+
+
+def same_output(ours: str, alembic: str) -> str:
+    """'yes', 'yes (label order)' or 'NO'.
+
+    Alembic prints inherited branch labels in Python `set` order, which
+    depends on the hash seed; db-status sorts them (a documented deviation).
+    So a second comparison sorts the items inside each `( … )` group.
+    """
+    if ours == alembic:
+        return "yes"
+
+    def norm(text: str) -> str:
+        return _PAREN.sub(lambda m: "(" + ", ".join(sorted(m.group(1).split(", "))) + ")", text)
+
+    return "yes (label order)" if norm(ours) == norm(alembic) else "NO"
+
+
 def fmt_s(s: float | None) -> str:
     """Seconds in a unit that keeps 3 significant figures readable."""
     if s is None:
@@ -298,4 +339,4 @@ def machine() -> str:
         pass
     stamp = time.strftime("%Y-%m-%d %H:%M UTC", time.gmtime())
     load = ", ".join(f"{x:.1f}" for x in os.getloadavg())
-    return f"{stamp}, {os.cpu_count()} cores ({cpu}), load average {load}"
+    return f"{stamp}, {os.cpu_count()} cores ({cpu}), load average {load}, db-status at {revision()}"

@@ -31,8 +31,10 @@ import sys
 import tempfile
 from pathlib import Path
 
-import common
-from common import fmt_ratio, fmt_s, log
+sys.dont_write_bytecode = True  # no bench/__pycache__ in the working tree
+
+import common  # noqa: E402
+from common import fmt_ratio, fmt_s, log  # noqa: E402
 
 COMPONENTS = (
     # (name, ini file, tree seed, state to stamp)
@@ -72,11 +74,12 @@ def main(argv: list[str]) -> int:
     ap.add_argument("--runs", type=int, default=10, help="runs per db-status / floor median")
     ap.add_argument("--alembic-runs", type=int, default=5, help="runs per Alembic median")
     ap.add_argument("--keep", action="store_true", help="keep the databases and the workspace (to poke at them)")
+    ap.add_argument("--no-build", action="store_true", help="time target/release/db-status as it is")
     args = ap.parse_args(argv)
     if not shutil.which("psql"):
         sys.exit("psql not found: it is the floor's database read (apt-get install postgresql-client)")
 
-    binary = common.build_release()
+    binary = common.build_release(build=not args.no_build)
     alembic = common.alembic_argv()
     work = Path(tempfile.mkdtemp(prefix="status-", dir=common.CACHE))
     tag = f"{os.getpid()}"
