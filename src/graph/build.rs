@@ -4,7 +4,9 @@
 //! cycle detection, then label inheritance.
 
 use std::collections::{BTreeSet, HashMap};
+use std::sync::Arc;
 
+use super::bitset::BitSet;
 use super::{GraphError, GraphErrorKind, RevIdx, RevisionMap};
 use crate::scripts::Script;
 
@@ -191,7 +193,7 @@ pub(super) fn build(input: Vec<Script>) -> Result<(RevisionMap, Vec<String>), Gr
         norm_down: vec![Vec::new(); n],
         children,
         all_children,
-        labels: vec![Vec::new(); n],
+        labels: vec![std::sync::Arc::from(Vec::new()); n],
         label_names: Vec::new(),
         heads: Vec::new(),
         real_heads: Vec::new(),
@@ -226,6 +228,19 @@ pub(super) fn build(input: Vec<Script>) -> Result<(RevisionMap, Vec<String>), Gr
 /// revision need an ancestor walk, so the common case is linear.
 fn normalize_depends_on(map: &mut RevisionMap) {
     let n = map.len();
+    // Computed only when some dependency target is shared (rare in real trees).
+    let mut order: Option<Vec<usize>> = None;
+    let any_shared = {
+        let mut seen = HashMap::new();
+        (0..n).any(|i| {
+            dedupe(map.deps[i].iter().copied())
+                .into_iter()
+                .any(|d| seen.insert(d, i).is_some())
+        })
+    };
+    if any_shared {
+        order = topological_positions(map);
+    }
     let mut declarers: HashMap<RevIdx, Vec<RevIdx>> = HashMap::new();
     for i in 0..n {
         for &d in &map.deps[i] {
@@ -245,17 +260,89 @@ fn normalize_depends_on(map: &mut RevisionMap) {
             .iter()
             .any(|d| declarers.get(d).is_some_and(|v| v.iter().any(|&j| j != i)));
         if shared {
-            let anc = map.closure(&[i], &map.down);
+            let candidates: Vec<RevIdx> = keep
+                .iter()
+                .filter_map(|d| declarers.get(d))
+                .flatten()
+                .copied()
+                .filter(|&j| j != i)
+                .collect();
+            let found = versioned_ancestors_among(map, i, &candidates, order.as_deref());
             keep.retain(|d| {
                 !declarers
                     .get(d)
-                    .is_some_and(|v| v.iter().any(|&j| j != i && anc.contains(j)))
+                    .is_some_and(|v| v.iter().any(|&j| j != i && found.contains(j)))
             });
         }
         keep.sort_by(|a, b| map.scripts[*a].revision.cmp(&map.scripts[*b].revision));
         map.norm_down[i] = dedupe(map.down[i].iter().chain(&keep).copied());
         map.norm_deps[i] = keep;
     }
+}
+
+/// Position of every revision in a parents-before-children order of the
+/// versioned edges, or `None` when those edges have a cycle (then no pruning).
+fn topological_positions(map: &RevisionMap) -> Option<Vec<usize>> {
+    let n = map.len();
+    let mut pending: Vec<usize> = (0..n)
+        .map(|i| dedupe(map.down[i].iter().copied()).len())
+        .collect();
+    let mut ready: Vec<RevIdx> = (0..n).filter(|&i| pending[i] == 0).collect();
+    let mut pos = vec![usize::MAX; n];
+    let mut next = 0;
+    while let Some(x) = ready.pop() {
+        pos[x] = next;
+        next += 1;
+        for &c in &map.children[x] {
+            pending[c] -= 1;
+            if pending[c] == 0 {
+                ready.push(c);
+            }
+        }
+    }
+    (next == n).then_some(pos)
+}
+
+/// Which of `candidates` are versioned ancestors of `start`. With a
+/// topological order the walk skips everything older than the oldest
+/// candidate, so a dependency on a recent revision costs a short walk, not a
+/// walk to the root of a 100,000-revision history.
+fn versioned_ancestors_among(
+    map: &RevisionMap,
+    start: RevIdx,
+    candidates: &[RevIdx],
+    order: Option<&[usize]>,
+) -> BitSet {
+    let n = map.len();
+    let floor = match order {
+        Some(pos) => candidates
+            .iter()
+            .map(|&c| pos[c])
+            .min()
+            .unwrap_or(usize::MAX),
+        None => 0,
+    };
+    let mut wanted = BitSet::new(n);
+    for &c in candidates {
+        wanted.insert(c);
+    }
+    let mut found = BitSet::new(n);
+    let mut seen = BitSet::new(n);
+    let mut stack = vec![start];
+    while let Some(x) = stack.pop() {
+        if !seen.insert(x) {
+            continue;
+        }
+        if x != start && wanted.contains(x) {
+            found.insert(x);
+        }
+        for &p in &map.down[x] {
+            if order.is_none_or(|pos| pos[p] >= floor) {
+                stack.push(p);
+            }
+        }
+    }
+    found
 }
 
 /// One cycle-detection pass: heads, bases, upward and downward edges, message prefix.
@@ -385,18 +472,32 @@ fn add_branches(map: &mut RevisionMap, loaded: &[Loaded]) {
             }
         }
     }
-    // Descendants: parents before children (Kahn on distinct versioned parents).
+    // Descendants: parents before children (Kahn on distinct versioned
+    // parents). A revision with one parent and no label of its own shares its
+    // parent's set instead of copying it.
     let mut pending: Vec<usize> = (0..n)
         .map(|i| dedupe(map.down[i].iter().copied()).len())
         .collect();
     let mut ready: Vec<RevIdx> = (0..n).filter(|&i| pending[i] == 0).collect();
     while let Some(x) = ready.pop() {
         let own = std::mem::take(&mut declared[x]);
-        merge(&mut map.labels[x], &own);
-        let inherited = map.labels[x].clone();
+        let parents = dedupe(map.down[x].iter().copied());
+        let inherited: Arc<[u32]> = match parents.as_slice() {
+            [one] if own.is_empty() => Arc::clone(&map.labels[*one]),
+            _ if own.is_empty() && parents.iter().all(|p| map.labels[*p].is_empty()) => {
+                Arc::clone(&map.labels[x])
+            }
+            _ => {
+                let mut set = own;
+                for p in &parents {
+                    merge(&mut set, &map.labels[*p]);
+                }
+                Arc::from(set)
+            }
+        };
+        map.labels[x] = inherited;
         for ci in 0..map.children[x].len() {
             let c = map.children[x][ci];
-            merge(&mut map.labels[c], &inherited);
             pending[c] -= 1;
             if pending[c] == 0 {
                 ready.push(c);
@@ -409,7 +510,11 @@ fn add_branches(map: &mut RevisionMap, loaded: &[Loaded]) {
             if map.is_real_branch_point(x) || map.is_merge_point(x) {
                 break;
             }
-            merge(&mut map.labels[x], &ids);
+            if !ids.iter().all(|l| map.labels[x].binary_search(l).is_ok()) {
+                let mut set = map.labels[x].to_vec();
+                merge(&mut set, &ids);
+                map.labels[x] = Arc::from(set);
+            }
             p = match map.down[x].as_slice() {
                 [one] => Some(*one),
                 _ => None,

@@ -48,8 +48,10 @@ pub struct RevisionMap {
     children: Vec<Vec<RevIdx>>,
     /// `_all_nextrev`: children via any edge, load order.
     all_children: Vec<Vec<RevIdx>>,
-    /// Inherited branch labels, as sorted indices into `label_names`.
-    labels: Vec<Vec<u32>>,
+    /// Inherited branch labels, as sorted indices into `label_names`. Shared
+    /// (`Arc`) along chains: a 100,000-revision tree with thousands of labels
+    /// would otherwise hold a copy of a large set per revision.
+    labels: Vec<std::sync::Arc<[u32]>>,
     /// Every label name, by number.
     label_names: Vec<String>,
     /// `heads` in load order (a duplicated id may appear twice, as in Alembic).
@@ -190,7 +192,7 @@ impl RevisionMap {
             .labels
             .get(idx)
             .into_iter()
-            .flatten()
+            .flat_map(|l| l.iter())
             .filter_map(|&l| self.label_names.get(l as usize).map(String::as_str))
             .collect();
         out.sort_unstable();

@@ -141,12 +141,36 @@ impl RevisionMap {
         cur.sort_unstable();
         cur.dedup();
         let mut anc: Vec<BitSet> = cur.iter().map(|&h| self.ancestor_set(h)).collect();
+        // `need[v]`: how many pending heads have `v` among their ancestors.
+        // Alembic scans every pending head at every step; the count answers
+        // "does another head still need this one?" in O(1), and the scan runs
+        // only when the answer is yes. Same order, far less work on big trees.
+        let mut need: Vec<u32> = vec![0; self.len()];
+        let count = |need: &mut Vec<u32>, set: &BitSet, up: bool| {
+            for v in set.iter() {
+                if up {
+                    need[v] += 1;
+                } else {
+                    need[v] = need[v].saturating_sub(1);
+                }
+            }
+        };
+        for set in &anc {
+            count(&mut need, set, true);
+        }
+        let mut in_cur = BitSet::new(self.len());
+        for &c in &cur {
+            in_cur.insert(c);
+        }
         let mut out = Vec::new();
         let mut idx = 0usize;
         while let Some(&cand) = cur.get(idx) {
-            if let Some(j) = (0..cur.len()).find(|&k| k != idx && anc[k].contains(cand)) {
-                idx = j;
-                continue;
+            let own = u32::from(anc[idx].contains(cand));
+            if need[cand] > own {
+                if let Some(j) = (0..cur.len()).find(|&k| k != idx && anc[k].contains(cand)) {
+                    idx = j;
+                    continue;
+                }
             }
             if todo.contains(cand) {
                 out.push(cand);
@@ -156,26 +180,39 @@ impl RevisionMap {
                 .normalized_down(cand)
                 .iter()
                 .copied()
-                .filter(|d| todo.contains(*d) && !cur.contains(d))
+                .filter(|d| todo.contains(*d) && !in_cur.contains(*d))
                 .collect();
             match add.split_first() {
                 None => {
                     cur.remove(idx);
-                    anc.remove(idx);
+                    in_cur.remove(cand);
+                    let gone = anc.remove(idx);
+                    count(&mut need, &gone, false);
                     idx = idx.saturating_sub(1);
                 }
                 Some((&first, rest)) => {
+                    in_cur.remove(cand);
+                    in_cur.insert(first);
                     if self.normalized_dependencies(cand).is_empty()
                         && self.parents(cand).len() == 1
                     {
                         cur[idx] = first;
-                        anc[idx].remove(cand);
+                        if anc[idx].contains(cand) {
+                            anc[idx].remove(cand);
+                            need[cand] = need[cand].saturating_sub(1);
+                        }
                     } else {
                         cur[idx] = first;
-                        anc[idx] = self.ancestor_set(first);
+                        let fresh = self.ancestor_set(first);
+                        count(&mut need, &anc[idx], false);
+                        count(&mut need, &fresh, true);
+                        anc[idx] = fresh;
                         for &a in rest {
                             cur.push(a);
-                            anc.push(self.ancestor_set(a));
+                            in_cur.insert(a);
+                            let set = self.ancestor_set(a);
+                            count(&mut need, &set, true);
+                            anc.push(set);
                         }
                     }
                 }
