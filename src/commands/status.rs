@@ -248,12 +248,6 @@ fn check_component(spec: &ComponentSpec, shared: &Shared) -> ComponentStatus {
     {
         ctx.config = Some(display_path(p, &shared.cwd).display().to_string());
     }
-    let (map, warnings) = match crate::commands::load_map(&config) {
-        Ok(loaded) => loaded,
-        Err(e) => return load_failure(&ctx, &e),
-    };
-    ctx.notes.extend(warnings);
-
     let (url, source) = match (&shared.url_flag, &spec.url) {
         (Some(u), _) => (Ok(Some(u.clone())), UrlSource::Flag),
         (None, Some(UrlOverride::Url(u))) => (Ok(Some(u.clone())), UrlSource::Component),
@@ -282,24 +276,46 @@ fn check_component(spec: &ComponentSpec, shared: &Shared) -> ComponentStatus {
             .clone()
             .or_else(|| config.version_table_schema.clone()),
     };
-    let db = match url {
-        Err(e) => DbRead::Failed(e),
-        Ok(None) => DbRead::NoUrl,
+    // The database round trip overlaps the scan of the revision files: both
+    // are needed, neither depends on the other.
+    let pending = match url {
+        Err(e) => PendingRead::Done(DbRead::Failed(e)),
+        Ok(None) => PendingRead::Done(DbRead::NoUrl),
         Ok(Some(raw)) => match DbUrl::parse(&raw) {
-            Err(e) => DbRead::Failed(e),
+            Err(e) => PendingRead::Done(DbRead::Failed(e)),
             Ok(url) => {
                 ctx.database = Some(url.masked());
-                read_bounded(url, table, shared.timeout)
+                start_read(url, table, shared.timeout)
             }
         },
     };
+    let (map, warnings) = match crate::commands::load_map(&config) {
+        Ok(loaded) => loaded,
+        Err(e) => return load_failure(&ctx, &e),
+    };
+    ctx.notes.extend(warnings);
+
+    let db = pending.wait();
     status::evaluate(&map, &db, &ctx)
 }
 
-/// Read the version table on a worker thread and stop waiting after the
-/// timeout (connect + query, plus slack): a database that hangs in a place
-/// the driver's own timeouts do not cover must not hang the tool.
-fn read_bounded(url: DbUrl, table: VersionTable, timeout: Duration) -> DbRead {
+/// A version-table read in flight (or one that needed no thread).
+enum PendingRead {
+    /// Known without asking the database (no URL, bad URL, …).
+    Done(DbRead),
+    /// Running on a worker thread; the answer arrives on `rx` by `deadline`.
+    Running {
+        rx: mpsc::Receiver<Result<crate::database::VersionRows, DbError>>,
+        deadline: std::time::Instant,
+        target: String,
+        limit: Duration,
+    },
+}
+
+/// Start reading the version table on a worker thread. Waiting stops after
+/// the timeout (connect + query, plus slack): a database that hangs in a
+/// place the driver's own timeouts do not cover must not hang the tool.
+fn start_read(url: DbUrl, table: VersionTable, timeout: Duration) -> PendingRead {
     let (tx, rx) = mpsc::channel();
     let target = url
         .host
@@ -311,20 +327,43 @@ fn read_bounded(url: DbUrl, table: VersionTable, timeout: Duration) -> DbRead {
             let _ = tx.send(crate::database::read_version_rows(&url, &table, timeout));
         });
     if let Err(e) = spawned {
-        return DbRead::Failed(DbError::new(
+        return PendingRead::Done(DbRead::Failed(DbError::new(
             DbErrorKind::Other,
             format!("cannot start the database read: {e}"),
-        ));
+        )));
     }
     let limit = timeout
         .saturating_mul(2)
         .saturating_add(Duration::from_secs(2));
-    match rx.recv_timeout(limit) {
-        Ok(result) => result.into(),
-        Err(_) => DbRead::Failed(DbError::new(
-            DbErrorKind::Timeout,
-            format!("no answer from {target} within {} s", limit.as_secs()),
-        )),
+    PendingRead::Running {
+        rx,
+        deadline: std::time::Instant::now() + limit,
+        target,
+        limit,
+    }
+}
+
+impl PendingRead {
+    /// The read's result, waiting at most until its deadline.
+    fn wait(self) -> DbRead {
+        match self {
+            PendingRead::Done(read) => read,
+            PendingRead::Running {
+                rx,
+                deadline,
+                target,
+                limit,
+            } => {
+                let left = deadline.saturating_duration_since(std::time::Instant::now());
+                match rx.recv_timeout(left) {
+                    Ok(result) => result.into(),
+                    Err(_) => DbRead::Failed(DbError::new(
+                        DbErrorKind::Timeout,
+                        format!("no answer from {target} within {} s", limit.as_secs()),
+                    )),
+                }
+            }
+        }
     }
 }
 

@@ -166,11 +166,11 @@ impl RevisionMap {
         let mut idx = 0usize;
         while let Some(&cand) = cur.get(idx) {
             let own = u32::from(anc[idx].contains(cand));
-            if need[cand] > own {
-                if let Some(j) = (0..cur.len()).find(|&k| k != idx && anc[k].contains(cand)) {
-                    idx = j;
-                    continue;
-                }
+            if need[cand] > own
+                && let Some(j) = (0..cur.len()).find(|&k| k != idx && anc[k].contains(cand))
+            {
+                idx = j;
+                continue;
             }
             if todo.contains(cand) {
                 out.push(cand);
