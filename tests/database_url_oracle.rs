@@ -265,6 +265,22 @@ fn expected(theirs: Value) -> Value {
     if theirs.get("err").is_some() {
         return json!({"err": true});
     }
+    // Deliberate deviation: a host that still holds an `@` (an unencoded `@`
+    // in the password) is masked too, where SQLAlchemy prints it.
+    let mut theirs = theirs;
+    if let Some(host) = theirs
+        .get("host")
+        .and_then(Value::as_str)
+        .map(str::to_string)
+        && let Some((_, real)) = host.rsplit_once('@')
+        && let Some(m) = theirs
+            .get("masked")
+            .and_then(Value::as_str)
+            .map(str::to_string)
+    {
+        let masked = m.replacen(&format!("@{host}"), &format!("@***@{real}"), 1);
+        theirs["masked"] = Value::String(masked);
+    }
     match theirs.get("port") {
         Some(Value::Null) | None => theirs,
         Some(p) if p.as_u64().is_some_and(|n| n <= 65535) => theirs,

@@ -103,6 +103,15 @@ pub fn read_version_rows(
     timeout: Duration,
 ) -> Result<VersionRows, DbError> {
     let backend = url.backend()?;
+    if url.host.as_deref().is_some_and(|h| h.contains('@')) {
+        // The host part would carry a piece of the password: refuse before
+        // any message or connection attempt can echo it.
+        return Err(DbError::new(
+            DbErrorKind::BadUrl,
+            "the URL has more than one '@' before the host: percent-encode '@' in the user \
+             name or password as %40 (e.g. postgresql://user:p%40ss@host/db)",
+        ));
+    }
     if table.name.is_empty() {
         return Err(DbError::new(
             DbErrorKind::Other,

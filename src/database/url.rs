@@ -125,7 +125,12 @@ impl DbUrl {
             s.push('@');
         }
         if let Some(host) = &self.host {
-            if host.contains(':') {
+            // An unencoded `@` in a password (`u:S3cr@t@db/x`) leaves part of
+            // the password in what SQLAlchemy calls the host: hide it too.
+            if let Some((_, real_host)) = host.rsplit_once('@') {
+                s.push_str("***@");
+                s.push_str(real_host);
+            } else if host.contains(':') {
                 s.push('[');
                 s.push_str(host);
                 s.push(']');
