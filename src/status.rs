@@ -181,6 +181,20 @@ pub struct Context {
     pub cwd: PathBuf,
     /// Notes gathered while finding the component (halfstack fallback, …).
     pub notes: Vec<String>,
+    /// The version table as SQL names it (`alembic_version`, `schema.table`);
+    /// empty means the default.
+    pub version_table: String,
+}
+
+impl Context {
+    /// The version table's name for messages.
+    pub fn table(&self) -> &str {
+        if self.version_table.is_empty() {
+            "alembic_version"
+        } else {
+            &self.version_table
+        }
+    }
 }
 
 /// The verdict for one component, with every fact behind it.
@@ -188,6 +202,8 @@ pub struct Context {
 pub struct ComponentStatus {
     /// Component name.
     pub name: String,
+    /// The version table's name for messages (see [`Context::table`]).
+    pub version_table: String,
     /// The ini, as shown to people.
     pub config: Option<String>,
     /// The script directory, as shown to people.
@@ -245,6 +261,7 @@ impl ComponentStatus {
     ) -> Self {
         ComponentStatus {
             name: ctx.name.clone(),
+            version_table: ctx.table().to_string(),
             config: ctx.config.clone(),
             script_location: ctx.script_location.clone(),
             database: ctx.database.clone(),
@@ -295,6 +312,7 @@ pub fn evaluate(map: &RevisionMap, db: &DbRead, ctx: &Context) -> ComponentStatu
 
     let mut status = ComponentStatus {
         name: ctx.name.clone(),
+        version_table: ctx.table().to_string(),
         config: ctx.config.clone(),
         script_location: ctx.script_location.clone(),
         database: ctx.database.clone(),
@@ -424,10 +442,11 @@ pub fn evaluate(map: &RevisionMap, db: &DbRead, ctx: &Context) -> ComponentStatu
             status.actions = advice::upgrade_actions(map, ctx, false);
         }
         State::NoRevision => {
+            let table = ctx.table();
             let why = match status.fresh {
-                Some(Fresh::NoDatabaseFile) => "the database file does not exist yet",
-                Some(Fresh::NoTable) => "there is no alembic_version table",
-                _ => "the alembic_version table is empty",
+                Some(Fresh::NoDatabaseFile) => "the database file does not exist yet".to_string(),
+                Some(Fresh::NoTable) => format!("there is no {table} table"),
+                _ => format!("the {table} table is empty"),
             };
             status.summary = format!(
                 "Database not initialized: {why}. {n} migration{} to apply.",

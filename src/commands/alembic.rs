@@ -10,7 +10,8 @@ use std::time::Duration;
 
 use crate::cli::GlobalArgs;
 use crate::commands::{LoadError, config_request, load_map};
-use crate::config::{AlembicConfig, ConfigError};
+use crate::config::components;
+use crate::config::{AlembicConfig, ConfigError, ConfigRequest};
 use crate::database::{DbUrl, VersionRows, VersionTable};
 use crate::graph::{Bound, GraphErrorKind, RevisionError, RevisionMap};
 use crate::report::alembic as render;
@@ -20,6 +21,8 @@ use crate::scripts::ScriptErrorKind;
 const FAILED: u8 = 255;
 /// A Python traceback, or a value we refuse to guess.
 const CRASH: u8 = 1;
+/// Bad flags (as argparse/clap).
+const USAGE: u8 = 2;
 
 /// How a command ended early: the exit code, with its message already written.
 struct Exit(u8);
@@ -34,6 +37,37 @@ fn crash(err: &mut dyn Write, msg: &str) -> Exit {
     Exit(CRASH)
 }
 
+/// `--component NAME`: the Alembic commands work on one component's config.
+fn component_request(g: &GlobalArgs, err: &mut dyn Write) -> Result<ConfigRequest, Exit> {
+    let cwd = super::check::working_dir();
+    let mut selected = components::select(&super::check::select_request(g, &cwd));
+    if selected.len() != 1 {
+        let _ = writeln!(
+            err,
+            "error: the Alembic-compatible commands read one component at a time: \
+             name it with --component NAME (or -c FILE), not --all"
+        );
+        return Err(Exit(USAGE));
+    }
+    match selected.pop() {
+        Some(Ok(spec)) => Ok(ConfigRequest {
+            config_files: spec.config_files,
+            section: spec.section,
+            cwd,
+            alembic_config_env: spec.alembic_config_env,
+        }),
+        Some(Err(e)) => {
+            let mut message = e.message.clone();
+            for a in &e.actions {
+                message.push_str("\n  hint: ");
+                message.push_str(a);
+            }
+            Err(crash(err, &message))
+        }
+        None => Err(Exit(USAGE)),
+    }
+}
+
 fn revision_error(e: &RevisionError, out: &mut dyn Write, err: &mut dyn Write) -> Exit {
     if e.crash {
         crash(err, &e.message)
@@ -43,7 +77,13 @@ fn revision_error(e: &RevisionError, out: &mut dyn Write, err: &mut dyn Write) -
 }
 
 fn config(g: &GlobalArgs, out: &mut dyn Write, err: &mut dyn Write) -> Result<AlembicConfig, Exit> {
-    crate::config::load(&config_request(g)).map_err(|e| match e {
+    // Without --component/--all this is exactly Alembic's `-c`/`-n`/ALEMBIC_CONFIG.
+    let request = if g.component.is_empty() && !g.all {
+        config_request(g)
+    } else {
+        component_request(g, err)?
+    };
+    crate::config::load(&request).map_err(|e| match e {
         ConfigError::Command(m) => failed(out, &m),
         ConfigError::Crash(m) => crash(err, &m),
     })

@@ -276,6 +276,10 @@ fn check_component(spec: &ComponentSpec, shared: &Shared) -> ComponentStatus {
             .clone()
             .or_else(|| config.version_table_schema.clone()),
     };
+    ctx.version_table = match &table.schema {
+        Some(schema) => format!("{schema}.{}", table.name),
+        None => table.name.clone(),
+    };
     // The database round trip overlaps the scan of the revision files: both
     // are needed, neither depends on the other.
     let pending = match url {

@@ -240,7 +240,7 @@ fn revision_lines(s: &ComponentStatus, p: &Painter, out: &mut dyn Write) -> io::
     if current.is_empty() {
         current.push(match s.fresh {
             Some(Fresh::NoDatabaseFile) => "None (no database file)".to_string(),
-            Some(Fresh::NoTable) => "None (no alembic_version table)".to_string(),
+            Some(Fresh::NoTable) => format!("None (no {} table)", s.version_table),
             _ => "None".to_string(),
         });
     }

@@ -149,10 +149,10 @@ pub(crate) fn db_error_actions(kind: DbErrorKind, ctx: &Context) -> Vec<String> 
             }
         }
         DbErrorKind::PermissionDenied => {
-            a.push(
-                "Grant read access to the version table: GRANT SELECT ON alembic_version TO <user>"
-                    .to_string(),
-            );
+            a.push(format!(
+                "Grant read access to the version table: GRANT SELECT ON {} TO <user>",
+                ctx.table()
+            ));
             a.push(format!("Or connect as a user that may read it ({origin})"));
         }
         DbErrorKind::Tls => {
@@ -166,9 +166,10 @@ pub(crate) fn db_error_actions(kind: DbErrorKind, ctx: &Context) -> Vec<String> 
             ));
         }
         DbErrorKind::BadData => {
-            a.push(
-                "Inspect the version table: SELECT version_num FROM alembic_version".to_string(),
-            );
+            a.push(format!(
+                "Inspect the version table: SELECT version_num FROM {}",
+                ctx.table()
+            ));
             a.push(format!(
                 "Check the URL points at the right database ({origin})"
             ));
@@ -401,8 +402,9 @@ pub(crate) fn overlap_actions(
         for (j, _) in known {
             if i != j && map.ancestors(*j).contains(i) {
                 a.push(format!(
-                    "Remove the redundant row {row} (an ancestor of {}): DELETE FROM alembic_version WHERE version_num = '{row}'",
-                    map.script(*j).revision
+                    "Remove the redundant row {row} (an ancestor of {}): DELETE FROM {} WHERE version_num = '{row}'",
+                    map.script(*j).revision,
+                    ctx.table()
                 ));
                 break;
             }
