@@ -1,0 +1,480 @@
+//! Helpers for `status_upgrade_oracle` and `status_faults`: the real
+//! `alembic` CLI, the `db-status` binary with a clean environment and a
+//! wall-clock limit, and throw-away databases on the machine's PostgreSQL
+//! and MariaDB servers, dropped on drop (even when a test fails).
+
+#![allow(dead_code)] // each test file uses a different subset
+
+use std::io::Read as _;
+use std::path::{Path, PathBuf};
+use std::process::{Command, Stdio};
+use std::time::{Duration, Instant};
+
+use mysql::prelude::Queryable as _;
+
+/// The interpreter with Alembic installed (`$DB_STATUS_PYTHON`, else `<repo>/.venv/bin/python`).
+pub fn python() -> PathBuf {
+    std::env::var_os("DB_STATUS_PYTHON")
+        .map(PathBuf::from)
+        .unwrap_or_else(|| Path::new(env!("CARGO_MANIFEST_DIR")).join(".venv/bin/python"))
+}
+
+/// The `alembic` console script next to the interpreter.
+pub fn alembic_bin() -> PathBuf {
+    python()
+        .parent()
+        .map(|d| d.join("alembic"))
+        .unwrap_or_else(|| PathBuf::from("alembic"))
+}
+
+/// Run the real `alembic` CLI in `dir` with `-c ini` (when given), fail the
+/// test on a non-zero exit, and return its standard error (the log).
+pub fn alembic(dir: &Path, ini: Option<&str>, args: &[&str]) -> String {
+    let mut c = Command::new(alembic_bin());
+    c.current_dir(dir).env_remove("DB_STATUS_URL");
+    if let Some(ini) = ini {
+        c.args(["-c", ini]);
+    }
+    c.args(args);
+    let out = c
+        .output()
+        .unwrap_or_else(|e| panic!("cannot run {}: {e}", alembic_bin().display()));
+    let stderr = String::from_utf8_lossy(&out.stderr).into_owned();
+    assert!(
+        out.status.success(),
+        "alembic {args:?} failed ({}):\n{}\n{stderr}",
+        out.status,
+        String::from_utf8_lossy(&out.stdout)
+    );
+    stderr
+}
+
+/// The revisions a real `alembic upgrade` ran, in order, from its log lines
+/// `INFO  [alembic.runtime.migration] Running upgrade <from> -> <to>, <doc>`.
+pub fn upgraded_revisions(log: &str) -> Vec<String> {
+    log.lines()
+        .filter_map(|l| l.split_once("Running upgrade ").map(|(_, rest)| rest))
+        .map(|rest| {
+            let (_, to) = rest
+                .split_once(" -> ")
+                .unwrap_or_else(|| panic!("unexpected upgrade log line: {rest}"));
+            to.split(',').next().unwrap_or("").trim().to_string()
+        })
+        .collect()
+}
+
+/// What one run of the binary produced.
+#[derive(Debug)]
+pub struct Out {
+    /// Exit code (`None` when killed by a signal or by our time limit).
+    pub code: Option<i32>,
+    /// Standard output, lossily decoded.
+    pub stdout: String,
+    /// Standard error, lossily decoded.
+    pub stderr: String,
+    /// Wall-clock time.
+    pub elapsed: Duration,
+    /// Whether we had to kill it at the limit.
+    pub timed_out: bool,
+}
+
+impl Out {
+    /// Everything the process printed.
+    pub fn all(&self) -> String {
+        format!("{}\n{}", self.stdout, self.stderr)
+    }
+
+    /// The JSON document on stdout.
+    pub fn json(&self) -> serde_json::Value {
+        serde_json::from_str(&self.stdout)
+            .unwrap_or_else(|e| panic!("invalid JSON ({e}):\n{}\n{}", self.stdout, self.stderr))
+    }
+
+    /// Finished by itself, without a panic.
+    pub fn assert_clean(&self, what: &str) {
+        assert!(
+            !self.timed_out,
+            "{what}: still running after {:?}",
+            self.elapsed
+        );
+        assert_ne!(self.code, Some(101), "{what}: a Rust panic\n{}", self.all());
+        assert!(
+            self.code.is_some(),
+            "{what}: killed by a signal\n{}",
+            self.all()
+        );
+        assert!(
+            !self.all().contains("panicked at"),
+            "{what}: a panic\n{}",
+            self.all()
+        );
+    }
+}
+
+/// Run `db-status args` in `dir`: environment cleared but for `PATH`, a
+/// UTF-8 locale, `HOME=dir` (no real `~/.pgpass`), `RUST_BACKTRACE=0`,
+/// `NO_COLOR=1` (so no `DB_STATUS_URL`), killed after `limit`.
+pub fn db_status(dir: &Path, args: &[&str], limit: Duration) -> Out {
+    let mut c = Command::new(env!("CARGO_BIN_EXE_db-status"));
+    c.env_clear()
+        .env("PATH", std::env::var_os("PATH").unwrap_or_default())
+        .env("LANG", "C.UTF-8")
+        .env("HOME", dir)
+        .env("RUST_BACKTRACE", "0")
+        .env("NO_COLOR", "1")
+        .current_dir(dir)
+        .args(args)
+        .stdin(Stdio::null())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped());
+    let start = Instant::now();
+    let mut child = c.spawn().expect("spawn db-status");
+    let mut so = child.stdout.take().expect("stdout");
+    let mut se = child.stderr.take().expect("stderr");
+    let t_out = std::thread::spawn(move || {
+        let mut v = Vec::new();
+        let _ = so.read_to_end(&mut v);
+        v
+    });
+    let t_err = std::thread::spawn(move || {
+        let mut v = Vec::new();
+        let _ = se.read_to_end(&mut v);
+        v
+    });
+    let mut timed_out = false;
+    let status = loop {
+        if let Some(s) = child.try_wait().expect("wait") {
+            break s;
+        }
+        if start.elapsed() > limit {
+            timed_out = true;
+            let _ = child.kill();
+            break child.wait().expect("wait after kill");
+        }
+        std::thread::sleep(Duration::from_millis(10));
+    };
+    let elapsed = start.elapsed();
+    Out {
+        code: status.code(),
+        stdout: String::from_utf8_lossy(&t_out.join().unwrap_or_default()).into_owned(),
+        stderr: String::from_utf8_lossy(&t_err.join().unwrap_or_default()).into_owned(),
+        elapsed,
+        timed_out,
+    }
+}
+
+/// A name unique to this process and call, for databases and roles.
+pub fn unique(prefix: &str) -> String {
+    use std::sync::atomic::{AtomicU32, Ordering};
+    static N: AtomicU32 = AtomicU32::new(0);
+    let nanos = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map(|d| d.subsec_nanos())
+        .unwrap_or(0);
+    format!(
+        "{prefix}_{}_{}_{nanos:x}",
+        std::process::id(),
+        N.fetch_add(1, Ordering::Relaxed)
+    )
+}
+
+/// Report an unreachable server: a failure when `CI` is set, else a notice.
+/// Returns `None` so callers can `let Some(db) = … else { return }`.
+pub fn server_missing<T>(what: &str, var: &str, err: &dyn std::fmt::Display) -> Option<T> {
+    let msg =
+        format!("{what} is not reachable ({err}); set {var} to the admin URL of a test server");
+    assert!(std::env::var_os("CI").is_none_or(|v| v.is_empty()), "{msg}");
+    eprintln!("SKIPPED: {msg}");
+    None
+}
+
+/// `scheme://user[:pw]@host:port/db?query` split into its parts (enough for
+/// the admin URLs of the test servers).
+#[derive(Clone, Debug)]
+pub struct UrlParts {
+    /// User name (may be empty).
+    pub user: String,
+    /// Password, if any.
+    pub password: Option<String>,
+    /// Host.
+    pub host: String,
+    /// Port.
+    pub port: u16,
+}
+
+/// Parse an admin URL of the test servers.
+pub fn url_parts(url: &str, default_port: u16) -> UrlParts {
+    let rest = url.split_once("://").map_or(url, |(_, r)| r);
+    let rest = rest.split(['/', '?']).next().unwrap_or("");
+    let (auth, hostport) = rest.rsplit_once('@').unwrap_or(("", rest));
+    let (user, password) = match auth.split_once(':') {
+        Some((u, p)) => (u.to_string(), Some(p.to_string())),
+        None => (auth.to_string(), None),
+    };
+    let (host, port) = match hostport.rsplit_once(':') {
+        Some((h, p)) => (h.to_string(), p.parse().unwrap_or(default_port)),
+        None => (hostport.to_string(), default_port),
+    };
+    let host = if host.is_empty() {
+        "127.0.0.1".to_string()
+    } else {
+        host
+    };
+    UrlParts {
+        user,
+        password,
+        host,
+        port,
+    }
+}
+
+fn auth(user: &str, password: Option<&str>) -> String {
+    match password {
+        Some(p) => format!("{user}:{p}@"),
+        None if user.is_empty() => String::new(),
+        None => format!("{user}@"),
+    }
+}
+
+/// The PostgreSQL admin URL (`DB_STATUS_TEST_POSTGRES_URL`).
+pub fn pg_admin_url() -> String {
+    std::env::var("DB_STATUS_TEST_POSTGRES_URL")
+        .unwrap_or_else(|_| "postgresql://postgres@127.0.0.1:5432/postgres".to_string())
+}
+
+/// The MariaDB/MySQL admin URL (`DB_STATUS_TEST_MYSQL_URL`).
+pub fn mysql_admin_url() -> String {
+    std::env::var("DB_STATUS_TEST_MYSQL_URL")
+        .unwrap_or_else(|_| "mysql://root@127.0.0.1:3306/test".to_string())
+}
+
+/// A uniquely named PostgreSQL database (and roles), dropped on drop.
+pub struct PgDb {
+    /// The database name.
+    pub name: String,
+    /// The admin connection parameters.
+    pub admin: UrlParts,
+    roles: Vec<String>,
+}
+
+impl PgDb {
+    fn admin_client(db: &str) -> Result<postgres::Client, postgres::Error> {
+        let a = url_parts(&pg_admin_url(), 5432);
+        let mut cfg = postgres::Config::new();
+        cfg.host(&a.host)
+            .port(a.port)
+            .user(if a.user.is_empty() {
+                "postgres"
+            } else {
+                &a.user
+            })
+            .dbname(db)
+            .connect_timeout(Duration::from_secs(5));
+        if let Some(p) = &a.password {
+            cfg.password(p);
+        }
+        cfg.connect(postgres::NoTls)
+    }
+
+    /// Create one, or `None` (after a notice) when the server is unreachable outside CI.
+    pub fn create() -> Option<PgDb> {
+        let mut c = match PgDb::admin_client("postgres") {
+            Ok(c) => c,
+            Err(e) => return server_missing("PostgreSQL", "DB_STATUS_TEST_POSTGRES_URL", &e),
+        };
+        let name = unique("dbs_oracle");
+        c.batch_execute(&format!("CREATE DATABASE {name}"))
+            .unwrap_or_else(|e| panic!("cannot create database {name}: {e}"));
+        Some(PgDb {
+            name,
+            admin: url_parts(&pg_admin_url(), 5432),
+            roles: Vec::new(),
+        })
+    }
+
+    /// Run SQL in the database as the admin.
+    pub fn exec(&self, sql: &str) {
+        let mut c = PgDb::admin_client(&self.name).unwrap_or_else(|e| panic!("connect: {e}"));
+        c.batch_execute(sql)
+            .unwrap_or_else(|e| panic!("setup SQL failed: {sql}: {e}"));
+    }
+
+    /// The tables of every schema but the system ones (to check nothing was created).
+    pub fn tables(&self) -> Vec<String> {
+        let mut c = PgDb::admin_client(&self.name).unwrap_or_else(|e| panic!("connect: {e}"));
+        c.query(
+            "SELECT table_schema || '.' || table_name FROM information_schema.tables \
+             WHERE table_schema NOT IN ('pg_catalog', 'information_schema') ORDER BY 1",
+            &[],
+        )
+        .unwrap_or_else(|e| panic!("{e}"))
+        .iter()
+        .map(|r| r.get(0))
+        .collect()
+    }
+
+    /// A login role with `password`, dropped with the database.
+    pub fn role(&mut self, suffix: &str, password: &str) -> String {
+        let role = format!("{}_{suffix}", self.name);
+        self.exec(&format!("CREATE ROLE {role} LOGIN PASSWORD '{password}'"));
+        self.roles.push(role.clone());
+        role
+    }
+
+    /// A URL for the database with the given scheme (`postgresql+psycopg2`).
+    pub fn url(&self, scheme: &str) -> String {
+        let user = if self.admin.user.is_empty() {
+            "postgres"
+        } else {
+            &self.admin.user
+        };
+        self.url_as(scheme, user, self.admin.password.as_deref())
+    }
+
+    /// A URL for the database as `user`.
+    pub fn url_as(&self, scheme: &str, user: &str, password: Option<&str>) -> String {
+        format!(
+            "{scheme}://{}{}:{}/{}",
+            auth(user, password),
+            self.admin.host,
+            self.admin.port,
+            self.name
+        )
+    }
+}
+
+impl Drop for PgDb {
+    fn drop(&mut self) {
+        if let Ok(mut c) = PgDb::admin_client("postgres") {
+            let _ = c.batch_execute(&format!(
+                "DROP DATABASE IF EXISTS {} WITH (FORCE)",
+                self.name
+            ));
+            for r in &self.roles {
+                let _ = c.batch_execute(&format!("DROP ROLE IF EXISTS {r}"));
+            }
+        }
+    }
+}
+
+/// A uniquely named MariaDB/MySQL database (and users), dropped on drop.
+pub struct MyDb {
+    /// The database name.
+    pub name: String,
+    /// The admin connection parameters.
+    pub admin: UrlParts,
+    users: Vec<String>,
+}
+
+impl MyDb {
+    fn conn(db: Option<&str>) -> Result<mysql::Conn, mysql::Error> {
+        let a = url_parts(&mysql_admin_url(), 3306);
+        let opts = mysql::OptsBuilder::new()
+            .ip_or_hostname(Some(a.host.clone()))
+            .tcp_port(a.port)
+            .user(Some(if a.user.is_empty() {
+                "root".to_string()
+            } else {
+                a.user.clone()
+            }))
+            .pass(a.password.clone())
+            .db_name(db.map(str::to_string))
+            .prefer_socket(false)
+            .tcp_connect_timeout(Some(Duration::from_secs(5)));
+        mysql::Conn::new(opts)
+    }
+
+    /// Create one, or `None` (after a notice) when the server is unreachable outside CI.
+    pub fn create() -> Option<MyDb> {
+        let mut c = match MyDb::conn(None) {
+            Ok(c) => c,
+            Err(e) => return server_missing("MariaDB/MySQL", "DB_STATUS_TEST_MYSQL_URL", &e),
+        };
+        let name = unique("dbs_oracle");
+        c.query_drop(format!("CREATE DATABASE `{name}`"))
+            .unwrap_or_else(|e| panic!("cannot create database {name}: {e}"));
+        Some(MyDb {
+            name,
+            admin: url_parts(&mysql_admin_url(), 3306),
+            users: Vec::new(),
+        })
+    }
+
+    /// Run `;\n`-separated SQL statements in the database as the admin.
+    pub fn exec(&self, sql: &str) {
+        let mut c = MyDb::conn(Some(&self.name)).unwrap_or_else(|e| panic!("connect: {e}"));
+        for stmt in sql.split(";\n") {
+            c.query_drop(stmt)
+                .unwrap_or_else(|e| panic!("setup SQL failed: {stmt}: {e}"));
+        }
+    }
+
+    /// A server variable (e.g. `have_ssl`).
+    pub fn variable(&self, name: &str) -> Option<String> {
+        let mut c = MyDb::conn(None).ok()?;
+        let row: Option<(String, String)> = c
+            .query_first(format!("SHOW VARIABLES LIKE '{name}'"))
+            .ok()?;
+        row.map(|(_, v)| v)
+    }
+
+    /// The tables of the database (to check nothing was created).
+    pub fn tables(&self) -> Vec<String> {
+        let mut c = MyDb::conn(None).unwrap_or_else(|e| panic!("connect: {e}"));
+        c.query(format!(
+            "SELECT table_name FROM information_schema.tables WHERE table_schema = '{}' ORDER BY 1",
+            self.name
+        ))
+        .unwrap_or_else(|e| panic!("{e}"))
+    }
+
+    /// A user with `password` (for `%` and `localhost`), dropped with the database.
+    pub fn user(&mut self, suffix: &str, password: &str) -> String {
+        // MariaDB user names are at most 80 characters; database names 64.
+        let user = format!(
+            "u{}_{suffix}",
+            &self.name[self.name.len().saturating_sub(20)..]
+        );
+        for host in ["%", "localhost"] {
+            self.exec(&format!(
+                "CREATE USER '{user}'@'{host}' IDENTIFIED BY '{password}'"
+            ));
+        }
+        self.users.push(user.clone());
+        user
+    }
+
+    /// A URL for the database with the given scheme (`mysql+pymysql`).
+    pub fn url(&self, scheme: &str) -> String {
+        let user = if self.admin.user.is_empty() {
+            "root"
+        } else {
+            &self.admin.user
+        };
+        self.url_as(scheme, user, self.admin.password.as_deref())
+    }
+
+    /// A URL for the database as `user`.
+    pub fn url_as(&self, scheme: &str, user: &str, password: Option<&str>) -> String {
+        format!(
+            "{scheme}://{}{}:{}/{}",
+            auth(user, password),
+            self.admin.host,
+            self.admin.port,
+            self.name
+        )
+    }
+}
+
+impl Drop for MyDb {
+    fn drop(&mut self) {
+        if let Ok(mut c) = MyDb::conn(None) {
+            let _ = c.query_drop(format!("DROP DATABASE IF EXISTS `{}`", self.name));
+            for u in &self.users {
+                for host in ["%", "localhost"] {
+                    let _ = c.query_drop(format!("DROP USER IF EXISTS '{u}'@'{host}'"));
+                }
+            }
+        }
+    }
+}
