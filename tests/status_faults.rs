@@ -17,7 +17,7 @@ mod status_support;
 use std::path::Path;
 use std::time::Duration;
 
-use status_support::{MyDb, Out, PgDb, db_status};
+use status_support::{MyDb, Out, PgDb, db_status, fake_pg_refusing_passwords};
 
 /// A password that must never appear in any output.
 const SECRET: &str = "Zq9-Secr3t-Pw";
@@ -207,8 +207,24 @@ fn mariadb_wrong_password() {
     assert!(c.message().contains(&user), "{}", c.message());
     assert!(c.human.stdout.contains(":***@"), "{}", c.human.stdout);
     assert_eq!(db.tables(), before);
-    // PostgreSQL here uses trust authentication: a wrong password cannot be
-    // refused by the real server, so that variant is not tested end to end.
+}
+
+/// PostgreSQL here uses trust authentication, so the real server cannot
+/// refuse a password: a fake server that asks for one and refuses it stands
+/// in for a server with password authentication.
+#[test]
+fn postgres_wrong_password_fake_server() {
+    let port = fake_pg_refusing_passwords();
+    let dir = project(&format!(
+        "postgresql+psycopg2://app:{SECRET}@127.0.0.1:{port}/appdb"
+    ));
+    let c = db_error("pg wrong password", dir.path(), &[], "authentication");
+    assert!(
+        c.message().contains(&format!("127.0.0.1:{port}")),
+        "{}",
+        c.message()
+    );
+    assert!(c.human.stdout.contains("app:***@"), "{}", c.human.stdout);
 }
 
 #[test]
@@ -500,4 +516,15 @@ fn invalid_utf8_ini_names_the_line() {
     .expect("ini");
     let c = config_error("invalid UTF-8", dir.path(), &[]);
     assert!(c.message().contains("line 3"), "{}", c.message());
+}
+
+/// A directory named alembic.ini exists: "not found" sends the operator
+/// looking in the wrong place.
+#[test]
+#[ignore = "bug: a directory named alembic.ini is reported as 'alembic.ini not found in <dir>', not as a directory"]
+fn directory_ini_says_it_is_a_directory() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    std::fs::create_dir(dir.path().join("alembic.ini")).expect("mkdir");
+    let c = config_error("alembic.ini is a directory", dir.path(), &[]);
+    assert!(c.message().contains("directory"), "{}", c.message());
 }
