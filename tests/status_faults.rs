@@ -506,7 +506,6 @@ fn unreadable_ini() {
 
 /// DESIGN.md: "Bad input gets a clear error naming the file and line".
 #[test]
-#[ignore = "bug: an ini with invalid UTF-8 is reported with a byte position ('position 44'), not the line"]
 fn invalid_utf8_ini_names_the_line() {
     let dir = project("sqlite:///%(here)s/db.sqlite");
     std::fs::write(
@@ -521,7 +520,6 @@ fn invalid_utf8_ini_names_the_line() {
 /// A directory named alembic.ini exists: "not found" sends the operator
 /// looking in the wrong place.
 #[test]
-#[ignore = "bug: a directory named alembic.ini is reported as 'alembic.ini not found in <dir>', not as a directory"]
 fn directory_ini_says_it_is_a_directory() {
     let dir = tempfile::tempdir().expect("tempdir");
     std::fs::create_dir(dir.path().join("alembic.ini")).expect("mkdir");

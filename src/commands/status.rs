@@ -397,11 +397,16 @@ fn config_failure(
                     .to_string(),
             );
         }
-        (
-            "missing-config",
-            "Alembic config not found",
-            format!("{ini} not found in {} ({e})", shared.cwd.display()),
-        )
+        let path = shared.cwd.join(&ini);
+        let what = if path.is_dir() {
+            format!(
+                "{ini} in {} is a directory, not an ini file ({e})",
+                shared.cwd.display()
+            )
+        } else {
+            format!("{ini} not found in {} ({e})", shared.cwd.display())
+        };
+        ("missing-config", "Alembic config not found", what)
     } else {
         actions.push(format!(
             "Fix {} as the message says",

@@ -145,6 +145,8 @@ pub enum IniErrorKind {
     Decode {
         /// Byte offset of the first invalid byte.
         offset: usize,
+        /// 1-based line of that byte.
+        line: usize,
         /// The invalid byte.
         byte: u8,
     },
@@ -239,7 +241,7 @@ impl IniError {
                 py_repr(option),
                 py_repr(section)
             ),
-            IniErrorKind::Decode { offset, byte } => format!(
+            IniErrorKind::Decode { offset, byte, .. } => format!(
                 "'utf-8' codec can't decode byte {byte:#04x} in position {offset}: invalid utf-8"
             ),
         }
@@ -255,9 +257,8 @@ impl IniError {
             IniErrorKind::InterpolationSyntax { line, .. }
             | IniErrorKind::InterpolationMissingOption { line, .. }
             | IniErrorKind::InterpolationDepth { line, .. } => *line,
-            IniErrorKind::NoSection { .. }
-            | IniErrorKind::NoOption { .. }
-            | IniErrorKind::Decode { .. } => None,
+            IniErrorKind::Decode { line, .. } => Some(*line),
+            IniErrorKind::NoSection { .. } | IniErrorKind::NoOption { .. } => None,
         }
     }
 
@@ -366,6 +367,9 @@ impl Ini {
                     source: source.to_owned(),
                     kind: Box::new(IniErrorKind::Decode {
                         offset,
+                        line: 1 + bytes
+                            .get(..offset)
+                            .map_or(0, |b| b.iter().filter(|&&c| c == b'\n').count()),
                         byte: bytes.get(offset).copied().unwrap_or(0),
                     }),
                 });
