@@ -241,6 +241,27 @@ pub fn unreadable_findings(errors: &[ScriptError]) -> Vec<Finding> {
     findings
 }
 
+/// The findings that depend on one file alone (or on ids the readable files
+/// declare), valid even when other files could not be read: duplicate ids,
+/// forbidden characters, branch-label clashes, docstring drift.
+pub fn file_local_findings(scripts: &[Script], ctx: &FixContext) -> Vec<Finding> {
+    let mut findings: Vec<Finding> = links::check(scripts, ctx)
+        .into_iter()
+        .filter(|f| {
+            matches!(
+                f.code,
+                Code::DuplicateRevision
+                    | Code::BadIdentifier
+                    | Code::LabelClash
+                    | Code::DocstringRevisionId
+                    | Code::DocstringRevises
+            )
+        })
+        .collect();
+    sort(&mut findings);
+    findings
+}
+
 /// Every finding about a set of readable scripts, in load order: structural
 /// checks first, then (when the map can be built) divergence and bad merges,
 /// and docstring drift as warnings. Also returns the real heads when known.

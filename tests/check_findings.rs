@@ -313,6 +313,28 @@ fn values_that_cannot_be_read_statically() {
     );
 }
 
+/// One unreadable file does not hide what the other files say about
+/// themselves; graph-level verdicts wait until every file can be read.
+#[test]
+fn an_unreadable_file_does_not_hide_file_local_findings() {
+    let t = Tree::new()
+        .simple("a1", None)
+        .simple("b1", Some("a1"))
+        .simple("c1", Some("b1"))
+        .build();
+    t.edit("b1", |s| set_down_revision(s, "compute_parent()"));
+    t.edit("c1", |s| replace_assignment(s, "revision", "'a1'"));
+    let o = t.db_status(&["check", "--format", "json"]);
+    assert_eq!(o.status.code(), Some(7), "{}", stdout(&o));
+    let codes: Vec<String> = findings(&json(&o)).into_iter().map(|f| f.0).collect();
+    assert!(codes.contains(&"not-static".to_string()), "{codes:?}");
+    assert!(
+        codes.contains(&"duplicate-revision".to_string()),
+        "{codes:?}"
+    );
+    assert!(!codes.contains(&"diverged-heads".to_string()), "{codes:?}");
+}
+
 #[test]
 fn merge_listing_an_ancestor_of_another_parent() {
     let t = Tree::new()

@@ -98,18 +98,24 @@ pub fn check_component(spec: &ComponentSpec, cwd: &Path) -> ComponentCheck {
         alembic: alembic_command(&config, cwd),
         cwd: Some(cwd.to_path_buf()),
     };
-    match crate::scripts::load(
+    let (set, errors) = crate::scripts::load_partial(
         &config.version_locations,
         config.recursive_version_locations,
         config.sourceless,
-    ) {
-        Ok(set) => {
-            result.revisions = set.scripts.len();
-            let (findings, heads) = check::analyze(&set.scripts, &ctx);
-            result.findings = findings;
-            result.heads = heads;
-        }
-        Err(errors) => result.findings = check::unreadable_findings(&errors),
+    );
+    result.revisions = set.scripts.len();
+    if errors.is_empty() {
+        let (findings, heads) = check::analyze(&set.scripts, &ctx);
+        result.findings = findings;
+        result.heads = heads;
+    } else {
+        // The unreadable files may hold the parents, children or heads the
+        // graph checks would look for: report them, and whatever the readable
+        // files say about themselves, but no graph verdict.
+        result.findings = check::unreadable_findings(&errors);
+        result
+            .findings
+            .extend(check::file_local_findings(&set.scripts, &ctx));
     }
     result
 }

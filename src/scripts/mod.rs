@@ -110,6 +110,22 @@ pub fn load(
     recursive: bool,
     sourceless: bool,
 ) -> Result<ScriptSet, Vec<ScriptError>> {
+    let (set, errors) = load_partial(locations, recursive, sourceless);
+    if errors.is_empty() {
+        Ok(set)
+    } else {
+        Err(errors)
+    }
+}
+
+/// Like [`load`], but keeps what could be read next to what could not, for
+/// `check`, which reports on every file it can rather than stopping at the
+/// first unreadable one.
+pub fn load_partial(
+    locations: &[PathBuf],
+    recursive: bool,
+    sourceless: bool,
+) -> (ScriptSet, Vec<ScriptError>) {
     let mut errors = Vec::new();
     let mut candidates = Vec::new();
     for location in locations {
@@ -134,11 +150,7 @@ pub fn load(
         }
     }
     // Walk errors come first, then files in load order: both already ordered.
-    if errors.is_empty() {
-        Ok(ScriptSet { scripts, warnings })
-    } else {
-        Err(errors)
-    }
+    (ScriptSet { scripts, warnings }, errors)
 }
 
 /// Files below this count are read on the calling thread: spawning costs more.
