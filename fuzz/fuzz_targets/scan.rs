@@ -33,7 +33,11 @@ fuzz_target!(|data: &[u8]| {
             );
             text
         }
-        Err(_) => String::from_utf8_lossy(data),
+        // Python's line ends: `\r\n` and a lone `\r` count as `\n`.
+        Err(_) => String::from_utf8_lossy(data)
+            .replace("\r\n", "\n")
+            .replace('\r', "\n")
+            .into(),
     };
 
     let lines = u32::try_from(text.split('\n').count()).unwrap_or(u32::MAX);
