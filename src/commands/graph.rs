@@ -11,7 +11,7 @@ use super::check::{load_config, select_request, working_dir};
 use crate::cli::{Format, GlobalArgs};
 use crate::config::AlembicConfig;
 use crate::config::components::{self, ComponentSpec, UrlOverride};
-use crate::database::{DbUrl, VersionRows, VersionTable};
+use crate::database::{DbUrl, VersionRows};
 use crate::graph::{RevIdx, RevisionMap};
 use crate::report::graph::{DbMark, GraphEdge, GraphNode, GraphView};
 
@@ -196,16 +196,7 @@ fn db_marks(
             )
         })?;
     let url = DbUrl::parse(&raw).map_err(|e| Failure(6, e.message))?;
-    let table = VersionTable {
-        name: spec
-            .version_table
-            .clone()
-            .unwrap_or_else(|| config.version_table.clone()),
-        schema: spec
-            .version_table_schema
-            .clone()
-            .or_else(|| config.version_table_schema.clone()),
-    };
+    let table = spec.version_table(config);
     let timeout = Duration::from_secs_f64(g.timeout.clamp(0.1, 3600.0));
     let rows = match crate::database::read_version_rows(&url, &table, timeout)
         .map_err(|e| Failure(6, e.message))?

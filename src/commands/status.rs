@@ -266,16 +266,7 @@ fn check_component(spec: &ComponentSpec, shared: &Shared) -> ComponentStatus {
         (None, None) => (Ok(config.sqlalchemy_url.clone().filter(|u| !u.trim().is_empty())), UrlSource::Ini),
     };
     ctx.url_source = source;
-    let table = VersionTable {
-        name: spec
-            .version_table
-            .clone()
-            .unwrap_or_else(|| config.version_table.clone()),
-        schema: spec
-            .version_table_schema
-            .clone()
-            .or_else(|| config.version_table_schema.clone()),
-    };
+    let table = spec.version_table(&config);
     ctx.version_table = match &table.schema {
         Some(schema) => format!("{schema}.{}", table.name),
         None => table.name.clone(),

@@ -69,6 +69,23 @@ pub struct ComponentSpec {
     pub ad_hoc: bool,
 }
 
+impl ComponentSpec {
+    /// The version table to read: this component's override where it has
+    /// one, else what the ini says (default `alembic_version`).
+    pub fn version_table(&self, config: &super::AlembicConfig) -> crate::database::VersionTable {
+        crate::database::VersionTable {
+            name: self
+                .version_table
+                .clone()
+                .unwrap_or_else(|| config.version_table.clone()),
+            schema: self
+                .version_table_schema
+                .clone()
+                .or_else(|| config.version_table_schema.clone()),
+        }
+    }
+}
+
 /// Why a requested component cannot be checked (reported as a config-error
 /// for that name; other components are still checked).
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
