@@ -250,6 +250,11 @@ fn normalize_depends_on(map: &mut RevisionMap) {
             }
         }
     }
+    let inherited = if any_shared {
+        declared_by_ancestors(map, &declarers)
+    } else {
+        None
+    };
     for i in 0..n {
         if map.deps[i].is_empty() {
             map.norm_down[i] = map.down[i].clone();
@@ -259,7 +264,9 @@ fn normalize_depends_on(map: &mut RevisionMap) {
         let shared = keep
             .iter()
             .any(|d| declarers.get(d).is_some_and(|v| v.iter().any(|&j| j != i)));
-        if shared {
+        if shared && let Some(inherited) = &inherited {
+            keep.retain(|d| inherited[i].binary_search(d).is_err());
+        } else if shared {
             let candidates: Vec<RevIdx> = keep
                 .iter()
                 .filter_map(|d| declarers.get(d))
@@ -278,6 +285,60 @@ fn normalize_depends_on(map: &mut RevisionMap) {
         map.norm_down[i] = dedupe(map.down[i].iter().chain(&keep).copied());
         map.norm_deps[i] = keep;
     }
+}
+
+/// For every revision, the shared dependency targets (declared by two or more
+/// revisions) that some strict versioned ancestor declares, as a sorted list.
+/// One pass in parents-before-children order; a revision with one parent
+/// that declares nothing shared reuses its parent's list. `None` when the
+/// versioned edges have a cycle (the caller then walks per revision).
+fn declared_by_ancestors(
+    map: &RevisionMap,
+    declarers: &HashMap<RevIdx, Vec<RevIdx>>,
+) -> Option<Vec<Arc<[RevIdx]>>> {
+    let n = map.len();
+    let own_shared = |x: RevIdx| -> Vec<RevIdx> {
+        let mut v: Vec<RevIdx> = map.deps[x]
+            .iter()
+            .copied()
+            .filter(|d| declarers.get(d).is_some_and(|js| js.len() > 1))
+            .collect();
+        v.sort_unstable();
+        v.dedup();
+        v
+    };
+    let empty: Arc<[RevIdx]> = Arc::from(Vec::new());
+    let mut out: Vec<Arc<[RevIdx]>> = vec![Arc::clone(&empty); n];
+    let mut pending: Vec<usize> = (0..n)
+        .map(|i| dedupe(map.down[i].iter().copied()).len())
+        .collect();
+    let mut ready: Vec<RevIdx> = (0..n).filter(|&i| pending[i] == 0).collect();
+    let mut done = 0;
+    while let Some(x) = ready.pop() {
+        done += 1;
+        let parents = dedupe(map.down[x].iter().copied());
+        out[x] = match parents.as_slice() {
+            [] => Arc::clone(&empty),
+            [p] if own_shared(*p).is_empty() => Arc::clone(&out[*p]),
+            _ => {
+                let mut set: Vec<RevIdx> = Vec::new();
+                for &p in &parents {
+                    set.extend(out[p].iter().copied());
+                    set.extend(own_shared(p));
+                }
+                set.sort_unstable();
+                set.dedup();
+                Arc::from(set)
+            }
+        };
+        for &c in &map.children[x] {
+            pending[c] -= 1;
+            if pending[c] == 0 {
+                ready.push(c);
+            }
+        }
+    }
+    (done == n).then_some(out)
 }
 
 /// Position of every revision in a parents-before-children order of the
