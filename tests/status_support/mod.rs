@@ -7,8 +7,8 @@
 
 use std::io::Read as _;
 use std::path::{Path, PathBuf};
-use std::process::{Command, Stdio};
-use std::time::{Duration, Instant};
+use std::process::Command;
+use std::time::Duration;
 
 use mysql::prelude::Queryable as _;
 
@@ -63,118 +63,20 @@ pub fn upgraded_revisions(log: &str) -> Vec<String> {
         .collect()
 }
 
-/// What one run of the binary produced.
-#[derive(Debug)]
-pub struct Out {
-    /// Exit code (`None` when killed by a signal or by our time limit).
-    pub code: Option<i32>,
-    /// Standard output, lossily decoded.
-    pub stdout: String,
-    /// Standard error, lossily decoded.
-    pub stderr: String,
-    /// Wall-clock time.
-    pub elapsed: Duration,
-    /// Whether we had to kill it at the limit.
-    pub timed_out: bool,
-}
-
-impl Out {
-    /// Everything the process printed.
-    pub fn all(&self) -> String {
-        format!("{}\n{}", self.stdout, self.stderr)
-    }
-
-    /// The JSON document on stdout.
-    pub fn json(&self) -> serde_json::Value {
-        serde_json::from_str(&self.stdout)
-            .unwrap_or_else(|e| panic!("invalid JSON ({e}):\n{}\n{}", self.stdout, self.stderr))
-    }
-
-    /// Finished by itself, without a panic.
-    pub fn assert_clean(&self, what: &str) {
-        assert!(
-            !self.timed_out,
-            "{what}: still running after {:?}",
-            self.elapsed
-        );
-        assert_ne!(self.code, Some(101), "{what}: a Rust panic\n{}", self.all());
-        assert!(
-            self.code.is_some(),
-            "{what}: killed by a signal\n{}",
-            self.all()
-        );
-        assert!(
-            !self.all().contains("panicked at"),
-            "{what}: a panic\n{}",
-            self.all()
-        );
-    }
-}
+// Running the binary and naming databases are the hardening tests' helpers.
+#[path = "../hardening_common/mod.rs"]
+mod common;
+pub use common::{Out, unique};
 
 /// Run `db-status args` in `dir`: environment cleared but for `PATH`, a
 /// UTF-8 locale, `HOME=dir` (no real `~/.pgpass`), `RUST_BACKTRACE=0`,
 /// `NO_COLOR=1` (so no `DB_STATUS_URL`), killed after `limit`.
 pub fn db_status(dir: &Path, args: &[&str], limit: Duration) -> Out {
-    let mut c = Command::new(env!("CARGO_BIN_EXE_db-status"));
-    c.env_clear()
-        .env("PATH", std::env::var_os("PATH").unwrap_or_default())
-        .env("LANG", "C.UTF-8")
-        .env("HOME", dir)
-        .env("RUST_BACKTRACE", "0")
-        .env("NO_COLOR", "1")
-        .current_dir(dir)
-        .args(args)
-        .stdin(Stdio::null())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped());
-    let start = Instant::now();
-    let mut child = c.spawn().expect("spawn db-status");
-    let mut so = child.stdout.take().expect("stdout");
-    let mut se = child.stderr.take().expect("stderr");
-    let t_out = std::thread::spawn(move || {
-        let mut v = Vec::new();
-        let _ = so.read_to_end(&mut v);
-        v
-    });
-    let t_err = std::thread::spawn(move || {
-        let mut v = Vec::new();
-        let _ = se.read_to_end(&mut v);
-        v
-    });
-    let mut timed_out = false;
-    let status = loop {
-        if let Some(s) = child.try_wait().expect("wait") {
-            break s;
-        }
-        if start.elapsed() > limit {
-            timed_out = true;
-            let _ = child.kill();
-            break child.wait().expect("wait after kill");
-        }
-        std::thread::sleep(Duration::from_millis(10));
-    };
-    let elapsed = start.elapsed();
-    Out {
-        code: status.code(),
-        stdout: String::from_utf8_lossy(&t_out.join().unwrap_or_default()).into_owned(),
-        stderr: String::from_utf8_lossy(&t_err.join().unwrap_or_default()).into_owned(),
-        elapsed,
-        timed_out,
-    }
-}
-
-/// A name unique to this process and call, for databases and roles.
-pub fn unique(prefix: &str) -> String {
-    use std::sync::atomic::{AtomicU32, Ordering};
-    static N: AtomicU32 = AtomicU32::new(0);
-    let nanos = std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .map(|d| d.subsec_nanos())
-        .unwrap_or(0);
-    format!(
-        "{prefix}_{}_{}_{nanos:x}",
-        std::process::id(),
-        N.fetch_add(1, Ordering::Relaxed)
+    common::run(
+        dir,
+        args,
+        &[("RUST_BACKTRACE", "0"), ("NO_COLOR", "1")],
+        limit,
     )
 }
 
