@@ -310,11 +310,15 @@ fn tls_required_but_unavailable() {
         eprintln!("NOTICE: server supports TLS; the no-TLS case cannot be tested here");
         return;
     }
-    let err = expect_err(read(
-        &db.url("?ssl_mode=REQUIRED"),
-        &VersionTable::default(),
-    ));
-    assert_eq!(err.kind, DbErrorKind::Tls, "{}", err.message);
+    // Each driver's spelling of "TLS required": mysqlclient's ssl_mode,
+    // PyMySQL's ssl_verify_cert (which, given at all, makes TLS required).
+    let pymysql = db.url("?ssl_verify_cert=false");
+    let mut mysqlclient = db.url("?ssl_mode=REQUIRED");
+    mysqlclient.drivername = "mysql".to_string();
+    for url in [mysqlclient, pymysql] {
+        let err = expect_err(read(&url, &VersionTable::default()));
+        assert_eq!(err.kind, DbErrorKind::Tls, "{url:?}: {}", err.message);
+    }
 }
 
 #[test]

@@ -348,12 +348,17 @@ fn tls_required_but_unavailable() {
                 "NOTICE: this MariaDB offers TLS; the TLS-unavailable case is not tested on it"
             );
         } else {
-            let url = format!("{}?ssl_mode=REQUIRED", db.url("mysql+pymysql"));
-            let dir = project(&url);
-            let before = db.tables();
-            let c = db_error("mariadb ssl_mode=REQUIRED", dir.path(), &[], "tls");
-            assert!(c.message().contains("TLS"), "{}", c.message());
-            assert_eq!(db.tables(), before);
+            // mysqlclient's and PyMySQL's spellings of "TLS required".
+            for url in [
+                format!("{}?ssl_mode=REQUIRED", db.url("mysql")),
+                format!("{}?ssl_verify_cert=false", db.url("mysql+pymysql")),
+            ] {
+                let dir = project(&url);
+                let before = db.tables();
+                let c = db_error(&url, dir.path(), &[], "tls");
+                assert!(c.message().contains("TLS"), "{}", c.message());
+                assert_eq!(db.tables(), before);
+            }
         }
     }
     // The local PostgreSQL has TLS, so a fake server that declines the

@@ -2,9 +2,13 @@
 //! socket, TLS), MySQL/MariaDB and SQLite (opened read-only, never created).
 //! Every read runs in a READ ONLY transaction with connect and query timeouts.
 
+pub mod mask;
 mod mysql;
+mod mysql_settings;
+mod pg_settings;
 mod pgpass;
 mod postgres;
+mod query;
 mod sqlite;
 mod tls;
 pub mod url;
@@ -127,7 +131,7 @@ pub fn read_version_rows(
     let result = run_bounded(job, timeout).and_then(validate_rows);
     result.map_err(|e| DbError {
         kind: e.kind,
-        message: scrub(&e.message, &secrets),
+        message: secrets.mask(&e.message),
     })
 }
 
@@ -136,8 +140,8 @@ pub fn read_version_rows(
 pub(crate) struct Job {
     /// Where the read goes, for the timeout message (`host:port`, socket, file).
     pub target: String,
-    /// Strings that must never appear in a message (the password, encoded or not).
-    pub secrets: Vec<String>,
+    /// The passwords no message may show, and the names it may (see [`mask`]).
+    pub secrets: mask::Secrets,
     /// The read itself.
     pub run: Box<dyn FnOnce() -> Result<VersionRows, DbError> + Send>,
 }
@@ -241,17 +245,6 @@ fn validate_rows(rows: VersionRows) -> Result<VersionRows, DbError> {
     Ok(rows)
 }
 
-/// Remove every secret from a message (drivers sometimes echo what they were given).
-pub(crate) fn scrub(message: &str, secrets: &[String]) -> String {
-    let mut out = message.to_string();
-    for secret in secrets {
-        if !secret.is_empty() {
-            out = out.replace(secret.as_str(), "***");
-        }
-    }
-    out
-}
-
 impl DbError {
     /// A new error of `kind`.
     pub fn new(kind: DbErrorKind, message: impl Into<String>) -> Self {
@@ -287,15 +280,6 @@ mod tests {
             validate_rows(VersionRows::NoTable),
             Ok(VersionRows::NoTable)
         );
-    }
-
-    #[test]
-    fn secrets_are_scrubbed() {
-        let s = scrub(
-            "auth failed for s3cr%40t and s3cr@t",
-            &["s3cr@t".into(), "s3cr%40t".into()],
-        );
-        assert_eq!(s, "auth failed for *** and ***");
     }
 
     #[test]

@@ -1,28 +1,17 @@
-//! MySQL / MariaDB: settings from the SQLAlchemy URL (`unix_socket=`,
-//! `ssl_mode=`, `ssl_ca=`), one `START TRANSACTION READ ONLY` that reads the
-//! version table. A missing table is detected the way SQLAlchemy's
+//! MySQL / MariaDB: a connection with the settings the application's driver
+//! would use ([`super::mysql_settings`]), one `START TRANSACTION READ ONLY`
+//! that reads the version table. A missing table is detected the way SQLAlchemy's
 //! `has_table` does (error 1146 on the read), so a user without privileges
 //! gets "permission denied" rather than a false "no table".
 
-use std::path::PathBuf;
 use std::time::Duration;
 
 use mysql::prelude::Queryable;
-use mysql::{Conn, OptsBuilder, SslOpts, Value};
+use mysql::{ClientIdentity, Conn, OptsBuilder, SslOpts, Value};
 
+use super::mysql_settings::{self, Settings};
+use super::tls::{Roots, Verify};
 use super::{DbError, DbErrorKind, DbUrl, Job, VersionRows, VersionTable};
-
-/// Where and how to connect.
-struct Settings {
-    host: String,
-    port: u16,
-    socket: Option<String>,
-    user: Option<String>,
-    password: Option<String>,
-    database: Option<String>,
-    ssl: Option<SslOpts>,
-    ssl_label: Option<String>,
-}
 
 impl Settings {
     fn target(&self) -> String {
@@ -39,87 +28,28 @@ impl Settings {
             None => self.target(),
         }
     }
-}
 
-/// Sockets libmysqlclient / MariaDB Connector/C look for when asked for `localhost`.
-const DEFAULT_SOCKETS: [&str; 3] = [
-    "/run/mysqld/mysqld.sock",
-    "/var/run/mysqld/mysqld.sock",
-    "/tmp/mysql.sock",
-];
-
-fn resolve(url: &DbUrl) -> Result<Settings, DbError> {
-    let host = url.host.clone().unwrap_or_else(|| "localhost".to_string());
-    let mut socket = url.query_value("unix_socket").map(str::to_string);
-    // mysqlclient (the default driver) and mariadbconnector follow the C
-    // library: `localhost` without a port means the local socket. PyMySQL
-    // always uses TCP.
-    let c_library = matches!(
-        url.driver(),
-        None | Some("mysqldb") | Some("mariadbconnector")
-    );
-    if socket.is_none() && c_library && host == "localhost" && url.port.is_none() {
-        socket = DEFAULT_SOCKETS
-            .iter()
-            .find(|p| std::path::Path::new(p).exists())
-            .map(|p| p.to_string());
-    }
-    let (ssl, ssl_label) = ssl_settings(url)?;
-    Ok(Settings {
-        host,
-        port: url.port.unwrap_or(3306),
-        socket,
-        user: url.username.clone(),
-        password: url.password.clone(),
-        database: url.database.clone().filter(|d| !d.is_empty()),
-        ssl,
-        ssl_label,
-    })
-}
-
-/// TLS from `ssl_mode` (mysqlclient) or `ssl_ca`/`ssl_check_hostname` (both drivers).
-fn ssl_settings(url: &DbUrl) -> Result<(Option<SslOpts>, Option<String>), DbError> {
-    let ca = url.query_value("ssl_ca").map(PathBuf::from);
-    let check_host = !matches!(
-        url.query_value("ssl_check_hostname")
-            .map(str::to_ascii_lowercase)
-            .as_deref(),
-        Some("false" | "0" | "no" | "off")
-    );
-    let with_ca = |opts: SslOpts| match &ca {
-        Some(path) => opts.with_root_cert_path(Some(path.clone())),
-        None => opts,
-    };
-    let mode = url.query_value("ssl_mode").map(str::to_ascii_uppercase);
-    let opts = match mode.as_deref() {
-        None | Some("") => ca
-            .as_ref()
-            .map(|_| with_ca(SslOpts::default()).with_danger_skip_domain_validation(!check_host)),
-        Some("DISABLED" | "PREFERRED") => None,
-        Some("REQUIRED") => Some(
-            SslOpts::default()
+    /// The driver's TLS options for the settings' TLS, if any.
+    fn ssl_opts(&self) -> Option<SslOpts> {
+        let tls = self.tls.as_ref()?;
+        let s = &tls.setup;
+        let mut opts = SslOpts::default();
+        if let Some(Roots::File(ca)) = &s.roots {
+            opts = opts.with_root_cert_path(Some(ca.clone()));
+        }
+        opts = match s.verify {
+            Verify::Nothing => opts
                 .with_danger_accept_invalid_certs(true)
                 .with_danger_skip_domain_validation(true),
-        ),
-        Some("VERIFY_CA") => {
-            Some(with_ca(SslOpts::default()).with_danger_skip_domain_validation(true))
+            Verify::Chain => opts.with_danger_skip_domain_validation(true),
+            Verify::Full => opts,
+        };
+        if let Some(client) = &s.client {
+            let key = client.key.clone().unwrap_or_else(|| client.cert.clone());
+            opts = opts.with_client_identity(Some(ClientIdentity::new(client.cert.clone(), key)));
         }
-        Some("VERIFY_IDENTITY") => Some(with_ca(SslOpts::default())),
-        Some(other) => {
-            return Err(DbError::new(
-                DbErrorKind::BadUrl,
-                format!(
-                    "invalid ssl_mode \"{}\": use DISABLED, PREFERRED, REQUIRED, VERIFY_CA or VERIFY_IDENTITY",
-                    other.escape_debug()
-                ),
-            ));
-        }
-    };
-    let label = opts.as_ref().map(|_| match mode {
-        Some(m) => format!("ssl_mode={m}"),
-        None => "ssl_ca".to_string(),
-    });
-    Ok((opts, label))
+        Some(opts)
+    }
 }
 
 /// Quote a MySQL identifier: `` `a``b` ``.
@@ -133,9 +63,9 @@ pub(crate) fn prepare(
     table: &VersionTable,
     timeout: Duration,
 ) -> Result<Job, DbError> {
-    let settings = resolve(url)?;
+    let settings = mysql_settings::resolve(url)?;
     let target = settings.target();
-    let secrets = settings.password.iter().cloned().collect();
+    let secrets = settings.secrets.clone();
     let table = table.clone();
     Ok(Job {
         target,
@@ -158,8 +88,8 @@ fn read(s: &Settings, table: &VersionTable, timeout: Duration) -> Result<Version
         .read_timeout(Some(timeout))
         .write_timeout(Some(timeout))
         .stmt_cache_size(0);
-    if let Some(ssl) = &s.ssl {
-        opts = opts.ssl_opts(Some(ssl.clone()));
+    if let Some(ssl) = s.ssl_opts() {
+        opts = opts.ssl_opts(Some(ssl));
     }
     let mut conn = Conn::new(opts).map_err(|e| classify(&e, s, table, Stage::Connect))?;
     let lock_secs = timeout.as_secs().max(1);
@@ -348,7 +278,7 @@ fn classify(e: &mysql::Error, s: &Settings, table: &VersionTable, stage: Stage) 
                 DbErrorKind::Tls,
                 format!(
                     "server at {target} does not support TLS but {} asks for it: enable TLS on the server or drop the option",
-                    s.ssl_label.as_deref().unwrap_or("the URL")
+                    s.tls.as_ref().map_or("the URL", |t| t.label.as_str())
                 ),
             ),
             other => DbError::new(
@@ -380,18 +310,5 @@ mod tests {
     #[test]
     fn backticks_are_doubled() {
         assert_eq!(quote_ident("a`b"), "`a``b`");
-    }
-
-    #[test]
-    fn socket_and_ssl_mode_from_query() {
-        let url =
-            DbUrl::parse("mysql+pymysql://u@localhost/d?unix_socket=/tmp/x.sock&ssl_mode=required");
-        let Ok(s) = url.and_then(|u| resolve(&u)) else {
-            panic!("resolve failed");
-        };
-        assert_eq!(s.target(), "socket /tmp/x.sock");
-        assert!(s.ssl.is_some());
-        let bad = DbUrl::parse("mysql://u@h/d?ssl_mode=sometimes").and_then(|u| resolve(&u));
-        assert_eq!(bad.err().map(|e| e.kind), Some(DbErrorKind::BadUrl));
     }
 }

@@ -1,237 +1,17 @@
-//! PostgreSQL: connection settings resolved the way psycopg2 + libpq resolve
-//! them (URL, then `PG*` variables, then libpq defaults and `.pgpass`), and
-//! one `BEGIN READ ONLY` transaction that reads the version table.
+//! PostgreSQL: a connection made with the settings the application's driver
+//! would use ([`super::pg_settings`]), and one `BEGIN READ ONLY`
+//! transaction that reads the version table.
 
-use std::path::PathBuf;
 use std::time::Duration;
 
-use postgres::config::SslMode;
+use postgres::config::{ChannelBinding as PgChannelBinding, SslMode, TargetSessionAttrs};
 use postgres::error::SqlState;
 use postgres::{NoTls, SimpleQueryMessage};
 use tokio_postgres_rustls::MakeRustlsConnect;
 
-use super::tls::{self, Verify};
-use super::{
-    DbError, DbErrorKind, DbUrl, Job, VersionRows, VersionTable, pgpass, quote_ident_ansi,
-};
-
-/// libpq's `sslmode`.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-enum Ssl {
-    Disable,
-    Allow,
-    Prefer,
-    Require,
-    VerifyCa,
-    VerifyFull,
-}
-
-impl Ssl {
-    fn parse(value: &str) -> Option<Ssl> {
-        Some(match value {
-            "disable" => Ssl::Disable,
-            "allow" => Ssl::Allow,
-            "prefer" => Ssl::Prefer,
-            "require" => Ssl::Require,
-            "verify-ca" => Ssl::VerifyCa,
-            "verify-full" => Ssl::VerifyFull,
-            _ => return None,
-        })
-    }
-
-    fn name(self) -> &'static str {
-        match self {
-            Ssl::Disable => "disable",
-            Ssl::Allow => "allow",
-            Ssl::Prefer => "prefer",
-            Ssl::Require => "require",
-            Ssl::VerifyCa => "verify-ca",
-            Ssl::VerifyFull => "verify-full",
-        }
-    }
-}
-
-/// Everything needed to connect, after the URL, environment and defaults.
-struct Settings {
-    /// TCP host name / address, or a unix socket directory (starts with `/`).
-    host: String,
-    port: u16,
-    user: String,
-    database: String,
-    password: Option<String>,
-    ssl: Ssl,
-    root_file: Option<PathBuf>,
-}
-
-impl Settings {
-    fn is_socket(&self) -> bool {
-        self.host.starts_with('/')
-    }
-
-    /// `127.0.0.1:5432` or `socket /var/run/postgresql/.s.PGSQL.5432`.
-    fn target(&self) -> String {
-        if self.is_socket() {
-            format!(
-                "socket {}/.s.PGSQL.{}",
-                self.host.trim_end_matches('/'),
-                self.port
-            )
-        } else if self.host.contains(':') {
-            format!("[{}]:{}", self.host, self.port)
-        } else {
-            format!("{}:{}", self.host, self.port)
-        }
-    }
-}
-
-fn env(name: &str) -> Option<String> {
-    std::env::var(name).ok().filter(|v| !v.is_empty())
-}
-
-/// libpq's default user: the operating-system user name.
-fn os_user() -> Option<String> {
-    if let Some(user) = env("USER").or_else(|| env("LOGNAME")) {
-        return Some(user);
-    }
-    #[cfg(unix)]
-    {
-        use std::os::unix::fs::MetadataExt;
-        let uid = std::fs::metadata("/proc/self").ok()?.uid();
-        let passwd = std::fs::read_to_string("/etc/passwd").ok()?;
-        for line in passwd.lines() {
-            let mut fields = line.split(':');
-            let (Some(name), _, Some(id)) = (fields.next(), fields.next(), fields.next()) else {
-                continue;
-            };
-            if id.parse::<u32>().ok() == Some(uid) {
-                return Some(name.to_string());
-            }
-        }
-    }
-    None
-}
-
-/// libpq's default socket directory (Debian-built libpq uses
-/// `/var/run/postgresql`, upstream `/tmp`).
-fn default_socket_dir() -> String {
-    for dir in ["/var/run/postgresql", "/run/postgresql", "/tmp"] {
-        if std::path::Path::new(dir).is_dir() {
-            return dir.to_string();
-        }
-    }
-    "/tmp".to_string()
-}
-
-fn resolve(url: &DbUrl) -> Result<Settings, DbError> {
-    let host = url
-        .host
-        .clone()
-        .or_else(|| url.query_value("host").map(str::to_string))
-        .filter(|h| !h.is_empty())
-        .or_else(|| env("PGHOST"))
-        .unwrap_or_else(default_socket_dir);
-    let port = match url.port {
-        Some(p) => p,
-        None => {
-            let raw = url
-                .query_value("port")
-                .map(str::to_string)
-                .or_else(|| env("PGPORT"));
-            match raw {
-                None => 5432,
-                Some(raw) => raw.trim().parse::<u16>().map_err(|_| {
-                    DbError::new(
-                        DbErrorKind::BadUrl,
-                        format!(
-                            "invalid PostgreSQL port \"{}\": expected a number from 1 to 65535",
-                            raw.escape_debug()
-                        ),
-                    )
-                })?,
-            }
-        }
-    };
-    let user = url
-        .username
-        .clone()
-        .filter(|u| !u.is_empty())
-        .or_else(|| url.query_value("user").map(str::to_string))
-        .or_else(|| env("PGUSER"))
-        .or_else(os_user)
-        .ok_or_else(|| {
-            DbError::new(
-                DbErrorKind::BadUrl,
-                "no PostgreSQL user name: put one in the URL (postgresql://USER@host/db) or set PGUSER",
-            )
-        })?;
-    let database = url
-        .database
-        .clone()
-        .filter(|d| !d.is_empty())
-        .or_else(|| url.query_value("dbname").map(str::to_string))
-        .or_else(|| env("PGDATABASE"))
-        .unwrap_or_else(|| user.clone());
-    let ssl_raw = url
-        .query_value("sslmode")
-        .map(str::to_string)
-        .or_else(|| env("PGSSLMODE"))
-        .unwrap_or_else(|| "prefer".to_string());
-    let ssl = Ssl::parse(&ssl_raw).ok_or_else(|| {
-        DbError::new(
-            DbErrorKind::BadUrl,
-            format!(
-                "invalid sslmode \"{}\": use disable, allow, prefer, require, verify-ca or verify-full",
-                ssl_raw.escape_debug()
-            ),
-        )
-    })?;
-    let root_file = match url
-        .query_value("sslrootcert")
-        .map(str::to_string)
-        .or_else(|| env("PGSSLROOTCERT"))
-    {
-        // `system` asks for the platform roots; the bundled Mozilla roots stand in.
-        Some(v) if v == "system" => None,
-        Some(v) => Some(PathBuf::from(v)),
-        None => tls::default_root_file(),
-    };
-    let mut settings = Settings {
-        host,
-        port,
-        user,
-        database,
-        password: None,
-        ssl,
-        root_file,
-    };
-    settings.password = url
-        .password
-        .clone()
-        .or_else(|| url.query_value("password").map(str::to_string))
-        .or_else(|| env("PGPASSWORD"))
-        .or_else(|| password_from_file(&settings));
-    Ok(settings)
-}
-
-fn password_from_file(s: &Settings) -> Option<String> {
-    let path = pgpass::default_path()?;
-    // libpq matches a socket connection against `localhost`.
-    let host = if s.is_socket() {
-        "localhost"
-    } else {
-        s.host.as_str()
-    };
-    let port = s.port.to_string();
-    pgpass::lookup(
-        &path,
-        &pgpass::Wanted {
-            host,
-            port: &port,
-            database: &s.database,
-            user: &s.user,
-        },
-    )
-}
+use super::pg_settings::{self, ChannelBinding, Session, Settings, Ssl};
+use super::tls;
+use super::{DbError, DbErrorKind, DbUrl, Job, VersionRows, VersionTable, quote_ident_ansi};
 
 /// Resolve the connection and build the read.
 pub(crate) fn prepare(
@@ -239,18 +19,71 @@ pub(crate) fn prepare(
     table: &VersionTable,
     timeout: Duration,
 ) -> Result<Job, DbError> {
-    let settings = resolve(url)?;
+    let settings = pg_settings::resolve(url)?;
     let target = settings.target();
-    let mut secrets = Vec::new();
-    if let Some(p) = &settings.password {
-        secrets.push(p.clone());
-    }
+    let secrets = settings.secrets.clone();
     let table = table.clone();
     Ok(Job {
         target,
         secrets,
         run: Box::new(move || read(&settings, &table, timeout)),
     })
+}
+
+/// Why [`connect`] failed.
+enum ConnectError {
+    /// The TLS settings could not be used (a certificate file…), before connecting.
+    Tls(String),
+    /// The driver's error.
+    Driver(postgres::Error),
+}
+
+/// Connect as the settings say: TLS or not, `options`, channel binding,
+/// target session attributes.
+fn connect(s: &Settings, timeout: Duration) -> Result<postgres::Client, ConnectError> {
+    let mut config = postgres::Config::new();
+    config
+        .host(&s.host)
+        .port(s.port)
+        .user(&s.user)
+        .dbname(&s.database)
+        .application_name("db-status")
+        .connect_timeout(timeout)
+        .channel_binding(match s.channel_binding {
+            ChannelBinding::Disable => PgChannelBinding::Disable,
+            ChannelBinding::Prefer => PgChannelBinding::Prefer,
+            ChannelBinding::Require => PgChannelBinding::Require,
+        })
+        .target_session_attrs(match s.session {
+            Session::Any => TargetSessionAttrs::Any,
+            Session::ReadWrite => TargetSessionAttrs::ReadWrite,
+            Session::ReadOnly => TargetSessionAttrs::ReadOnly,
+        });
+    if let Some(addr) = s.hostaddr {
+        config.hostaddr(addr);
+    }
+    if let Some(p) = &s.password {
+        config.password(p);
+    }
+    // The server reads the startup `options` as libpq sends them
+    // (`-csearch_path=t1`), so the version table is found where the
+    // application finds it.
+    if let Some(options) = &s.options {
+        config.options(options);
+    }
+    if s.is_socket() || s.tls.mode == Ssl::Disable {
+        config.ssl_mode(SslMode::Disable);
+        return config.connect(NoTls).map_err(ConnectError::Driver);
+    }
+    config.ssl_mode(if s.tls.mode >= Ssl::Require {
+        SslMode::Require
+    } else {
+        SslMode::Prefer
+    });
+    let tls_config = tls::client_config(&s.tls.setup).map_err(ConnectError::Tls)?;
+    config
+        .connect(MakeRustlsConnect::new(tls_config))
+        .map_err(ConnectError::Driver)
 }
 
 fn read(s: &Settings, table: &VersionTable, timeout: Duration) -> Result<VersionRows, DbError> {
@@ -262,34 +95,16 @@ fn read(s: &Settings, table: &VersionTable, timeout: Duration) -> Result<Version
             ));
         }
     }
-    let mut config = postgres::Config::new();
-    config
-        .host(&s.host)
-        .port(s.port)
-        .user(&s.user)
-        .dbname(&s.database)
-        .application_name("db-status")
-        .connect_timeout(timeout);
-    if let Some(p) = &s.password {
-        config.password(p);
-    }
-    let connected = if s.is_socket() || s.ssl == Ssl::Disable {
-        // libpq never uses TLS over a unix socket.
-        config.ssl_mode(SslMode::Disable);
-        config.connect(NoTls)
-    } else {
-        let (mode, verify) = match s.ssl {
-            Ssl::Disable | Ssl::Allow | Ssl::Prefer => (SslMode::Prefer, Verify::Nothing),
-            Ssl::Require => (SslMode::Require, Verify::Nothing),
-            Ssl::VerifyCa => (SslMode::Require, Verify::Chain),
-            Ssl::VerifyFull => (SslMode::Require, Verify::Full),
-        };
-        config.ssl_mode(mode);
-        let tls_config = tls::client_config(verify, s.root_file.as_deref())
-            .map_err(|m| DbError::new(DbErrorKind::Tls, m))?;
-        config.connect(MakeRustlsConnect::new(tls_config))
+    let mut client = match connect(s, timeout) {
+        Ok(client) => client,
+        Err(ConnectError::Driver(e)) => return Err(classify(&e, s, table)),
+        Err(ConnectError::Tls(message)) => {
+            return Err(DbError::new(
+                DbErrorKind::Tls,
+                format!("TLS with {} cannot start: {message}", s.target()),
+            ));
+        }
     };
-    let mut client = connected.map_err(|e| classify(&e, s, table))?;
 
     let ms = timeout.as_millis().max(1);
     let qualified = match &table.schema {
@@ -456,8 +271,8 @@ fn classify(e: &postgres::Error, s: &Settings, table: &VersionTable) -> DbError 
         return DbError::new(
             DbErrorKind::Tls,
             format!(
-                "TLS with {target} failed: {r} (sslmode={}; use sslrootcert=FILE to trust the server's CA, or a weaker sslmode)",
-                s.ssl.name()
+                "TLS with {target} failed: {r} ({}; {})",
+                s.tls.label, s.tls.trust_hint
             ),
         );
     }
@@ -465,8 +280,8 @@ fn classify(e: &postgres::Error, s: &Settings, table: &VersionTable) -> DbError 
         return DbError::new(
             DbErrorKind::Tls,
             format!(
-                "server at {target} does not support TLS but sslmode={}: enable ssl on the server or lower sslmode",
-                s.ssl.name()
+                "server at {target} does not support TLS but {} requires it: enable ssl on the server or use a mode that allows plain connections",
+                s.tls.label
             ),
         );
     }
@@ -547,32 +362,5 @@ mod tests {
     fn dollar_quote_avoids_the_tag() {
         assert_eq!(dollar_quote("\"a\""), "$q$\"a\"$q$");
         assert_eq!(dollar_quote("x$q$y"), "$qq$x$q$y$qq$");
-    }
-
-    #[test]
-    fn sslmode_names_round_trip() {
-        for name in [
-            "disable",
-            "allow",
-            "prefer",
-            "require",
-            "verify-ca",
-            "verify-full",
-        ] {
-            assert_eq!(Ssl::parse(name).map(Ssl::name), Some(name));
-        }
-        assert_eq!(Ssl::parse("REQUIRE"), None);
-    }
-
-    #[test]
-    fn socket_from_query_host() {
-        let url = DbUrl::parse("postgresql+psycopg2://me@/app?host=/run/pg&sslmode=disable");
-        let s = url.and_then(|u| resolve(&u));
-        let Ok(s) = s else {
-            panic!("resolve failed");
-        };
-        assert!(s.is_socket());
-        assert_eq!(s.database, "app");
-        assert_eq!(s.target(), "socket /run/pg/.s.PGSQL.5432");
     }
 }

@@ -91,7 +91,7 @@ pub(crate) fn prepare(
     let table = table.clone();
     Ok(Job {
         target,
-        secrets: Vec::new(),
+        secrets: super::mask::Secrets::new(),
         run: Box::new(move || match location {
             Location::Memory => Ok(VersionRows::NoTable),
             Location::File(path) => read(&path, &table, timeout),

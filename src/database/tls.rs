@@ -1,6 +1,7 @@
-//! TLS client settings with libpq's `sslmode` semantics on top of rustls
-//! (ring): `require` encrypts without checking the certificate, `verify-ca`
-//! checks the chain but not the host name, `verify-full` checks both.
+//! TLS client settings on top of rustls (ring), with libpq's levels of
+//! checking: encrypt only (`require` without a root file), the chain but not
+//! the host name (`verify-ca`), or both (`verify-full`); trusted roots from
+//! a file or the system's store, and an optional client certificate.
 
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
@@ -9,7 +10,7 @@ use rustls::client::WebPkiServerVerifier;
 use rustls::client::danger::{HandshakeSignatureValid, ServerCertVerified, ServerCertVerifier};
 use rustls::crypto::{CryptoProvider, WebPkiSupportedAlgorithms};
 use rustls::pki_types::pem::PemObject;
-use rustls::pki_types::{CertificateDer, ServerName, UnixTime};
+use rustls::pki_types::{CertificateDer, PrivateKeyDer, ServerName, UnixTime};
 use rustls::{
     CertificateError, ClientConfig, DigitallySignedStruct, RootCertStore, SignatureScheme,
 };
@@ -17,7 +18,7 @@ use rustls::{
 /// How much of the server certificate to check.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub(crate) enum Verify {
-    /// Encrypt only (libpq `allow`/`prefer`/`require`).
+    /// Encrypt only (libpq `allow`/`prefer`, `require` without a root file).
     Nothing,
     /// Chain to a trusted root, any host name (libpq `verify-ca`).
     Chain,
@@ -25,16 +26,64 @@ pub(crate) enum Verify {
     Full,
 }
 
+/// Where trusted roots come from.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) enum Roots {
+    /// A PEM file (libpq `sslrootcert=FILE`, `~/.postgresql/root.crt`, MySQL `ssl_ca`).
+    File(PathBuf),
+    /// The operating system's trust store (libpq `sslrootcert=system`).
+    System,
+}
+
+/// A client certificate and its private key (PEM files).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) struct ClientCert {
+    /// The certificate (chain).
+    pub cert: PathBuf,
+    /// The private key; `None` when it is in the certificate file (asyncpg).
+    pub key: Option<PathBuf>,
+}
+
+/// Everything a TLS client needs, decided from the URL and environment.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) struct Setup {
+    /// How much to check.
+    pub verify: Verify,
+    /// Trusted roots (needed unless `verify` is [`Verify::Nothing`]).
+    pub roots: Option<Roots>,
+    /// A client certificate to present when the server asks for one.
+    pub client: Option<ClientCert>,
+    /// Send the host name in SNI (libpq `sslsni`).
+    pub sni: bool,
+    /// Allow TLS 1.2 (libpq `ssl_max_protocol_version=TLSv1.2` and below keep it).
+    pub tls12: bool,
+    /// Allow TLS 1.3.
+    pub tls13: bool,
+}
+
+impl Setup {
+    /// Encrypt only: no roots, no client certificate, SNI on, TLS 1.2 and 1.3.
+    pub(crate) fn encrypt_only() -> Setup {
+        Setup {
+            verify: Verify::Nothing,
+            roots: None,
+            client: None,
+            sni: true,
+            tls12: true,
+            tls13: true,
+        }
+    }
+}
+
 fn provider() -> Arc<CryptoProvider> {
     Arc::new(rustls::crypto::ring::default_provider())
 }
 
-/// Trusted roots: the PEM file `root_file` if given, else the Mozilla roots.
-pub(crate) fn roots(root_file: Option<&Path>) -> Result<RootCertStore, String> {
-    let Some(path) = root_file else {
-        return Ok(RootCertStore {
-            roots: webpki_roots::TLS_SERVER_ROOTS.to_vec(),
-        });
+/// Trusted roots from a PEM file, or the system's trust store.
+pub(crate) fn roots(from: &Roots) -> Result<RootCertStore, String> {
+    let path = match from {
+        Roots::File(path) => path,
+        Roots::System => return system_roots(),
     };
     let mut store = RootCertStore::empty();
     let iter = CertificateDer::pem_file_iter(path).map_err(|e| {
@@ -66,45 +115,119 @@ pub(crate) fn roots(root_file: Option<&Path>) -> Result<RootCertStore, String> {
     Ok(store)
 }
 
-/// libpq's default root file, `~/.postgresql/root.crt`, if it exists.
-pub(crate) fn default_root_file() -> Option<PathBuf> {
-    let home = std::env::var_os("HOME").filter(|h| !h.is_empty())?;
-    let path = Path::new(&home).join(".postgresql").join("root.crt");
-    path.is_file().then_some(path)
+/// The operating system's trusted roots (`SSL_CERT_FILE`/`SSL_CERT_DIR` or
+/// the platform's bundle), as OpenSSL-based clients load them.
+fn system_roots() -> Result<RootCertStore, String> {
+    let found = rustls_native_certs::load_native_certs();
+    let mut store = RootCertStore::empty();
+    let (added, _) = store.add_parsable_certificates(found.certs);
+    if added == 0 {
+        let why = found
+            .errors
+            .first()
+            .map_or_else(|| "none found".to_string(), ToString::to_string);
+        return Err(format!(
+            "cannot load the system's trusted root certificates ({why}): give sslrootcert=FILE instead"
+        ));
+    }
+    Ok(store)
 }
 
-/// A client configuration checking as much as `verify` asks.
-pub(crate) fn client_config(
-    verify: Verify,
-    root_file: Option<&Path>,
-) -> Result<ClientConfig, String> {
-    let provider = provider();
-    let builder = ClientConfig::builder_with_provider(provider.clone())
-        .with_safe_default_protocol_versions()
-        .map_err(|e| format!("TLS setup failed: {e}"))?;
-    let config = match verify {
-        Verify::Nothing => builder
-            .dangerous()
-            .with_custom_certificate_verifier(Arc::new(NoVerify {
-                algorithms: provider.signature_verification_algorithms,
-            }))
-            .with_no_client_auth(),
-        Verify::Full => builder
-            .with_root_certificates(roots(root_file)?)
-            .with_no_client_auth(),
-        Verify::Chain => {
-            let inner = WebPkiServerVerifier::builder_with_provider(
-                Arc::new(roots(root_file)?),
-                provider.clone(),
+/// The file under `~/.postgresql/` libpq and asyncpg look at by default.
+pub(crate) fn dot_postgresql(name: &str) -> Option<PathBuf> {
+    let home = std::env::var_os("HOME").filter(|h| !h.is_empty())?;
+    Some(Path::new(&home).join(".postgresql").join(name))
+}
+
+/// The client certificate chain and key, read from their PEM files.
+fn identity(
+    client: &ClientCert,
+) -> Result<(Vec<CertificateDer<'static>>, PrivateKeyDer<'static>), String> {
+    let cert_path = &client.cert;
+    let chain = CertificateDer::pem_file_iter(cert_path)
+        .and_then(|iter| iter.collect::<Result<Vec<_>, _>>())
+        .map_err(|e| {
+            format!(
+                "cannot read certificate file \"{}\": {e}",
+                cert_path.display()
             )
+        })?;
+    if chain.is_empty() {
+        return Err(format!(
+            "certificate file \"{}\" holds no certificate",
+            cert_path.display()
+        ));
+    }
+    let key_path = client.key.as_ref().unwrap_or(cert_path);
+    let text = std::fs::read(key_path).map_err(|e| {
+        format!(
+            "cannot read private key file \"{}\": {e}",
+            key_path.display()
+        )
+    })?;
+    if String::from_utf8_lossy(&text).contains("ENCRYPTED") {
+        return Err(format!(
+            "private key file \"{}\" is encrypted: db-status cannot decrypt it (sslpassword); \
+             give it an unencrypted copy of the key, readable only by you",
+            key_path.display()
+        ));
+    }
+    let key = PrivateKeyDer::from_pem_slice(&text).map_err(|e| {
+        format!(
+            "cannot read a private key from \"{}\": {e}",
+            key_path.display()
+        )
+    })?;
+    Ok((chain, key))
+}
+
+/// A client configuration for `setup`.
+pub(crate) fn client_config(setup: &Setup) -> Result<ClientConfig, String> {
+    let provider = provider();
+    let versions: Vec<&'static rustls::SupportedProtocolVersion> = [
+        (setup.tls13, &rustls::version::TLS13),
+        (setup.tls12, &rustls::version::TLS12),
+    ]
+    .into_iter()
+    .filter_map(|(on, v)| on.then_some(v))
+    .collect();
+    let builder = ClientConfig::builder_with_provider(provider.clone())
+        .with_protocol_versions(&versions)
+        .map_err(|e| format!("TLS setup failed: {e}"))?;
+    let chain_verifier = || -> Result<Arc<WebPkiServerVerifier>, String> {
+        let from = setup
+            .roots
+            .as_ref()
+            .ok_or("certificate verification needs trusted root certificates")?;
+        WebPkiServerVerifier::builder_with_provider(Arc::new(roots(from)?), provider.clone())
             .build()
-            .map_err(|e| format!("TLS setup failed: {e}"))?;
-            builder
-                .dangerous()
-                .with_custom_certificate_verifier(Arc::new(ChainOnly { inner }))
-                .with_no_client_auth()
+            .map_err(|e| format!("TLS setup failed: {e}"))
+    };
+    let verifier: Arc<dyn ServerCertVerifier> = match setup.verify {
+        Verify::Nothing => Arc::new(NoVerify {
+            algorithms: provider.signature_verification_algorithms,
+        }),
+        Verify::Chain => Arc::new(ChainOnly {
+            inner: chain_verifier()?,
+        }),
+        Verify::Full => chain_verifier()?,
+    };
+    let builder = builder
+        .dangerous()
+        .with_custom_certificate_verifier(verifier);
+    let mut config = match &setup.client {
+        None => builder.with_no_client_auth(),
+        Some(client) => {
+            let (chain, key) = identity(client)?;
+            builder.with_client_auth_cert(chain, key).map_err(|e| {
+                format!(
+                    "unusable client certificate \"{}\": {e}",
+                    client.cert.display()
+                )
+            })?
         }
     };
+    config.enable_sni = setup.sni;
     Ok(config)
 }
 

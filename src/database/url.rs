@@ -160,9 +160,9 @@ impl DbUrl {
             for key in keys {
                 for (k, v) in &self.query {
                     if k == key {
-                        // libpq takes `?password=` too (and we pass it on);
-                        // SQLAlchemy would print it, we must not.
-                        let v = if k == "password" { "***" } else { v.as_str() };
+                        // Passwords given as query parameters: SQLAlchemy
+                        // would print them, we must not.
+                        let v = if is_secret_key(k) { "***" } else { v.as_str() };
                         parts.push(format!("{}={}", quote_plus(k), quote_plus(v)));
                     }
                 }
@@ -206,6 +206,35 @@ impl DbUrl {
             .find(|(k, _)| k == key)
             .map(|(_, v)| v.as_str())
     }
+}
+
+/// Query parameters whose value is a password (libpq `password` and
+/// `sslpassword`, MySQL drivers' `passwd` and `ssl_key_password`).
+pub(crate) fn is_secret_key(key: &str) -> bool {
+    matches!(
+        key,
+        "password" | "passwd" | "sslpassword" | "ssl_key_password"
+    )
+}
+
+/// Where the password lies in `rest`, the text after `scheme://`, split as
+/// [`DbUrl::parse`] splits it: byte offsets `(start, end)`, extended over
+/// the part of an unencoded `@`-password that SQLAlchemy puts in the host.
+/// `None` when the URL carries no password.
+pub(crate) fn password_span(rest: &str) -> Option<(usize, usize)> {
+    let (user, pass, after) = split_userinfo(rest);
+    let pass = pass?;
+    let start = user.map_or(0, str::len) + 1;
+    let mut end = start + pass.len();
+    let (host, _, _) = split_host_port(after);
+    if let Some(host) = host
+        && !after.starts_with('[')
+        && let Some(at) = host.rfind('@')
+    {
+        // `after` starts right after the `@` that ended the password.
+        end = end + 1 + at;
+    }
+    Some((start, end))
 }
 
 /// `(?P<name>[\w\+]+)://`: returns the name length and what follows `://`.
