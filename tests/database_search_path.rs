@@ -10,14 +10,12 @@
 //! both must fail, db-status naming the parameter.
 
 mod hardening_common;
-mod status_support;
 
-use std::path::Path;
+use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
 use std::time::Duration;
 
 use serde_json::{Value, json};
-use status_support::PgDb;
 
 const LIMIT: Duration = Duration::from_secs(30);
 
@@ -153,6 +151,101 @@ const CASES: &[Case] = &[
     },
 ];
 
+/// The interpreter with Alembic installed (`$DB_STATUS_PYTHON`, else `<repo>/.venv/bin/python`).
+fn python() -> PathBuf {
+    std::env::var_os("DB_STATUS_PYTHON")
+        .map(PathBuf::from)
+        .unwrap_or_else(|| Path::new(env!("CARGO_MANIFEST_DIR")).join(".venv/bin/python"))
+}
+
+/// A uniquely named database on the test PostgreSQL, dropped on drop.
+struct TempDb {
+    name: String,
+    admin: db_status::database::DbUrl,
+}
+
+impl TempDb {
+    fn config(admin: &db_status::database::DbUrl, database: &str) -> postgres::Config {
+        let mut c = postgres::Config::new();
+        c.host(admin.host.as_deref().unwrap_or("127.0.0.1"))
+            .port(admin.port.unwrap_or(5432))
+            .user(admin.username.as_deref().unwrap_or("postgres"))
+            .dbname(database)
+            .connect_timeout(Duration::from_secs(5));
+        if let Some(pw) = &admin.password {
+            c.password(pw);
+        }
+        c
+    }
+
+    fn create() -> Option<TempDb> {
+        let admin = db_status::database::DbUrl::parse(&hardening_common::postgres_admin_url())
+            .unwrap_or_else(|e| panic!("DB_STATUS_TEST_POSTGRES_URL: {e}"));
+        let mut client = match TempDb::config(&admin, "postgres").connect(postgres::NoTls) {
+            Ok(c) => c,
+            Err(e) => {
+                hardening_common::service_missing("PostgreSQL", "DB_STATUS_TEST_POSTGRES_URL", &e);
+                return None;
+            }
+        };
+        let name = hardening_common::unique("dbs_path");
+        client
+            .batch_execute(&format!("CREATE DATABASE {name}"))
+            .expect("create database");
+        Some(TempDb { name, admin })
+    }
+
+    fn client(&self) -> postgres::Client {
+        TempDb::config(&self.admin, &self.name)
+            .connect(postgres::NoTls)
+            .expect("connect")
+    }
+
+    fn exec(&self, sql: &str) {
+        self.client().batch_execute(sql).expect("setup SQL");
+    }
+
+    /// Every table outside the system schemas.
+    fn tables(&self) -> Vec<String> {
+        self.client()
+            .query(
+                "SELECT table_schema || '.' || table_name FROM information_schema.tables \
+                 WHERE table_schema NOT IN ('pg_catalog', 'information_schema') ORDER BY 1",
+                &[],
+            )
+            .expect("tables")
+            .iter()
+            .map(|r| r.get(0))
+            .collect()
+    }
+
+    /// The database's URL with `scheme`.
+    fn url(&self, scheme: &str) -> String {
+        let auth = match (&self.admin.username, &self.admin.password) {
+            (Some(u), Some(p)) => format!("{u}:{p}@"),
+            (Some(u), None) => format!("{u}@"),
+            _ => "postgres@".to_string(),
+        };
+        format!(
+            "{scheme}://{auth}{}:{}/{}",
+            self.admin.host.as_deref().unwrap_or("127.0.0.1"),
+            self.admin.port.unwrap_or(5432),
+            self.name
+        )
+    }
+}
+
+impl Drop for TempDb {
+    fn drop(&mut self) {
+        if let Ok(mut c) = TempDb::config(&self.admin, "postgres").connect(postgres::NoTls) {
+            let _ = c.batch_execute(&format!(
+                "DROP DATABASE IF EXISTS {} WITH (FORCE)",
+                self.name
+            ));
+        }
+    }
+}
+
 fn revision(dir: &Path, file: &str, id: &str, down: &str, doc: &str) {
     std::fs::write(
         dir.join("mig/versions").join(file),
@@ -164,7 +257,7 @@ fn revision(dir: &Path, file: &str, id: &str, down: &str, doc: &str) {
 /// Run `alembic <argv>` for every job in one interpreter
 /// (`tests/oracle/run_alembic.py`), with no `PG*` variable of ours.
 fn alembic(jobs: &[Value], home: &Path) -> Vec<Value> {
-    let python = status_support::python();
+    let python = python();
     let script = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/oracle/run_alembic.py");
     let mut child = Command::new(&python)
         .arg(&script)
@@ -212,7 +305,7 @@ fn expected_state(stdout: &str, exit: i64) -> &'static str {
 
 #[test]
 fn search_path_as_alembic_sees_it() {
-    let python = status_support::python();
+    let python = python();
     let probe = Command::new(&python)
         .args(["-c", "import asyncpg, greenlet, psycopg2"])
         .output();
@@ -222,7 +315,7 @@ fn search_path_as_alembic_sees_it() {
         python.display(),
         probe.map(|o| String::from_utf8_lossy(&o.stderr).into_owned())
     );
-    let Some(db) = PgDb::create() else { return };
+    let Some(db) = TempDb::create() else { return };
     db.exec(
         "CREATE TABLE public.alembic_version (version_num VARCHAR(32) PRIMARY KEY);
          INSERT INTO public.alembic_version VALUES ('1449797cc931');

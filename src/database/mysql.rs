@@ -144,6 +144,25 @@ fn read(s: &Settings, table: &VersionTable, timeout: Duration) -> Result<Version
     Ok(VersionRows::Rows(out))
 }
 
+/// The rustls error inside `e`: a refused certificate surfaces as an I/O
+/// error, directly or inside the packet codec.
+fn rustls_cause(e: &mysql::Error) -> Option<String> {
+    let io: &std::io::Error = match e {
+        mysql::Error::IoError(io) => io,
+        mysql::Error::CodecError(c) => {
+            std::error::Error::source(c)?.downcast_ref::<std::io::Error>()?
+        }
+        _ => return None,
+    };
+    io.get_ref()?
+        .downcast_ref::<rustls::Error>()
+        .map(ToString::to_string)
+}
+
+/// How to make a refused server certificate acceptable.
+const TRUST_HINT: &str =
+    "use ssl_ca=FILE to trust the server's CA, or check the host name in the URL";
+
 #[derive(Clone, Copy, PartialEq, Eq)]
 enum Stage {
     Connect,
@@ -189,6 +208,15 @@ fn classify(e: &mysql::Error, s: &Settings, table: &VersionTable, stage: Stage) 
             }
         }
     };
+    if let Some(cause) = rustls_cause(e) {
+        return DbError::new(
+            DbErrorKind::Tls,
+            format!(
+                "TLS with {target} failed: {cause} ({}; {TRUST_HINT})",
+                s.tls.as_ref().map_or("TLS", |t| t.label.as_str()),
+            ),
+        );
+    }
     match e {
         mysql::Error::MySqlError(m) => {
             let msg = &m.message;
@@ -288,7 +316,11 @@ fn classify(e: &mysql::Error, s: &Settings, table: &VersionTable, stage: Stage) 
         },
         mysql::Error::TlsError(t) => DbError::new(
             DbErrorKind::Tls,
-            format!("TLS with {target} failed: {t} (use ssl_ca=FILE to trust the server's CA)"),
+            format!(
+                "TLS with {target} failed: {t} ({}; {})",
+                s.tls.as_ref().map_or("TLS", |t| t.label.as_str()),
+                TRUST_HINT
+            ),
         ),
         other => {
             let text = other.to_string();

@@ -918,7 +918,7 @@ fn asyncpg_tls(q: &mut Query<'_>, is_socket: bool) -> Result<Tls, DbError> {
                 return Err(DbError::new(
                     DbErrorKind::Tls,
                     format!(
-                        "root certificate file \"{}\" does not exist or cannot be accessed (PGSSLROOTCERT, {label}): \
+                        "root certificate file \"{}\" does not exist (PGSSLROOTCERT, {label}): \
                          give an existing CA file",
                         path.display()
                     ),
@@ -931,11 +931,16 @@ fn asyncpg_tls(q: &mut Query<'_>, is_socket: bool) -> Result<Tls, DbError> {
             (Some(_), _) => Verify::Chain,
             (None, Ssl::Require) => Verify::Nothing,
             (None, _) => {
+                let shown = tls::dot_postgresql("root.crt").map_or_else(
+                    || "~/.postgresql/root.crt".to_string(),
+                    |p| p.display().to_string(),
+                );
                 return Err(DbError::new(
                     DbErrorKind::Tls,
                     format!(
-                        "root certificate file \"~/.postgresql/root.crt\" does not exist or cannot be accessed ({label}): \
-                         give the CA file with PGSSLROOTCERT=FILE or use ssl=require"
+                        "root certificate file \"{shown}\" does not exist ({label}): give the CA file with \
+                         PGSSLROOTCERT=FILE (asyncpg reads no sslrootcert= from the URL), or use ssl=require, \
+                         which does not check the certificate"
                     ),
                 ));
             }
