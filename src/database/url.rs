@@ -162,8 +162,12 @@ impl DbUrl {
                     if k == key {
                         // Passwords given as query parameters: SQLAlchemy
                         // would print them, we must not.
-                        let v = if is_secret_key(k) { "***" } else { v.as_str() };
-                        parts.push(format!("{}={}", quote_plus(k), quote_plus(v)));
+                        let v = if is_secret_key(k) {
+                            "***".to_string()
+                        } else {
+                            quote_plus(v)
+                        };
+                        parts.push(format!("{}={v}", quote_plus(k)));
                     }
                 }
             }
@@ -472,6 +476,28 @@ mod tests {
         let msg = err.map(|e| e.message).unwrap_or_default();
         assert!(msg.contains("unsupported database `oracle`"), "{msg}");
         assert!(!msg.contains("secretpw"), "{msg}");
+    }
+
+    #[test]
+    fn password_parameters_are_masked() {
+        let u = p("postgresql://u@h/d?sslpassword=k3y&password=pw&sslmode=require");
+        assert_eq!(
+            u.masked(),
+            "postgresql://u@h/d?password=***&sslmode=require&sslpassword=***"
+        );
+        let u = p("mysql+pymysql://u@h/d?passwd=pw&ssl_key_password=k3y");
+        assert_eq!(
+            u.masked(),
+            "mysql+pymysql://u@h/d?passwd=***&ssl_key_password=***"
+        );
+    }
+
+    #[test]
+    fn password_spans() {
+        assert_eq!(password_span("u:pw@h/d"), Some((2, 4)));
+        assert_eq!(password_span("u:S3cr@Pa55@h/d"), Some((2, 11)));
+        assert_eq!(password_span("u@h/d"), None);
+        assert_eq!(password_span("a@b:pa/ss@h/db"), Some((4, 9)));
     }
 
     #[test]

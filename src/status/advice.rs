@@ -86,6 +86,22 @@ fn backend(ctx: &Context) -> &'static str {
     }
 }
 
+/// How the URL's driver spells "no TLS".
+fn tls_off(ctx: &Context) -> &'static str {
+    let url = ctx.database.as_deref().unwrap_or("");
+    let scheme = url.split("://").next().unwrap_or("");
+    match scheme
+        .split_once('+')
+        .map_or((scheme, ""), |(d, drv)| (d, drv))
+    {
+        (_, "asyncpg") => "?ssl=disable",
+        ("mysql" | "mariadb", "pymysql") => "?ssl_disabled=true",
+        ("mysql" | "mariadb", "" | "mysqldb") => "?ssl_mode=DISABLED",
+        ("mysql" | "mariadb", _) => "remove the ssl_* parameters",
+        _ => "?sslmode=disable",
+    }
+}
+
 fn verify(ctx: &Context) -> String {
     format!("Verify: {}", ctx.recheck)
 }
@@ -157,7 +173,8 @@ pub(crate) fn db_error_actions(kind: DbErrorKind, ctx: &Context) -> Vec<String> 
         }
         DbErrorKind::Tls => {
             a.push(format!(
-                "Check sslmode and certificates in {origin} (for a local server without TLS: ?sslmode=disable)"
+                "Check the TLS settings and certificates in {origin} (for a local server without TLS: {})",
+                tls_off(ctx)
             ));
         }
         DbErrorKind::BadUrl => {
