@@ -393,28 +393,29 @@ fn unsupported(g: &Given, what: &str) -> DbError {
     ))
 }
 
-fn resolve_libpq(url: &DbUrl, q: &mut Query<'_>) -> Result<Settings, DbError> {
-    // Settings that would change where or how libpq connects and that
-    // db-status cannot follow: refuse them rather than read elsewhere.
-    for var in [
-        "PGSERVICE",
-        "PGSSLCRL",
-        "PGSSLCRLDIR",
-        "PGREQUIREPEER",
-        "PGREQUIREAUTH",
-    ] {
-        if let Some(value) = env(var) {
-            let what = if var == "PGSERVICE" {
-                "db-status does not read pg_service.conf; unset it and put the settings in the URL"
-            } else {
-                "db-status cannot honour it; unset it"
-            };
-            return Err(bad(format!(
-                "{var}={} is set: {what}",
-                value.escape_debug()
-            )));
-        }
-    }
+/// What libpq and asyncpg resolve alike: where to connect, as whom, to
+/// which database, and which session to accept.
+struct Endpoint {
+    host: String,
+    port: u16,
+    user: String,
+    database: String,
+    /// `password=` from the query (it wins over the URL's).
+    query_password: Option<String>,
+    passfile: Option<PathBuf>,
+    session: Session,
+}
+
+/// Query parameter first (SQLAlchemy lets it replace the URL's part), then
+/// the URL, then `PG*`, then the default. The database parameter is
+/// `dbname` for libpq and `database` for asyncpg; the default user is the
+/// operating-system user as each finds it.
+fn endpoint(
+    url: &DbUrl,
+    q: &mut Query<'_>,
+    database_key: &str,
+    os_user: fn() -> Option<String>,
+) -> Result<Endpoint, DbError> {
     let (qhost, qport) = query_host_port(q)?;
     let host = qhost
         .or_else(|| url.host.clone())
@@ -426,16 +427,6 @@ fn resolve_libpq(url: &DbUrl, q: &mut Query<'_>) -> Result<Settings, DbError> {
             "PGHOST names several hosts: db-status reads one database; give the host to check",
         ));
     }
-    let hostaddr = match param(q, "hostaddr", Some("PGHOSTADDR"))? {
-        None => None,
-        Some(g) => Some(g.value.trim().parse::<IpAddr>().map_err(|_| {
-            bad(format!(
-                "could not parse network address \"{}\" ({})",
-                g.value.escape_debug(),
-                g.from
-            ))
-        })?),
-    };
     let port = match qport.or_else(|| url.port.map(|p| p.to_string())) {
         Some(raw) => parse_port(&raw)?,
         None => match env("PGPORT") {
@@ -449,31 +440,22 @@ fn resolve_libpq(url: &DbUrl, q: &mut Query<'_>) -> Result<Settings, DbError> {
         .or_else(|| url.username.clone())
         .filter(|u| !u.is_empty())
         .or_else(|| env("PGUSER"))
-        .or_else(os_user_by_uid)
+        .or_else(os_user)
         .ok_or_else(|| {
-            bad("no PostgreSQL user name: put one in the URL (postgresql://USER@host/db) or set PGUSER")
+            bad(format!(
+                "no PostgreSQL user name: put one in the URL ({}://USER@host/db) or set PGUSER",
+                url.drivername
+            ))
         })?;
     let database = q
-        .take("dbname")?
+        .take(database_key)?
         .map(str::to_string)
         .or_else(|| url.database.clone())
         .filter(|d| !d.is_empty())
         .or_else(|| env("PGDATABASE"))
         .unwrap_or_else(|| user.clone());
-    let options = param(q, "options", Some("PGOPTIONS"))?.map(|g| g.value);
     let query_password = q.take("password")?.map(str::to_string);
     let passfile = param(q, "passfile", Some("PGPASSFILE"))?.map(|g| PathBuf::from(g.value));
-    let sslpassword = q.take("sslpassword")?;
-
-    let channel_binding = match one_of(
-        &param(q, "channel_binding", Some("PGCHANNELBINDING"))?,
-        "prefer",
-        &["disable", "prefer", "require"],
-    )? {
-        "disable" => ChannelBinding::Disable,
-        "require" => ChannelBinding::Require,
-        _ => ChannelBinding::Prefer,
-    };
     let session_given = param(q, "target_session_attrs", Some("PGTARGETSESSIONATTRS"))?;
     let session = match one_of(
         &session_given,
@@ -499,6 +481,70 @@ fn resolve_libpq(url: &DbUrl, q: &mut Query<'_>) -> Result<Settings, DbError> {
             )));
         }
     };
+    Ok(Endpoint {
+        host,
+        port,
+        user,
+        database,
+        query_password,
+        passfile,
+        session,
+    })
+}
+
+fn resolve_libpq(url: &DbUrl, q: &mut Query<'_>) -> Result<Settings, DbError> {
+    // Settings that would change where or how libpq connects and that
+    // db-status cannot follow: refuse them rather than read elsewhere.
+    for var in [
+        "PGSERVICE",
+        "PGSSLCRL",
+        "PGSSLCRLDIR",
+        "PGREQUIREPEER",
+        "PGREQUIREAUTH",
+    ] {
+        if let Some(value) = env(var) {
+            let what = if var == "PGSERVICE" {
+                "db-status does not read pg_service.conf; unset it and put the settings in the URL"
+            } else {
+                "db-status cannot honour it; unset it"
+            };
+            return Err(bad(format!(
+                "{var}={} is set: {what}",
+                value.escape_debug()
+            )));
+        }
+    }
+    let Endpoint {
+        host,
+        port,
+        user,
+        database,
+        query_password,
+        passfile,
+        session,
+    } = endpoint(url, q, "dbname", os_user_by_uid)?;
+    let hostaddr = match param(q, "hostaddr", Some("PGHOSTADDR"))? {
+        None => None,
+        Some(g) => Some(g.value.trim().parse::<IpAddr>().map_err(|_| {
+            bad(format!(
+                "could not parse network address \"{}\" ({})",
+                g.value.escape_debug(),
+                g.from
+            ))
+        })?),
+    };
+    let options = param(q, "options", Some("PGOPTIONS"))?.map(|g| g.value);
+    let sslpassword = q.take("sslpassword")?;
+
+    let channel_binding = match one_of(
+        &param(q, "channel_binding", Some("PGCHANNELBINDING"))?,
+        "prefer",
+        &["disable", "prefer", "require"],
+    )? {
+        "disable" => ChannelBinding::Disable,
+        "require" => ChannelBinding::Require,
+        _ => ChannelBinding::Prefer,
+    };
     one_of(
         &param(q, "load_balance_hosts", Some("PGLOADBALANCEHOSTS"))?,
         "disable",
@@ -515,25 +561,20 @@ fn resolve_libpq(url: &DbUrl, q: &mut Query<'_>) -> Result<Settings, DbError> {
     let is_socket = host.starts_with('/');
     let tls = libpq_tls(q, is_socket)?;
 
-    let mut settings = Settings {
+    let settings = Settings {
         host,
         hostaddr,
         port,
         user,
         database,
-        password: None,
+        password: query_password,
         options,
         tls,
         channel_binding,
         session,
         secrets: Secrets::new(),
     };
-    settings.password = query_password
-        .or_else(|| url.password.clone())
-        .or_else(|| env("PGPASSWORD"))
-        .or_else(|| password_from_file(&settings, passfile));
-    finish_secrets(&mut settings, url, sslpassword);
-    Ok(settings)
+    Ok(with_password(settings, url, passfile, sslpassword))
 }
 
 /// libpq's TLS decisions (`fe-secure-openssl.c`), for a TCP connection.
@@ -756,68 +797,15 @@ fn check_key_permissions(path: &Path) -> Result<(), DbError> {
 }
 
 fn resolve_asyncpg(url: &DbUrl, q: &mut Query<'_>) -> Result<Settings, DbError> {
-    let (qhost, qport) = query_host_port(q)?;
-    let host = qhost
-        .or_else(|| url.host.clone())
-        .filter(|h| !h.is_empty())
-        .or_else(|| env("PGHOST"))
-        .unwrap_or_else(default_socket_dir);
-    if host.contains(',') {
-        return Err(bad(
-            "PGHOST names several hosts: db-status reads one database; give the host to check",
-        ));
-    }
-    let port = match qport.or_else(|| url.port.map(|p| p.to_string())) {
-        Some(raw) => parse_port(&raw)?,
-        None => match env("PGPORT") {
-            Some(raw) => parse_port(&raw)?,
-            None => 5432,
-        },
-    };
-    let user = q
-        .take("user")?
-        .map(str::to_string)
-        .or_else(|| url.username.clone())
-        .filter(|u| !u.is_empty())
-        .or_else(|| env("PGUSER"))
-        .or_else(os_user_by_env)
-        .ok_or_else(|| {
-            bad("no PostgreSQL user name: put one in the URL (postgresql+asyncpg://USER@host/db) or set PGUSER")
-        })?;
-    let database = q
-        .take("database")?
-        .map(str::to_string)
-        .or_else(|| url.database.clone())
-        .filter(|d| !d.is_empty())
-        .or_else(|| env("PGDATABASE"))
-        .unwrap_or_else(|| user.clone());
-    let query_password = q.take("password")?.map(str::to_string);
-    let passfile = param(q, "passfile", Some("PGPASSFILE"))?.map(|g| PathBuf::from(g.value));
-    let session_given = param(q, "target_session_attrs", Some("PGTARGETSESSIONATTRS"))?;
-    let session = match one_of(
-        &session_given,
-        "any",
-        &[
-            "any",
-            "primary",
-            "standby",
-            "read-write",
-            "read-only",
-            "prefer-standby",
-        ],
-    )? {
-        "read-write" => Session::ReadWrite,
-        "read-only" => Session::ReadOnly,
-        "any" => Session::Any,
-        _ => {
-            let g = session_given
-                .as_ref()
-                .map_or_else(String::new, Given::label);
-            return Err(bad(format!(
-                "{g} is not supported by db-status (it can check any, read-write or read-only); use one of those"
-            )));
-        }
-    };
+    let Endpoint {
+        host,
+        port,
+        user,
+        database,
+        query_password,
+        passfile,
+        session,
+    } = endpoint(url, q, "database", os_user_by_env)?;
     one_of(&param(q, "gsslib", None)?, "gssapi", &["gssapi", "sspi"])?;
     // Known to asyncpg and no different for the read. `service` and
     // `servicefile` are read only from a DSN, which SQLAlchemy does not use.
@@ -836,13 +824,13 @@ fn resolve_asyncpg(url: &DbUrl, q: &mut Query<'_>) -> Result<Settings, DbError> 
     }
     let is_socket = host.starts_with('/');
     let tls = asyncpg_tls(q, is_socket)?;
-    let mut settings = Settings {
+    let settings = Settings {
         host,
         hostaddr: None,
         port,
         user,
         database,
-        password: None,
+        password: query_password,
         // asyncpg does not read PGOPTIONS.
         options: None,
         tls,
@@ -850,12 +838,7 @@ fn resolve_asyncpg(url: &DbUrl, q: &mut Query<'_>) -> Result<Settings, DbError> 
         session,
         secrets: Secrets::new(),
     };
-    settings.password = query_password
-        .or_else(|| url.password.clone())
-        .or_else(|| env("PGPASSWORD"))
-        .or_else(|| password_from_file(&settings, passfile));
-    finish_secrets(&mut settings, url, None);
-    Ok(settings)
+    Ok(with_password(settings, url, passfile, None))
 }
 
 /// asyncpg's TLS decisions (`connect_utils._parse_connect_dsn_and_args`).
@@ -1001,8 +984,21 @@ fn password_from_file(s: &Settings, passfile: Option<PathBuf>) -> Option<String>
     )
 }
 
-/// Passwords to hide in messages, and the names that are shown on purpose.
-fn finish_secrets(s: &mut Settings, url: &DbUrl, sslpassword: Option<&str>) {
+/// The password — `password=` from the query (already in `s`), the URL's,
+/// `PGPASSWORD`, the password file — and what messages must hide.
+fn with_password(
+    mut s: Settings,
+    url: &DbUrl,
+    passfile: Option<PathBuf>,
+    sslpassword: Option<&str>,
+) -> Settings {
+    if s.password.is_none() {
+        s.password = url
+            .password
+            .clone()
+            .or_else(|| env("PGPASSWORD"))
+            .or_else(|| password_from_file(&s, passfile));
+    }
     let mut secrets = Secrets::new();
     for pw in [s.password.as_deref(), url.password.as_deref(), sslpassword]
         .into_iter()
@@ -1014,6 +1010,7 @@ fn finish_secrets(s: &mut Settings, url: &DbUrl, sslpassword: Option<&str>) {
         secrets.allow(public);
     }
     s.secrets = secrets;
+    s
 }
 
 #[cfg(test)]
