@@ -9,12 +9,15 @@
 //! them, each with its line); the map is built only when that pass is clean,
 //! and then gives heads, inherited labels and ancestry for [`heads`].
 
+pub mod diverged;
 pub mod heads;
 pub mod links;
 
 use std::path::{Path, PathBuf};
 
+use crate::error::Exit;
 use crate::graph::RevisionMap;
+use crate::graph::divergence::Edit;
 use crate::scripts::{Script, ScriptError, ScriptErrorKind};
 
 /// How serious a finding is.
@@ -124,6 +127,10 @@ pub struct Finding {
     pub line: u32,
     /// The change that resolves it, when there is a concrete one.
     pub fix: Option<String>,
+    /// The same change as data, when it is a one-line edit.
+    pub edit: Option<Edit>,
+    /// The revisions the finding is about, when it names several (the diverged heads).
+    pub revisions: Vec<String>,
 }
 
 impl Finding {
@@ -136,6 +143,8 @@ impl Finding {
             file,
             line,
             fix: None,
+            edit: None,
+            revisions: Vec::new(),
         }
     }
 
@@ -148,6 +157,8 @@ impl Finding {
             file,
             line,
             fix: None,
+            edit: None,
+            revisions: Vec::new(),
         }
     }
 
@@ -157,15 +168,27 @@ impl Finding {
         self
     }
 
-    /// The exit code this finding alone calls for: 4 for diverged heads,
-    /// 7 for any other error, 0 for a warning (7 under `--strict`).
-    pub fn exit_code(&self, strict: bool) -> u8 {
+    /// The same finding with its fix as a one-line edit.
+    pub fn with_edit(mut self, edit: Edit) -> Finding {
+        self.edit = Some(edit);
+        self
+    }
+
+    /// How this finding alone ends `check`: diverged for diverged heads,
+    /// config-error for any other error, clean for a warning (config-error
+    /// under `--strict`).
+    pub fn exit(&self, strict: bool) -> Exit {
         match (self.severity, self.code) {
-            (Severity::Error, Code::DivergedHeads) => 4,
-            (Severity::Error, _) => 7,
-            (Severity::Warning, _) if strict => 7,
-            (Severity::Warning, _) => 0,
+            (Severity::Error, Code::DivergedHeads) => Exit::Diverged,
+            (Severity::Error, _) => Exit::ConfigError,
+            (Severity::Warning, _) if strict => Exit::ConfigError,
+            (Severity::Warning, _) => Exit::UpToDate,
         }
+    }
+
+    /// The exit code this finding alone calls for (see [`Finding::exit`]).
+    pub fn exit_code(&self, strict: bool) -> u8 {
+        self.exit(strict).code()
     }
 }
 
@@ -206,8 +229,8 @@ impl ComponentCheck {
 /// Context the messages and fixes need.
 #[derive(Debug, Clone, Default)]
 pub struct FixContext {
-    /// The Alembic command prefix, e.g. `alembic -c alembic-appproxy.ini`.
-    pub alembic: String,
+    /// The Alembic command prefix as argv, e.g. `alembic -c alembic-appproxy.ini`.
+    pub alembic: Vec<String>,
     /// The working directory: paths below it are shown relative to it.
     pub cwd: Option<PathBuf>,
 }
@@ -274,12 +297,12 @@ pub fn analyze(scripts: &[Script], ctx: &FixContext) -> (Vec<Finding>, Vec<Strin
     if !structural {
         match RevisionMap::build(scripts.to_vec()) {
             Ok((map, _warnings)) => {
-                head_ids = heads::real_heads(&map)
+                head_ids = crate::graph::divergence::distinct_real_heads(&map)
                     .into_iter()
-                    .map(|h| map.script(h).revision.clone())
+                    .map(|h| map.id(h).to_string())
                     .collect();
                 findings.extend(heads::bad_merges(&map));
-                findings.extend(heads::diverged(&map, ctx));
+                findings.extend(diverged::findings(&map, ctx));
             }
             Err(e) => findings.push(Finding::error(
                 Code::Graph,

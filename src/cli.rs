@@ -5,29 +5,13 @@ use std::path::PathBuf;
 
 use clap::{Args, Parser, Subcommand, ValueEnum};
 
-/// The exit-code table, shown at the end of `--help`.
-pub const EXIT_CODES_HELP: &str = "\
-Exit codes (status):
-  0  up-to-date        the database holds exactly the script heads
-  1  behind            migrations pending (what `alembic upgrade heads` would run)
-  2  usage error       bad flags
-  3  no-revision       no version table, or an empty one (fresh database)
-  4  diverged          the scripts have heads that nothing tells apart
-  5  unknown-revision  the database holds a revision the scripts do not know
-  6  database-error    cannot connect, auth, timeout, missing database, permission
-  7  config-error      no ini, bad script_location, unreadable revision file, cycle
-With several components the exit code is the largest of theirs.
-Alembic-compatible commands (heads, history, branches, current, show) exit
-like Alembic: 0, or 255 with `FAILED: …` on stdout, or 1 for what Alembic
-reports as a traceback.";
-
 /// `db-status`: where each database stands against its Alembic migration scripts.
 #[derive(Debug, Parser)]
 #[command(
     name = "db-status",
     version,
     about = "Where does each database stand against its Alembic migration scripts, and what to do next",
-    after_help = EXIT_CODES_HELP,
+    after_help = crate::error::exit_codes_help(),
     args_conflicts_with_subcommands = false
 )]
 pub struct Cli {
@@ -56,32 +40,39 @@ pub struct GlobalArgs {
     /// Check every known component.
     #[arg(long = "all", global = true)]
     pub all: bool,
-    /// Database URL (SQLAlchemy form); overrides DB_STATUS_URL and sqlalchemy.url.
-    #[arg(
-        long = "url",
-        global = true,
-        value_name = "URL",
-        env = "DB_STATUS_URL",
-        hide_env_values = true
-    )]
-    pub url: Option<String>,
+    /// Database URL (SQLAlchemy form) for one component, or NAME=URL per
+    /// component (repeatable); else DB_STATUS_URL_<NAME>, the component's
+    /// url/url_env, DB_STATUS_URL (one component), sqlalchemy.url.
+    #[arg(long = "url", global = true, value_name = "[NAME=]URL")]
+    pub url: Vec<String>,
     /// Output format. status: human|json; check: human|json|github; graph: mermaid|dot.
     #[arg(long = "format", global = true, value_enum)]
     pub format: Option<Format>,
     /// Use plain-text markers ([OK], [BEHIND], …) instead of symbols.
     #[arg(long = "ascii", global = true)]
     pub ascii: bool,
-    /// Connect and query timeout in seconds.
-    #[arg(
-        long = "timeout",
-        global = true,
-        value_name = "SECS",
-        default_value_t = 5.0
-    )]
-    pub timeout: f64,
+    /// Connect and query timeout in seconds [default: 5].
+    #[arg(long = "timeout", global = true, value_name = "SECS", value_parser = parse_timeout)]
+    pub timeout: Option<std::time::Duration>,
     /// More detail (Alembic's `-v` for heads/history/branches/current).
     #[arg(short = 'v', long = "verbose", global = true)]
     pub verbose: bool,
+}
+
+/// The longest `--timeout` accepted (a day).
+pub const MAX_TIMEOUT_SECS: f64 = 86_400.0;
+
+/// `--timeout SECS`: a number of seconds, more than 0 and at most a day.
+pub fn parse_timeout(value: &str) -> Result<std::time::Duration, String> {
+    let range = format!(
+        "a number of seconds greater than 0 and at most {MAX_TIMEOUT_SECS} (e.g. 5 or 0.5)"
+    );
+    match value.trim().parse::<f64>() {
+        Ok(secs) if secs.is_finite() && secs > 0.0 && secs <= MAX_TIMEOUT_SECS => {
+            Ok(std::time::Duration::from_secs_f64(secs))
+        }
+        _ => Err(format!("expected {range}")),
+    }
 }
 
 /// Output formats; each command accepts a subset.

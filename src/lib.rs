@@ -5,25 +5,34 @@
 //!
 //! 1. [`config`]: `alembic.ini` / `pyproject.toml` / `db-status.toml` →
 //!    [`config::AlembicConfig`] (script location, version locations, URL, …).
-//! 2. [`scripts`]: revision files read as text (never executed) →
+//! 2. [`target`]: a component resolved once per run into targets: config,
+//!    URL and its source, version table, connection options, advice command.
+//! 3. [`scripts`]: revision files read as text (never executed) →
 //!    [`scripts::Script`] in Alembic's load order.
-//! 3. [`graph`]: Alembic's revision map → heads, bases, labels, resolution,
-//!    history order and the upgrade plan.
-//! 4. [`database`]: the version table, read strictly read-only.
-//! 5. [`status`]: scripts + database rows → a verdict with pending revisions
+//! 4. [`graph`]: Alembic's revision map → heads, bases, labels, resolution,
+//!    history order, the upgrade plan and the one divergence analysis.
+//! 5. [`database`]: the version table, read strictly read-only, one bounded
+//!    read per target.
+//! 6. [`status`]: scripts + database read → a verdict with pending revisions
 //!    and recommended actions.
-//! 6. [`report`]: renderers (human, JSON, Alembic-compatible, GitHub, graph).
+//! 7. [`report`]: renderers (human, JSON, Alembic-compatible, GitHub, graph).
 //!
-//! [`commands`] wires these stages together for each subcommand; `main.rs`
-//! only parses flags. The library API is internal to the binary and carries
-//! no semver promise.
+//! [`inspect`] checks a list of targets (bounded concurrency) and
+//! [`report::status`] renders the result; [`commands`] wires the stages
+//! together for each subcommand; `main.rs` only parses flags. [`error`] is
+//! the one error model and exit-code table. The library API is internal to
+//! the binary and carries no semver promise.
 
 pub mod check;
 pub mod cli;
 pub mod commands;
 pub mod config;
 pub mod database;
+pub mod error;
 pub mod graph;
+pub mod inspect;
 pub mod report;
 pub mod scripts;
+pub mod shell;
 pub mod status;
+pub mod target;

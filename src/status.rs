@@ -1,66 +1,88 @@
-//! Stage 5: the verdict. Scripts (the revision map) + version-table rows →
-//! [`ComponentStatus`]: state, pending revisions in upgrade order, unknown
-//! revisions, divergence details and recommended actions. Pure: no I/O.
+//! Stage 5: the verdict. Scripts (the revision map) + what the database read
+//! found → [`ComponentStatus`]: state, pending revisions in upgrade order,
+//! unknown revisions, divergence details and recommended actions. Pure: no I/O.
 //!
 //! # Rules
 //!
 //! * The target is the *real* heads (what `alembic upgrade heads` reaches and
-//!   what the version table holds afterwards); `heads` lists them.
-//! * `pending` is [`RevisionMap::upgrade_plan`] from the rows the scripts
-//!   know, oldest first: exactly what `alembic upgrade heads` would run.
-//! * Heads are *diverged* when two or more of them share a branch label or
-//!   carry no label at all; heads with distinct labels are separate branches
-//!   and are judged together (up to date when the database holds every head).
-//! * The "last common ancestor" of diverged heads is the revision, among those
-//!   that are ancestors of all of them, that `alembic history` lists first
-//!   (history order is newest first).
-//! * The "newest" diverged head (the one we suggest re-pointing) is the one
-//!   with the latest `Create Date:` in its docstring (Alembic's template
-//!   writes it); without dates, the one `alembic history` lists first.
+//!   what the version table holds afterwards); `heads` lists them, each id once.
+//! * `pending` is [`RevisionMap::upgrade_plan`] from the rows, oldest first:
+//!   exactly what `alembic upgrade heads` would run. Where Alembic has no plan
+//!   (a row it cannot locate, rows that overlap, a database it could not
+//!   read) `pending` is `None`, never a guess.
+//! * Divergence is [`crate::graph::divergence`], the analysis `check` uses too.
+//! * A missing or empty version table in a database that holds other tables
+//!   is *unstamped*, not fresh: replaying every migration would fail there.
+//! * A row that belongs to another component's tree means the URL points at
+//!   that component's database ([`Foreign`]).
 //! * The state is the most severe that applies ([`State`] is ordered by exit
 //!   code); every fact is kept for the JSON report.
 
 mod advice;
 
-use std::collections::{BTreeMap, BTreeSet};
+use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 
-use crate::database::{DbError, VersionRows};
+use crate::config::VersionTable;
+use crate::database::{Backend, DbError, Tables, VersionRead, VersionRows};
+use crate::error::{ErrorKind, Exit};
+use crate::graph::divergence::{self, Edit};
 use crate::graph::{RevIdx, RevisionMap};
+use crate::target::UrlSource;
 
-pub use advice::{alembic_command, db_error_title};
+pub use advice::{Action, db_error_title};
 
 /// A component's state, ordered from best to worst (the order of the exit codes).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
 pub enum State {
-    /// The database holds exactly the script heads (exit 0).
+    /// The database holds exactly the script heads.
     UpToDate,
-    /// Migrations are pending (exit 1).
+    /// Migrations are pending.
     Behind,
-    /// No version table, or an empty one (exit 3).
+    /// No version table, or an empty one, in an empty database.
     NoRevision,
-    /// The scripts have heads that nothing tells apart (exit 4).
+    /// The scripts have heads that nothing tells apart.
     Diverged,
-    /// The database holds a revision the scripts do not know (exit 5).
+    /// The database holds a revision the scripts do not know.
     UnknownRevision,
-    /// The database could not be read (exit 6).
+    /// The database could not be read.
     DatabaseError,
-    /// The configuration or the scripts could not be read (exit 7).
+    /// The configuration or the scripts could not be read.
     ConfigError,
+    /// Tables but no version table (or an empty one): never stamped, or the wrong database.
+    Unstamped,
 }
 
 impl State {
+    /// Every state, best first.
+    pub const ALL: [State; 8] = [
+        State::UpToDate,
+        State::Behind,
+        State::NoRevision,
+        State::Diverged,
+        State::UnknownRevision,
+        State::DatabaseError,
+        State::ConfigError,
+        State::Unstamped,
+    ];
+
+    /// How the process ends for this state (the code is in [`Exit::code`]).
+    pub fn exit(self) -> Exit {
+        match self {
+            State::UpToDate => Exit::UpToDate,
+            State::Behind => Exit::Behind,
+            State::NoRevision => Exit::NoRevision,
+            State::Diverged => Exit::Diverged,
+            State::UnknownRevision => Exit::UnknownRevision,
+            State::DatabaseError => Exit::DatabaseError,
+            State::ConfigError => Exit::ConfigError,
+            State::Unstamped => Exit::Unstamped,
+        }
+    }
+
     /// The process exit code for this state.
     pub fn exit_code(self) -> u8 {
-        match self {
-            State::UpToDate => 0,
-            State::Behind => 1,
-            State::NoRevision => 3,
-            State::Diverged => 4,
-            State::UnknownRevision => 5,
-            State::DatabaseError => 6,
-            State::ConfigError => 7,
-        }
+        self.exit().code()
     }
 
     /// Stable name used in JSON (`up-to-date`, `behind`, …).
@@ -73,6 +95,7 @@ impl State {
             State::UnknownRevision => "unknown-revision",
             State::DatabaseError => "database-error",
             State::ConfigError => "config-error",
+            State::Unstamped => "unstamped",
         }
     }
 
@@ -86,6 +109,7 @@ impl State {
             State::UnknownRevision => "Unknown revision",
             State::DatabaseError => "Database error",
             State::ConfigError => "Configuration error",
+            State::Unstamped => "Not stamped",
         }
     }
 }
@@ -112,13 +136,16 @@ pub struct Divergence {
     pub last_common_ancestor: Option<Revision>,
     /// Why they count as diverged (e.g. `2 heads carry no branch label`).
     pub reason: String,
+    /// The one-line edit that joins them (the first group's), with the file
+    /// relative to the working directory.
+    pub fix: Option<Edit>,
 }
 
-/// An error that decided the state (database or configuration).
+/// An error that decided the state.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct ErrorInfo {
-    /// Stable kind for JSON (`connection-refused`, `no-url`, `missing-config`, …).
-    pub kind: String,
+    /// Stable kind (JSON `error.kind`, advice, exit code).
+    pub kind: ErrorKind,
     /// Headline for people (`Cannot connect to database`).
     pub title: String,
     /// The cause, naming the file/line/host (never a password).
@@ -128,40 +155,59 @@ pub struct ErrorInfo {
 /// What the version-table read produced, as far as the verdict cares.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum DbRead {
-    /// The table was read (or is missing).
-    Rows(VersionRows),
+    /// The database was read.
+    Read(VersionRead),
     /// The read failed.
     Failed(DbError),
-    /// No URL from `--url`, the component, or `sqlalchemy.url`.
+    /// No URL from any source.
     NoUrl,
 }
 
-impl From<Result<VersionRows, DbError>> for DbRead {
-    fn from(r: Result<VersionRows, DbError>) -> Self {
+impl From<Result<VersionRead, DbError>> for DbRead {
+    fn from(r: Result<VersionRead, DbError>) -> Self {
         match r {
-            Ok(rows) => DbRead::Rows(rows),
+            Ok(read) => DbRead::Read(read),
             Err(e) => DbRead::Failed(e),
         }
     }
 }
 
-/// Where the database URL came from (decides where the advice points).
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
-pub enum UrlSource {
-    /// `--url` or `DB_STATUS_URL`.
-    Flag,
-    /// The component's `url` / `url_env` in the project file.
-    Component,
-    /// `sqlalchemy.url` in the ini.
-    #[default]
-    Ini,
+impl DbRead {
+    /// A read that found these rows (and did not ask for the table list).
+    pub fn rows(rows: VersionRows) -> DbRead {
+        DbRead::Read(VersionRead { rows, tables: None })
+    }
 }
 
-/// Everything about a component the verdict needs besides the map and rows.
+/// A version-table row that belongs to another component's tree.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Foreign {
+    /// The row.
+    pub row: String,
+    /// The component whose scripts define it.
+    pub component: String,
+    /// Whether it is that component's head.
+    pub head: bool,
+}
+
+/// What is known about the database besides its rows (for advice).
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct DbFacts {
+    /// The backend the URL names.
+    pub backend: Option<Backend>,
+    /// The database name (not for SQLite).
+    pub name: Option<String>,
+    /// The user name, as connected.
+    pub user: Option<String>,
+}
+
+/// Everything about a target the verdict needs besides the map and the read.
 #[derive(Debug, Clone, Default)]
 pub struct Context {
     /// Component name.
     pub name: String,
+    /// The target's labels (a fleet's; empty otherwise).
+    pub labels: BTreeMap<String, String>,
     /// The ini, as shown to people (relative when given relative).
     pub config: Option<String>,
     /// The script directory, as shown to people.
@@ -169,59 +215,89 @@ pub struct Context {
     /// The database URL with the password masked.
     pub database: Option<String>,
     /// Where the URL came from.
-    pub url_source: UrlSource,
-    /// The Alembic command for this component, e.g. `./py -m alembic -c alembic-appproxy.ini`
-    /// (see [`alembic_command`]).
-    pub alembic: String,
-    /// Running inside a Backend.AI checkout (`./py` or `./backend.ai` exists).
+    pub url_source: Option<UrlSource>,
+    /// Database name and user, for the commands in the advice.
+    pub db: DbFacts,
+    /// The Alembic command for this component as argv, e.g.
+    /// `./py -m alembic -c alembic-appproxy.ini`.
+    pub alembic: Vec<String>,
+    /// Where the advice's commands run when that is not the working
+    /// directory (the project root, relative to it), e.g. `../..`.
+    pub workdir: Option<String>,
+    /// Running inside a Backend.AI checkout.
     pub backend_ai: bool,
-    /// The command that checks this component again, e.g. `db-status --component appproxy`.
-    pub recheck: String,
-    /// The working directory (already symlink-resolved); revision paths are shown relative to it.
+    /// The command that checks this target again, as argv.
+    pub recheck: Vec<String>,
+    /// Said after the recheck command, e.g. that the password was masked in it.
+    pub recheck_note: Option<String>,
+    /// The working directory (symlink-resolved); revision paths are shown relative to it.
     pub cwd: PathBuf,
-    /// Notes gathered while finding the component (halfstack fallback, …).
+    /// Notes about this target.
     pub notes: Vec<String>,
-    /// The version table as SQL names it (`alembic_version`, `schema.table`);
-    /// empty means the default.
-    pub version_table: String,
+    /// The version table read.
+    pub version_table: VersionTable,
+    /// Rows of the database that belong to another component's tree.
+    pub foreign: Vec<Foreign>,
 }
 
-impl Context {
-    /// The version table's name for messages.
-    pub fn table(&self) -> &str {
-        if self.version_table.is_empty() {
-            "alembic_version"
-        } else {
-            &self.version_table
+/// What the version table looked like.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum TableState {
+    /// No version table (or no SQLite file).
+    Missing,
+    /// A version table without rows.
+    Empty,
+    /// A version table with rows.
+    Rows,
+}
+
+impl TableState {
+    /// Stable name used in JSON.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            TableState::Missing => "missing",
+            TableState::Empty => "empty",
+            TableState::Rows => "rows",
         }
     }
 }
 
-/// The verdict for one component, with every fact behind it.
+/// The verdict for one target, with every fact behind it.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct ComponentStatus {
     /// Component name.
     pub name: String,
-    /// The version table's name for messages (see [`Context::table`]).
-    pub version_table: String,
+    /// The target's labels.
+    pub labels: BTreeMap<String, String>,
     /// The ini, as shown to people.
     pub config: Option<String>,
     /// The script directory, as shown to people.
     pub script_location: Option<String>,
     /// The database URL with the password masked.
     pub database: Option<String>,
+    /// Where the URL came from.
+    pub url_source: Option<UrlSource>,
+    /// The version table read.
+    pub version_table: VersionTable,
+    /// What the version table looked like (`None` when it was not read).
+    pub table_state: Option<TableState>,
     /// The most severe state that applies.
     pub state: State,
+    /// The headline: the state's title, or the error's.
+    pub title: String,
     /// The version-table rows the scripts know, in load order.
     pub current: Vec<Revision>,
     /// The real heads (the upgrade target), in load order.
     pub heads: Vec<Revision>,
-    /// What `alembic upgrade heads` would run, oldest first.
-    pub pending: Vec<Revision>,
+    /// What `alembic upgrade heads` would run, oldest first; `None` where
+    /// Alembic has no plan.
+    pub pending: Option<Vec<Revision>>,
     /// Version-table rows the scripts do not know.
     pub unknown: Vec<String>,
-    /// What the database held when it holds no revision.
+    /// Why the database holds no revision, when it holds none.
     pub fresh: Option<Fresh>,
+    /// Other tables in the searched schema, when the version table is missing or empty.
+    pub tables: Option<Tables>,
     /// Divergence details, when heads have diverged.
     pub diverged: Option<Divergence>,
     /// The error that decided the state, if any.
@@ -229,7 +305,7 @@ pub struct ComponentStatus {
     /// One sentence for people after `Status:`.
     pub summary: String,
     /// What to do next, most useful first.
-    pub actions: Vec<String>,
+    pub actions: Vec<Action>,
     /// Other facts worth knowing.
     pub notes: Vec<String>,
 }
@@ -246,41 +322,120 @@ pub enum Fresh {
 }
 
 impl ComponentStatus {
-    /// The exit code for this component.
+    /// The exit code for this target.
     pub fn exit_code(&self) -> u8 {
         self.state.exit_code()
     }
 
-    /// A config-error verdict (no map could be built).
-    pub fn config_error(
-        ctx: &Context,
-        kind: &str,
-        title: &str,
-        message: String,
-        actions: Vec<String>,
-    ) -> Self {
+    /// A verdict where nothing could be compared: `state` with `error`.
+    fn failed(ctx: &Context, state: State, error: ErrorInfo, actions: Vec<Action>) -> Self {
+        let summary = match state {
+            State::ConfigError => "The configuration could not be read; nothing was compared.",
+            _ => "The database could not be read; nothing was compared.",
+        };
+        ComponentStatus {
+            title: error.title.clone(),
+            error: Some(error),
+            summary: summary.to_string(),
+            actions,
+            ..ComponentStatus::new(ctx, state)
+        }
+    }
+
+    fn new(ctx: &Context, state: State) -> Self {
         ComponentStatus {
             name: ctx.name.clone(),
-            version_table: ctx.table().to_string(),
+            labels: ctx.labels.clone(),
             config: ctx.config.clone(),
             script_location: ctx.script_location.clone(),
             database: ctx.database.clone(),
-            state: State::ConfigError,
+            url_source: ctx.url_source.clone(),
+            version_table: ctx.version_table.clone(),
+            table_state: None,
+            state,
+            title: state.title().to_string(),
             current: Vec::new(),
             heads: Vec::new(),
-            pending: Vec::new(),
+            pending: None,
             unknown: Vec::new(),
             fresh: None,
+            tables: None,
             diverged: None,
-            error: Some(ErrorInfo {
-                kind: kind.to_string(),
-                title: title.to_string(),
-                message,
-            }),
-            summary: "The configuration could not be read; nothing was compared.".to_string(),
-            actions,
+            error: None,
+            summary: String::new(),
+            actions: Vec::new(),
             notes: ctx.notes.clone(),
         }
+    }
+
+    /// A config-error verdict (no map could be built): the error's kind,
+    /// headline and message, and its hints as actions, then "Verify".
+    pub fn config_error(ctx: &Context, error: &crate::error::Error) -> Self {
+        let mut actions: Vec<Action> = error.hints.iter().map(Action::say).collect();
+        actions.push(advice::verify(ctx));
+        let mut message = error.message.clone();
+        for c in &error.causes {
+            message.push_str(&format!(" ({c})"));
+        }
+        ComponentStatus::failed(
+            ctx,
+            State::ConfigError,
+            ErrorInfo {
+                kind: error.kind,
+                title: error_title(error.kind).to_string(),
+                message,
+            },
+            actions,
+        )
+    }
+}
+
+/// The headline for an error of `kind` (the seed's `Error: …` blocks).
+pub fn error_title(kind: ErrorKind) -> &'static str {
+    match kind {
+        ErrorKind::Usage => "Usage error",
+        ErrorKind::UnknownComponent => "Unknown component",
+        ErrorKind::ProjectFile => "Cannot read the component list",
+        ErrorKind::NoComponent => "Nothing to check",
+        ErrorKind::MissingConfig => "Alembic config not found",
+        ErrorKind::Config | ErrorKind::ConfigCrash => "Cannot read the Alembic configuration",
+        ErrorKind::UnreadableRevisionFile | ErrorKind::MissingRevisionId => {
+            "Unreadable revision files"
+        }
+        ErrorKind::MissingRevision
+        | ErrorKind::Cycle
+        | ErrorKind::LabelClash
+        | ErrorKind::BadIdentifier => "Broken revision graph",
+        ErrorKind::BadRevision | ErrorKind::RevisionCrash => "Unknown revision identifier",
+        ErrorKind::NotOnHeads => "Not on all heads",
+        ErrorKind::NoUrl => "No database URL",
+        ErrorKind::Database(k) => db_error_title(k),
+        ErrorKind::InconsistentVersionTable => "Inconsistent version table",
+        ErrorKind::UnknownRevision => "Unknown revision",
+        ErrorKind::WrongDatabase => "Wrong database",
+        ErrorKind::Internal => "Internal error",
+    }
+}
+
+/// The verdicts of a run, in selection order, with the run's notes.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Report {
+    /// One verdict per target.
+    pub components: Vec<ComponentStatus>,
+    /// Notes for the whole run (said once).
+    pub notes: Vec<String>,
+    /// Where the recommended commands run (the project root).
+    pub working_directory: Option<PathBuf>,
+}
+
+impl Report {
+    /// The process exit code: the largest of the targets'.
+    pub fn exit_code(&self) -> u8 {
+        self.components
+            .iter()
+            .map(ComponentStatus::exit_code)
+            .max()
+            .unwrap_or(Exit::UpToDate.code())
     }
 }
 
@@ -303,227 +458,8 @@ pub fn display_path(path: &Path, cwd: &Path) -> PathBuf {
     }
 }
 
-/// The verdict for one component.
-pub fn evaluate(map: &RevisionMap, db: &DbRead, ctx: &Context) -> ComponentStatus {
-    let cwd = ctx.cwd.as_path();
-    let real_heads = map.real_heads();
-    let heads: Vec<Revision> = real_heads.iter().map(|&h| revision(map, h, cwd)).collect();
-    let divergence = find_divergence(map, &real_heads);
-
-    let mut status = ComponentStatus {
-        name: ctx.name.clone(),
-        version_table: ctx.table().to_string(),
-        config: ctx.config.clone(),
-        script_location: ctx.script_location.clone(),
-        database: ctx.database.clone(),
-        state: State::UpToDate,
-        current: Vec::new(),
-        heads,
-        pending: Vec::new(),
-        unknown: Vec::new(),
-        fresh: None,
-        diverged: None,
-        error: None,
-        summary: String::new(),
-        actions: Vec::new(),
-        notes: ctx.notes.clone(),
-    };
-    if map.is_empty() {
-        status
-            .notes
-            .push("the scripts define no revisions yet".to_string());
-    }
-
-    let rows = match db {
-        DbRead::Rows(VersionRows::Rows(rows)) => rows.clone(),
-        DbRead::Rows(VersionRows::NoTable) => {
-            status.fresh = Some(Fresh::NoTable);
-            Vec::new()
-        }
-        DbRead::Rows(VersionRows::NoDatabaseFile) => {
-            status.fresh = Some(Fresh::NoDatabaseFile);
-            Vec::new()
-        }
-        DbRead::Failed(e) => {
-            status.state = State::DatabaseError;
-            status.error = Some(ErrorInfo {
-                kind: e.kind.as_str().to_string(),
-                title: db_error_title(e.kind).to_string(),
-                message: e.message.clone(),
-            });
-            status.summary = "The database could not be read; nothing was compared.".to_string();
-            status.actions = advice::db_error_actions(e.kind, ctx);
-            if let Some(d) = &divergence {
-                status.diverged = Some(d.report(map, cwd));
-                status
-                    .notes
-                    .push(format!("the scripts have diverged heads too: {}", d.reason));
-            }
-            return status;
-        }
-        DbRead::NoUrl => {
-            status.state = State::DatabaseError;
-            status.error = Some(ErrorInfo {
-                kind: "no-url".to_string(),
-                title: "No database URL".to_string(),
-                message: format!(
-                    "no database URL for {}: {} has no sqlalchemy.url, and neither --url nor DB_STATUS_URL is set",
-                    ctx.name,
-                    ctx.config.as_deref().unwrap_or("the ini")
-                ),
-            });
-            status.summary = "The database could not be read; nothing was compared.".to_string();
-            status.actions = advice::no_url_actions(ctx);
-            return status;
-        }
-    };
-    if rows.is_empty() && status.fresh.is_none() {
-        status.fresh = Some(Fresh::EmptyTable);
-    }
-
-    // Rows resolve like Alembic's `get_revisions` (partial ids accepted).
-    let mut known: Vec<(RevIdx, String)> = Vec::new();
-    for row in &rows {
-        match resolve_row(map, row) {
-            Some(idx) => known.push((idx, row.clone())),
-            None => status.unknown.push(row.clone()),
-        }
-    }
-    known.sort_by_key(|(idx, _)| *idx);
-    known.dedup_by_key(|(idx, _)| *idx);
-    status.current = known.iter().map(|&(i, _)| revision(map, i, cwd)).collect();
-    let known_rows: Vec<String> = known
-        .iter()
-        .map(|(i, _)| map.script(*i).revision.clone())
-        .collect();
-
-    let mut overlap: Option<String> = None;
-    match map.upgrade_plan(&known_rows) {
-        Ok(plan) => status.pending = plan.iter().map(|&i| revision(map, i, cwd)).collect(),
-        Err(e) => overlap = Some(e.message),
-    }
-
-    let mut states = vec![State::UpToDate];
-    if !status.pending.is_empty() {
-        states.push(State::Behind);
-    }
-    if status.fresh.is_some() {
-        states.push(State::NoRevision);
-    }
-    if divergence.is_some() {
-        states.push(State::Diverged);
-    }
-    if !status.unknown.is_empty() {
-        states.push(State::UnknownRevision);
-    }
-    if overlap.is_some() {
-        states.push(State::DatabaseError);
-    }
-    status.state = states.into_iter().max().unwrap_or(State::UpToDate);
-    if let Some(d) = &divergence {
-        status.diverged = Some(d.report(map, cwd));
-    }
-
-    let n = status.pending.len();
-    let pending_phrase = format!("{n} migration{} pending", if n == 1 { "" } else { "s" });
-    match status.state {
-        State::UpToDate => {
-            status.summary = if status.heads.len() > 1 {
-                format!(
-                    "Database schema is current on all branches ({} heads). No migrations pending.",
-                    status.heads.len()
-                )
-            } else {
-                "Database schema is current. No migrations pending.".to_string()
-            };
-        }
-        State::Behind => {
-            status.summary = format!("{pending_phrase}.");
-            status.actions = advice::upgrade_actions(map, ctx, false);
-        }
-        State::NoRevision => {
-            let table = ctx.table();
-            let why = match status.fresh {
-                Some(Fresh::NoDatabaseFile) => "the database file does not exist yet".to_string(),
-                Some(Fresh::NoTable) => format!("there is no {table} table"),
-                _ => format!("the {table} table is empty"),
-            };
-            status.summary = format!(
-                "Database not initialized: {why}. {n} migration{} to apply.",
-                if n == 1 { "" } else { "s" }
-            );
-            status.actions = advice::upgrade_actions(map, ctx, true);
-        }
-        State::Diverged => {
-            let reason = divergence
-                .as_ref()
-                .map_or(String::new(), |d| d.reason.clone());
-            status.summary = format!("Multiple migration heads detected: {reason}.");
-            if let Some(d) = &divergence {
-                status.actions = advice::divergence_actions(map, d, &known_rows, &real_heads, ctx);
-            }
-            status.notes.push(
-                "`alembic upgrade head` fails while the heads are diverged (Multiple head revisions are present); join them first"
-                    .to_string(),
-            );
-        }
-        State::UnknownRevision => {
-            status.summary = format!(
-                "The database is at {} these scripts do not know.",
-                if status.unknown.len() == 1 {
-                    "a revision"
-                } else {
-                    "revisions"
-                }
-            );
-            let where_ = ctx
-                .script_location
-                .as_deref()
-                .map_or(String::new(), |s| format!(" in {s}"));
-            status.error = Some(ErrorInfo {
-                kind: "unknown-revision".to_string(),
-                title: "Unknown revision".to_string(),
-                message: format!(
-                    "{} {} not among the {} revision{}{where_}: the database is ahead of this checkout, or was migrated from another branch",
-                    status.unknown.join(", "),
-                    if status.unknown.len() == 1 {
-                        "is"
-                    } else {
-                        "are"
-                    },
-                    map.len(),
-                    if map.len() == 1 { "" } else { "s" },
-                ),
-            });
-            status.actions = advice::unknown_actions(map, &status.unknown, &real_heads, ctx);
-            if let Some(d) = &divergence {
-                status
-                    .notes
-                    .push(format!("the scripts have diverged heads too: {}", d.reason));
-            }
-            if n > 0 && !status.current.is_empty() {
-                status
-                    .notes
-                    .push(format!("for the rows the scripts know, {pending_phrase}"));
-            }
-        }
-        State::DatabaseError | State::ConfigError => {
-            let message = overlap.unwrap_or_default();
-            status.summary =
-                "The version table is inconsistent; Alembic would refuse to upgrade.".to_string();
-            status.error = Some(ErrorInfo {
-                kind: "inconsistent-version-table".to_string(),
-                title: "Inconsistent version table".to_string(),
-                message: format!("{message} (one row is an ancestor of another)"),
-            });
-            status.actions = advice::overlap_actions(map, &known, ctx);
-        }
-    }
-    status
-}
-
 /// Resolve a version-table row as Alembic does: exact id, else a unique prefix.
-fn resolve_row(map: &RevisionMap, row: &str) -> Option<RevIdx> {
+pub fn resolve_row(map: &RevisionMap, row: &str) -> Option<RevIdx> {
     if let Some(idx) = map.find(row) {
         return Some(idx);
     }
@@ -543,95 +479,327 @@ fn resolve_row(map: &RevisionMap, row: &str) -> Option<RevIdx> {
     }
 }
 
-/// Diverged heads found in the map, before they are rendered.
-#[derive(Debug, Clone)]
-pub(crate) struct Diverged {
-    /// Diverged heads in `real_heads` order.
-    pub(crate) heads: Vec<RevIdx>,
-    /// Newest common ancestor of all of them.
-    pub(crate) lca: Option<RevIdx>,
-    /// Why they count as diverged.
-    pub(crate) reason: String,
-    /// Revisions in newest-first history order (or load order reversed when unavailable).
-    pub(crate) history: Vec<RevIdx>,
-}
-
-impl Diverged {
-    fn report(&self, map: &RevisionMap, cwd: &Path) -> Divergence {
-        Divergence {
-            heads: self.heads.iter().map(|&h| revision(map, h, cwd)).collect(),
-            last_common_ancestor: self.lca.map(|a| revision(map, a, cwd)),
-            reason: self.reason.clone(),
-        }
+/// The rows of a read that these scripts do not know (what [`Foreign`] is looked up for).
+pub fn unknown_rows(map: &RevisionMap, db: &DbRead) -> Vec<String> {
+    match db {
+        DbRead::Read(VersionRead {
+            rows: VersionRows::Rows(rows),
+            ..
+        }) => rows
+            .iter()
+            .filter(|r| resolve_row(map, r).is_none())
+            .cloned()
+            .collect(),
+        _ => Vec::new(),
     }
 }
 
-fn find_divergence(map: &RevisionMap, real_heads: &[RevIdx]) -> Option<Diverged> {
-    let mut unlabelled: Vec<RevIdx> = Vec::new();
-    let mut by_label: BTreeMap<String, Vec<RevIdx>> = BTreeMap::new();
-    for &h in real_heads {
-        let labels = map.labels(h);
-        if labels.is_empty() {
-            unlabelled.push(h);
+fn plural(n: usize, one: &str, many: &str) -> String {
+    format!("{n} {}", if n == 1 { one } else { many })
+}
+
+/// The verdict for one target.
+pub fn evaluate(map: &RevisionMap, db: &DbRead, ctx: &Context) -> ComponentStatus {
+    let cwd = ctx.cwd.as_path();
+    let real_heads = divergence::distinct_real_heads(map);
+    let mut status = ComponentStatus::new(ctx, State::UpToDate);
+    status.heads = real_heads.iter().map(|&h| revision(map, h, cwd)).collect();
+    if map.is_empty() {
+        status
+            .notes
+            .push("the scripts define no revisions yet".to_string());
+    }
+
+    let read = match db {
+        DbRead::Read(read) => read,
+        DbRead::Failed(e) => {
+            let error = ErrorInfo {
+                kind: ErrorKind::Database(e.kind),
+                title: db_error_title(e.kind).to_string(),
+                message: e.message.clone(),
+            };
+            let actions = advice::db_error_actions(e, ctx);
+            let mut s = ComponentStatus::failed(ctx, State::DatabaseError, error, actions);
+            s.heads = status.heads;
+            if let Some(d) = divergence::analyze(map, None) {
+                s.notes.push(format!(
+                    "the scripts have diverged heads too: {}",
+                    d.reason()
+                ));
+                s.diverged = Some(report(map, &d, cwd));
+            }
+            return s;
         }
-        for l in labels {
-            by_label.entry(l.to_string()).or_default().push(h);
+        DbRead::NoUrl => {
+            let error = ErrorInfo {
+                kind: ErrorKind::NoUrl,
+                title: "No database URL".to_string(),
+                message: format!(
+                    "no database URL for {}: {} has no sqlalchemy.url, and no --url, DB_STATUS_URL_{} or DB_STATUS_URL is set",
+                    ctx.name,
+                    ctx.config.as_deref().unwrap_or("the ini"),
+                    crate::target::env_suffix(&ctx.name)
+                ),
+            };
+            let mut s = ComponentStatus::failed(
+                ctx,
+                State::DatabaseError,
+                error,
+                advice::no_url_actions(ctx),
+            );
+            s.heads = status.heads;
+            return s;
         }
-    }
-    let mut diverged: BTreeSet<RevIdx> = BTreeSet::new();
-    let mut reasons: Vec<String> = Vec::new();
-    if unlabelled.len() >= 2 {
-        diverged.extend(unlabelled.iter().copied());
-        reasons.push(format!("{} heads carry no branch label", unlabelled.len()));
-    }
-    for (label, heads) in &by_label {
-        if heads.len() >= 2 {
-            diverged.extend(heads.iter().copied());
-            reasons.push(format!(
-                "{} heads share the branch label '{label}'",
-                heads.len()
-            ));
-        }
-    }
-    if diverged.is_empty() {
-        return None;
-    }
-    let heads: Vec<RevIdx> = real_heads
-        .iter()
-        .copied()
-        .filter(|h| diverged.contains(h))
-        .collect();
-    let history = match map.history(None, None) {
-        Ok(h) if h.len() == map.len() => h,
-        // Fall back to reverse load order, which is at least stable.
-        _ => (0..map.len()).rev().collect(),
     };
-    let mut common: Option<BTreeSet<RevIdx>> = None;
-    for &h in &heads {
-        let anc: BTreeSet<RevIdx> = map.ancestors(h).into_iter().collect();
-        common = Some(match common {
-            None => anc,
-            Some(c) => c.intersection(&anc).copied().collect(),
+    let rows: Vec<String> = match &read.rows {
+        VersionRows::Rows(rows) => rows.clone(),
+        VersionRows::NoTable => {
+            status.fresh = Some(Fresh::NoTable);
+            Vec::new()
+        }
+        VersionRows::NoDatabaseFile => {
+            status.fresh = Some(Fresh::NoDatabaseFile);
+            Vec::new()
+        }
+    };
+    status.table_state = Some(match (&read.rows, rows.is_empty()) {
+        (VersionRows::Rows(_), false) => TableState::Rows,
+        (VersionRows::Rows(_), true) => TableState::Empty,
+        _ => TableState::Missing,
+    });
+    if rows.is_empty() && status.fresh.is_none() {
+        status.fresh = Some(Fresh::EmptyTable);
+    }
+    let populated = status.fresh.is_some() && read.tables.as_ref().is_some_and(|t| t.count > 0);
+    if status.fresh.is_some() {
+        status.tables = read.tables.clone();
+    }
+
+    // Rows resolve like Alembic's `get_revisions` (partial ids accepted).
+    let mut known: Vec<(RevIdx, String)> = Vec::new();
+    for row in &rows {
+        match resolve_row(map, row) {
+            Some(idx) => known.push((idx, row.clone())),
+            None => status.unknown.push(row.clone()),
+        }
+    }
+    known.sort_by_key(|(idx, _)| *idx);
+    known.dedup_by_key(|(idx, _)| *idx);
+    status.current = known.iter().map(|&(i, _)| revision(map, i, cwd)).collect();
+    let known_rows: Vec<String> = known.iter().map(|(i, _)| map.id(*i).to_string()).collect();
+    let mut applied = crate::graph::BitSet::new(map.len());
+    for &(i, _) in &known {
+        applied.union_with(&map.ancestor_set(i));
+    }
+    let divergence = divergence::analyze(map, Some(&applied));
+
+    let mut overlap: Option<String> = None;
+    if status.unknown.is_empty() {
+        match map.upgrade_plan(&known_rows) {
+            Ok(plan) => {
+                status.pending = Some(plan.iter().map(|&i| revision(map, i, cwd)).collect());
+            }
+            Err(e) => overlap = Some(e.message),
+        }
+    }
+    let pending_n = status.pending.as_ref().map_or(0, Vec::len);
+
+    let mut states = vec![State::UpToDate];
+    if pending_n > 0 {
+        states.push(State::Behind);
+    }
+    if status.fresh.is_some() {
+        states.push(if populated {
+            State::Unstamped
+        } else {
+            State::NoRevision
         });
     }
-    let common = common.unwrap_or_default();
-    let lca = history.iter().copied().find(|i| common.contains(i));
-    Some(Diverged {
-        heads,
-        lca,
-        reason: reasons.join("; "),
-        history,
-    })
+    if divergence.is_some() {
+        states.push(State::Diverged);
+    }
+    if !status.unknown.is_empty() {
+        states.push(State::UnknownRevision);
+    }
+    if overlap.is_some() {
+        states.push(State::DatabaseError);
+    }
+    status.state = states.into_iter().max().unwrap_or(State::UpToDate);
+    status.title = status.state.title().to_string();
+    if let Some(d) = &divergence {
+        status.diverged = Some(report(map, d, cwd));
+    }
+
+    let pending_phrase = format!("{} pending", plural(pending_n, "migration", "migrations"));
+    let table = ctx.version_table.qualified();
+    match status.state {
+        State::UpToDate => {
+            status.summary = if status.heads.len() > 1 {
+                format!(
+                    "Database schema is current on all branches ({} heads). No migrations pending.",
+                    status.heads.len()
+                )
+            } else {
+                "Database schema is current. No migrations pending.".to_string()
+            };
+        }
+        State::Behind => {
+            status.summary = format!("{pending_phrase}.");
+            status.actions = advice::upgrade_actions(map, ctx, false);
+        }
+        State::NoRevision => {
+            let why = match status.fresh {
+                Some(Fresh::NoDatabaseFile) => "the database file does not exist yet".to_string(),
+                Some(Fresh::NoTable) => format!("there is no {table} table"),
+                _ => format!("the {table} table is empty"),
+            };
+            status.summary = format!(
+                "Database not initialized: {why}. {} to apply.",
+                plural(pending_n, "migration", "migrations")
+            );
+            status.actions = advice::upgrade_actions(map, ctx, true);
+        }
+        State::Unstamped => {
+            let tables = status.tables.clone().unwrap_or_default();
+            let why = match status.fresh {
+                Some(Fresh::EmptyTable) => format!("the {table} table is empty"),
+                _ => format!("there is no {table} table"),
+            };
+            status.summary = format!(
+                "The database holds {} but {why}: it was never stamped, or this is not {}'s database.",
+                plural(tables.count, "table", "tables"),
+                ctx.name
+            );
+            status.actions = advice::unstamped_actions(map, ctx, &tables, status.fresh);
+            if let Some(d) = &divergence {
+                status.notes.push(format!(
+                    "the scripts have diverged heads too: {}",
+                    d.reason()
+                ));
+            }
+        }
+        State::Diverged => {
+            let reason = divergence.as_ref().map_or(String::new(), |d| d.reason());
+            status.summary = format!("Multiple migration heads detected: {reason}.");
+            if let Some(d) = &divergence {
+                status.actions = advice::divergence_actions(map, d, &applied, ctx);
+            }
+            status.notes.push(
+                "`alembic upgrade head` fails while the heads are diverged (Multiple head revisions are present); join them first"
+                    .to_string(),
+            );
+        }
+        State::UnknownRevision => {
+            unknown_verdict(&mut status, map, &real_heads, ctx);
+            if let Some(d) = &divergence {
+                status.notes.push(format!(
+                    "the scripts have diverged heads too: {}",
+                    d.reason()
+                ));
+            }
+        }
+        State::DatabaseError | State::ConfigError => {
+            let message = overlap.unwrap_or_default();
+            status.summary =
+                "The version table is inconsistent; Alembic would refuse to upgrade.".to_string();
+            status.error = Some(ErrorInfo {
+                kind: ErrorKind::InconsistentVersionTable,
+                title: "Inconsistent version table".to_string(),
+                message: format!("{message} (one row is an ancestor of another)"),
+            });
+            status.actions = advice::overlap_actions(map, &known, ctx);
+        }
+    }
+    status
 }
 
-/// `Create Date: …` from a revision's docstring (Alembic's template writes it).
-pub(crate) fn create_date(map: &RevisionMap, idx: RevIdx) -> Option<String> {
-    map.script(idx).longdoc.lines().find_map(|l| {
-        l.trim()
-            .strip_prefix("Create Date:")
-            .map(|d| d.trim().to_string())
-            .filter(|d| !d.is_empty())
-    })
+/// Unknown rows: another component's (the wrong database), or unknown to every tree.
+fn unknown_verdict(
+    status: &mut ComponentStatus,
+    map: &RevisionMap,
+    heads: &[RevIdx],
+    ctx: &Context,
+) {
+    let foreign: Vec<&Foreign> = ctx
+        .foreign
+        .iter()
+        .filter(|f| status.unknown.contains(&f.row))
+        .collect();
+    let no_plan = "Alembic cannot plan an upgrade from a revision it cannot locate";
+    if let Some(first) = foreign.first() {
+        let owners: Vec<String> = foreign
+            .iter()
+            .map(|f| {
+                format!(
+                    "{} is {}'s {}",
+                    f.row,
+                    f.component,
+                    if f.head { "head" } else { "revision" }
+                )
+            })
+            .collect();
+        status.title = "Wrong database".to_string();
+        status.summary = format!(
+            "The database holds {}'s revisions: the URL points at the wrong database. {no_plan}.",
+            first.component
+        );
+        status.error = Some(ErrorInfo {
+            kind: ErrorKind::WrongDatabase,
+            title: "Wrong database".to_string(),
+            message: format!(
+                "{}; this URL points at {}'s database, not {}'s",
+                owners.join(", "),
+                first.component,
+                ctx.name
+            ),
+        });
+        status.actions = advice::wrong_database_actions(ctx, &first.component);
+        return;
+    }
+    status.summary = format!(
+        "The database is at {} these scripts do not know; {no_plan}, so nothing is listed as pending.",
+        if status.unknown.len() == 1 {
+            "a revision"
+        } else {
+            "revisions"
+        }
+    );
+    let where_ = ctx
+        .script_location
+        .as_deref()
+        .map_or(String::new(), |s| format!(" in {s}"));
+    status.error = Some(ErrorInfo {
+        kind: ErrorKind::UnknownRevision,
+        title: "Unknown revision".to_string(),
+        message: format!(
+            "{} {} not among the {}{where_}: the database is ahead of this checkout, or was migrated from another branch",
+            status.unknown.join(", "),
+            if status.unknown.len() == 1 {
+                "is"
+            } else {
+                "are"
+            },
+            plural(map.len(), "revision", "revisions"),
+        ),
+    });
+    status.actions = advice::unknown_actions(map, &status.unknown, heads, ctx);
+}
+
+/// The divergence as reported: heads, last common ancestor and the fix.
+fn report(map: &RevisionMap, d: &divergence::Divergence, cwd: &Path) -> Divergence {
+    Divergence {
+        heads: d.heads.iter().map(|&h| revision(map, h, cwd)).collect(),
+        last_common_ancestor: d
+            .last_common_ancestors
+            .first()
+            .map(|&a| revision(map, a, cwd)),
+        reason: d.reason(),
+        fix: d.groups.first().and_then(|g| g.repoint.as_ref()).map(|r| {
+            let mut e = r.edit(map);
+            e.file = display_path(&e.file, cwd);
+            e
+        }),
+    }
 }
 
 #[cfg(test)]

@@ -79,7 +79,7 @@ fn diverged_heads_name_heads_files_ancestor_and_fix() {
         "{fix}"
     );
     assert!(
-        fix.contains("alembic merge heads -m \"merge heads\""),
+        fix.contains("alembic merge heads -m 'merge heads'"),
         "{fix}"
     );
 
@@ -660,8 +660,7 @@ fn backend_ai_checkout_gets_py_m_alembic_in_the_fix() {
     let o = t.db_status(&["check", "--component", "app-proxy"]);
     assert_eq!(o.status.code(), Some(4), "{}{}", stdout(&o), stderr(&o));
     assert!(
-        stdout(&o)
-            .contains("./py -m alembic -c alembic-appproxy.ini merge heads -m \"merge heads\""),
+        stdout(&o).contains("./py -m alembic -c alembic-appproxy.ini merge heads -m 'merge heads'"),
         "{}",
         stdout(&o)
     );

@@ -2,6 +2,9 @@
 //! and JSON form, on the demo workspace and on temporary projects with
 //! SQLite databases, with the environment cleared.
 
+#[path = "json_schema/mod.rs"]
+mod json_schema;
+
 use std::path::{Path, PathBuf};
 
 use assert_cmd::Command;
@@ -47,7 +50,7 @@ fn run(dir: &Path, args: &[&str], env: &[(&str, &str)]) -> Run {
 }
 
 fn json(r: &Run) -> serde_json::Value {
-    serde_json::from_str(&r.stdout).unwrap_or_else(|e| panic!("invalid JSON ({e}):\n{}", r.stdout))
+    json_schema::parse(&r.stdout)
 }
 
 /// A temporary Alembic project: `alembic.ini`, `migrations/versions/*.py`, SQLite at `db.sqlite`.
@@ -261,12 +264,71 @@ fn no_url() {
 fn config_errors() {
     let empty = tempfile::tempdir().expect("tmp");
     snap_all_forms("missing_ini", empty.path(), &[], 7);
+}
+
+#[test]
+fn usage_errors_are_one_line_or_one_json_document() {
     let p = Project::new(None).linear().db(&["1a2b3c4d5e03"]);
-    snap_all_forms(
-        "unknown_component",
+    let r = run(
         p.path(),
-        &["--component", "manager", "--component", "nope"],
-        7,
+        &["--component", "manager", "--component", "manger"],
+        &[],
+    );
+    assert_eq!(r.code, 2);
+    assert_eq!(r.stdout, "");
+    assert_eq!(
+        r.stderr.lines().count(),
+        1,
+        "one line, saying what to do: {}",
+        r.stderr
+    );
+    assert!(r.stderr.contains("did you mean 'manager'?"), "{}", r.stderr);
+    for args in [
+        &["--component", "nope", "--format", "json"][..],
+        &["--timeout", "0", "--format", "json"],
+        &["--format", "json", "--all", "--component", "manager"],
+        &["--format=json", "--no-such-flag"],
+        &[
+            "--format",
+            "json",
+            "-c",
+            "alembic.ini",
+            "--component",
+            "manager",
+        ],
+    ] {
+        let r = run(p.path(), args, &[]);
+        assert_eq!(r.code, 2, "{args:?}");
+        let v = json(&r);
+        assert_eq!(v["exit_code"], 2, "{args:?}");
+        assert_eq!(v["schema_version"], 1);
+        assert!(
+            v["error"]["message"]
+                .as_str()
+                .is_some_and(|m| !m.is_empty())
+        );
+    }
+    let r = run(p.path(), &["--timeout", "0"], &[]);
+    assert!(
+        r.stderr.contains("greater than 0 and at most 86400"),
+        "{}",
+        r.stderr
+    );
+    let r = run(p.path(), &["check", "--url", "sqlite:///x.db"], &[]);
+    assert_eq!(r.code, 2);
+    assert!(
+        r.stderr
+            .contains("--url does not apply to `db-status check`"),
+        "{}",
+        r.stderr
+    );
+    let r = run(p.path(), &["heads", "--format", "json"], &[]);
+    assert_eq!(r.code, 2);
+    assert_eq!(
+        r.stdout.trim_start().chars().next(),
+        Some('{'),
+        "JSON asked for: {}",
+        r.stdout
     );
 }
 
@@ -286,76 +348,27 @@ fn format_github_is_a_usage_error() {
     let p = Project::new(None).linear().db(&["1a2b3c4d5e03"]);
     let r = run(p.path(), &["--format", "github"], &[]);
     assert_eq!(r.code, 2);
-    assert!(r.stderr.contains("human or json"), "{}", r.stderr);
+    assert!(
+        r.stderr.contains("use --format human, --format json"),
+        "{}",
+        r.stderr
+    );
 }
 
-/// The documented JSON schema, exactly: an unknown or missing field fails.
-mod schema {
-    use serde::Deserialize;
-
-    #[derive(Deserialize)]
-    #[serde(deny_unknown_fields)]
-    #[allow(dead_code)]
-    pub struct Document {
-        pub exit_code: u8,
-        pub components: Vec<Component>,
-    }
-
-    #[derive(Deserialize)]
-    #[serde(deny_unknown_fields)]
-    #[allow(dead_code)]
-    pub struct Component {
-        pub name: String,
-        pub config: Option<String>,
-        pub script_location: Option<String>,
-        pub database: Option<String>,
-        pub state: String,
-        pub exit_code: u8,
-        pub current: Vec<Revision>,
-        pub heads: Vec<Revision>,
-        pub pending: Vec<Revision>,
-        pub pending_count: usize,
-        pub unknown: Vec<String>,
-        pub diverged: Option<Diverged>,
-        pub error: Option<Error>,
-        pub recommended_actions: Vec<String>,
-        pub notes: Vec<String>,
-    }
-
-    #[derive(Deserialize)]
-    #[serde(deny_unknown_fields)]
-    #[allow(dead_code)]
-    pub struct Revision {
-        pub revision: String,
-        pub message: String,
-        pub path: String,
-    }
-
-    #[derive(Deserialize)]
-    #[serde(deny_unknown_fields)]
-    #[allow(dead_code)]
-    pub struct Diverged {
-        pub heads: Vec<Revision>,
-        pub last_common_ancestor: Option<Revision>,
-    }
-
-    #[derive(Deserialize)]
-    #[serde(deny_unknown_fields)]
-    #[allow(dead_code)]
-    pub struct Error {
-        pub kind: String,
-        pub message: String,
-    }
-}
-
+/// Every state's document matches docs/status.schema.json (validated by
+/// `json()`), and its codes agree with the exit-code table.
 #[test]
 fn json_matches_the_documented_schema() {
     let r = run(&demo(), &["--all", "--format", "json"], &[]);
-    let doc: schema::Document = serde_json::from_str(&r.stdout).expect("schema");
-    assert_eq!(doc.components.len(), 4);
-    for c in &doc.components {
-        assert_eq!(c.pending_count, c.pending.len());
-        let expected = match c.state.as_str() {
+    let doc = json(&r);
+    let components = doc["components"].as_array().expect("components");
+    assert_eq!(components.len(), 4);
+    for c in components {
+        assert_eq!(
+            c["pending_count"],
+            c["pending"].as_array().map_or(0, Vec::len)
+        );
+        let expected = match c["state"].as_str().unwrap_or("") {
             "up-to-date" => 0,
             "behind" => 1,
             "no-revision" => 3,
@@ -363,16 +376,19 @@ fn json_matches_the_documented_schema() {
             "unknown-revision" => 5,
             "database-error" => 6,
             "config-error" => 7,
+            "unstamped" => 8,
             other => panic!("unknown state {other}"),
         };
-        assert_eq!(c.exit_code, expected);
+        assert_eq!(c["exit_code"], expected);
     }
     assert_eq!(
-        doc.exit_code,
-        doc.components
+        doc["exit_code"],
+        components
             .iter()
-            .map(|c| c.exit_code)
+            .filter_map(|c| c["exit_code"].as_u64())
             .max()
             .unwrap_or(0)
     );
+    assert_eq!(doc["schema_version"], 1);
+    assert_eq!(doc["version"], env!("CARGO_PKG_VERSION"));
 }

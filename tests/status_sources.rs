@@ -2,6 +2,9 @@
 //! components with `url_env` and version-table overrides, URL precedence,
 //! concurrency and the timeout against a server that never answers.
 
+#[path = "json_schema/mod.rs"]
+mod json_schema;
+
 use std::net::TcpListener;
 use std::path::Path;
 use std::time::{Duration, Instant};
@@ -18,8 +21,7 @@ fn db_status(dir: &Path) -> Command {
 }
 
 fn json(out: &std::process::Output) -> serde_json::Value {
-    let s = String::from_utf8_lossy(&out.stdout);
-    serde_json::from_str(&s).unwrap_or_else(|e| panic!("invalid JSON ({e}):\n{s}"))
+    json_schema::parse(&String::from_utf8_lossy(&out.stdout))
 }
 
 /// A scripts dir `<dir>/<name>/versions` with a two-revision chain.

@@ -1,211 +1,233 @@
 //! `heads`, `history`, `branches`, `current`, `show`: the same bytes Alembic
 //! 1.20 prints for the same tree, from the files read as text.
 //!
-//! Exit codes follow Alembic: 0; 255 with `FAILED: <msg>` on stdout for its
-//! `CommandError`s; 1 where Alembic crashes with a traceback (here a one-line
-//! `error: …` on stderr instead) and for values we cannot read statically.
+//! Exit codes follow Alembic (the second column of [`crate::error`]'s
+//! table): 0; 255 with `FAILED: <msg>` on stdout for its `CommandError`s; 1
+//! where Alembic crashes with a traceback (here a clean `error: …` on
+//! stderr instead) and for values we cannot read statically.
+//!
+//! The target comes from [`crate::target`] like everywhere else: without
+//! `--component` it is exactly what `alembic` reads (`-c`, `-n`,
+//! `ALEMBIC_CONFIG`, `alembic.ini` in the working directory); with it, that
+//! component's ini, URL and version table.
 
 use std::io::Write;
-use std::time::Duration;
+use std::sync::Arc;
 
 use crate::cli::GlobalArgs;
-use crate::commands::{LoadError, config_request, load_map};
 use crate::config::components;
-use crate::config::{AlembicConfig, ConfigError, ConfigRequest};
-use crate::database::{DbUrl, VersionRows, VersionTable};
-use crate::graph::{Bound, GraphErrorKind, RevisionError, RevisionMap};
+use crate::database::{VersionRead, VersionRows};
+use crate::error::{Error, ErrorKind, Mode};
+use crate::graph::{Bound, RevisionError, RevisionMap};
 use crate::report::alembic as render;
 use crate::scripts::ScriptErrorKind;
+use crate::target::{LoadError, Loaded, Target, TargetUrl, graph_kind};
 
-/// Alembic's `sys.exit(-1)` after `FAILED:`.
-const FAILED: u8 = 255;
-/// A Python traceback, or a value we refuse to guess.
-const CRASH: u8 = 1;
-/// Bad flags (as argparse/clap).
-const USAGE: u8 = 2;
+/// Alembic's `No 'script_location' key found in configuration.`, which is
+/// all it says when the ini is missing.
+const NO_KEY: &str = "No 'script_location' key found in configuration.";
 
-/// How a command ended early: the exit code, with its message already written.
-struct Exit(u8);
+/// How a command ended early: the error and the column of the table it uses.
+struct Exit(Error, Mode);
 
-fn failed(out: &mut dyn Write, msg: &str) -> Exit {
-    let _ = writeln!(out, "FAILED: {msg}");
-    Exit(FAILED)
-}
-
-fn crash(err: &mut dyn Write, msg: &str) -> Exit {
-    let _ = writeln!(err, "error: {msg}");
-    Exit(CRASH)
-}
-
-/// `--component NAME`: the Alembic commands work on one component's config.
-fn component_request(g: &GlobalArgs, err: &mut dyn Write) -> Result<ConfigRequest, Exit> {
-    let cwd = super::check::working_dir();
-    let mut selected = components::select(&super::check::select_request(g, &cwd));
-    if selected.len() != 1 {
-        let _ = writeln!(
-            err,
-            "error: the Alembic-compatible commands read one component at a time: \
-             name it with --component NAME (or -c FILE), not --all"
-        );
-        return Err(Exit(USAGE));
-    }
-    match selected.pop() {
-        Some(Ok(spec)) => Ok(ConfigRequest {
-            config_files: spec.config_files,
-            section: spec.section,
-            cwd,
-            alembic_config_env: spec.alembic_config_env,
-        }),
-        Some(Err(e)) => {
-            let mut message = e.message.clone();
-            for a in &e.actions {
-                message.push_str("\n  hint: ");
-                message.push_str(a);
-            }
-            Err(crash(err, &message))
-        }
-        None => Err(Exit(USAGE)),
+impl From<Error> for Exit {
+    fn from(e: Error) -> Self {
+        Exit(e, Mode::Alembic)
     }
 }
 
-fn revision_error(e: &RevisionError, out: &mut dyn Write, err: &mut dyn Write) -> Exit {
-    if e.crash {
-        crash(err, &e.message)
+fn revision_error(e: RevisionError) -> Exit {
+    let kind = if e.crash {
+        ErrorKind::RevisionCrash
     } else {
-        failed(out, &e.message)
-    }
-}
-
-fn config(g: &GlobalArgs, out: &mut dyn Write, err: &mut dyn Write) -> Result<AlembicConfig, Exit> {
-    // Without --component/--all this is exactly Alembic's `-c`/`-n`/ALEMBIC_CONFIG.
-    let request = if g.component.is_empty() && !g.all {
-        config_request(g)
-    } else {
-        component_request(g, err)?
+        ErrorKind::BadRevision
     };
-    crate::config::load(&request).map_err(|e| match e {
-        ConfigError::Command(m) => failed(out, &m),
-        ConfigError::Crash(m) => crash(err, &m),
-    })
+    Exit(Error::new(kind, e.message), Mode::Alembic)
 }
 
-/// Read the scripts and build the map. Plain `heads` reports map-construction
-/// errors as tracebacks (Alembic calls `get_heads()` outside its error
-/// wrapper); the other commands as `FAILED:`. A missing revision is always a
-/// traceback (Alembic's KeyError).
-fn map(
-    cfg: &AlembicConfig,
-    heads_command: bool,
-    out: &mut dyn Write,
-    err: &mut dyn Write,
-) -> Result<RevisionMap, Exit> {
-    match load_map(cfg) {
-        Ok((map, warnings)) => {
-            for w in warnings {
+/// The one target of an Alembic-compatible command.
+fn target(g: &GlobalArgs, reads_database: bool) -> Result<Target, Exit> {
+    let selection = super::select(g, reads_database, true)?;
+    let mut targets = selection.targets;
+    if targets.len() != 1 {
+        return Err(Error::usage(
+            "the Alembic-compatible commands read one component at a time: name it with --component NAME (or -c FILE)",
+        )
+        .into());
+    }
+    targets
+        .pop()
+        .ok_or_else(|| Error::usage("no component selected").into())
+}
+
+/// The configuration, with Alembic's own message where it has one, and
+/// where this checkout tracks a config Alembic was not pointed at, which.
+fn config(t: &Target) -> Result<&crate::config::AlembicConfig, Exit> {
+    let c = &t.component;
+    match &c.config {
+        Ok(cfg) => Ok(cfg),
+        Err(e) => {
+            let mut alembic = match e.kind {
+                // Alembic says only this about a missing ini.
+                ErrorKind::MissingConfig => Error::new(
+                    ErrorKind::Config,
+                    e.causes
+                        .first()
+                        .cloned()
+                        .unwrap_or_else(|| e.message.clone()),
+                ),
+                _ => Error::new(e.kind, e.message.clone()).hints(e.hints.clone()),
+            };
+            if alembic.message == NO_KEY {
+                alembic = alembic.hints(tracked_config_hint(t));
+            }
+            Err(alembic.into())
+        }
+    }
+}
+
+/// Where a checkout without the ini Alembic looked for tracks one to use instead.
+fn tracked_config_hint(t: &Target) -> Vec<String> {
+    let ws = &t.component.workspace;
+    let wanted = t
+        .component
+        .spec
+        .ini
+        .clone()
+        .unwrap_or_else(|| "alembic.ini".into());
+    components::catalog(&ws.cwd)
+        .into_iter()
+        .filter(|spec| {
+            components::builtin_ini(&spec.name).is_some_and(|i| wanted == std::path::Path::new(i))
+        })
+        .filter_map(|spec| {
+            spec.ini
+                .filter(|i| *i != wanted && ws.cwd.join(i).is_file())
+                .map(|i| (spec.name, i))
+        })
+        .map(|(name, tracked)| {
+            let tracked = tracked.display();
+            format!(
+                "there is no {} here, but this checkout tracks {tracked} for {name}: add `-c {tracked}` (or `--component {name}`), or copy it to {}",
+                wanted.display(),
+                wanted.display()
+            )
+        })
+        .collect()
+}
+
+/// Read the scripts and build the map (shared by the component). Plain
+/// `heads` reports map-construction errors as tracebacks (Alembic calls
+/// `get_heads()` outside its error wrapper); the other commands as
+/// `FAILED:`. A missing revision is always a traceback (Alembic's KeyError).
+fn map(t: &Target, heads_command: bool, err: &mut dyn Write) -> Result<Arc<Loaded>, Exit> {
+    config(t)?;
+    match t.component.scripts() {
+        Ok(loaded) => {
+            for w in &loaded.warnings {
                 let _ = writeln!(err, "warning: {w}");
             }
-            Ok(map)
+            Ok(loaded)
         }
-        Err(LoadError::Config(ConfigError::Command(m))) => Err(failed(out, &m)),
-        Err(LoadError::Config(ConfigError::Crash(m))) => Err(crash(err, &m)),
-        Err(LoadError::Scripts(errors)) => {
-            // Alembic stops at the first file it cannot load; we list them all.
-            let Some(first) = errors.first() else {
-                return Err(crash(err, "revision files could not be read"));
-            };
-            if first.kind == ScriptErrorKind::NoRevision {
-                let name = first
-                    .path
-                    .file_name()
-                    .map(|n| n.to_string_lossy().into_owned())
-                    .unwrap_or_default();
-                let msg = if first.message.starts_with("Could not determine") {
-                    first.message.clone()
-                } else {
-                    format!(
-                        "Could not determine revision id from filename {name}. Be sure the \
-                         'revision' variable is declared inside the script (please see \
-                         'Upgrading from Alembic 0.1 to 0.2' in the documentation)."
+        Err(e) => Err(match e.as_ref() {
+            LoadError::Scripts(errors) => {
+                // Alembic stops at the first file it cannot load; we list them all.
+                let Some(first) = errors.first() else {
+                    return Err(Error::new(
+                        ErrorKind::UnreadableRevisionFile,
+                        "revision files could not be read",
                     )
+                    .into());
                 };
-                for e in errors.iter().skip(1) {
-                    let _ = writeln!(err, "error: {e}");
+                let rest = errors.iter().skip(1).map(ToString::to_string);
+                if first.kind == ScriptErrorKind::NoRevision {
+                    let name = first
+                        .path
+                        .file_name()
+                        .map(|n| n.to_string_lossy().into_owned())
+                        .unwrap_or_default();
+                    let msg = if first.message.starts_with("Could not determine") {
+                        first.message.clone()
+                    } else {
+                        format!(
+                            "Could not determine revision id from filename {name}. Be sure the \
+                             'revision' variable is declared inside the script (please see \
+                             'Upgrading from Alembic 0.1 to 0.2' in the documentation)."
+                        )
+                    };
+                    let mut e = Error::new(ErrorKind::MissingRevisionId, msg);
+                    e.causes.extend(rest);
+                    e.into()
+                } else {
+                    let mut e = Error::new(ErrorKind::UnreadableRevisionFile, first.to_string());
+                    e.causes.extend(rest);
+                    e.into()
                 }
-                return Err(failed(out, &msg));
             }
-            for e in &errors {
-                let _ = writeln!(err, "error: {e}");
+            LoadError::Graph(g) => {
+                let mode = if heads_command {
+                    Mode::AlembicUnwrapped
+                } else {
+                    Mode::Alembic
+                };
+                Exit(Error::new(graph_kind(g.kind), g.message.clone()), mode)
             }
-            Err(Exit(CRASH))
-        }
-        Err(LoadError::Graph(e)) => {
-            if heads_command || e.kind == GraphErrorKind::MissingRevision {
-                Err(crash(err, &e.message))
-            } else {
-                Err(failed(out, &e.message))
-            }
-        }
+        }),
     }
-}
-
-/// The database URL: `--url` / `DB_STATUS_URL`, else `sqlalchemy.url`.
-fn db_url(g: &GlobalArgs, cfg: &AlembicConfig, err: &mut dyn Write) -> Result<DbUrl, Exit> {
-    let raw = match g.url.clone().or_else(|| cfg.sqlalchemy_url.clone()) {
-        Some(u) if !u.trim().is_empty() => u,
-        _ => {
-            let place = cfg
-                .ini_path
-                .as_ref()
-                .map_or_else(|| cfg.ini_name.clone(), |p| p.display().to_string());
-            return Err(crash(
-                err,
-                &format!(
-                    "no database URL: set sqlalchemy.url in the [{}] section of {place}, or pass --url / DB_STATUS_URL",
-                    cfg.section
-                ),
-            ));
-        }
-    };
-    DbUrl::parse(&raw).map_err(|e| crash(err, &e.message))
 }
 
 /// The version-table rows, read-only (a missing file or table means no rows).
-fn read_rows(
-    url: &DbUrl,
-    g: &GlobalArgs,
-    cfg: &AlembicConfig,
-    err: &mut dyn Write,
-) -> Result<Vec<String>, Exit> {
-    let table = VersionTable {
-        name: cfg.version_table.clone(),
-        schema: cfg.version_table_schema.clone(),
+fn read_rows(t: &Target) -> Result<Vec<String>, Exit> {
+    let url = match &t.url {
+        TargetUrl::Given { url, .. } => url,
+        TargetUrl::Invalid { error, .. } => {
+            return Err(Error::new(ErrorKind::Database(error.kind), error.message.clone()).into());
+        }
+        TargetUrl::Missing => {
+            let (place, section) = match &t.component.config {
+                Ok(cfg) => (
+                    cfg.ini_path
+                        .as_ref()
+                        .map_or_else(|| cfg.ini_name.clone(), |p| p.display().to_string()),
+                    cfg.section.clone(),
+                ),
+                Err(_) => ("the ini".to_string(), "alembic".to_string()),
+            };
+            return Err(Error::new(
+                ErrorKind::NoUrl,
+                format!(
+                    "no database URL: set sqlalchemy.url in the [{section}] section of {place}, or pass --url (or set DB_STATUS_URL_{} / DB_STATUS_URL)",
+                    crate::target::env_suffix(t.name())
+                ),
+            )
+            .into());
+        }
     };
-    let timeout = if g.timeout.is_finite() && g.timeout > 0.0 {
-        Duration::from_secs_f64(g.timeout)
-    } else {
-        Duration::from_secs(5)
-    };
-    match crate::database::read_version_rows(url, &table, timeout) {
-        Ok(VersionRows::Rows(rows)) => Ok(rows),
-        Ok(VersionRows::NoDatabaseFile | VersionRows::NoTable) => Ok(Vec::new()),
-        Err(e) => Err(crash(
-            err,
-            &format!(
+    match crate::database::read(url, &t.version_table, &t.connect) {
+        Ok(VersionRead {
+            rows: VersionRows::Rows(rows),
+            ..
+        }) => Ok(rows),
+        Ok(_) => Ok(Vec::new()),
+        Err(e) => Err(Error::new(
+            ErrorKind::Database(e.kind),
+            format!(
                 "cannot read the version table at {}: {}",
                 url.masked(),
                 e.message
             ),
-        )),
+        )
+        .into()),
     }
 }
 
-fn finish(result: Result<String, Exit>, out: &mut dyn Write) -> u8 {
+fn finish(result: Result<String, Exit>, out: &mut dyn Write, err: &mut dyn Write) -> u8 {
     match result {
         Ok(text) => {
             let _ = out.write_all(text.as_bytes());
             0
         }
-        Err(Exit(code)) => code,
+        Err(Exit(e, mode)) => e.report(mode, out, err),
     }
 }
 
@@ -217,18 +239,19 @@ pub fn heads(
     err: &mut dyn Write,
 ) -> u8 {
     let result = (|| {
-        let cfg = config(g, out, err)?;
+        let t = target(g, false)?;
         // `heads --resolve-dependencies` goes through `get_revisions("heads")`,
         // inside Alembic's error wrapper; plain `heads` does not.
-        let map = map(&cfg, !resolve_dependencies, out, err)?;
+        let loaded = map(&t, !resolve_dependencies, err)?;
+        let map = &loaded.map;
         let revs = if resolve_dependencies {
             map.real_heads()
         } else {
             map.heads()
         };
-        Ok(render::heads(&map, &revs, g.verbose))
+        Ok(render::heads(map, &revs, g.verbose))
     })();
-    finish(result, out)
+    finish(result, out, err)
 }
 
 /// `db-status history [-r RANGE] [-v] [-i]`.
@@ -240,39 +263,40 @@ pub fn history(
     err: &mut dyn Write,
 ) -> u8 {
     let result = (|| {
-        let cfg = config(g, out, err)?;
+        let needs_db_flags = indicate_current
+            || rev_range.is_some_and(|r| r.split(':').any(|s| s.trim() == "current"));
+        let t = target(g, needs_db_flags)?;
+        config(&t)?;
         let (base, head) = match rev_range {
             None => (String::new(), String::new()),
             Some(r) => {
                 if !r.contains(':') {
-                    return Err(failed(
-                        out,
+                    return Err(Error::new(
+                        ErrorKind::BadRevision,
                         "History range requires [start]:[end], [start]:, or :[end]",
-                    ));
+                    )
+                    .into());
                 }
                 let parts: Vec<&str> = r.trim().split(':').collect();
                 match parts.as_slice() {
                     [b, h] => (b.to_string(), h.to_string()),
                     _ => {
-                        return Err(crash(
-                            err,
-                            &format!(
+                        return Err(Error::new(
+                            ErrorKind::RevisionCrash,
+                            format!(
                                 "history range '{r}' has more than one ':'; use [start]:[end] \
                                  (Alembic fails with a ValueError here)"
                             ),
-                        ));
+                        )
+                        .into());
                     }
                 }
             }
         };
-        let map = map(&cfg, false, out, err)?;
+        let loaded = map(&t, false, err)?;
+        let map: &RevisionMap = &loaded.map;
         let needs_db = indicate_current || base == "current" || head == "current";
-        let rows = if needs_db {
-            let url = db_url(g, &cfg, err)?;
-            Some(read_rows(&url, g, &cfg, err)?)
-        } else {
-            None
-        };
+        let rows = if needs_db { Some(read_rows(&t)?) } else { None };
         let side = |s: &str, default: &str| -> Bound {
             if s.is_empty() {
                 Bound::Ident(default.to_string())
@@ -293,41 +317,39 @@ pub fn history(
         } else {
             (side(&base, "base"), side(&head, "heads"))
         };
-        let revs = map
-            .walk_revisions(&lower, &upper)
-            .map_err(|e| revision_error(&e, out, err))?;
+        let revs = map.walk_revisions(&lower, &upper).map_err(revision_error)?;
         let currents = if indicate_current {
             rows.as_deref()
         } else {
             None
         };
-        Ok(render::history(&map, &revs, g.verbose, currents))
+        Ok(render::history(map, &revs, g.verbose, currents))
     })();
-    finish(result, out)
+    finish(result, out, err)
 }
 
 /// `db-status branches [-v]`.
 pub fn branches(g: &GlobalArgs, out: &mut dyn Write, err: &mut dyn Write) -> u8 {
     let result = (|| {
-        let cfg = config(g, out, err)?;
-        let map = map(&cfg, false, out, err)?;
-        let order = map
-            .history(None, None)
-            .map_err(|e| revision_error(&e, out, err))?;
-        Ok(render::branches(&map, &order, g.verbose))
+        let t = target(g, false)?;
+        let loaded = map(&t, false, err)?;
+        let order = loaded.map.history(None, None).map_err(revision_error)?;
+        Ok(render::branches(&loaded.map, &order, g.verbose))
     })();
-    finish(result, out)
+    finish(result, out, err)
 }
 
 /// `db-status current [-v] [--check-heads]`.
 pub fn current(g: &GlobalArgs, check_heads: bool, out: &mut dyn Write, err: &mut dyn Write) -> u8 {
     let result = (|| {
-        let cfg = config(g, out, err)?;
-        let map = map(&cfg, false, out, err)?;
-        let url = db_url(g, &cfg, err)?;
-        let rows = read_rows(&url, g, &cfg, err)?;
+        let t = target(g, true)?;
+        let loaded = map(&t, false, err)?;
+        let map = &loaded.map;
+        let rows = read_rows(&t)?;
         let mut text = String::new();
-        if g.verbose {
+        if g.verbose
+            && let TargetUrl::Given { url, .. } = &t.url
+        {
             text.push_str(&format!("Current revision(s) for {}:\n", url.masked()));
         }
         if check_heads {
@@ -337,40 +359,44 @@ pub fn current(g: &GlobalArgs, check_heads: bool, out: &mut dyn Write, err: &mut
                 map.heads().into_iter().map(|h| map.id(h)).collect();
             if have != want {
                 let _ = out.write_all(text.as_bytes());
-                return Err(failed(out, "Database is not on all head revisions"));
+                return Err(Error::new(
+                    ErrorKind::NotOnHeads,
+                    "Database is not on all head revisions",
+                )
+                .into());
             }
         }
         match map.current(&rows) {
             Ok(revs) => {
-                text.push_str(&render::current(&map, &revs, g.verbose));
+                text.push_str(&render::current(map, &revs, g.verbose));
                 Ok(text)
             }
             Err(e) => {
                 let _ = out.write_all(text.as_bytes());
-                Err(revision_error(&e, out, err))
+                Err(revision_error(e))
             }
         }
     })();
-    finish(result, out)
+    finish(result, out, err)
 }
 
 /// `db-status show REV`.
 pub fn show(g: &GlobalArgs, rev: &str, out: &mut dyn Write, err: &mut dyn Write) -> u8 {
     let result = (|| {
-        let cfg = config(g, out, err)?;
-        let map = map(&cfg, false, out, err)?;
+        let t = target(g, rev == "current")?;
+        let loaded = map(&t, false, err)?;
+        let map = &loaded.map;
         let revs = if rev == "current" {
-            let url = db_url(g, &cfg, err)?;
-            let rows = read_rows(&url, g, &cfg, err)?;
+            let rows = read_rows(&t)?;
             let mut all = Vec::new();
             for row in &rows {
-                all.extend(map.resolve(row).map_err(|e| revision_error(&e, out, err))?);
+                all.extend(map.resolve(row).map_err(revision_error)?);
             }
             all
         } else {
-            map.resolve(rev).map_err(|e| revision_error(&e, out, err))?
+            map.resolve(rev).map_err(revision_error)?
         };
-        Ok(render::show(&map, &revs))
+        Ok(render::show(map, &revs))
     })();
-    finish(result, out)
+    finish(result, out, err)
 }

@@ -5,88 +5,34 @@
 //! (warnings count only with `--strict`); the largest over components.
 
 use std::io::Write;
-use std::path::{Path, PathBuf};
 
 use crate::check::{self, Code, ComponentCheck, Finding, FixContext};
 use crate::cli::{Format, GlobalArgs};
-use crate::config::components::{self, ComponentSpec, SelectRequest};
-use crate::config::{AlembicConfig, ConfigRequest};
 use crate::report;
-
-/// The working directory, symlinks resolved so script paths (which the
-/// loader resolves) can be shown relative to it.
-pub(crate) fn working_dir() -> PathBuf {
-    let cwd = std::env::current_dir().unwrap_or_else(|_| PathBuf::from("."));
-    std::fs::canonicalize(&cwd).unwrap_or(cwd)
-}
-
-/// The component selection the global flags describe.
-pub(crate) fn select_request(g: &GlobalArgs, cwd: &Path) -> SelectRequest {
-    SelectRequest {
-        components: g.component.clone(),
-        all: g.all,
-        config_files: g.config.clone(),
-        section: g.name.clone(),
-        cwd: cwd.to_path_buf(),
-        alembic_config_env: std::env::var("ALEMBIC_CONFIG")
-            .ok()
-            .filter(|v| !v.is_empty()),
-    }
-}
-
-/// Load the Alembic configuration of one selected component.
-pub(crate) fn load_config(
-    spec: &ComponentSpec,
-    cwd: &Path,
-) -> Result<AlembicConfig, crate::config::ConfigError> {
-    crate::config::load(&ConfigRequest {
-        config_files: spec.config_files.clone(),
-        section: spec.section.clone(),
-        cwd: cwd.to_path_buf(),
-        alembic_config_env: spec.alembic_config_env.clone(),
-    })
-}
-
-/// How the user runs Alembic for this configuration, for the fixes we print
-/// (`./py -m alembic` in a Backend.AI checkout, `-c`/`-n` when not default).
-pub(crate) fn alembic_command(config: &AlembicConfig, cwd: &Path) -> String {
-    let mut cmd = if cwd.join("py").is_file() && cwd.join("src/ai/backend").is_dir() {
-        "./py -m alembic".to_string()
-    } else {
-        "alembic".to_string()
-    };
-    if config.ini_name != "alembic.ini" {
-        cmd.push_str(" -c ");
-        cmd.push_str(&config.ini_name);
-    }
-    if config.section != "alembic" {
-        cmd.push_str(" -n ");
-        cmd.push_str(&config.section);
-    }
-    cmd
-}
-
-/// Colour only for a terminal, and never when `NO_COLOR` is set (no-color.org).
-fn use_color() -> bool {
-    use std::io::IsTerminal;
-    std::io::stdout().is_terminal() && std::env::var_os("NO_COLOR").is_none_or(|v| v.is_empty())
-}
+use crate::target::Component;
 
 /// Every finding for one component.
-pub fn check_component(spec: &ComponentSpec, cwd: &Path) -> ComponentCheck {
+pub fn check_component(component: &Component) -> ComponentCheck {
+    let ws = &component.workspace;
     let mut result = ComponentCheck {
-        name: spec.name.clone(),
-        config: spec.ini.clone(),
+        name: component.name().to_string(),
+        config: component.spec.ini.as_ref().map(|i| ws.root.join(i)),
         ..Default::default()
     };
-    let config = match load_config(spec, cwd) {
+    let config = match &component.config {
         Ok(c) => c,
         Err(e) => {
-            let file = spec.ini.as_ref().map(|p| cwd.join(p));
+            let mut message = e.message.clone();
+            for c in &e.causes {
+                message.push_str(&format!(" ({c})"));
+            }
+            let fix = if e.hints.is_empty() {
+                "fix the Alembic configuration (db-status reads it as `alembic` would)".to_string()
+            } else {
+                e.hints.join("; ")
+            };
             result.findings.push(
-                Finding::error(Code::Config, file, 0, e.to_string()).with_fix(
-                    "fix the Alembic configuration (db-status reads it as `alembic` would)",
-                ),
+                Finding::error(Code::Config, result.config.clone(), 0, message).with_fix(fix),
             );
             return result;
         }
@@ -95,8 +41,8 @@ pub fn check_component(spec: &ComponentSpec, cwd: &Path) -> ComponentCheck {
         result.config = Some(ini.clone());
     }
     let ctx = FixContext {
-        alembic: alembic_command(&config, cwd),
-        cwd: Some(cwd.to_path_buf()),
+        alembic: component.alembic.clone(),
+        cwd: Some(ws.cwd.clone()),
     };
     let (set, errors) = crate::scripts::load_partial(
         &config.version_locations,
@@ -123,42 +69,25 @@ pub fn check_component(spec: &ComponentSpec, cwd: &Path) -> ComponentCheck {
 /// Run the scripts-only checks.
 pub fn run(g: &GlobalArgs, strict: bool, out: &mut dyn Write, err: &mut dyn Write) -> u8 {
     let format = g.format.unwrap_or(Format::Human);
-    if !matches!(format, Format::Human | Format::Json | Format::Github) {
-        let _ = writeln!(
-            err,
-            "error: `check` writes --format human, json or github (mermaid and dot are for \
-             `db-status graph`)"
-        );
-        return 2;
-    }
-    let cwd = working_dir();
-    let results: Vec<ComponentCheck> = components::select(&select_request(g, &cwd))
-        .into_iter()
-        .map(|selected| match selected {
-            Ok(spec) => check_component(&spec, &cwd),
-            Err(e) => {
-                let mut f = Finding::error(Code::Config, e.file.clone(), 0, e.message.clone());
-                if !e.actions.is_empty() {
-                    f = f.with_fix(e.actions.join("; "));
-                }
-                ComponentCheck {
-                    name: e.name.clone(),
-                    config: e.file.clone(),
-                    findings: vec![f],
-                    ..Default::default()
-                }
-            }
-        })
+    let selection = match super::select(g, false, false) {
+        Ok(s) => s,
+        Err(e) => return super::usage(&e, g, out, err),
+    };
+    let results: Vec<ComponentCheck> = selection
+        .targets
+        .iter()
+        .map(|t| check_component(&t.component))
         .collect();
+    let cwd = &selection.workspace.cwd;
     let code = results
         .iter()
         .map(|c| c.exit_code(strict))
         .max()
-        .unwrap_or(0);
+        .unwrap_or(crate::error::Exit::UpToDate.code());
     let written = match format {
-        Format::Json => report::check::render_json(&results, strict, code, &cwd, out),
-        Format::Github => report::github::render(&results, &cwd, out),
-        _ => report::check::render_human(&results, strict, use_color(), &cwd, out),
+        Format::Json => report::check::render_json(&results, strict, code, cwd, out),
+        Format::Github => report::github::render(&results, cwd, out),
+        _ => report::check::render_human(&results, strict, super::status::use_color(), cwd, out),
     };
     if let Err(e) = written
         && e.kind() != std::io::ErrorKind::BrokenPipe

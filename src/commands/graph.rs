@@ -5,18 +5,13 @@
 //! holds and what `alembic upgrade heads` would still run.
 
 use std::io::Write;
-use std::time::Duration;
 
-use super::check::{load_config, select_request, working_dir};
 use crate::cli::{Format, GlobalArgs};
-use crate::config::AlembicConfig;
-use crate::config::components::{self, ComponentSpec, UrlOverride};
-use crate::database::{DbUrl, VersionRows};
+use crate::database::{VersionRead, VersionRows};
+use crate::error::{Error, ErrorKind, Mode};
 use crate::graph::{RevIdx, RevisionMap};
 use crate::report::graph::{DbMark, GraphEdge, GraphNode, GraphView};
-
-/// Why the graph could not be drawn: the message and the exit code.
-struct Failure(u8, String);
+use crate::target::{Target, TargetUrl};
 
 /// Render the revision graph.
 pub fn run(
@@ -27,78 +22,53 @@ pub fn run(
     out: &mut dyn Write,
     err: &mut dyn Write,
 ) -> u8 {
-    let format = g.format.unwrap_or(Format::Mermaid);
-    if !matches!(format, Format::Mermaid | Format::Dot) {
-        let _ = writeln!(
-            err,
-            "error: `graph` writes --format mermaid or dot (human/json/github are for `status` \
-             and `check`)"
-        );
-        return 2;
-    }
+    let fail = |e: Error, err: &mut dyn Write| {
+        let _ = err.write_all(e.render().as_bytes());
+        e.exit(Mode::Status).code()
+    };
     if last.is_some() && rev_range.is_some() {
-        let _ = writeln!(err, "error: use either --last N or -r RANGE, not both");
-        return 2;
+        return fail(
+            Error::usage("use either --last N or -r RANGE, not both"),
+            err,
+        );
     }
-    let cwd = working_dir();
-    let spec = match one_component(g, &cwd) {
-        Ok(s) => s,
-        Err(Failure(code, message)) => {
-            let _ = writeln!(err, "error: {message}");
-            return code;
-        }
+    let target = match one_target(g, with_db) {
+        Ok(t) => t,
+        Err(e) => return fail(e, err),
     };
-    let config = match load_config(&spec, &cwd) {
-        Ok(c) => c,
+    if let Err(e) = &target.component.config {
+        return fail(e.clone(), err);
+    }
+    let loaded = match target.component.scripts() {
+        Ok(l) => l,
         Err(e) => {
-            let _ = writeln!(err, "error: {e}");
-            return 7;
+            let e = e
+                .to_error(&target.component.workspace.cwd)
+                .hint("`db-status check` lists every problem with its fix");
+            return fail(e, err);
         }
     };
-    let map = match super::load_map(&config) {
-        Ok((map, _warnings)) => map,
-        Err(super::LoadError::Scripts(errors)) => {
-            for e in &errors {
-                let _ = writeln!(err, "error: {e}");
-            }
-            let _ = writeln!(
-                err,
-                "hint: `db-status check` lists every problem with its fix"
-            );
-            return 7;
-        }
-        Err(e) => {
-            let _ = writeln!(err, "error: {e}");
-            let _ = writeln!(
-                err,
-                "hint: `db-status check` lists every problem with its fix"
-            );
-            return 7;
-        }
-    };
-    let selected = match select(&map, last, rev_range) {
+    let map = &loaded.map;
+    let selected = match select(map, last, rev_range) {
         Ok(s) => s,
-        Err(Failure(code, message)) => {
-            let _ = writeln!(err, "error: {message}");
-            return code;
-        }
+        Err(e) => return fail(e, err),
     };
-    let mut code = 0;
+    let mut code = crate::error::Exit::UpToDate.code();
     let marks = if with_db {
-        match db_marks(g, &spec, &config, &map) {
+        match db_marks(&target, map) {
             Ok(m) => Some(m),
-            Err(Failure(c, message)) => {
+            Err(e) => {
                 // The graph is still worth drawing; the exit code tells scripts.
-                let _ = writeln!(err, "error: {message} (graph drawn without database marks)");
-                code = c;
+                let e = e.hint("graph drawn without database marks; the exit code says why");
+                code = fail(e, err);
                 None
             }
         }
     } else {
         None
     };
-    let view = build_view(&map, &selected, marks.as_deref());
-    let written = match format {
+    let view = build_view(map, &selected, marks.as_deref());
+    let written = match g.format.unwrap_or(Format::Mermaid) {
         Format::Dot => crate::report::graph::render_dot(&view, out),
         _ => crate::report::graph::render_mermaid(&view, out),
     };
@@ -111,36 +81,19 @@ pub fn run(
 }
 
 /// `graph` draws exactly one component.
-fn one_component(g: &GlobalArgs, cwd: &std::path::Path) -> Result<ComponentSpec, Failure> {
-    let mut selected = components::select(&select_request(g, cwd));
-    if selected.len() > 1 {
-        let names: Vec<String> = selected
-            .iter()
-            .map(|s| match s {
-                Ok(spec) => spec.name.clone(),
-                Err(e) => e.name.clone(),
-            })
-            .collect();
-        return Err(Failure(
-            2,
-            format!(
-                "`graph` draws one component at a time; pick one of {} with --component NAME",
-                names.join(", ")
-            ),
-        ));
+fn one_target(g: &GlobalArgs, with_db: bool) -> Result<Target, Error> {
+    let selection = super::select(g, with_db, false)?;
+    let mut targets = selection.targets;
+    if targets.len() > 1 {
+        let names: Vec<&str> = targets.iter().map(Target::name).collect();
+        return Err(Error::usage(format!(
+            "`graph` draws one component at a time; pick one of {} with --component NAME",
+            names.join(", ")
+        )));
     }
-    match selected.pop() {
-        Some(Ok(spec)) => Ok(spec),
-        Some(Err(e)) => {
-            let mut message = e.message.clone();
-            for a in &e.actions {
-                message.push_str("\n  hint: ");
-                message.push_str(a);
-            }
-            Err(Failure(7, message))
-        }
-        None => Err(Failure(7, "no component selected".to_string())),
-    }
+    targets
+        .pop()
+        .ok_or_else(|| Error::new(ErrorKind::NoComponent, "no component selected"))
 }
 
 /// The revisions to draw, newest first.
@@ -148,14 +101,14 @@ fn select(
     map: &RevisionMap,
     last: Option<usize>,
     rev_range: Option<&str>,
-) -> Result<Vec<RevIdx>, Failure> {
+) -> Result<Vec<RevIdx>, Error> {
     let (base, head) = match rev_range {
         None => (None, None),
         Some(range) => {
             let Some((b, h)) = range.trim().split_once(':') else {
-                return Err(Failure(
-                    2,
-                    "History range requires [start]:[end], [start]:, or :[end]".to_string(),
+                return Err(Error::new(
+                    ErrorKind::BadRevision,
+                    "History range requires [start]:[end], [start]:, or :[end]",
                 ));
             };
             let side = |s: &str| (!s.is_empty()).then(|| s.to_string());
@@ -164,7 +117,7 @@ fn select(
     };
     let mut revs = map
         .history(base.as_deref(), head.as_deref())
-        .map_err(|e| Failure(2, e.message))?;
+        .map_err(|e| Error::new(ErrorKind::BadRevision, e.message))?;
     if let Some(n) = last {
         revs.truncate(n);
     }
@@ -172,40 +125,38 @@ fn select(
 }
 
 /// Read the version table and mark every revision: current, applied, pending.
-fn db_marks(
-    g: &GlobalArgs,
-    spec: &ComponentSpec,
-    config: &AlembicConfig,
-    map: &RevisionMap,
-) -> Result<Vec<Option<DbMark>>, Failure> {
-    let raw = g
-        .url
-        .clone()
-        .or_else(|| match &spec.url {
-            Some(UrlOverride::Url(u)) => Some(u.clone()),
-            Some(UrlOverride::Env(var)) => std::env::var(var).ok().filter(|v| !v.is_empty()),
-            None => None,
-        })
-        .or_else(|| config.sqlalchemy_url.clone())
-        .ok_or_else(|| {
-            Failure(
-                7,
-                "--with-db needs a database URL: pass --url, set DB_STATUS_URL, or set \
-                 sqlalchemy.url in the ini"
-                    .to_string(),
-            )
-        })?;
-    let url = DbUrl::parse(&raw).map_err(|e| Failure(6, e.message))?;
-    let table = spec.version_table(config);
-    let timeout = Duration::from_secs_f64(g.timeout.clamp(0.1, 3600.0));
-    let rows = match crate::database::read_version_rows(&url, &table, timeout)
-        .map_err(|e| Failure(6, e.message))?
-    {
-        VersionRows::Rows(rows) => rows,
-        VersionRows::NoDatabaseFile | VersionRows::NoTable => Vec::new(),
+fn db_marks(target: &Target, map: &RevisionMap) -> Result<Vec<Option<DbMark>>, Error> {
+    let url = match &target.url {
+        TargetUrl::Given { url, .. } => url,
+        TargetUrl::Invalid { error, .. } => {
+            return Err(Error::new(
+                ErrorKind::Database(error.kind),
+                error.message.clone(),
+            ));
+        }
+        TargetUrl::Missing => {
+            return Err(Error::new(
+                ErrorKind::NoUrl,
+                format!(
+                    "--with-db needs a database URL: pass --url, set DB_STATUS_URL_{} (or DB_STATUS_URL), or set sqlalchemy.url in the ini",
+                    crate::target::env_suffix(target.name())
+                ),
+            ));
+        }
     };
+    let rows = match crate::database::read(url, &target.version_table, &target.connect)
+        .map_err(|e| Error::new(ErrorKind::Database(e.kind), e.message))?
+    {
+        VersionRead {
+            rows: VersionRows::Rows(rows),
+            ..
+        } => rows,
+        _ => Vec::new(),
+    };
+    let unknown =
+        |e: crate::graph::RevisionError| Error::new(ErrorKind::UnknownRevision, e.message);
     let mut marks = vec![None; map.len()];
-    let current = map.current(&rows).map_err(|e| Failure(5, e.message))?;
+    let current = map.current(&rows).map_err(unknown)?;
     for &c in &current {
         for a in map.ancestors(c) {
             if let Some(m) = marks.get_mut(a) {
@@ -218,7 +169,7 @@ fn db_marks(
             *m = Some(DbMark::Current);
         }
     }
-    for p in map.upgrade_plan(&rows).map_err(|e| Failure(5, e.message))? {
+    for p in map.upgrade_plan(&rows).map_err(unknown)? {
         if let Some(m) = marks.get_mut(p) {
             *m = Some(DbMark::Pending);
         }

@@ -1,5 +1,6 @@
 //! Wires the stages together for each subcommand. Each command writes its
 //! result to stdout, messages to stderr, and returns the process exit code.
+//! Flags that do not apply to a command are usage errors, checked here once.
 
 pub mod alembic;
 pub mod check;
@@ -8,51 +9,157 @@ pub mod status;
 
 use std::io::Write;
 
-use crate::cli::{Cli, Command, GlobalArgs};
-use crate::config::{AlembicConfig, ConfigError, ConfigRequest};
-use crate::graph::{GraphError, RevisionMap};
-use crate::scripts::ScriptError;
+use crate::cli::{Cli, Command, Format, GlobalArgs};
+use crate::error::{Error, Exit};
+use crate::target::{self, Env, Request, Selection};
 
-/// The configuration request the global flags describe (`-c`, `-n`, the
-/// working directory and `ALEMBIC_CONFIG`).
-pub fn config_request(g: &GlobalArgs) -> ConfigRequest {
-    ConfigRequest {
+/// What the flags ask for, as a target request.
+pub fn request(g: &GlobalArgs, reads_database: bool, alembic_semantics: bool) -> Request {
+    Request {
+        components: g.component.clone(),
+        all: g.all,
         config_files: g.config.clone(),
         section: g.name.clone(),
-        cwd: std::env::current_dir().unwrap_or_else(|_| ".".into()),
-        alembic_config_env: std::env::var("ALEMBIC_CONFIG")
-            .ok()
-            .filter(|v| !v.is_empty()),
+        urls: g.url.clone(),
+        timeout: g.timeout,
+        use_env_urls: reads_database,
+        find_root: true,
+        alembic_semantics,
     }
 }
 
-/// Why the scripts of a configuration could not be turned into a revision map.
-#[derive(Debug, thiserror::Error)]
-pub enum LoadError {
-    /// The configuration itself failed.
-    #[error(transparent)]
-    Config(#[from] ConfigError),
-    /// One or more revision files could not be read.
-    #[error("{} revision file(s) could not be read", .0.len())]
-    Scripts(Vec<ScriptError>),
-    /// The revision map could not be built (missing parent, cycle, …).
-    #[error(transparent)]
-    Graph(#[from] GraphError),
+/// Resolve the flags into targets (a usage error stops the run).
+pub fn select(
+    g: &GlobalArgs,
+    reads_database: bool,
+    alembic_semantics: bool,
+) -> Result<Selection, Error> {
+    let cwd = std::env::current_dir().unwrap_or_else(|_| ".".into());
+    target::select(
+        &request(g, reads_database, alembic_semantics),
+        cwd,
+        Env::from_process(),
+    )
 }
 
-/// Read every revision file of `config` and build the revision map.
-/// Returns the map and the warnings Alembic would print.
-pub fn load_map(config: &AlembicConfig) -> Result<(RevisionMap, Vec<String>), LoadError> {
-    let set = crate::scripts::load(
-        &config.version_locations,
-        config.recursive_version_locations,
-        config.sourceless,
-    )
-    .map_err(LoadError::Scripts)?;
-    let (map, mut warnings) = RevisionMap::build(set.scripts)?;
-    let mut all = set.warnings;
-    all.append(&mut warnings);
-    Ok((map, all))
+/// Report a usage error: one JSON document on stdout under `--format json`,
+/// else one `error:` line on stderr. Returns the exit code.
+pub fn usage(e: &Error, g: &GlobalArgs, out: &mut dyn Write, err: &mut dyn Write) -> u8 {
+    let code = Exit::Usage.code();
+    if g.format == Some(Format::Json) {
+        let _ = crate::report::json::render_error(e, code, out);
+    } else {
+        let _ = err.write_all(e.render().as_bytes());
+    }
+    code
+}
+
+/// The command's name as typed.
+fn name(command: &Command) -> &'static str {
+    match command {
+        Command::Status => "status",
+        Command::Heads { .. } => "heads",
+        Command::History { .. } => "history",
+        Command::Branches => "branches",
+        Command::Current { .. } => "current",
+        Command::Show { .. } => "show",
+        Command::Check { .. } => "check",
+        Command::Graph { .. } => "graph",
+    }
+}
+
+/// Refuse flags that the command would ignore: a flag is never dropped silently.
+pub fn check_flags(command: &Command, g: &GlobalArgs) -> Result<(), Error> {
+    let cmd = name(command);
+    // Whether this invocation reads a database (so --url and --timeout apply).
+    let reads_db = match command {
+        Command::Status | Command::Current { .. } => true,
+        Command::History {
+            rev_range,
+            indicate_current,
+        } => {
+            *indicate_current
+                || rev_range
+                    .as_deref()
+                    .is_some_and(|r| r.split(':').any(|s| s == "current"))
+        }
+        Command::Show { rev } => rev == "current",
+        Command::Graph { with_db, .. } => *with_db,
+        Command::Heads { .. } | Command::Branches | Command::Check { .. } => false,
+    };
+    let formats: &[Format] = match command {
+        Command::Status => &[Format::Human, Format::Json],
+        Command::Check { .. } => &[Format::Human, Format::Json, Format::Github],
+        Command::Graph { .. } => &[Format::Mermaid, Format::Dot],
+        _ => &[],
+    };
+    let verbose = matches!(
+        command,
+        Command::Status
+            | Command::Heads { .. }
+            | Command::History { .. }
+            | Command::Branches
+            | Command::Current { .. }
+    );
+    let all = matches!(command, Command::Status | Command::Check { .. });
+    let not_here = |flag: &str, instead: &str| {
+        Err(Error::usage(format!(
+            "{flag} does not apply to `db-status {cmd}`: {instead}"
+        )))
+    };
+    if !g.url.is_empty() && !reads_db {
+        return not_here("--url", &db_hint(command));
+    }
+    if g.timeout.is_some() && !reads_db {
+        return not_here("--timeout", &db_hint(command));
+    }
+    if let Some(f) = g.format
+        && !formats.contains(&f)
+    {
+        let f = format!("{f:?}").to_lowercase();
+        let allowed: Vec<String> = formats
+            .iter()
+            .map(|f| format!("{f:?}").to_lowercase())
+            .collect();
+        return if allowed.is_empty() {
+            not_here(
+                &format!("--format {f}"),
+                "it prints exactly what Alembic prints; use `db-status status --format json` for JSON",
+            )
+        } else {
+            not_here(
+                &format!("--format {f}"),
+                &format!("use --format {}", allowed.join(", --format ")),
+            )
+        };
+    }
+    if g.ascii && !matches!(command, Command::Status) {
+        return not_here("--ascii", "only `status` prints state markers");
+    }
+    if g.verbose && !verbose {
+        return not_here("-v/--verbose", "drop it");
+    }
+    if g.all && !all {
+        return not_here(
+            "--all",
+            "it reads one component at a time: name it with --component NAME (or -c FILE)",
+        );
+    }
+    Ok(())
+}
+
+fn db_hint(command: &Command) -> String {
+    match command {
+        Command::History { .. } => {
+            "it reads the database only with -i or a range naming `current`".to_string()
+        }
+        Command::Show { .. } => "it reads the database only for `show current`".to_string(),
+        Command::Graph { .. } => "it reads the database only with --with-db".to_string(),
+        Command::Check { .. } => {
+            "`check` reads the scripts alone; use `db-status status` for the database".to_string()
+        }
+        _ => "this command reads no database; drop it".to_string(),
+    }
 }
 
 /// Run the parsed command line; returns the exit code.
@@ -64,41 +171,91 @@ pub fn run(cli: Cli) -> u8 {
     // a lock held here for the whole command made them wait until the
     // connect timeout, turning a warning into a spurious "no answer".
     let mut err = std::io::stderr();
-    let code = match cli.command.as_ref().unwrap_or(&Command::Status) {
-        Command::Status => status::run(&cli.global, &mut out, &mut err),
-        Command::Heads {
-            resolve_dependencies,
-        } => alembic::heads(&cli.global, *resolve_dependencies, &mut out, &mut err),
-        Command::History {
-            rev_range,
-            indicate_current,
-        } => alembic::history(
-            &cli.global,
-            rev_range.as_deref(),
-            *indicate_current,
-            &mut out,
-            &mut err,
-        ),
-        Command::Branches => alembic::branches(&cli.global, &mut out, &mut err),
-        Command::Current { check_heads } => {
-            alembic::current(&cli.global, *check_heads, &mut out, &mut err)
-        }
-        Command::Show { rev } => alembic::show(&cli.global, rev, &mut out, &mut err),
-        Command::Check { strict } => check::run(&cli.global, *strict, &mut out, &mut err),
-        Command::Graph {
-            last,
-            rev_range,
-            with_db,
-        } => graph::run(
-            &cli.global,
-            *last,
-            rev_range.as_deref(),
-            *with_db,
-            &mut out,
-            &mut err,
-        ),
+    let command = cli.command.as_ref().unwrap_or(&Command::Status);
+    let code = match check_flags(command, &cli.global) {
+        Err(e) => usage(&e, &cli.global, &mut out, &mut err),
+        Ok(()) => dispatch(command, &cli.global, &mut out, &mut err),
     };
     // A closed pipe (`db-status history | head`) is not an error worth reporting.
     let _ = out.flush();
     code
+}
+
+fn dispatch(command: &Command, g: &GlobalArgs, out: &mut dyn Write, err: &mut dyn Write) -> u8 {
+    match command {
+        Command::Status => status::run(g, out, err),
+        Command::Heads {
+            resolve_dependencies,
+        } => alembic::heads(g, *resolve_dependencies, out, err),
+        Command::History {
+            rev_range,
+            indicate_current,
+        } => alembic::history(g, rev_range.as_deref(), *indicate_current, out, err),
+        Command::Branches => alembic::branches(g, out, err),
+        Command::Current { check_heads } => alembic::current(g, *check_heads, out, err),
+        Command::Show { rev } => alembic::show(g, rev, out, err),
+        Command::Check { strict } => check::run(g, *strict, out, err),
+        Command::Graph {
+            last,
+            rev_range,
+            with_db,
+        } => graph::run(g, *last, rev_range.as_deref(), *with_db, out, err),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use clap::Parser;
+
+    fn flags(args: &[&str]) -> Result<(), Error> {
+        let mut argv = vec!["db-status"];
+        argv.extend(args);
+        let cli = Cli::try_parse_from(argv).expect("parses");
+        check_flags(
+            cli.command.as_ref().unwrap_or(&Command::Status),
+            &cli.global,
+        )
+    }
+
+    #[test]
+    fn flags_that_do_not_apply_are_usage_errors() {
+        for bad in [
+            &["check", "--url", "sqlite://"][..],
+            &["heads", "--format", "json"],
+            &["heads", "--url", "sqlite://"],
+            &["history", "--url", "sqlite://"],
+            &["show", "head", "--url", "sqlite://"],
+            &["graph", "--url", "sqlite://"],
+            &["graph", "--all"],
+            &["heads", "--all"],
+            &["check", "--timeout", "3"],
+            &["status", "--format", "dot"],
+            &["check", "--ascii"],
+            &["show", "head", "-v"],
+        ] {
+            let e = flags(bad).expect_err(&bad.join(" "));
+            assert_eq!(e.kind, crate::error::ErrorKind::Usage, "{bad:?}");
+            assert!(!e.message.contains('\n'), "one line: {}", e.message);
+        }
+        for good in [
+            &["--url", "sqlite://"][..],
+            &["current", "--url", "sqlite://"],
+            &["history", "-i", "--url", "sqlite://"],
+            &["history", "-r", "current:", "--url", "sqlite://"],
+            &["show", "current", "--url", "sqlite://"],
+            &[
+                "graph",
+                "--with-db",
+                "--url",
+                "sqlite://",
+                "--format",
+                "dot",
+            ],
+            &["check", "--all", "--format", "github"],
+            &["heads", "-v"],
+        ] {
+            assert!(flags(good).is_ok(), "{good:?}");
+        }
+    }
 }

@@ -33,6 +33,8 @@ use std::path::{Path, PathBuf};
 use serde::Deserialize;
 use toml::Spanned;
 
+use crate::error::ErrorKind;
+
 /// Where a component's database URL comes from when it overrides the ini.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum UrlOverride {
@@ -72,8 +74,8 @@ pub struct ComponentSpec {
 impl ComponentSpec {
     /// The version table to read: this component's override where it has
     /// one, else what the ini says (default `alembic_version`).
-    pub fn version_table(&self, config: &super::AlembicConfig) -> crate::database::VersionTable {
-        crate::database::VersionTable {
+    pub fn version_table(&self, config: &super::AlembicConfig) -> super::VersionTable {
+        super::VersionTable {
             name: self
                 .version_table
                 .clone()
@@ -86,11 +88,14 @@ impl ComponentSpec {
     }
 }
 
-/// Why a requested component cannot be checked (reported as a config-error
-/// for that name; other components are still checked).
+/// Why a requested component cannot be checked: a usage error for the whole
+/// run ([`ErrorKind::Usage`], [`ErrorKind::UnknownComponent`]), or a
+/// config-error for that name while other components are still checked.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 #[error("{message}")]
 pub struct ComponentError {
+    /// What kind of failure (decides whether the whole run stops).
+    pub kind: ErrorKind,
     /// The name the user asked for (or the project file's name when the file is broken).
     pub name: String,
     /// What is wrong, naming the file and line where there is one.
@@ -199,19 +204,30 @@ pub fn select(req: &SelectRequest) -> Vec<Result<ComponentSpec, ComponentError>>
 fn select_unsectioned(req: &SelectRequest) -> Vec<Result<ComponentSpec, ComponentError>> {
     if !req.config_files.is_empty() {
         if req.all || !req.components.is_empty() {
+            let other = if req.all { "--all" } else { "--component" };
             return vec![Err(ComponentError {
+                kind: ErrorKind::Usage,
                 name: "-c".to_string(),
-                message: "`-c/--config` names one ini file; it cannot be combined with \
-                          `--component` or `--all`"
-                    .to_string(),
+                message: format!(
+                    "-c/--config names one ini file and cannot be combined with {other}: \
+                     pass -c FILE alone, or pick components with --component NAME / --all"
+                ),
                 file: None,
-                actions: vec![
-                    "Either pass `-c FILE` alone, or pick components with `--component NAME` / `--all`"
-                        .to_string(),
-                ],
+                actions: Vec::new(),
             })];
         }
         return vec![Ok(ad_hoc(&req.config_files, None))];
+    }
+    if req.all && !req.components.is_empty() {
+        return vec![Err(ComponentError {
+            kind: ErrorKind::Usage,
+            name: "--all".to_string(),
+            message: "--all checks every component and cannot be combined with --component: \
+                      drop one of them"
+                .to_string(),
+            file: None,
+            actions: Vec::new(),
+        })];
     }
     let project = match load_project_file(&req.cwd) {
         Ok(p) => p,
@@ -251,6 +267,7 @@ fn select_unsectioned(req: &SelectRequest) -> Vec<Result<ComponentSpec, Componen
             let names: Vec<&str> = many.iter().map(|c| c.name.as_str()).collect();
             let file = project.path.clone();
             vec![Err(ComponentError {
+                kind: ErrorKind::NoComponent,
                 name: "default".to_string(),
                 message: format!(
                     "{} defines several components ({}) and no default",
@@ -294,6 +311,7 @@ fn select_all(
     if present.is_empty() {
         let looked: Vec<&str> = BUILTINS.iter().map(|b| b.ini).collect();
         return vec![Err(ComponentError {
+            kind: ErrorKind::NoComponent,
             name: "all".to_string(),
             message: format!(
                 "no component found in {}: none of {} exists, and there is no db-status.toml",
@@ -328,23 +346,77 @@ fn by_name(
             known.push(b.name.to_string());
         }
     }
-    let aliases: Vec<String> = BUILTINS
+    let aliases: Vec<&str> = BUILTINS
         .iter()
-        .flat_map(|b| b.aliases.iter().map(move |a| format!("{a} = {}", b.name)))
+        .flat_map(|b| b.aliases.iter().copied())
         .collect();
+    let suggestion = known
+        .iter()
+        .map(String::as_str)
+        .chain(aliases.iter().copied())
+        .map(|k| (strsim::jaro_winkler(name, k), k))
+        .filter(|(score, _)| *score >= 0.8)
+        .max_by(|a, b| a.0.total_cmp(&b.0))
+        .map(|(_, k)| k);
+    let did_you_mean = suggestion.map_or(String::new(), |k| format!("did you mean '{k}'? "));
     Err(ComponentError {
+        kind: ErrorKind::UnknownComponent,
         name: name.to_string(),
         message: format!(
-            "unknown component '{name}'; known components: {} (aliases: {})",
+            "unknown component '{name}': {did_you_mean}known components: {} (or define it in db-status.toml: [{name}] config = \"alembic-{name}.ini\")",
             known.join(", "),
-            aliases.join(", ")
         ),
         file: project.path.clone(),
-        actions: vec![
-            format!("Use one of: {}", known.join(", ")),
-            "Or define it in db-status.toml: [name] config = \"alembic-name.ini\"".to_string(),
-        ],
+        actions: Vec::new(),
     })
+}
+
+/// The ini a built-in component is looked up as (`alembic-appproxy.ini`).
+pub fn builtin_ini(name: &str) -> Option<&'static str> {
+    builtin_by_name(name).map(|b| b.ini)
+}
+
+/// The canonical name of a component name as typed (`app-proxy` → `appproxy`).
+pub fn canonical_name(name: &str) -> &str {
+    builtin_by_name(name).map_or(name, |b| b.name)
+}
+
+/// Whether `dir` looks like a project root: it holds an `alembic*.ini`,
+/// `db-status.toml`, `[tool.db-status]` in `pyproject.toml`, or a built-in
+/// component's tracked halfstack config.
+pub fn is_project_dir(dir: &Path) -> bool {
+    if dir.join("db-status.toml").is_file() || BUILTINS.iter().any(|b| builtin_present(dir, b)) {
+        return true;
+    }
+    let has_ini = std::fs::read_dir(dir).is_ok_and(|entries| {
+        entries.flatten().any(|e| {
+            let name = e.file_name();
+            let name = name.to_string_lossy();
+            name.starts_with("alembic") && name.ends_with(".ini") && e.path().is_file()
+        })
+    });
+    has_ini
+        || std::fs::read_to_string(dir.join("pyproject.toml")).is_ok_and(|text| {
+            toml::from_str::<Pyproject>(&text)
+                .ok()
+                .and_then(|p| p.tool)
+                .is_some_and(|t| t.db_status.is_some())
+        })
+}
+
+/// Every component db-status knows in `cwd` (the project file's, else the
+/// built-ins present), for telling whose revisions a database holds.
+pub fn catalog(cwd: &Path) -> Vec<ComponentSpec> {
+    let mut out: Vec<ComponentSpec> = Vec::new();
+    if let Ok(project) = load_project_file(cwd) {
+        out.extend(project.components.iter().map(|c| c.spec.clone()));
+    }
+    for b in BUILTINS {
+        if builtin_present(cwd, b) && !out.iter().any(|s| s.name == b.name) {
+            out.push(builtin_spec(cwd, b));
+        }
+    }
+    out
 }
 
 fn builtin_present(cwd: &Path, b: &Builtin) -> bool {
@@ -391,7 +463,7 @@ fn is_pyproject(p: &Path) -> bool {
 }
 
 /// The single component described by `-c FILE` (or `ALEMBIC_CONFIG`), named after the ini file.
-fn ad_hoc(files: &[PathBuf], env: Option<String>) -> ComponentSpec {
+pub fn ad_hoc(files: &[PathBuf], env: Option<String>) -> ComponentSpec {
     let ini = files
         .iter()
         .find(|f| !is_pyproject(f))
@@ -470,6 +542,7 @@ fn load_project_file(cwd: &Path) -> Result<ProjectFile, ComponentError> {
 
 fn read(path: &Path) -> Result<String, ComponentError> {
     std::fs::read_to_string(path).map_err(|e| ComponentError {
+        kind: ErrorKind::ProjectFile,
         name: file_name(path),
         message: format!("cannot read {}: {e}", path.display()),
         file: Some(path.to_path_buf()),
@@ -486,6 +559,7 @@ fn file_name(path: &Path) -> String {
 
 fn toml_error(path: &Path, message: &str) -> ComponentError {
     ComponentError {
+        kind: ErrorKind::ProjectFile,
         name: file_name(path),
         message: format!("{}: {}", path.display(), message.trim_end()),
         file: Some(path.to_path_buf()),
@@ -637,6 +711,15 @@ mod tests {
             "{}",
             err.message
         );
+        assert_eq!(err.kind, ErrorKind::UnknownComponent);
+        r.components = vec!["manger".into()];
+        let sel = select(&r);
+        let err = sel[0].as_ref().expect_err("typo");
+        assert!(
+            err.message.contains("did you mean 'manager'?"),
+            "{}",
+            err.message
+        );
     }
 
     #[test]
@@ -741,5 +824,16 @@ mod tests {
         assert_eq!(spec.section.as_deref(), Some("db2"));
         r.all = true;
         assert_eq!(names(&select(&r)), ["ERR:-c"]);
+        assert_eq!(
+            select(&r)[0].as_ref().map_err(|e| e.kind),
+            Err(ErrorKind::Usage)
+        );
+        let mut r = req(d.path());
+        r.all = true;
+        r.components = vec!["manager".into()];
+        assert_eq!(
+            select(&r)[0].as_ref().map_err(|e| e.kind),
+            Err(ErrorKind::Usage)
+        );
     }
 }

@@ -90,6 +90,46 @@ pub struct AlembicConfig {
     pub sqlalchemy_url_error: Option<String>,
 }
 
+/// Where the version table lives: `version_table` / `version_table_schema`
+/// as the application's `env.py` passes them to `context.configure`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct VersionTable {
+    /// Table name (default `alembic_version`).
+    pub name: String,
+    /// Schema (PostgreSQL schema / MySQL database), if configured; `None`
+    /// means the connection's search path / default database.
+    pub schema: Option<String>,
+}
+
+impl Default for VersionTable {
+    fn default() -> Self {
+        VersionTable {
+            name: "alembic_version".to_string(),
+            schema: None,
+        }
+    }
+}
+
+impl VersionTable {
+    /// `schema.name`, or `name`, as messages and SQL name it.
+    pub fn qualified(&self) -> String {
+        match &self.schema {
+            Some(schema) => format!("{schema}.{}", self.name),
+            None => self.name.clone(),
+        }
+    }
+}
+
+impl AlembicConfig {
+    /// The version table the ini section names (default `alembic_version`).
+    pub fn table(&self) -> VersionTable {
+        VersionTable {
+            name: self.version_table.clone(),
+            schema: self.version_table_schema.clone(),
+        }
+    }
+}
+
 /// Why a configuration could not be loaded.
 #[derive(Debug, Clone, thiserror::Error)]
 pub enum ConfigError {

@@ -14,25 +14,59 @@ mod tls;
 pub mod url;
 
 use std::sync::mpsc;
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
+pub use crate::config::VersionTable;
 pub use url::{Backend, DbUrl};
 
-/// Where the version table lives.
-#[derive(Debug, Clone)]
-pub struct VersionTable {
-    /// Table name (default `alembic_version`).
-    pub name: String,
-    /// Schema (PostgreSQL schema / MySQL database), if configured.
-    pub schema: Option<String>,
+/// How to connect, beyond the URL: what every read of a target shares.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ConnectOptions {
+    /// Connect timeout, and again query timeout; the whole read is bounded by it.
+    pub timeout: Duration,
 }
 
-impl Default for VersionTable {
+impl Default for ConnectOptions {
     fn default() -> Self {
-        VersionTable {
-            name: "alembic_version".to_string(),
-            schema: None,
+        ConnectOptions {
+            timeout: DEFAULT_TIMEOUT,
         }
+    }
+}
+
+/// `--timeout` when not given.
+pub const DEFAULT_TIMEOUT: Duration = Duration::from_secs(5);
+
+/// What one read of a database found.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct VersionRead {
+    /// The version table's rows (or why there are none).
+    pub rows: VersionRows,
+    /// The other tables in the schema that is searched, asked only when the
+    /// version table is missing or empty (`None` otherwise): tables there
+    /// mean a database that was never stamped, or the wrong one.
+    pub tables: Option<Tables>,
+}
+
+/// Tables found in the searched schema (the version table excluded).
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub struct Tables {
+    /// How many.
+    pub count: usize,
+    /// The first few names, sorted (for messages).
+    pub names: Vec<String>,
+}
+
+/// At most this many table names are kept for messages.
+pub(crate) const TABLE_NAMES_SHOWN: usize = 5;
+
+impl Tables {
+    /// Build from every name found (sorted here, a few kept).
+    pub(crate) fn from_names(mut all: Vec<String>) -> Tables {
+        all.sort();
+        let count = all.len();
+        all.truncate(TABLE_NAMES_SHOWN);
+        Tables { count, names: all }
     }
 }
 
@@ -58,7 +92,7 @@ pub struct DbError {
 }
 
 /// Kinds of [`DbError`].
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub enum DbErrorKind {
     /// The URL could not be understood, or names an unsupported backend.
     BadUrl,
@@ -83,6 +117,20 @@ pub enum DbErrorKind {
 }
 
 impl DbErrorKind {
+    /// Every kind (for the JSON schema).
+    pub const ALL: [DbErrorKind; 10] = [
+        DbErrorKind::BadUrl,
+        DbErrorKind::Refused,
+        DbErrorKind::UnknownHost,
+        DbErrorKind::Timeout,
+        DbErrorKind::Auth,
+        DbErrorKind::MissingDatabase,
+        DbErrorKind::PermissionDenied,
+        DbErrorKind::Tls,
+        DbErrorKind::BadData,
+        DbErrorKind::Other,
+    ];
+
     /// Stable name used in JSON output.
     pub fn as_str(self) -> &'static str {
         match self {
@@ -100,12 +148,37 @@ impl DbErrorKind {
     }
 }
 
-/// Read the version table rows, read-only, within `timeout` for connect and for the query.
+/// Read the version table rows, read-only, within `timeout` for connect and
+/// for the query: [`read`] without the table list (for tools and tests).
 pub fn read_version_rows(
     url: &DbUrl,
     table: &VersionTable,
     timeout: Duration,
 ) -> Result<VersionRows, DbError> {
+    read(url, table, &ConnectOptions { timeout }).map(|r| r.rows)
+}
+
+/// Read a target's version table, read-only and bounded in time: the one
+/// read every command goes through ([`start`] then [`PendingRead::wait`]).
+pub fn read(
+    url: &DbUrl,
+    table: &VersionTable,
+    options: &ConnectOptions,
+) -> Result<VersionRead, DbError> {
+    start(url, table, options).wait()
+}
+
+/// Start reading a target's version table on a worker thread, so the caller
+/// can scan the revision files meanwhile. Mistakes in the URL are reported
+/// at once (the returned read is already finished).
+pub fn start(url: &DbUrl, table: &VersionTable, options: &ConnectOptions) -> PendingRead {
+    match prepare(url, table, options.timeout) {
+        Ok(job) => spawn(job, options.timeout),
+        Err(e) => PendingRead::Done(Err(e)),
+    }
+}
+
+fn prepare(url: &DbUrl, table: &VersionTable, timeout: Duration) -> Result<Job, DbError> {
     let backend = url.backend()?;
     if url.host.as_deref().is_some_and(|h| h.contains('@')) {
         // The host part would carry a piece of the password: refuse before
@@ -122,17 +195,11 @@ pub fn read_version_rows(
             "the version table name is empty: set it to the table env.py uses (default alembic_version)",
         ));
     }
-    let job = match backend {
-        Backend::Postgres => postgres::prepare(url, table, timeout)?,
-        Backend::MySql => mysql::prepare(url, table, timeout)?,
-        Backend::Sqlite => sqlite::prepare(url, table, timeout)?,
-    };
-    let secrets = job.secrets.clone();
-    let result = run_bounded(job, timeout).and_then(validate_rows);
-    result.map_err(|e| DbError {
-        kind: e.kind,
-        message: secrets.mask(&e.message),
-    })
+    match backend {
+        Backend::Postgres => postgres::prepare(url, table, timeout),
+        Backend::MySql => mysql::prepare(url, table, timeout),
+        Backend::Sqlite => sqlite::prepare(url, table, timeout),
+    }
 }
 
 /// A read, resolved on the caller's thread (so configuration mistakes are
@@ -143,18 +210,38 @@ pub(crate) struct Job {
     /// The passwords no message may show, and the names it may (see [`mask`]).
     pub secrets: mask::Secrets,
     /// The read itself.
-    pub run: Box<dyn FnOnce() -> Result<VersionRows, DbError> + Send>,
+    pub run: Box<dyn FnOnce() -> Result<VersionRead, DbError> + Send>,
 }
 
 /// Extra time given to the driver beyond its own timeouts before the worker is
 /// abandoned: the driver's own error is more precise than ours.
 const MARGIN: Duration = Duration::from_millis(400);
 
-/// Run `job` on a worker thread and wait at most `timeout` + [`MARGIN`].
+/// A read in flight (or one that needed no connection).
+#[derive(Debug)]
+pub enum PendingRead {
+    /// Known without waiting (a bad URL, a worker that could not start).
+    Done(Result<VersionRead, DbError>),
+    /// Running on a worker thread.
+    Running {
+        /// Where the answer arrives.
+        rx: mpsc::Receiver<Result<VersionRead, DbError>>,
+        /// When to stop waiting: the timeout plus a small margin.
+        deadline: Instant,
+        /// Where the read goes (for the timeout message).
+        target: String,
+        /// The timeout, for the message.
+        timeout: Duration,
+        /// The passwords no message may show (see [`mask`]).
+        secrets: mask::Secrets,
+    },
+}
+
+/// Run `job` on a worker thread; the answer is awaited by [`PendingRead::wait`].
 ///
 /// A black-holed host or a server that accepts and never answers must not
-/// hang the tool; the abandoned thread dies with the process.
-fn run_bounded(job: Job, timeout: Duration) -> Result<VersionRows, DbError> {
+/// hang the tool; an abandoned thread dies with the process.
+fn spawn(job: Job, timeout: Duration) -> PendingRead {
     let (tx, rx) = mpsc::channel();
     let run = job.run;
     let spawned = std::thread::Builder::new()
@@ -164,28 +251,61 @@ fn run_bounded(job: Job, timeout: Duration) -> Result<VersionRows, DbError> {
             let _ = tx.send(run());
         });
     if let Err(e) = spawned {
-        return Err(DbError::new(
+        return PendingRead::Done(Err(DbError::new(
             DbErrorKind::Other,
             format!("could not start a thread to read {}: {e}", job.target),
-        ));
+        )));
     }
-    match rx.recv_timeout(timeout.saturating_add(MARGIN)) {
-        Ok(result) => result,
-        Err(mpsc::RecvTimeoutError::Timeout) => Err(DbError::new(
-            DbErrorKind::Timeout,
-            format!(
-                "no answer from {} within {} (is the host reachable and the server healthy? raise --timeout if it is just slow)",
-                job.target,
-                format_duration(timeout)
-            ),
-        )),
-        Err(mpsc::RecvTimeoutError::Disconnected) => Err(DbError::new(
-            DbErrorKind::Other,
-            format!(
-                "the read of {} stopped unexpectedly (internal error)",
-                job.target
-            ),
-        )),
+    PendingRead::Running {
+        rx,
+        deadline: Instant::now() + timeout.saturating_add(MARGIN),
+        target: job.target,
+        timeout,
+        secrets: job.secrets,
+    }
+}
+
+impl PendingRead {
+    /// The answer, waiting at most until the deadline; rows are validated
+    /// and no message carries a secret.
+    pub fn wait(self) -> Result<VersionRead, DbError> {
+        let (result, secrets) = match self {
+            PendingRead::Done(r) => (r, mask::Secrets::default()),
+            PendingRead::Running {
+                rx,
+                deadline,
+                target,
+                timeout,
+                secrets,
+            } => {
+                let left = deadline.saturating_duration_since(Instant::now());
+                let r = match rx.recv_timeout(left) {
+                    Ok(result) => result,
+                    Err(mpsc::RecvTimeoutError::Timeout) => Err(DbError::new(
+                        DbErrorKind::Timeout,
+                        format!(
+                            "no answer from {target} within {} (is the host reachable and the server healthy? raise --timeout if it is just slow)",
+                            format_duration(timeout)
+                        ),
+                    )),
+                    Err(mpsc::RecvTimeoutError::Disconnected) => Err(DbError::new(
+                        DbErrorKind::Other,
+                        format!("the read of {target} stopped unexpectedly (internal error)"),
+                    )),
+                };
+                (r, secrets)
+            }
+        };
+        let result = result.and_then(|read| {
+            Ok(VersionRead {
+                rows: validate_rows(read.rows)?,
+                tables: read.tables,
+            })
+        });
+        result.map_err(|e| DbError {
+            kind: e.kind,
+            message: secrets.mask(&e.message),
+        })
     }
 }
 

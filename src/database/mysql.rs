@@ -11,7 +11,7 @@ use mysql::{ClientIdentity, Conn, OptsBuilder, SslOpts, Value};
 
 use super::mysql_settings::{self, Settings};
 use super::tls::{Roots, Verify};
-use super::{DbError, DbErrorKind, DbUrl, Job, VersionRows, VersionTable};
+use super::{DbError, DbErrorKind, DbUrl, Job, Tables, VersionRead, VersionRows, VersionTable};
 
 impl Settings {
     fn target(&self) -> String {
@@ -74,7 +74,7 @@ pub(crate) fn prepare(
     })
 }
 
-fn read(s: &Settings, table: &VersionTable, timeout: Duration) -> Result<VersionRows, DbError> {
+fn read(s: &Settings, table: &VersionTable, timeout: Duration) -> Result<VersionRead, DbError> {
     let mut opts = OptsBuilder::new()
         .ip_or_hostname(Some(s.host.clone()))
         .tcp_port(s.port)
@@ -108,8 +108,12 @@ fn read(s: &Settings, table: &VersionTable, timeout: Duration) -> Result<Version
         Err(mysql::Error::MySqlError(e))
             if e.code == 1146 || (e.code == 1049 && table.schema.is_some()) =>
         {
+            let tables = other_tables(&mut conn, s, table)?;
             let _ = conn.query_drop("ROLLBACK");
-            return Ok(VersionRows::NoTable);
+            return Ok(VersionRead {
+                rows: VersionRows::NoTable,
+                tables: Some(tables),
+            });
         }
         Err(e) => return Err(classify(&e, s, table, Stage::Query)),
     };
@@ -140,8 +144,31 @@ fn read(s: &Settings, table: &VersionTable, timeout: Duration) -> Result<Version
             Some(other) => out.push(other.as_sql(true)),
         }
     }
+    let tables = if out.is_empty() {
+        Some(other_tables(&mut conn, s, table)?)
+    } else {
+        None
+    };
     let _ = conn.query_drop("ROLLBACK");
-    Ok(VersionRows::Rows(out))
+    Ok(VersionRead {
+        rows: VersionRows::Rows(out),
+        tables,
+    })
+}
+
+/// The base tables other than the version table in the database Alembic
+/// would create it in (`version_table_schema`, else the URL's database).
+/// information_schema lists only tables the user holds some privilege on.
+fn other_tables(conn: &mut Conn, s: &Settings, table: &VersionTable) -> Result<Tables, DbError> {
+    let names: Vec<String> = conn
+        .exec(
+            "SELECT CAST(table_name AS CHAR) FROM information_schema.tables \
+             WHERE table_schema = COALESCE(?, DATABASE()) AND table_type = 'BASE TABLE' \
+             AND table_name <> ?",
+            (table.schema.clone(), table.name.clone()),
+        )
+        .map_err(|e| classify(&e, s, table, Stage::Query))?;
+    Ok(Tables::from_names(names))
 }
 
 /// The rustls error inside `e`: a refused certificate surfaces as an I/O

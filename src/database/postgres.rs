@@ -11,7 +11,10 @@ use tokio_postgres_rustls::MakeRustlsConnect;
 
 use super::pg_settings::{self, ChannelBinding, Session, Settings, Ssl};
 use super::tls;
-use super::{DbError, DbErrorKind, DbUrl, Job, VersionRows, VersionTable, quote_ident_ansi};
+use super::{
+    DbError, DbErrorKind, DbUrl, Job, Tables, VersionRead, VersionRows, VersionTable,
+    quote_ident_ansi,
+};
 
 /// Resolve the connection and build the read.
 pub(crate) fn prepare(
@@ -86,7 +89,7 @@ fn connect(s: &Settings, timeout: Duration) -> Result<postgres::Client, ConnectE
         .map_err(ConnectError::Driver)
 }
 
-fn read(s: &Settings, table: &VersionTable, timeout: Duration) -> Result<VersionRows, DbError> {
+fn read(s: &Settings, table: &VersionTable, timeout: Duration) -> Result<VersionRead, DbError> {
     for name in std::iter::once(&table.name).chain(table.schema.as_ref()) {
         if name.contains('\0') {
             return Err(DbError::new(
@@ -127,8 +130,12 @@ fn read(s: &Settings, table: &VersionTable, timeout: Duration) -> Result<Version
         .map_err(|e| classify(&e, s, table))?;
     let exists = first_values(&messages).first().copied().flatten() == Some("t");
     if !exists {
+        let tables = other_tables(&mut client, s, table)?;
         let _ = client.simple_query("ROLLBACK");
-        return Ok(VersionRows::NoTable);
+        return Ok(VersionRead {
+            rows: VersionRows::NoTable,
+            tables: Some(tables),
+        });
     }
     let messages = client
         .simple_query(&format!("SELECT version_num FROM {qualified}"))
@@ -149,9 +156,53 @@ fn read(s: &Settings, table: &VersionTable, timeout: Duration) -> Result<Version
             }
         }
     }
+    let tables = if rows.is_empty() {
+        Some(other_tables(&mut client, s, table)?)
+    } else {
+        None
+    };
     // Nothing was written; ending the transaction is a courtesy to poolers.
     let _ = client.simple_query("ROLLBACK");
-    Ok(VersionRows::Rows(rows))
+    Ok(VersionRead {
+        rows: VersionRows::Rows(rows),
+        tables,
+    })
+}
+
+/// The tables (and partitioned tables) other than the version table in the
+/// schema Alembic would create it in: `version_table_schema`, else every
+/// schema of the search path. From `pg_class`, which lists tables whatever
+/// the user's privileges (information_schema would hide them).
+fn other_tables(
+    client: &mut postgres::Client,
+    s: &Settings,
+    table: &VersionTable,
+) -> Result<Tables, DbError> {
+    let schemas = match &table.schema {
+        Some(schema) => format!("n.nspname = {}", dollar_quote(schema)),
+        None => "n.nspname = ANY (pg_catalog.current_schemas(false))".to_string(),
+    };
+    let query = format!(
+        "SELECT c.relname, count(*) OVER () FROM pg_catalog.pg_class c \
+         JOIN pg_catalog.pg_namespace n ON n.oid = c.relnamespace \
+         WHERE c.relkind IN ('r', 'p') AND {schemas} AND c.relname <> {} \
+         ORDER BY c.relname LIMIT {}",
+        dollar_quote(&table.name),
+        super::TABLE_NAMES_SHOWN
+    );
+    let messages = client
+        .simple_query(&query)
+        .map_err(|e| classify(&e, s, table))?;
+    let mut tables = Tables::default();
+    for m in &messages {
+        if let SimpleQueryMessage::Row(row) = m {
+            if let Some(name) = row.get(0) {
+                tables.names.push(name.to_string());
+            }
+            tables.count = row.get(1).and_then(|c| c.parse().ok()).unwrap_or(0);
+        }
+    }
+    Ok(tables)
 }
 
 /// The first column of every data row.

@@ -9,7 +9,10 @@ use std::time::Duration;
 use rusqlite::types::ValueRef;
 use rusqlite::{Connection, ErrorCode, OpenFlags};
 
-use super::{DbError, DbErrorKind, DbUrl, Job, VersionRows, VersionTable, quote_ident_ansi};
+use super::{
+    DbError, DbErrorKind, DbUrl, Job, Tables, VersionRead, VersionRows, VersionTable,
+    quote_ident_ansi,
+};
 
 /// What the URL points at.
 enum Location {
@@ -93,7 +96,10 @@ pub(crate) fn prepare(
         target,
         secrets: super::mask::Secrets::new(),
         run: Box::new(move || match location {
-            Location::Memory => Ok(VersionRows::NoTable),
+            Location::Memory => Ok(VersionRead {
+                rows: VersionRows::NoTable,
+                tables: Some(Tables::default()),
+            }),
             Location::File(path) => read(&path, &table, timeout),
         }),
     })
@@ -114,7 +120,7 @@ fn file_uri(path: &Path, params: &str) -> String {
     out
 }
 
-fn read(path: &Path, table: &VersionTable, timeout: Duration) -> Result<VersionRows, DbError> {
+fn read(path: &Path, table: &VersionTable, timeout: Duration) -> Result<VersionRead, DbError> {
     match std::fs::metadata(path) {
         Ok(meta) if meta.is_dir() => {
             return Err(DbError::new(
@@ -127,7 +133,10 @@ fn read(path: &Path, table: &VersionTable, timeout: Duration) -> Result<VersionR
         }
         Ok(_) => {}
         Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
-            return Ok(VersionRows::NoDatabaseFile);
+            return Ok(VersionRead {
+                rows: VersionRows::NoDatabaseFile,
+                tables: Some(Tables::default()),
+            });
         }
         Err(e) => {
             return Err(DbError::new(
@@ -158,7 +167,7 @@ fn read_with(
     table: &VersionTable,
     timeout: Duration,
     params: &str,
-) -> Result<VersionRows, rusqlite::Error> {
+) -> Result<VersionRead, rusqlite::Error> {
     let flags = OpenFlags::SQLITE_OPEN_READ_ONLY
         | OpenFlags::SQLITE_OPEN_URI
         | OpenFlags::SQLITE_OPEN_NO_MUTEX;
@@ -176,7 +185,10 @@ fn read_with(
         |row| row.get(0),
     )?;
     if !exists {
-        return Ok(VersionRows::NoTable);
+        return Ok(VersionRead {
+            rows: VersionRows::NoTable,
+            tables: Some(other_tables(&conn, &master, table)?),
+        });
     }
     let qualified = match &schema {
         Some(s) => format!("{s}.{}", quote_ident_ansi(&table.name)),
@@ -197,7 +209,31 @@ fn read_with(
         };
         out.push(value);
     }
-    Ok(VersionRows::Rows(out))
+    let tables = if out.is_empty() {
+        Some(other_tables(&conn, &master, table)?)
+    } else {
+        None
+    };
+    Ok(VersionRead {
+        rows: VersionRows::Rows(out),
+        tables,
+    })
+}
+
+/// The tables other than the version table (and SQLite's own) in the file.
+fn other_tables(
+    conn: &Connection,
+    master: &str,
+    table: &VersionTable,
+) -> Result<Tables, rusqlite::Error> {
+    let mut stmt = conn.prepare(&format!(
+        "SELECT name FROM {master} WHERE type = 'table' AND name NOT LIKE 'sqlite\\_%' ESCAPE '\\' \
+         AND name <> ?1 COLLATE NOCASE"
+    ))?;
+    let names = stmt
+        .query_map([&table.name], |row| row.get::<_, String>(0))?
+        .collect::<Result<Vec<_>, _>>()?;
+    Ok(Tables::from_names(names))
 }
 
 fn classify(e: &rusqlite::Error, path: &Path) -> DbError {

@@ -11,6 +11,7 @@
 
 mod bitset;
 mod build;
+pub mod divergence;
 mod resolve;
 mod walk;
 

@@ -2,12 +2,16 @@
 //! and as one JSON document. The JSON shape is stable:
 //!
 //! ```text
-//! {"exit_code": N,
+//! {"schema_version": 1, "version": "…", "exit_code": N,
 //!  "components": [{"name", "config", "revisions", "heads": [id…], "exit_code",
 //!                  "findings": [{"severity": "error"|"warning", "code", "message",
 //!                                "file" (relative to the working directory, or null),
-//!                                "line" (1-based, 0 = whole file), "fix" (or null)}]}]}
+//!                                "line" (1-based, 0 = whole file), "fix" (or null),
+//!                                "edit": {"file", "line", "field", "from", "to"} (or null),
+//!                                "revisions": [id…] (the diverged heads)}]}]}
 //! ```
+//!
+//! `docs/status.schema.json` describes it (`checkDocument`).
 
 use std::io::{self, Write};
 use std::path::Path;
@@ -113,7 +117,9 @@ pub fn render_human(
             paint(color, green, "check passed:")
         )?;
     } else {
-        let failed = components.iter().any(|c| c.exit_code(strict) != 0);
+        let failed = components
+            .iter()
+            .any(|c| c.exit_code(strict) != crate::error::Exit::UpToDate.code());
         let verdict = if failed {
             paint(color, red, "check failed:")
         } else {
@@ -136,6 +142,8 @@ pub fn render_human(
 
 #[derive(Serialize)]
 struct JsonReport<'a> {
+    schema_version: u32,
+    version: &'static str,
     exit_code: u8,
     components: Vec<JsonComponent<'a>>,
 }
@@ -158,6 +166,8 @@ struct JsonFinding<'a> {
     file: Option<String>,
     line: u32,
     fix: Option<&'a str>,
+    edit: Option<super::json::JsonEdit<'a>>,
+    revisions: &'a [String],
 }
 
 /// The JSON document (see the module docs for its shape).
@@ -169,6 +179,8 @@ pub fn render_json(
     out: &mut dyn Write,
 ) -> io::Result<()> {
     let report = JsonReport {
+        schema_version: super::json::SCHEMA_VERSION,
+        version: super::json::VERSION,
         exit_code,
         components: components
             .iter()
@@ -188,6 +200,11 @@ pub fn render_json(
                         file: f.file.as_deref().map(|p| display_path(p, cwd)),
                         line: f.line,
                         fix: f.fix.as_deref(),
+                        edit: f
+                            .edit
+                            .as_ref()
+                            .map(|e| super::json::JsonEdit::new(e, display_path(&e.file, cwd))),
+                        revisions: &f.revisions,
                     })
                     .collect(),
             })

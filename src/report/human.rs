@@ -8,7 +8,7 @@ use std::io::{self, Write};
 
 use anstyle::{AnsiColor, Style};
 
-use crate::status::{ComponentStatus, Fresh, Revision, State};
+use crate::status::{ComponentStatus, Fresh, Report, Revision, State};
 
 /// How to render.
 #[derive(Debug, Clone, Copy, Default)]
@@ -31,13 +31,14 @@ pub fn indicator(state: State, ascii: bool) -> &'static str {
         (State::UpToDate, false) => "✅",
         (State::Behind, false) => "⚠️",
         (State::Diverged, false) => "🔀",
-        (State::NoRevision, false) => "❓",
+        (State::NoRevision | State::Unstamped, false) => "❓",
         (State::UnknownRevision, false) => "⛔",
         (State::DatabaseError | State::ConfigError, false) => "❌",
         (State::UpToDate, true) => "[OK]",
         (State::Behind, true) => "[BEHIND]",
         (State::Diverged, true) => "[DIVERGED]",
         (State::NoRevision, true) => "[NEW]",
+        (State::Unstamped, true) => "[UNSTAMPED]",
         (State::UnknownRevision, true) => "[UNKNOWN]",
         (State::DatabaseError | State::ConfigError, true) => "[ERROR]",
     }
@@ -46,7 +47,7 @@ pub fn indicator(state: State, ascii: bool) -> &'static str {
 fn state_style(state: State) -> Style {
     let color = match state {
         State::UpToDate => AnsiColor::Green,
-        State::Behind | State::NoRevision => AnsiColor::Yellow,
+        State::Behind | State::NoRevision | State::Unstamped => AnsiColor::Yellow,
         State::Diverged => AnsiColor::Magenta,
         State::UnknownRevision | State::DatabaseError | State::ConfigError => AnsiColor::Red,
     };
@@ -73,17 +74,20 @@ impl Painter {
     }
 }
 
-/// Render every component, separated by a blank line.
-pub fn render(
-    statuses: &[ComponentStatus],
-    opts: &HumanOptions,
-    out: &mut dyn Write,
-) -> io::Result<()> {
-    for (i, s) in statuses.iter().enumerate() {
+/// Render every component, separated by a blank line, then the run's notes.
+pub fn render(report: &Report, opts: &HumanOptions, out: &mut dyn Write) -> io::Result<()> {
+    for (i, s) in report.components.iter().enumerate() {
         if i > 0 {
             writeln!(out)?;
         }
         render_one(s, opts, out)?;
+    }
+    if !report.notes.is_empty() {
+        let p = Painter { color: opts.color };
+        writeln!(out)?;
+        for n in &report.notes {
+            writeln!(out, "{} {n}", p.bold("Note:"))?;
+        }
     }
     Ok(())
 }
@@ -116,8 +120,8 @@ pub fn render_one(s: &ComponentStatus, opts: &HumanOptions, out: &mut dyn Write)
     let p = Painter { color: opts.color };
     let ind = indicator(s.state, opts.ascii);
     let headline = match (&s.error, s.state) {
-        (Some(e), State::DatabaseError | State::ConfigError) => format!("Error: {}", e.title),
-        _ => format!("Database Status: {}", s.state.title()),
+        (Some(_), State::DatabaseError | State::ConfigError) => format!("Error: {}", s.title),
+        _ => format!("Database Status: {}", s.title),
     };
     writeln!(out, "{ind} {}", p.paint(state_style(s.state), &headline))?;
     writeln!(out)?;
@@ -125,7 +129,7 @@ pub fn render_one(s: &ComponentStatus, opts: &HumanOptions, out: &mut dyn Write)
     let error_state = matches!(s.state, State::DatabaseError | State::ConfigError)
         && s.error
             .as_ref()
-            .is_some_and(|e| e.kind != "inconsistent-version-table");
+            .is_some_and(|e| e.kind != crate::error::ErrorKind::InconsistentVersionTable);
     if (opts.verbose || s.state == State::ConfigError)
         && let Some(c) = &s.config
     {
@@ -136,10 +140,15 @@ pub fn render_one(s: &ComponentStatus, opts: &HumanOptions, out: &mut dyn Write)
     {
         writeln!(out, "{} {sl}", p.bold("Script location:"))?;
     }
-    if (opts.verbose || s.state == State::DatabaseError)
+    let url_elsewhere = s.url_source.as_ref().is_some_and(|u| !u.is_ini());
+    if (opts.verbose || url_elsewhere || s.state == State::DatabaseError)
         && let Some(db) = &s.database
     {
-        writeln!(out, "{} {db}", p.bold("Database:"))?;
+        let from = s
+            .url_source
+            .as_ref()
+            .map_or(String::new(), |u| format!(" (from {})", u.describe()));
+        writeln!(out, "{} {db}{from}", p.bold("Database:"))?;
     }
 
     if !error_state {
@@ -148,13 +157,13 @@ pub fn render_one(s: &ComponentStatus, opts: &HumanOptions, out: &mut dyn Write)
         writeln!(out, "{} {}", p.bold("Status:"), s.summary)?;
     }
 
-    if !s.pending.is_empty()
-        && matches!(s.state, State::Behind | State::NoRevision | State::Diverged)
+    let pending = s.pending.as_deref().unwrap_or(&[]);
+    if !pending.is_empty() && matches!(s.state, State::Behind | State::NoRevision | State::Diverged)
     {
         writeln!(out)?;
         writeln!(out, "{}", p.bold("Pending migrations (oldest first):"))?;
-        let width = s.pending.len().min(PENDING_SHOWN).to_string().len();
-        for (i, r) in s.pending.iter().take(PENDING_SHOWN).enumerate() {
+        let width = pending.len().min(PENDING_SHOWN).to_string().len();
+        for (i, r) in pending.iter().take(PENDING_SHOWN).enumerate() {
             writeln!(
                 out,
                 "  {:>width$}. {}  {}",
@@ -163,11 +172,11 @@ pub fn render_one(s: &ComponentStatus, opts: &HumanOptions, out: &mut dyn Write)
                 p.dim(&r.path.display().to_string())
             )?;
         }
-        if s.pending.len() > PENDING_SHOWN {
+        if pending.len() > PENDING_SHOWN {
             writeln!(
                 out,
                 "  … and {} more (--format json lists them all)",
-                s.pending.len() - PENDING_SHOWN
+                pending.len() - PENDING_SHOWN
             )?;
         }
     }
@@ -209,13 +218,13 @@ pub fn render_one(s: &ComponentStatus, opts: &HumanOptions, out: &mut dyn Write)
         [only] => {
             writeln!(out)?;
             writeln!(out, "{}", p.bold("Recommended action:"))?;
-            writeln!(out, "{only}")?;
+            writeln!(out, "{}", only.text)?;
         }
         many => {
             writeln!(out)?;
             writeln!(out, "{}", p.bold("Recommended actions:"))?;
             for (i, a) in many.iter().enumerate() {
-                writeln!(out, "{}. {a}", i + 1)?;
+                writeln!(out, "{}. {}", i + 1, a.text)?;
             }
         }
     }
@@ -238,9 +247,21 @@ fn revision_lines(s: &ComponentStatus, p: &Painter, out: &mut dyn Write) -> io::
             .map(|u| format!("{u} (not in these scripts)")),
     );
     if current.is_empty() {
+        let table = s.version_table.qualified();
+        let others = match &s.tables {
+            Some(t) if t.count > 0 => format!(
+                "; {} other table{}",
+                t.count,
+                if t.count == 1 { "" } else { "s" }
+            ),
+            _ => String::new(),
+        };
         current.push(match s.fresh {
             Some(Fresh::NoDatabaseFile) => "None (no database file)".to_string(),
-            Some(Fresh::NoTable) => format!("None (no {} table)", s.version_table),
+            Some(Fresh::NoTable) => format!("None (no {table} table{others})"),
+            Some(Fresh::EmptyTable) if !others.is_empty() => {
+                format!("None (empty {table} table{others})")
+            }
             _ => "None".to_string(),
         });
     }

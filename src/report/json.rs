@@ -1,76 +1,98 @@
-//! The JSON status report (`--format json`): one document on stdout.
+//! The JSON status report (`--format json`): one document on stdout, and the
+//! JSON form of a usage error. `docs/status.schema.json` describes both
+//! (JSON Schema 2020-12); the tests validate every document they produce
+//! against it. Never change a field's meaning silently: bump
+//! [`SCHEMA_VERSION`].
 //!
-//! # Schema
+//! # Shape
 //!
 //! ```text
 //! {
+//!   "schema_version": 1, "version": "0.1.0",
 //!   "exit_code": 0,                 // the process exit code (largest of the components')
-//!   "components": [                 // in selection order
-//!     {
-//!       "name": "manager",
-//!       "config": "alembic.ini",            // ini path as used, or null
-//!       "script_location": "src/…/alembic", // script directory, or null when the config failed
-//!       "database": "postgresql://u:***@host/db",  // URL, password masked; null if unknown
-//!       "state": "up-to-date",      // up-to-date | behind | no-revision | diverged |
-//!                                   // unknown-revision | database-error | config-error
-//!       "exit_code": 0,             // 0 | 1 | 3 | 4 | 5 | 6 | 7, as the table in --help
-//!       "current": [Revision],      // version-table rows the scripts know (load order)
-//!       "heads": [Revision],        // the script heads the database should hold (load order)
-//!       "pending": [Revision],      // what `alembic upgrade heads` would run, oldest first
-//!       "pending_count": 0,
-//!       "unknown": ["deadbeef0000"],// version-table rows the scripts do not know
-//!       "diverged": null | {"heads": [Revision], "last_common_ancestor": Revision | null},
-//!       "error": null | {"kind": "connection-refused", "message": "…"},
-//!       "recommended_actions": ["…"],
-//!       "notes": ["…"]
-//!     }
-//!   ]
+//!   "working_directory": "/abs",    // where the recommended commands run (the project root)
+//!   "notes": ["…"],                 // said once for the whole run
+//!   "components": [{
+//!     "name", "labels": {}, "config", "script_location",
+//!     "database": "postgresql://u:***@host/db", "url_source": "flag|env|project-file|ini|targets-file"|null,
+//!     "version_table": {"name", "schema", "state": "missing|empty|rows"|null},
+//!     "state", "exit_code", "title", "summary",
+//!     "current": [Revision], "heads": [Revision],
+//!     "pending": [Revision] | null, "pending_count": N | null,   // null where Alembic has no plan
+//!     "unknown": ["…"], "tables": {"count", "names"} | null,
+//!     "diverged": null | {"heads", "last_common_ancestor", "reason",
+//!                         "fix": null | {"file", "line", "field", "from", "to"}},
+//!     "error": null | {"kind", "message"},
+//!     "recommended_actions": [{"text", "command": [argv] | null}],
+//!     "notes": ["…"]
+//!   }]
 //! }
-//! Revision = {"revision": "ae1027a6acf", "message": "add users", "path": "versions/ae10_add_users.py"}
+//! Revision = {"revision", "message", "path"}
+//! usage error: {"schema_version", "version", "exit_code": 2, "error": {"kind": "usage", "message"}}
 //! ```
-//!
-//! `message` is the docstring's first paragraph (Alembic's `doc`); `path` is
-//! relative to the working directory when the file lies under it. Every
-//! field is always present (`null` or `[]` when empty). Facts are kept even
-//! when a more severe state wins (a diverged component still lists
-//! `pending`). `error.kind` is one of: `connection-refused`, `unknown-host`,
-//! `timeout`, `authentication`, `missing-database`, `permission-denied`,
-//! `tls`, `bad-url`, `bad-data`, `other`, `no-url`,
-//! `inconsistent-version-table`, `unknown-revision`, and for config errors
-//! `unknown-component`, `project-file`, `missing-config`, `config`,
-//! `unreadable-revision-file`, `missing-revision`, `cycle`, `label-clash`,
-//! `bad-identifier`, `internal`. New fields may be added; existing ones keep
-//! their meaning.
 
+use std::collections::BTreeMap;
 use std::io::{self, Write};
 
 use serde::Serialize;
 
-use crate::status::{ComponentStatus, Revision};
+use crate::error::Error;
+use crate::graph::divergence::Edit;
+use crate::status::{Action, ComponentStatus, Report, Revision};
+
+/// The version of the JSON documents' shape. Bumped on any change that is
+/// not a new field.
+pub const SCHEMA_VERSION: u32 = 1;
+
+/// The tool's version, as the documents carry it.
+pub const VERSION: &str = env!("CARGO_PKG_VERSION");
 
 #[derive(Serialize)]
 struct Document<'a> {
+    schema_version: u32,
+    version: &'static str,
     exit_code: u8,
+    working_directory: Option<String>,
+    notes: &'a [String],
     components: Vec<JsonComponent<'a>>,
 }
 
 #[derive(Serialize)]
 struct JsonComponent<'a> {
     name: &'a str,
+    labels: &'a BTreeMap<String, String>,
     config: Option<&'a str>,
     script_location: Option<&'a str>,
     database: Option<&'a str>,
+    url_source: Option<&'static str>,
+    version_table: JsonTable<'a>,
     state: &'static str,
     exit_code: u8,
+    title: &'a str,
+    summary: &'a str,
     current: Vec<JsonRevision<'a>>,
     heads: Vec<JsonRevision<'a>>,
-    pending: Vec<JsonRevision<'a>>,
-    pending_count: usize,
+    pending: Option<Vec<JsonRevision<'a>>>,
+    pending_count: Option<usize>,
     unknown: &'a [String],
+    tables: Option<JsonTables<'a>>,
     diverged: Option<JsonDiverged<'a>>,
     error: Option<JsonError<'a>>,
-    recommended_actions: &'a [String],
+    recommended_actions: Vec<JsonAction<'a>>,
     notes: &'a [String],
+}
+
+#[derive(Serialize)]
+struct JsonTable<'a> {
+    name: &'a str,
+    schema: Option<&'a str>,
+    state: Option<&'static str>,
+}
+
+#[derive(Serialize)]
+struct JsonTables<'a> {
+    count: usize,
+    names: &'a [String],
 }
 
 #[derive(Serialize)]
@@ -84,12 +106,43 @@ struct JsonRevision<'a> {
 struct JsonDiverged<'a> {
     heads: Vec<JsonRevision<'a>>,
     last_common_ancestor: Option<JsonRevision<'a>>,
+    reason: &'a str,
+    fix: Option<JsonEdit<'a>>,
+}
+
+/// A one-line edit of a revision file (shared with `check --format json`).
+#[derive(Serialize)]
+pub(crate) struct JsonEdit<'a> {
+    file: String,
+    line: u32,
+    field: &'static str,
+    from: &'a [String],
+    to: &'a [String],
+}
+
+impl<'a> JsonEdit<'a> {
+    /// The edit with its file shown as `file`.
+    pub(crate) fn new(edit: &'a Edit, file: String) -> Self {
+        JsonEdit {
+            file,
+            line: edit.line,
+            field: edit.field,
+            from: &edit.from,
+            to: &edit.to,
+        }
+    }
 }
 
 #[derive(Serialize)]
 struct JsonError<'a> {
-    kind: &'a str,
+    kind: &'static str,
     message: &'a str,
+}
+
+#[derive(Serialize)]
+struct JsonAction<'a> {
+    text: &'a str,
+    command: Option<&'a [String]>,
 }
 
 fn rev(r: &Revision) -> JsonRevision<'_> {
@@ -104,37 +157,92 @@ fn revs(v: &[Revision]) -> Vec<JsonRevision<'_>> {
     v.iter().map(rev).collect()
 }
 
+fn action(a: &Action) -> JsonAction<'_> {
+    JsonAction {
+        text: &a.text,
+        command: a.command.as_deref(),
+    }
+}
+
 fn component(s: &ComponentStatus) -> JsonComponent<'_> {
     JsonComponent {
         name: &s.name,
+        labels: &s.labels,
         config: s.config.as_deref(),
         script_location: s.script_location.as_deref(),
         database: s.database.as_deref(),
+        url_source: s.url_source.as_ref().map(|u| u.kind()),
+        version_table: JsonTable {
+            name: &s.version_table.name,
+            schema: s.version_table.schema.as_deref(),
+            state: s.table_state.map(|t| t.as_str()),
+        },
         state: s.state.as_str(),
         exit_code: s.exit_code(),
+        title: &s.title,
+        summary: &s.summary,
         current: revs(&s.current),
         heads: revs(&s.heads),
-        pending: revs(&s.pending),
-        pending_count: s.pending.len(),
+        pending: s.pending.as_deref().map(revs),
+        pending_count: s.pending.as_ref().map(Vec::len),
         unknown: &s.unknown,
+        tables: s.tables.as_ref().map(|t| JsonTables {
+            count: t.count,
+            names: &t.names,
+        }),
         diverged: s.diverged.as_ref().map(|d| JsonDiverged {
             heads: revs(&d.heads),
             last_common_ancestor: d.last_common_ancestor.as_ref().map(rev),
+            reason: &d.reason,
+            fix: d
+                .fix
+                .as_ref()
+                .map(|e| JsonEdit::new(e, e.file.to_string_lossy().into_owned())),
         }),
         error: s.error.as_ref().map(|e| JsonError {
-            kind: &e.kind,
+            kind: e.kind.as_str(),
             message: &e.message,
         }),
-        recommended_actions: &s.actions,
+        recommended_actions: s.actions.iter().map(action).collect(),
         notes: &s.notes,
     }
 }
 
 /// Write the document (pretty-printed, newline-terminated).
-pub fn render(statuses: &[ComponentStatus], exit_code: u8, out: &mut dyn Write) -> io::Result<()> {
+pub fn render(report: &Report, out: &mut dyn Write) -> io::Result<()> {
     let doc = Document {
+        schema_version: SCHEMA_VERSION,
+        version: VERSION,
+        exit_code: report.exit_code(),
+        working_directory: report
+            .working_directory
+            .as_deref()
+            .map(|p| p.to_string_lossy().into_owned()),
+        notes: &report.notes,
+        components: report.components.iter().map(component).collect(),
+    };
+    serde_json::to_writer_pretty(&mut *out, &doc).map_err(io::Error::other)?;
+    writeln!(out)
+}
+
+#[derive(Serialize)]
+struct ErrorDocument<'a> {
+    schema_version: u32,
+    version: &'static str,
+    exit_code: u8,
+    error: JsonError<'a>,
+}
+
+/// A usage error (or any error that stops the whole run) as one JSON document.
+pub fn render_error(error: &Error, exit_code: u8, out: &mut dyn Write) -> io::Result<()> {
+    let doc = ErrorDocument {
+        schema_version: SCHEMA_VERSION,
+        version: VERSION,
         exit_code,
-        components: statuses.iter().map(component).collect(),
+        error: JsonError {
+            kind: error.kind.as_str(),
+            message: &error.message,
+        },
     };
     serde_json::to_writer_pretty(&mut *out, &doc).map_err(io::Error::other)?;
     writeln!(out)

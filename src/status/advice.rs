@@ -1,47 +1,68 @@
-//! Recommended actions: the real commands for this component and checkout
+//! Recommended actions: the real commands for this target and checkout
 //! (`./py -m alembic -c …` in a Backend.AI checkout, `alembic -c …`
-//! elsewhere), chosen from the verdict's facts. Pure string building.
+//! elsewhere), with the values db-status knows in place of placeholders,
+//! chosen from the verdict's facts. Pure string building.
 
-use std::collections::BTreeSet;
-use std::path::Path;
+use super::{Context, Fresh, display_path};
+use crate::database::{Backend, DbError, DbErrorKind, Tables};
+use crate::graph::divergence::Divergence;
+use crate::graph::{BitSet, RevIdx, RevisionMap};
+use crate::shell;
 
-use super::{Context, Diverged, UrlSource, create_date, display_path};
-use crate::database::DbErrorKind;
-use crate::graph::{RevIdx, RevisionMap};
-
-/// The Alembic command line for a component: `./py -m alembic` in a
-/// Backend.AI checkout, else `alembic`; `-c INI` unless it is the default
-/// `alembic.ini`; `-n SECTION` unless it is `alembic`.
-pub fn alembic_command(backend_ai: bool, ini: Option<&Path>, section: Option<&str>) -> String {
-    let mut cmd = if backend_ai {
-        "./py -m alembic".to_string()
-    } else {
-        "alembic".to_string()
-    };
-    if let Some(ini) = ini
-        && ini != Path::new("alembic.ini")
-    {
-        cmd.push_str(" -c ");
-        cmd.push_str(&shell_quote(&ini.to_string_lossy()));
-    }
-    if let Some(section) = section.filter(|s| *s != "alembic") {
-        cmd.push_str(" -n ");
-        cmd.push_str(&shell_quote(section));
-    }
-    cmd
+/// One recommended action: a sentence for people and, when it is a single
+/// command, the command as argv (run in the project root).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Action {
+    /// The action as people read it (the command included).
+    pub text: String,
+    /// The command to run, as argv; `None` when the action is not one command.
+    pub command: Option<Vec<String>>,
 }
 
-/// Quote a word for a POSIX shell when it needs it.
-pub(crate) fn shell_quote(word: &str) -> String {
-    let safe = !word.is_empty()
-        && word
-            .chars()
-            .all(|c| c.is_ascii_alphanumeric() || "-_./:=@%+,".contains(c));
-    if safe {
-        word.to_string()
-    } else {
-        format!("'{}'", word.replace('\'', r"'\''"))
+impl Action {
+    /// An action that is not a single command.
+    pub fn say(text: impl Into<String>) -> Action {
+        Action {
+            text: text.into(),
+            command: None,
+        }
     }
+
+    /// `label: command`, with the command pasteable as shown (prefixed with
+    /// `cd …&&` when it must run elsewhere).
+    fn run(label: &str, argv: Vec<String>, ctx: &Context) -> Action {
+        Action {
+            text: format!("{label}: {}", pasteable(&argv, ctx)),
+            command: Some(argv),
+        }
+    }
+
+    /// Free text that embeds the command itself.
+    fn with(text: String, argv: Vec<String>) -> Action {
+        Action {
+            text,
+            command: Some(argv),
+        }
+    }
+}
+
+/// The command as it is pasted from the working directory.
+fn pasteable(argv: &[String], ctx: &Context) -> String {
+    match &ctx.workdir {
+        Some(dir) => format!("cd {} && {}", shell::quote(dir), shell::join(argv)),
+        None => shell::join(argv),
+    }
+}
+
+/// `alembic … <args>` for this component.
+fn alembic(ctx: &Context, args: &[&str]) -> Vec<String> {
+    let mut argv = if ctx.alembic.is_empty() {
+        vec!["alembic".to_string()]
+    } else {
+        ctx.alembic.clone()
+    };
+    argv.extend(args.iter().map(|s| s.to_string()));
+    argv
 }
 
 /// The headline for a database error.
@@ -62,27 +83,39 @@ pub fn db_error_title(kind: DbErrorKind) -> &'static str {
 
 /// Where the URL is configured, for advice ("sqlalchemy.url in alembic.ini").
 fn url_origin(ctx: &Context) -> String {
-    match ctx.url_source {
-        UrlSource::Flag => "--url / DB_STATUS_URL".to_string(),
-        UrlSource::Component => "the component's url / url_env in db-status.toml".to_string(),
-        UrlSource::Ini => format!(
+    match &ctx.url_source {
+        Some(s) => s.describe(),
+        None => format!(
             "sqlalchemy.url in {}",
             ctx.config.as_deref().unwrap_or("the ini")
         ),
     }
 }
 
-/// Which backend the masked URL names, for people.
-fn backend(ctx: &Context) -> &'static str {
-    let url = ctx.database.as_deref().unwrap_or("");
-    if url.starts_with("postgres") {
-        "PostgreSQL"
-    } else if url.starts_with("mysql") || url.starts_with("mariadb") {
-        "MySQL/MariaDB"
-    } else if url.starts_with("sqlite") {
-        "SQLite"
+fn backend(ctx: &Context) -> Option<Backend> {
+    ctx.db.backend
+}
+
+fn backend_label(ctx: &Context) -> &'static str {
+    backend(ctx).map_or("database", Backend::label)
+}
+
+/// "Verify": the same check again, with the same selection and database.
+/// db-status finds the project root itself, so no `cd` is needed; a URL
+/// whose password had to be masked makes the command not runnable as shown.
+pub(crate) fn verify(ctx: &Context) -> Action {
+    let argv = if ctx.recheck.is_empty() {
+        vec!["db-status".to_string()]
     } else {
-        "database"
+        ctx.recheck.clone()
+    };
+    let mut text = format!("Verify: {}", shell::join(&argv));
+    match &ctx.recheck_note {
+        Some(note) => {
+            text.push_str(&format!(" ({note})"));
+            Action::say(text)
+        }
+        None => Action::with(text, argv),
     }
 }
 
@@ -102,116 +135,199 @@ fn tls_off(ctx: &Context) -> &'static str {
     }
 }
 
-fn verify(ctx: &Context) -> String {
-    format!("Verify: {}", ctx.recheck)
-}
-
 /// Advice for a database that could not be read.
-pub(crate) fn db_error_actions(kind: DbErrorKind, ctx: &Context) -> Vec<String> {
+pub(crate) fn db_error_actions(e: &DbError, ctx: &Context) -> Vec<Action> {
     let origin = url_origin(ctx);
-    let be = backend(ctx);
-    let mut a: Vec<String> = Vec::new();
-    match kind {
+    let be = backend_label(ctx);
+    let mysql = backend(ctx) == Some(Backend::MySql);
+    let mut a: Vec<Action> = Vec::new();
+    match e.kind {
         DbErrorKind::Refused => {
-            let probe = if be == "MySQL/MariaDB" {
+            let probe = if mysql {
                 "docker ps | grep -E 'mysql|mariadb'"
             } else {
                 "docker ps | grep postgres"
             };
-            a.push(format!("Check the {be} server is running: {probe}"));
-            a.push(format!("Verify the host and port in {origin}"));
+            a.push(Action::say(format!(
+                "Check the {be} server is running: {probe}"
+            )));
+            a.push(Action::say(format!("Verify the host and port in {origin}")));
             if ctx.backend_ai {
-                a.push(
+                a.push(Action::with(
                     "For a halfstack setup, start its containers (docker compose -f docker-compose.halfstack-main.yml up -d); the halfstack database listens on port 8100"
                         .to_string(),
-                );
+                    vec![
+                        "docker".into(),
+                        "compose".into(),
+                        "-f".into(),
+                        "docker-compose.halfstack-main.yml".into(),
+                        "up".into(),
+                        "-d".into(),
+                    ],
+                ));
             }
         }
         DbErrorKind::UnknownHost => {
-            a.push(format!("Check the host name in {origin}"));
-            a.push("Check DNS / VPN if the host is remote".to_string());
+            a.push(Action::say(format!("Check the host name in {origin}")));
+            a.push(Action::say("Check DNS / VPN if the host is remote"));
         }
         DbErrorKind::Timeout => {
-            a.push(format!(
+            a.push(Action::say(format!(
                 "Check the host and port in {origin} and that no firewall drops the connection"
+            )));
+            a.push(Action::say(
+                "If the server is just slow, allow more time: --timeout 30",
             ));
-            a.push("If the server is just slow, allow more time: --timeout 30".to_string());
         }
         DbErrorKind::Auth => {
-            a.push(format!("Check the user name and password in {origin}"));
-            if be == "PostgreSQL" || be == "database" {
-                a.push(
-                    "Without a password in the URL, PostgreSQL's is taken from PGPASSWORD or ~/.pgpass"
-                        .to_string(),
-                );
+            a.push(Action::say(format!(
+                "Check the user name and password in {origin}"
+            )));
+            if !mysql && backend(ctx) != Some(Backend::Sqlite) {
+                a.push(Action::say(
+                    "Without a password in the URL, PostgreSQL's is taken from PGPASSWORD or ~/.pgpass",
+                ));
             }
         }
         DbErrorKind::MissingDatabase => {
-            let create = if be == "MySQL/MariaDB" {
-                "CREATE DATABASE <name>"
+            let name = ctx.db.name.clone().unwrap_or_else(|| "<name>".to_string());
+            let upgrade = shell::join(&alembic(ctx, &["upgrade", "head"]));
+            if mysql {
+                a.push(Action::say(format!(
+                    "Create the database if this is a new setup: CREATE DATABASE {} (as a user allowed to), then run `{upgrade}`",
+                    mysql_ident(&name)
+                )));
             } else {
-                "createdb <name> (or CREATE DATABASE <name>)"
-            };
-            a.push(format!(
-                "Create the database if this is a new setup: {create}, then run `{} upgrade head`",
-                ctx.alembic
-            ));
-            a.push(format!("Or fix the database name in {origin}"));
+                a.push(Action::with(
+                    format!(
+                        "Create the database if this is a new setup: {} (or CREATE DATABASE {}), then run `{upgrade}`",
+                        shell::join(&["createdb", name.as_str()]),
+                        pg_ident(&name)
+                    ),
+                    vec!["createdb".to_string(), name.clone()],
+                ));
+            }
+            a.push(Action::say(format!("Or fix the database name in {origin}")));
             if ctx.backend_ai && ctx.name == "accountmgr" {
-                a.push(
-                    "Backend.AI's halfstack ini names the database `backendaccount`, which the dev installer does not create"
-                        .to_string(),
-                );
+                a.push(Action::say(
+                    "Backend.AI's halfstack ini names the database `backendaccount`, which the dev installer does not create",
+                ));
             }
         }
         DbErrorKind::PermissionDenied => {
-            a.push(format!(
-                "Grant read access to the version table: GRANT SELECT ON {} TO <user>",
-                ctx.table()
-            ));
-            a.push(format!("Or connect as a user that may read it ({origin})"));
+            a.push(Action::say(format!(
+                "Grant read access to the version table (as its owner): {}",
+                grant(ctx, &e.message)
+            )));
+            a.push(Action::say(format!(
+                "Or connect as a user that may read it ({origin})"
+            )));
         }
         DbErrorKind::Tls => {
-            a.push(format!(
+            a.push(Action::say(format!(
                 "Check the TLS settings and certificates in {origin} (for a local server without TLS: {})",
                 tls_off(ctx)
-            ));
+            )));
         }
         DbErrorKind::BadUrl => {
-            a.push(format!(
+            a.push(Action::say(format!(
                 "Fix the URL in {origin}: dialect+driver://user:password@host:port/database (postgresql, mysql, mariadb or sqlite)"
-            ));
+            )));
         }
         DbErrorKind::BadData => {
-            a.push(format!(
+            a.push(Action::say(format!(
                 "Inspect the version table: SELECT version_num FROM {}",
-                ctx.table()
-            ));
-            a.push(format!(
+                ctx.version_table.qualified()
+            )));
+            a.push(Action::say(format!(
                 "Check the URL points at the right database ({origin})"
-            ));
+            )));
         }
         DbErrorKind::Other => {
-            a.push(format!("Check the {be} server's log"));
-            a.push(format!("Check the URL in {origin}"));
+            a.push(Action::say(format!("Check the {be} server's log")));
+            a.push(Action::say(format!("Check the URL in {origin}")));
         }
     }
     a.push(verify(ctx));
     a
 }
 
+/// `"name"` for PostgreSQL SQL.
+fn pg_ident(name: &str) -> String {
+    if !name.is_empty()
+        && name
+            .chars()
+            .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '_')
+        && !name.starts_with(|c: char| c.is_ascii_digit())
+    {
+        name.to_string()
+    } else {
+        format!("\"{}\"", name.replace('"', "\"\""))
+    }
+}
+
+/// `` `name` `` for MySQL SQL.
+fn mysql_ident(name: &str) -> String {
+    format!("`{}`", name.replace('`', "``"))
+}
+
+/// The GRANT that lets the connecting user read the version table, with the
+/// names db-status knows. For MySQL the account is `'user'@'host'` as the
+/// server named it in its refusal, when it did.
+fn grant(ctx: &Context, server_message: &str) -> String {
+    let user = ctx.db.user.clone().unwrap_or_else(|| "<user>".to_string());
+    let t = &ctx.version_table;
+    if backend(ctx) == Some(Backend::MySql) {
+        let db = t
+            .schema
+            .clone()
+            .or_else(|| ctx.db.name.clone())
+            .unwrap_or_else(|| "<database>".to_string());
+        let account = mysql_account(server_message)
+            .unwrap_or_else(|| format!("'{}'@'%'", user.replace('\'', "''")));
+        format!(
+            "GRANT SELECT ON {}.{} TO {account}",
+            mysql_ident(&db),
+            mysql_ident(&t.name)
+        )
+    } else {
+        let table = match &t.schema {
+            Some(s) => format!("{}.{}", pg_ident(s), pg_ident(&t.name)),
+            None => pg_ident(&t.name),
+        };
+        format!("GRANT SELECT ON {table} TO {}", pg_ident(&user))
+    }
+}
+
+/// `'user'@'host'` as MySQL/MariaDB print it in an access-denied message.
+fn mysql_account(message: &str) -> Option<String> {
+    let at = message.find("'@'")?;
+    let start = message[..at].rfind('\'')?;
+    let end = at + 3 + message[at + 3..].find('\'')?;
+    Some(message[start..=end].to_string())
+}
+
 /// Advice when there is no URL at all.
-pub(crate) fn no_url_actions(ctx: &Context) -> Vec<String> {
-    let mut a = vec![format!(
+pub(crate) fn no_url_actions(ctx: &Context) -> Vec<Action> {
+    let mut a = vec![Action::say(format!(
         "Set sqlalchemy.url in {} (e.g. sqlalchemy.url = postgresql://user@localhost:5432/dbname)",
         ctx.config.as_deref().unwrap_or("the ini")
-    )];
-    a.push("Or pass the URL: --url URL, or set DB_STATUS_URL".to_string());
+    ))];
+    a.push(Action::say(format!(
+        "Or pass the URL: --url URL (--url {}=URL among several components), or set DB_STATUS_URL_{}",
+        ctx.name,
+        crate::target::env_suffix(&ctx.name)
+    )));
     if ctx.backend_ai && ctx.name == "manager" {
-        a.push(
-            "In a Backend.AI checkout: cp configs/manager/halfstack.alembic.ini alembic.ini"
-                .to_string(),
-        );
+        a.push(Action::run(
+            "In a Backend.AI checkout, copy the halfstack config",
+            vec![
+                "cp".into(),
+                "configs/manager/halfstack.alembic.ini".into(),
+                "alembic.ini".into(),
+            ],
+            ctx,
+        ));
     }
     a.push(verify(ctx));
     a
@@ -225,185 +341,257 @@ fn upgrade_target(map: &RevisionMap, ctx: &Context) -> &'static str {
     }
 }
 
-/// Advice for a database behind its scripts (or a fresh one).
-pub(crate) fn upgrade_actions(map: &RevisionMap, ctx: &Context, fresh: bool) -> Vec<String> {
-    let upgrade = format!("{} upgrade {}", ctx.alembic, upgrade_target(map, ctx));
-    let mut a = Vec::new();
-    if fresh && ctx.backend_ai && ctx.name == "manager" {
-        a.push(
-            "Create the schema from the models and stamp the head: ./backend.ai mgr schema oneshot"
-                .to_string(),
-        );
-        a.push(format!("Or replay every migration: {upgrade}"));
-    } else if fresh && ctx.backend_ai && ctx.name == "appproxy" {
-        let ini = ctx.config.as_deref().unwrap_or("alembic-appproxy.ini");
-        a.push(format!(
-            "Create the schema and stamp the head: ./backend.ai app-proxy-coordinator schema oneshot -f {}",
-            shell_quote(ini)
-        ));
-        a.push(format!("Or replay every migration: {upgrade}"));
-    } else if fresh {
-        a.push(format!("Apply every migration: {upgrade}"));
-    } else {
-        a.push(format!("Apply the pending migrations: {upgrade}"));
+/// The warning that Alembic connects through `env.py`, said before the
+/// command it qualifies when db-status read another URL than the ini's.
+fn env_py_warning(ctx: &Context) -> Option<Action> {
+    let source = ctx.url_source.as_ref()?;
+    if source.is_ini() {
+        return None;
     }
-    if ctx.url_source != UrlSource::Ini {
-        a.push(format!(
-            "Alembic connects with what env.py reads (usually sqlalchemy.url in {}), not {}: make sure it targets the same database",
-            ctx.config.as_deref().unwrap_or("the ini"),
-            url_origin(ctx)
-        ));
+    Some(Action::say(format!(
+        "Before running Alembic: it connects with what env.py reads (usually sqlalchemy.url in {}), not {}; make sure that targets {}",
+        ctx.config.as_deref().unwrap_or("the ini"),
+        source.describe(),
+        ctx.database.as_deref().unwrap_or("the same database")
+    )))
+}
+
+/// `schema oneshot`, with `-f <ini>` when the ini is not `alembic.ini`.
+fn oneshot(ctx: &Context, program: &[&str]) -> Vec<String> {
+    let mut argv: Vec<String> = program.iter().map(|s| s.to_string()).collect();
+    argv.extend(["schema".to_string(), "oneshot".to_string()]);
+    if let Some(ini) = ctx.config.as_deref().filter(|i| *i != "alembic.ini") {
+        argv.extend(["-f".to_string(), ini.to_string()]);
+    }
+    argv
+}
+
+/// Advice for a database behind its scripts (or a fresh one).
+pub(crate) fn upgrade_actions(map: &RevisionMap, ctx: &Context, fresh: bool) -> Vec<Action> {
+    let upgrade = alembic(ctx, &["upgrade", upgrade_target(map, ctx)]);
+    let mut a = Vec::new();
+    a.extend(env_py_warning(ctx));
+    let program: Option<&[&str]> = match ctx.name.as_str() {
+        "manager" => Some(&["./backend.ai", "mgr"]),
+        "appproxy" => Some(&["./backend.ai", "app-proxy-coordinator"]),
+        _ => None,
+    };
+    match program {
+        Some(program) if fresh && ctx.backend_ai => {
+            a.push(Action::run(
+                "Create the schema from the models and stamp the head",
+                oneshot(ctx, program),
+                ctx,
+            ));
+            a.push(Action::run("Or replay every migration", upgrade, ctx));
+        }
+        _ if fresh => a.push(Action::run("Apply every migration", upgrade, ctx)),
+        _ => a.push(Action::run("Apply the pending migrations", upgrade, ctx)),
     }
     a.push(verify(ctx));
     a
 }
 
-/// Order diverged heads by how likely they are the unreleased one to re-point:
-/// heads this database has not applied first, then the latest `Create Date:`,
-/// then the one `alembic history` lists first.
-fn newest_first(
+/// Advice for a populated database without a version table (or with an empty one).
+pub(crate) fn unstamped_actions(
     map: &RevisionMap,
-    d: &Diverged,
-    heads: &[RevIdx],
-    applied: &BTreeSet<RevIdx>,
-) -> Vec<RevIdx> {
-    let pos = |i: RevIdx| d.history.iter().position(|&h| h == i).unwrap_or(usize::MAX);
-    let mut v = heads.to_vec();
-    v.sort_by(|&a, &b| {
-        applied
-            .contains(&a)
-            .cmp(&applied.contains(&b))
-            .then(create_date(map, b).cmp(&create_date(map, a)))
-            .then(pos(a).cmp(&pos(b)))
-    });
-    v
+    ctx: &Context,
+    tables: &Tables,
+    fresh: Option<Fresh>,
+) -> Vec<Action> {
+    let mut names = tables.names.join(", ");
+    if tables.count > tables.names.len() {
+        names.push_str(", …");
+    }
+    let table = ctx.version_table.qualified();
+    let what = match fresh {
+        Some(Fresh::EmptyTable) => format!("an empty {table} table"),
+        _ => format!("no {table} table"),
+    };
+    let mut a = vec![Action::say(format!(
+        "Check that this is {}'s database: {} (from {}) holds {} ({names}) but {what}",
+        ctx.name,
+        ctx.database.as_deref().unwrap_or("the database"),
+        url_origin(ctx),
+        if tables.count == 1 {
+            "1 table".to_string()
+        } else {
+            format!("{} tables", tables.count)
+        }
+    ))];
+    a.extend(env_py_warning(ctx));
+    let heads = upgrade_target(map, ctx);
+    a.push(Action::say(format!(
+        "If it is, find the revision its schema matches (`{}` lists them), then record it without running any migration: {} (`{}` if it matches the current models); never replay the migrations onto existing tables",
+        shell::join(&alembic(ctx, &["history"])),
+        format!("{} <rev>", pasteable(&alembic(ctx, &["stamp"]), ctx)),
+        shell::join(&alembic(ctx, &["stamp", heads]))
+    )));
+    a.push(verify(ctx));
+    a
+}
+
+/// Advice for a database that holds another component's revisions.
+pub(crate) fn wrong_database_actions(ctx: &Context, owner: &str) -> Vec<Action> {
+    vec![
+        Action::say(format!(
+            "Fix the URL in {}: it points at {owner}'s database; give {} its own (--url {}=URL, DB_STATUS_URL_{}, or its url / url_env in db-status.toml)",
+            url_origin(ctx),
+            ctx.name,
+            ctx.name,
+            crate::target::env_suffix(&ctx.name)
+        )),
+        Action::say(format!(
+            "Run no Alembic command for {} with this URL: it would migrate {owner}'s database",
+            ctx.name
+        )),
+        verify(ctx),
+    ]
 }
 
 /// Advice for diverged heads: re-point the newest unreleased head, or merge.
 pub(crate) fn divergence_actions(
     map: &RevisionMap,
-    d: &Diverged,
-    applied_rows: &[String],
-    real_heads: &[RevIdx],
+    d: &Divergence,
+    applied: &BitSet,
     ctx: &Context,
-) -> Vec<String> {
-    let applied: BTreeSet<RevIdx> = applied_rows
-        .iter()
-        .filter_map(|r| map.find(r))
-        .flat_map(|r| map.ancestors(r))
-        .collect();
-    let order = newest_first(map, d, &d.heads, &applied);
+) -> Vec<Action> {
     let mut a = Vec::new();
-    if let (Some(&newest), Some(&onto)) = (order.first(), order.get(1)) {
-        let newest_id = &map.script(newest).revision;
-        let onto_id = &map.script(onto).revision;
-        let onto_anc: BTreeSet<RevIdx> = map.ancestors(onto).into_iter().collect();
-        let own: BTreeSet<RevIdx> = map
-            .ancestors(newest)
-            .into_iter()
-            .filter(|i| !onto_anc.contains(i))
-            .collect();
-        let roots: Vec<RevIdx> = own
-            .iter()
-            .copied()
-            .filter(|&r| {
-                map.parents(r).iter().any(|p| !own.contains(p)) || map.parents(r).is_empty()
-            })
-            .collect();
-        let mut step = match roots.as_slice() {
-            [root]
-                if map.parents(*root).len() == 1 && map.script(*root).lines.down_revision > 0 =>
-            {
-                let s = map.script(*root);
-                let parent = map
-                    .parents(*root)
-                    .first()
-                    .map_or("", |&p| map.script(p).revision.as_str());
-                let which = if *root == newest {
-                    String::new()
-                } else {
-                    format!(" (the first revision of {newest_id}'s branch)")
-                };
-                format!(
-                    "If {newest_id} is yours and not released yet, re-point it onto the other head: in {}{which} line {}, change down_revision from '{parent}' to '{onto_id}'",
-                    display_path(&s.path, &ctx.cwd).display(),
-                    s.lines.down_revision,
-                )
-            }
-            _ => format!(
-                "If {newest_id} is yours and not released yet, re-point the first revision of its branch onto {onto_id} (edit its down_revision)"
-            ),
-        };
-        let done: Vec<&str> = own
-            .iter()
-            .filter(|i| applied.contains(i))
-            .map(|&i| map.script(i).revision.as_str())
-            .collect();
-        if !done.is_empty() {
-            step.push_str(&format!(
-                "; this database already applied {}, so downgrade it to {} before editing",
-                done.join(", "),
-                roots
-                    .first()
-                    .and_then(|&r| map.parents(r).first())
-                    .map_or("their parent", |&p| map.script(p).revision.as_str())
-            ));
-        }
-        if d.heads.len() > 2 {
-            step.push_str("; repeat until one head remains");
-        }
-        a.push(step);
-        let merge_all = d.heads.len() == real_heads.len();
-        let targets = if merge_all {
-            "heads".to_string()
-        } else {
-            d.heads
+    let Some(group) = d.groups.first() else {
+        a.push(verify(ctx));
+        return a;
+    };
+    let newest = group.newest_first.first().copied();
+    let many = group.heads.len() > 2;
+    match (&group.repoint, newest) {
+        (Some(r), _) => {
+            let s = map.script(r.revision);
+            let newest_id = map.id(r.head);
+            let which = if r.revision == r.head {
+                String::new()
+            } else {
+                format!(" (the first revision of {newest_id}'s branch)")
+            };
+            let quote = |ids: &[String]| match ids {
+                [] => "None".to_string(),
+                [one] => format!("'{one}'"),
+                many => format!(
+                    "({})",
+                    many.iter()
+                        .map(|i| format!("'{i}'"))
+                        .collect::<Vec<_>>()
+                        .join(", ")
+                ),
+            };
+            let onto = if r.to.len() == 1 {
+                "the other head"
+            } else {
+                "the other heads"
+            };
+            let mut step = format!(
+                "If {newest_id} is yours and not released yet, re-point it onto {onto}: in {}{which} line {}, change down_revision from {} to {}",
+                display_path(&s.path, &ctx.cwd).display(),
+                s.lines.down_revision,
+                quote(&r.from),
+                quote(&r.to),
+            );
+            let own_applied: Vec<&str> = map
+                .ancestor_set(r.head)
                 .iter()
-                .map(|&h| map.script(h).revision.clone())
-                .collect::<Vec<_>>()
-                .join(" ")
-        };
-        a.push(format!(
-            "If the heads are already released, add an empty merge revision instead: {} merge -m \"merge heads\" {targets}",
-            ctx.alembic
-        ));
+                .filter(|&i| applied.contains(i) && !shared(map, group, r.head, i))
+                .map(|i| map.id(i))
+                .collect();
+            if !own_applied.is_empty() {
+                step.push_str(&format!(
+                    "; this database already applied {}, so downgrade it to {} before editing",
+                    own_applied.join(", "),
+                    r.from.first().map_or("base", String::as_str)
+                ));
+            }
+            a.push(Action::say(step));
+        }
+        (None, Some(newest)) => {
+            a.push(Action::say(format!(
+                "If {} is yours and not released yet, re-point the first revision of its branch onto the other head{} (edit its down_revision)",
+                map.id(newest),
+                if many { "s" } else { "" }
+            )));
+        }
+        (None, None) => {}
     }
-    a.push(format!(
-        "Then upgrade: {} upgrade {}",
-        ctx.alembic,
-        if ctx.backend_ai { "head" } else { "heads" }
+    let mut merge = vec!["merge", "-m", "merge heads"];
+    merge.extend(group.merge_targets.iter().map(String::as_str));
+    a.push(Action::run(
+        "If the heads are already released, add an empty merge revision instead",
+        alembic(ctx, &merge),
+        ctx,
+    ));
+    a.push(Action::run(
+        "Then upgrade",
+        alembic(
+            ctx,
+            &["upgrade", if ctx.backend_ai { "head" } else { "heads" }],
+        ),
+        ctx,
     ));
     a.push(verify(ctx));
     a
 }
 
-/// Advice for rows the scripts do not know.
+/// Whether `rev` is history the other heads of `group` share with `head`.
+fn shared(
+    map: &RevisionMap,
+    group: &crate::graph::divergence::Group,
+    head: RevIdx,
+    rev: RevIdx,
+) -> bool {
+    group
+        .heads
+        .iter()
+        .filter(|&&h| h != head)
+        .any(|&h| map.ancestor_set(h).contains(rev))
+}
+
+/// Advice for rows the scripts do not know (and no other component's tree knows either).
 pub(crate) fn unknown_actions(
     map: &RevisionMap,
     unknown: &[String],
     real_heads: &[RevIdx],
     ctx: &Context,
-) -> Vec<String> {
+) -> Vec<Action> {
     let ids = unknown.join(" ");
     let first = unknown.first().map_or("", String::as_str);
-    let heads: Vec<&str> = real_heads
-        .iter()
-        .map(|&h| map.script(h).revision.as_str())
-        .collect();
+    let heads: Vec<&str> = real_heads.iter().map(|&h| map.id(h)).collect();
     vec![
-        "If the database is ahead of this checkout, update the checkout: git pull".to_string(),
-        format!("Find the branch that has it: git log --all --oneline -S {first}"),
-        format!(
-            "If it was migrated from another branch: on that branch run `{} downgrade <rev>` down to a revision this checkout also has (this checkout's head{}: {}), then come back and upgrade",
-            ctx.alembic,
+        Action::with(
+            "If the database is ahead of this checkout, update the checkout: git pull".to_string(),
+            vec!["git".into(), "pull".into()],
+        ),
+        Action::run(
+            "Find the branch that has it",
+            vec![
+                "git".into(),
+                "log".into(),
+                "--all".into(),
+                "--oneline".into(),
+                "-S".into(),
+                first.to_string(),
+            ],
+            ctx,
+        ),
+        Action::say(format!(
+            "If it was migrated from another branch: on that branch run `{}` down to a revision this checkout also has (this checkout's head{}: {}), then come back and upgrade",
+            format!("{} <rev>", shell::join(&alembic(ctx, &["downgrade"]))),
             if heads.len() == 1 { " is" } else { "s are" },
             if heads.is_empty() {
                 "none".to_string()
             } else {
                 heads.join(", ")
             }
-        ),
-        format!("Do not stamp or upgrade from this checkout until {ids} is accounted for"),
+        )),
+        Action::say(format!(
+            "Do not stamp or upgrade from this checkout until {ids} is accounted for"
+        )),
         verify(ctx),
     ]
 }
@@ -413,16 +601,16 @@ pub(crate) fn overlap_actions(
     map: &RevisionMap,
     known: &[(RevIdx, String)],
     ctx: &Context,
-) -> Vec<String> {
+) -> Vec<Action> {
     let mut a = Vec::new();
     for (i, row) in known {
         for (j, _) in known {
-            if i != j && map.ancestors(*j).contains(i) {
-                a.push(format!(
+            if i != j && map.ancestor_set(*j).contains(*i) {
+                a.push(Action::say(format!(
                     "Remove the redundant row {row} (an ancestor of {}): DELETE FROM {} WHERE version_num = '{row}'",
-                    map.script(*j).revision,
-                    ctx.table()
-                ));
+                    map.id(*j),
+                    ctx.version_table.qualified()
+                )));
                 break;
             }
         }
@@ -436,28 +624,21 @@ mod tests {
     use super::*;
 
     #[test]
-    fn alembic_command_forms() {
+    fn mysql_account_from_message() {
         assert_eq!(
-            alembic_command(false, Some(Path::new("alembic.ini")), None),
-            "alembic"
+            mysql_account(
+                "SELECT command denied to user 'ro'@'localhost' for table `test`.`alembic_version`"
+            )
+            .as_deref(),
+            Some("'ro'@'localhost'")
         );
-        assert_eq!(
-            alembic_command(true, Some(Path::new("alembic-appproxy.ini")), None),
-            "./py -m alembic -c alembic-appproxy.ini"
-        );
-        assert_eq!(
-            alembic_command(false, Some(Path::new("my dir/a.ini")), Some("db2")),
-            "alembic -c 'my dir/a.ini' -n db2"
-        );
-        assert_eq!(
-            alembic_command(false, Some(Path::new("alembic.ini")), Some("alembic")),
-            "alembic"
-        );
+        assert_eq!(mysql_account("no account here"), None);
     }
 
     #[test]
-    fn shell_quote_escapes_quotes() {
-        assert_eq!(shell_quote("it's"), r"'it'\''s'");
-        assert_eq!(shell_quote(""), "''");
+    fn identifiers() {
+        assert_eq!(pg_ident("backend"), "backend");
+        assert_eq!(pg_ident("Back end"), "\"Back end\"");
+        assert_eq!(mysql_ident("a`b"), "`a``b`");
     }
 }

@@ -34,19 +34,31 @@ fn ctx() -> Context {
         config: Some("alembic.ini".into()),
         script_location: Some("migrations".into()),
         database: Some("sqlite:///x.db".into()),
-        alembic: "alembic".into(),
-        recheck: "db-status".into(),
+        alembic: vec!["alembic".into()],
+        recheck: vec!["db-status".into()],
         cwd: PathBuf::from("/proj"),
         ..Context::default()
     }
 }
 
 fn rows(r: &[&str]) -> DbRead {
-    DbRead::Rows(VersionRows::Rows(r.iter().map(|s| s.to_string()).collect()))
+    DbRead::rows(VersionRows::Rows(r.iter().map(|s| s.to_string()).collect()))
 }
 
 fn ids(revs: &[Revision]) -> Vec<&str> {
     revs.iter().map(|r| r.id.as_str()).collect()
+}
+
+fn pending(s: &ComponentStatus) -> Vec<&str> {
+    ids(s.pending.as_deref().expect("a plan"))
+}
+
+fn text(s: &ComponentStatus, i: usize) -> &str {
+    s.actions.get(i).map_or("", |a| a.text.as_str())
+}
+
+fn any_action(s: &ComponentStatus, needle: &str) -> bool {
+    s.actions.iter().any(|a| a.text.contains(needle))
 }
 
 fn linear() -> RevisionMap {
@@ -64,7 +76,7 @@ fn up_to_date_linear() {
     assert_eq!(s.exit_code(), 0);
     assert_eq!(ids(&s.current), ["a3"]);
     assert_eq!(ids(&s.heads), ["a3"]);
-    assert!(s.pending.is_empty());
+    assert_eq!(pending(&s), Vec::<&str>::new());
     assert!(s.actions.is_empty());
 }
 
@@ -73,12 +85,15 @@ fn behind_lists_pending_oldest_first_with_doc_and_relative_path() {
     let s = evaluate(&linear(), &rows(&["a1"]), &ctx());
     assert_eq!(s.state, State::Behind);
     assert_eq!(s.exit_code(), 1);
-    assert_eq!(ids(&s.pending), ["a2", "a3"]);
-    assert_eq!(s.pending[0].message, "second");
-    assert_eq!(s.pending[0].path, PathBuf::from("versions/a2_x.py"));
+    assert_eq!(pending(&s), ["a2", "a3"]);
+    assert_eq!(s.pending.as_ref().expect("plan")[0].message, "second");
+    assert_eq!(
+        s.pending.as_ref().expect("plan")[0].path,
+        PathBuf::from("versions/a2_x.py")
+    );
     assert_eq!(s.summary, "2 migrations pending.");
     assert!(
-        s.actions[0].contains("alembic upgrade heads"),
+        text(&s, 0).contains("alembic upgrade heads"),
         "{:?}",
         s.actions
     );
@@ -87,9 +102,9 @@ fn behind_lists_pending_oldest_first_with_doc_and_relative_path() {
 #[test]
 fn fresh_database_states() {
     for (db, fresh) in [
-        (DbRead::Rows(VersionRows::NoTable), Fresh::NoTable),
+        (DbRead::rows(VersionRows::NoTable), Fresh::NoTable),
         (
-            DbRead::Rows(VersionRows::NoDatabaseFile),
+            DbRead::rows(VersionRows::NoDatabaseFile),
             Fresh::NoDatabaseFile,
         ),
         (rows(&[]), Fresh::EmptyTable),
@@ -98,7 +113,7 @@ fn fresh_database_states() {
         assert_eq!(s.state, State::NoRevision);
         assert_eq!(s.exit_code(), 3);
         assert_eq!(s.fresh, Some(fresh));
-        assert_eq!(ids(&s.pending), ["a1", "a2", "a3"]);
+        assert_eq!(pending(&s), ["a1", "a2", "a3"]);
     }
 }
 
@@ -106,15 +121,15 @@ fn fresh_database_states() {
 fn backend_ai_manager_fresh_mentions_oneshot() {
     let mut c = ctx();
     c.backend_ai = true;
-    c.alembic = "./py -m alembic".into();
-    let s = evaluate(&linear(), &DbRead::Rows(VersionRows::NoTable), &c);
+    c.alembic = vec!["./py".into(), "-m".into(), "alembic".into()];
+    let s = evaluate(&linear(), &DbRead::rows(VersionRows::NoTable), &c);
     assert!(
-        s.actions[0].contains("./backend.ai mgr schema oneshot"),
+        text(&s, 0).contains("./backend.ai mgr schema oneshot"),
         "{:?}",
         s.actions
     );
     assert!(
-        s.actions[1].contains("./py -m alembic upgrade head"),
+        text(&s, 1).contains("./py -m alembic upgrade head"),
         "{:?}",
         s.actions
     );
@@ -127,7 +142,7 @@ fn unknown_revision_is_reported_not_crashed() {
     assert_eq!(s.exit_code(), 5);
     assert_eq!(s.unknown, ["deadbeef0000"]);
     assert!(s.current.is_empty());
-    assert!(s.actions.iter().any(|a| a.contains("git pull")));
+    assert!(s.actions.iter().any(|a| a.text.contains("git pull")));
     assert!(
         s.error
             .as_ref()
@@ -136,7 +151,7 @@ fn unknown_revision_is_reported_not_crashed() {
 }
 
 #[test]
-fn unknown_next_to_known_row_keeps_pending_for_known() {
+fn unknown_row_leaves_no_plan() {
     let m = map(vec![
         script("a1", &[], &[], "first"),
         script("a2", &["a1"], &[], "second"),
@@ -147,9 +162,62 @@ fn unknown_next_to_known_row_keeps_pending_for_known() {
     let s = evaluate(&m, &rows(&["a1", "zzz"]), &ctx());
     assert_eq!(s.state, State::UnknownRevision);
     assert_eq!(ids(&s.current), ["a1"]);
-    let mut pending = ids(&s.pending);
-    pending.sort_unstable();
-    assert_eq!(pending, ["a2", "b1", "b2"]);
+    // Alembic cannot plan from a revision it cannot locate: no list, and the summary says why.
+    assert_eq!(s.pending, None);
+    assert!(s.summary.contains("cannot plan"), "{}", s.summary);
+}
+
+#[test]
+fn another_components_revision_means_the_wrong_database() {
+    let mut c = ctx();
+    c.foreign = vec![Foreign {
+        row: "1449797cc931".into(),
+        component: "accountmgr".into(),
+        head: true,
+    }];
+    let s = evaluate(&linear(), &rows(&["1449797cc931"]), &c);
+    assert_eq!(s.state, State::UnknownRevision);
+    assert_eq!(s.title, "Wrong database");
+    let e = s.error.as_ref().expect("error");
+    assert_eq!(e.kind, ErrorKind::WrongDatabase);
+    assert!(
+        e.message.starts_with(
+            "1449797cc931 is accountmgr's head; this URL points at accountmgr's database"
+        ),
+        "{}",
+        e.message
+    );
+    assert!(text(&s, 0).starts_with("Fix the URL"), "{:?}", s.actions);
+    assert!(
+        !any_action(&s, "git pull") && !any_action(&s, "downgrade "),
+        "{:?}",
+        s.actions
+    );
+}
+
+#[test]
+fn populated_database_without_version_table_is_unstamped() {
+    let tables = Some(crate::database::Tables {
+        count: 3,
+        names: vec!["agents".into(), "kernels".into(), "users".into()],
+    });
+    for table in [VersionRows::NoTable, VersionRows::Rows(Vec::new())] {
+        let db = DbRead::Read(crate::database::VersionRead {
+            rows: table,
+            tables: tables.clone(),
+        });
+        let s = evaluate(&linear(), &db, &ctx());
+        assert_eq!(s.state, State::Unstamped);
+        assert_eq!(s.exit_code(), 8);
+        assert!(any_action(&s, "alembic stamp <rev>"), "{:?}", s.actions);
+        assert!(!any_action(&s, "upgrade"), "{:?}", s.actions);
+    }
+    // An empty database is still fresh.
+    let db = DbRead::Read(crate::database::VersionRead {
+        rows: VersionRows::NoTable,
+        tables: Some(crate::database::Tables::default()),
+    });
+    assert_eq!(evaluate(&linear(), &db, &ctx()).state, State::NoRevision);
 }
 
 #[test]
@@ -181,18 +249,18 @@ fn two_unlabelled_heads_are_diverged_with_common_ancestor() {
     );
     // The newest head (by Create Date) is the one to re-point, at its down_revision line.
     assert!(
-        s.actions[0].contains("versions/c1_x.py line 10")
-            && s.actions[0].contains("change down_revision from 'a2' to 'b1'"),
+        text(&s, 0).contains("versions/c1_x.py line 10")
+            && text(&s, 0).contains("change down_revision from 'a2' to 'b1'"),
         "{:?}",
         s.actions
     );
     assert!(
-        s.actions[1].contains("alembic merge -m \"merge heads\" heads"),
+        text(&s, 1).contains("alembic merge -m 'merge heads' heads"),
         "{:?}",
         s.actions
     );
     // Still pending facts are kept.
-    assert_eq!(ids(&s.pending), ["c1"]);
+    assert_eq!(pending(&s), ["c1"]);
 }
 
 #[test]
@@ -202,7 +270,7 @@ fn fresh_db_under_diverged_scripts_is_diverged() {
         script("b1", &["a1"], &[], "one"),
         script("c1", &["a1"], &[], "two"),
     ]);
-    let s = evaluate(&m, &DbRead::Rows(VersionRows::NoTable), &ctx());
+    let s = evaluate(&m, &DbRead::rows(VersionRows::NoTable), &ctx());
     assert_eq!(s.state, State::Diverged);
     assert_eq!(s.fresh, Some(Fresh::NoTable));
 }
@@ -225,7 +293,7 @@ fn distinct_labels_are_separate_branches_not_divergence() {
     );
     let s = evaluate(&m, &rows(&["e1", "c1"]), &ctx());
     assert_eq!(s.state, State::Behind);
-    assert_eq!(ids(&s.pending), ["e2"]);
+    assert_eq!(pending(&s), ["e2"]);
 }
 
 #[test]
@@ -245,7 +313,7 @@ fn heads_sharing_a_label_are_diverged() {
     assert!(
         s.actions
             .iter()
-            .any(|a| a.contains("merge -m \"merge heads\" e2 e3")),
+            .any(|a| a.text.contains("merge -m 'merge heads' e2 e3")),
         "{:?}",
         s.actions
     );
@@ -261,9 +329,9 @@ fn database_error_keeps_kind_and_advice() {
     assert_eq!(s.state, State::DatabaseError);
     assert_eq!(s.exit_code(), 6);
     let e = s.error.as_ref().expect("error");
-    assert_eq!(e.kind, "connection-refused");
+    assert_eq!(e.kind.as_str(), "connection-refused");
     assert_eq!(e.title, "Cannot connect to database");
-    assert!(s.actions.iter().any(|a| a.contains("host and port")));
+    assert!(s.actions.iter().any(|a| a.text.contains("host and port")));
     let s = evaluate(&linear(), &DbRead::NoUrl, &ctx());
     assert_eq!(s.error.as_ref().map(|e| e.kind.as_str()), Some("no-url"));
 }
@@ -273,7 +341,7 @@ fn overlapping_rows_are_an_inconsistent_table() {
     let s = evaluate(&linear(), &rows(&["a1", "a3"]), &ctx());
     assert_eq!(s.state, State::DatabaseError);
     assert!(
-        s.actions[0].contains("DELETE FROM alembic_version WHERE version_num = 'a1'"),
+        text(&s, 0).contains("DELETE FROM alembic_version WHERE version_num = 'a1'"),
         "{:?}",
         s.actions
     );
@@ -300,7 +368,9 @@ fn states_order_by_exit_code() {
         State::UnknownRevision,
         State::DatabaseError,
         State::ConfigError,
+        State::Unstamped,
     ];
+    assert_eq!(all, State::ALL);
     for w in all.windows(2) {
         assert!(w[0] < w[1] && w[0].exit_code() < w[1].exit_code());
     }
@@ -325,9 +395,9 @@ fn repoint_prefers_the_head_this_database_has_not_applied() {
     ]);
     let s = evaluate(&m, &rows(&["c1"]), &ctx());
     assert!(
-        s.actions[0].starts_with("If b1 is yours")
-            && s.actions[0].contains("change down_revision from 'a1' to 'c1'")
-            && !s.actions[0].contains("already applied"),
+        text(&s, 0).starts_with("If b1 is yours")
+            && text(&s, 0).contains("change down_revision from 'a1' to 'c1'")
+            && !text(&s, 0).contains("already applied"),
         "{:?}",
         s.actions
     );

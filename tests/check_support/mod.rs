@@ -8,6 +8,9 @@
 
 #![allow(dead_code)]
 
+#[path = "../json_schema/mod.rs"]
+mod json_schema;
+
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
 
@@ -253,8 +256,10 @@ pub fn stderr(o: &Output) -> String {
 
 /// The JSON report of `check --format json`.
 pub fn json(o: &Output) -> serde_json::Value {
-    serde_json::from_slice(&o.stdout)
-        .unwrap_or_else(|e| panic!("not JSON ({e}):\n{}\nstderr:\n{}", stdout(o), stderr(o)))
+    let doc = serde_json::from_slice(&o.stdout)
+        .unwrap_or_else(|e| panic!("not JSON ({e}):\n{}\nstderr:\n{}", stdout(o), stderr(o)));
+    json_schema::validate(&doc);
+    doc
 }
 
 /// Findings of the first component, as (code, file, line).

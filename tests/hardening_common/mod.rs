@@ -4,6 +4,9 @@
 
 #![allow(dead_code)] // each test file uses a different subset
 
+#[path = "../json_schema/mod.rs"]
+mod json_schema;
+
 use std::io::Read as _;
 use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
@@ -64,8 +67,10 @@ impl Out {
 
     /// The JSON document on stdout.
     pub fn json(&self) -> serde_json::Value {
-        serde_json::from_str(&self.stdout)
-            .unwrap_or_else(|e| panic!("invalid JSON ({e}):\n{}\n{}", self.stdout, self.stderr))
+        let doc = serde_json::from_str(&self.stdout)
+            .unwrap_or_else(|e| panic!("invalid JSON ({e}):\n{}\n{}", self.stdout, self.stderr));
+        json_schema::validate(&doc);
+        doc
     }
 }
 

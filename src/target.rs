@@ -1,0 +1,1168 @@
+//! Stage 2: targets. A [`Target`] is one database to check against one
+//! component's scripts, resolved once, in one place, for every command:
+//! the component's Alembic config, the URL and where it came from, the
+//! version table and its schema, the connection options, the Alembic
+//! command to advise, the working directory, and labels (a fleet's).
+//!
+//! [`select`] turns the command line and the environment into targets;
+//! [`Target::new`] builds one from explicit parts (a fleet entry is a
+//! component + URL + optional `version_table_schema` + labels). Targets of
+//! one component share its [`Component`], which loads the revision files
+//! once ([`Component::scripts`]) however many targets use them.
+//!
+//! # URL precedence (per component `NAME`)
+//!
+//! 1. `--url NAME=URL`, or a bare `--url URL` when one component is selected;
+//! 2. `DB_STATUS_URL_<NAME>` (`NAME` upper-cased, other characters as `_`);
+//! 3. the component's `url` / `url_env` in the project file;
+//! 4. `DB_STATUS_URL`, when one component is selected;
+//! 5. `sqlalchemy.url` in the ini section.
+//!
+//! A bare URL (`--url URL` or `DB_STATUS_URL`) with several components
+//! selected is a usage error: one URL cannot be every component's database.
+
+use std::collections::{BTreeMap, HashMap};
+use std::path::{Path, PathBuf};
+use std::sync::{Arc, OnceLock};
+use std::time::Duration;
+
+use crate::config::components::{self, ComponentSpec, SelectRequest, UrlOverride};
+use crate::config::{AlembicConfig, ConfigError, ConfigRequest, VersionTable};
+use crate::database::{ConnectOptions, DbError, DbErrorKind, DbUrl};
+use crate::error::{Error, ErrorKind};
+use crate::graph::{GraphErrorKind, RevisionMap};
+use crate::scripts::{ScriptError, ScriptErrorKind};
+use crate::status::{Context, DbFacts, display_path};
+
+/// Where a target's database URL came from.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum UrlSource {
+    /// `--url URL` (`component: None`) or `--url NAME=URL`.
+    Flag {
+        /// The `NAME` of `--url NAME=URL`.
+        component: Option<String>,
+    },
+    /// `DB_STATUS_URL_<NAME>` or `DB_STATUS_URL`.
+    Env {
+        /// The variable.
+        var: String,
+    },
+    /// `url = "…"` in the project file.
+    ProjectUrl {
+        /// The project file, as shown.
+        file: String,
+    },
+    /// `url_env = "VAR"` in the project file.
+    ProjectEnv {
+        /// The variable it names.
+        var: String,
+        /// The project file, as shown.
+        file: String,
+    },
+    /// `sqlalchemy.url` in the ini section.
+    Ini {
+        /// The ini, as shown.
+        file: String,
+    },
+    /// A fleet's targets file.
+    TargetsFile {
+        /// The targets file, as shown.
+        file: String,
+    },
+}
+
+impl UrlSource {
+    /// Stable name used in JSON (`url_source`).
+    pub fn kind(&self) -> &'static str {
+        match self {
+            UrlSource::Flag { .. } => "flag",
+            UrlSource::Env { .. } => "env",
+            UrlSource::ProjectUrl { .. } | UrlSource::ProjectEnv { .. } => "project-file",
+            UrlSource::Ini { .. } => "ini",
+            UrlSource::TargetsFile { .. } => "targets-file",
+        }
+    }
+
+    /// Where exactly, for people: `--url manager=…`, `DB_STATUS_URL_MANAGER`,
+    /// `sqlalchemy.url in alembic.ini`.
+    pub fn describe(&self) -> String {
+        match self {
+            UrlSource::Flag { component: None } => "--url".to_string(),
+            UrlSource::Flag { component: Some(c) } => format!("--url {c}=…"),
+            UrlSource::Env { var } => var.clone(),
+            UrlSource::ProjectUrl { file } => format!("url in {file}"),
+            UrlSource::ProjectEnv { var, file } => format!("{var} (url_env in {file})"),
+            UrlSource::Ini { file } => format!("sqlalchemy.url in {file}"),
+            UrlSource::TargetsFile { file } => format!("the targets file {file}"),
+        }
+    }
+
+    /// Whether the URL is the ini's own (what Alembic's `env.py` usually reads).
+    pub fn is_ini(&self) -> bool {
+        matches!(self, UrlSource::Ini { .. })
+    }
+}
+
+/// `NAME` as it appears in `DB_STATUS_URL_<NAME>`: upper-cased, every
+/// character other than a letter or digit as `_`.
+pub fn env_suffix(name: &str) -> String {
+    name.chars()
+        .map(|c| {
+            if c.is_ascii_alphanumeric() {
+                c.to_ascii_uppercase()
+            } else {
+                '_'
+            }
+        })
+        .collect()
+}
+
+/// The environment variables a selection reads, captured once.
+#[derive(Debug, Clone, Default)]
+pub struct Env {
+    vars: HashMap<String, String>,
+}
+
+impl Env {
+    /// The process environment.
+    pub fn from_process() -> Env {
+        Env {
+            vars: std::env::vars_os()
+                .filter_map(|(k, v)| Some((k.into_string().ok()?, v.into_string().ok()?)))
+                .collect(),
+        }
+    }
+
+    /// An environment holding exactly these variables (for tests and embedding).
+    pub fn from_pairs<I: IntoIterator<Item = (String, String)>>(pairs: I) -> Env {
+        Env {
+            vars: pairs.into_iter().collect(),
+        }
+    }
+
+    /// A variable's value, when set and not blank.
+    pub fn get(&self, name: &str) -> Option<&str> {
+        self.vars
+            .get(name)
+            .map(String::as_str)
+            .filter(|v| !v.trim().is_empty())
+    }
+}
+
+/// What every target of a run shares: where it runs.
+#[derive(Debug, Clone)]
+pub struct Workspace {
+    /// The process working directory (symlinks resolved): paths are shown relative to it.
+    pub cwd: PathBuf,
+    /// The project root: configs resolve here and the advice's commands run here.
+    pub root: PathBuf,
+    /// A Backend.AI checkout (`./py` or `./backend.ai` in the root).
+    pub backend_ai: bool,
+    /// The environment.
+    pub env: Env,
+}
+
+impl Workspace {
+    /// A workspace rooted at `root` (the working directory too).
+    pub fn at(root: PathBuf, env: Env) -> Workspace {
+        Workspace {
+            backend_ai: is_backend_ai(&root),
+            cwd: root.clone(),
+            root,
+            env,
+        }
+    }
+
+    /// The root relative to the working directory when they differ (`../..`).
+    pub fn root_from_cwd(&self) -> Option<String> {
+        if self.root == self.cwd {
+            return None;
+        }
+        let up = self
+            .cwd
+            .strip_prefix(&self.root)
+            .ok()
+            .map(|rel| rel.components().map(|_| "..").collect::<Vec<_>>().join("/"));
+        Some(up.unwrap_or_else(|| self.root.display().to_string()))
+    }
+}
+
+/// A Backend.AI checkout has `./py` (the pants-managed interpreter) or `./backend.ai`.
+pub fn is_backend_ai(root: &Path) -> bool {
+    root.join("py").exists() || root.join("backend.ai").exists()
+}
+
+/// The project root for `cwd`: the nearest directory, `cwd` or above, that
+/// holds an `alembic*.ini`, `db-status.toml`, `[tool.db-status]` or a
+/// built-in's tracked halfstack config; the search stops at the repository
+/// root (a directory with `.git`), as git's does. `cwd` when none is found.
+pub fn project_root(cwd: &Path) -> PathBuf {
+    for dir in cwd.ancestors() {
+        if components::is_project_dir(dir) {
+            return dir.to_path_buf();
+        }
+        if dir.join(".git").exists() {
+            break;
+        }
+    }
+    cwd.to_path_buf()
+}
+
+/// Revision files read and the map built: what every target of a component shares.
+#[derive(Debug)]
+pub struct Loaded {
+    /// Alembic's revision map.
+    pub map: RevisionMap,
+    /// The warnings Alembic would print (duplicate revisions, …).
+    pub warnings: Vec<String>,
+}
+
+/// Why the scripts of a configuration could not be turned into a revision map.
+#[derive(Debug, Clone, thiserror::Error)]
+pub enum LoadError {
+    /// One or more revision files could not be read.
+    #[error("{} revision file(s) could not be read", .0.len())]
+    Scripts(Vec<ScriptError>),
+    /// The revision map could not be built (missing parent, cycle, …).
+    #[error(transparent)]
+    Graph(#[from] crate::graph::GraphError),
+}
+
+/// Read every revision file of `config` and build the revision map.
+pub fn load_map(config: &AlembicConfig) -> Result<Loaded, LoadError> {
+    let set = crate::scripts::load(
+        &config.version_locations,
+        config.recursive_version_locations,
+        config.sourceless,
+    )
+    .map_err(LoadError::Scripts)?;
+    let (map, mut warnings) = RevisionMap::build(set.scripts)?;
+    let mut all = set.warnings;
+    all.append(&mut warnings);
+    Ok(Loaded { map, warnings: all })
+}
+
+impl LoadError {
+    /// The error as `status` reports it (files shown relative to `cwd`).
+    pub fn to_error(&self, cwd: &Path) -> Error {
+        match self {
+            LoadError::Scripts(errors) => {
+                let lines: Vec<String> = errors
+                    .iter()
+                    .map(|s| {
+                        format!(
+                            "{}:{}: {}",
+                            display_path(&s.path, cwd).display(),
+                            s.line,
+                            s.message
+                        )
+                    })
+                    .collect();
+                let kind = match errors.first() {
+                    Some(e) if e.kind == ScriptErrorKind::NoRevision => {
+                        ErrorKind::MissingRevisionId
+                    }
+                    _ => ErrorKind::UnreadableRevisionFile,
+                };
+                Error::new(
+                    kind,
+                    format!(
+                        "{} revision file{} cannot be read without running Python:\n  {}",
+                        errors.len(),
+                        if errors.len() == 1 { "" } else { "s" },
+                        lines.join("\n  ")
+                    ),
+                )
+                .hint(
+                    "Write revision, down_revision, branch_labels and depends_on as plain literals at module level in each file listed",
+                )
+                .hint("Check the whole tree without a database: db-status check")
+            }
+            LoadError::Graph(g) => Error::new(graph_kind(g.kind), g.message.clone())
+                .hint("Find the file at fault: db-status check"),
+        }
+    }
+}
+
+/// The error kind of a revision-map failure.
+pub fn graph_kind(kind: GraphErrorKind) -> ErrorKind {
+    match kind {
+        GraphErrorKind::MissingRevision => ErrorKind::MissingRevision,
+        GraphErrorKind::Cycle => ErrorKind::Cycle,
+        GraphErrorKind::LabelClash => ErrorKind::LabelClash,
+        GraphErrorKind::BadIdentifier => ErrorKind::BadIdentifier,
+    }
+}
+
+/// One component, resolved: its config (or why it has none), the Alembic
+/// command to advise, and its revision map, loaded at most once.
+#[derive(Debug)]
+pub struct Component {
+    /// The component as selected.
+    pub spec: ComponentSpec,
+    /// Where the run happens.
+    pub workspace: Arc<Workspace>,
+    /// The Alembic configuration, or why it could not be read.
+    pub config: Result<AlembicConfig, Error>,
+    /// The config file as shown to people.
+    pub config_shown: Option<String>,
+    /// The Alembic command for this component, as argv (`./py -m alembic -c …`).
+    pub alembic: Vec<String>,
+    loaded: OnceLock<Result<Arc<Loaded>, Arc<LoadError>>>,
+}
+
+impl Component {
+    /// Resolve a selected component: read its Alembic config.
+    pub fn resolve(spec: ComponentSpec, workspace: Arc<Workspace>) -> Component {
+        let request = ConfigRequest {
+            config_files: spec.config_files.clone(),
+            section: spec.section.clone(),
+            cwd: workspace.root.clone(),
+            alembic_config_env: spec.alembic_config_env.clone(),
+        };
+        let config = crate::config::load(&request).map_err(|e| config_error(&spec, &workspace, &e));
+        let config_shown = spec
+            .ini
+            .as_ref()
+            .map(|i| i.display().to_string())
+            .or_else(|| {
+                config.as_ref().ok().and_then(|c| {
+                    c.ini_path
+                        .as_ref()
+                        .map(|p| display_path(p, &workspace.cwd).display().to_string())
+                })
+            });
+        Component {
+            alembic: alembic_argv(workspace.backend_ai, &spec),
+            config_shown,
+            config,
+            spec,
+            workspace,
+            loaded: OnceLock::new(),
+        }
+    }
+
+    /// A component that could not even be selected (a broken project file):
+    /// checking it reports `error`.
+    pub fn broken(
+        name: &str,
+        file: Option<PathBuf>,
+        error: Error,
+        workspace: Arc<Workspace>,
+    ) -> Component {
+        let spec = ComponentSpec {
+            name: name.to_string(),
+            config_files: Vec::new(),
+            ini: None,
+            section: None,
+            url: None,
+            version_table: None,
+            version_table_schema: None,
+            alembic_config_env: None,
+            notes: Vec::new(),
+            ad_hoc: false,
+        };
+        Component {
+            alembic: alembic_argv(workspace.backend_ai, &spec),
+            config_shown: file.map(|f| display_path(&f, &workspace.cwd).display().to_string()),
+            config: Err(error),
+            spec,
+            workspace,
+            loaded: OnceLock::new(),
+        }
+    }
+
+    /// The component's name.
+    pub fn name(&self) -> &str {
+        &self.spec.name
+    }
+
+    /// The revision map, read and built on first use and shared afterwards
+    /// (by every target of this component, and by other components'
+    /// wrong-database lookups). Concurrent callers wait for the one load.
+    pub fn scripts(&self) -> Result<Arc<Loaded>, Arc<LoadError>> {
+        let Ok(config) = &self.config else {
+            return Err(Arc::new(LoadError::Scripts(Vec::new())));
+        };
+        self.loaded
+            .get_or_init(|| load_map(config).map(Arc::new).map_err(Arc::new))
+            .clone()
+    }
+
+    /// The version table: the project file's override where it has one,
+    /// else the ini's (default `alembic_version`).
+    pub fn version_table(&self) -> VersionTable {
+        match &self.config {
+            Ok(c) => self.spec.version_table(c),
+            Err(_) => VersionTable {
+                name: self
+                    .spec
+                    .version_table
+                    .clone()
+                    .unwrap_or_else(|| VersionTable::default().name),
+                schema: self.spec.version_table_schema.clone(),
+            },
+        }
+    }
+}
+
+/// The error for a config that failed to load: a missing ini says where it
+/// looked and what to copy; anything else is the loader's message.
+fn config_error(spec: &ComponentSpec, ws: &Workspace, e: &ConfigError) -> Error {
+    let ini_missing = spec.ini.as_ref().filter(|i| !ws.root.join(i).is_file());
+    if let Some(ini) = ini_missing {
+        let ini = ini.display().to_string();
+        let path = ws.root.join(&ini);
+        let what = if path.is_dir() {
+            format!(
+                "{ini} in {} is a directory, not an ini file",
+                ws.root.display()
+            )
+        } else {
+            format!("{ini} not found in {}", ws.root.display())
+        };
+        let mut err = Error::new(ErrorKind::MissingConfig, what)
+            .caused_by(e.to_string())
+            .hint(format!(
+                "Run db-status from the directory that holds {ini}, or point at it: db-status -c path/to/{ini}"
+            ));
+        if ws.backend_ai {
+            err = err.hint(
+                "In a Backend.AI checkout, copy the halfstack config: cp configs/<component>/halfstack.alembic.ini <ini> (./scripts/install-dev.sh does this)",
+            );
+        }
+        return err;
+    }
+    let (kind, message) = match e {
+        ConfigError::Command(m) => (ErrorKind::Config, m.clone()),
+        ConfigError::Crash(m) => (ErrorKind::ConfigCrash, m.clone()),
+    };
+    Error::new(kind, message).hint(format!(
+        "Fix {} as the message says",
+        spec.ini.as_ref().map_or_else(
+            || "the Alembic config".to_string(),
+            |i| i.display().to_string()
+        )
+    ))
+}
+
+/// `./py -m alembic` in a Backend.AI checkout, else `alembic`; `-c FILE`
+/// for each config file other than the defaults; `-n SECTION` unless `alembic`.
+fn alembic_argv(backend_ai: bool, spec: &ComponentSpec) -> Vec<String> {
+    let mut argv: Vec<String> = if backend_ai {
+        vec!["./py".into(), "-m".into(), "alembic".into()]
+    } else {
+        vec!["alembic".into()]
+    };
+    for f in &spec.config_files {
+        if f != Path::new("alembic.ini") && f != Path::new("pyproject.toml") {
+            argv.push("-c".into());
+            argv.push(f.to_string_lossy().into_owned());
+        }
+    }
+    if spec.config_files.is_empty()
+        && let Some(env) = &spec.alembic_config_env
+        && env != "alembic.ini"
+    {
+        argv.push("-c".into());
+        argv.push(env.clone());
+    }
+    if let Some(section) = spec.section.as_deref().filter(|s| *s != "alembic") {
+        argv.push("-n".into());
+        argv.push(section.to_string());
+    }
+    argv
+}
+
+/// A target's database URL.
+#[derive(Debug, Clone)]
+pub enum TargetUrl {
+    /// A URL, parsed.
+    Given {
+        /// The URL (holds the password; never print it, see [`DbUrl::masked`]).
+        url: DbUrl,
+        /// Where it came from.
+        source: UrlSource,
+    },
+    /// A URL source that could not be used (unparsable URL, unset `url_env`).
+    Invalid {
+        /// Where it came from.
+        source: UrlSource,
+        /// Why it cannot be used.
+        error: DbError,
+    },
+    /// No URL from any source.
+    Missing,
+}
+
+impl TargetUrl {
+    fn from_raw(raw: &str, source: UrlSource) -> TargetUrl {
+        match DbUrl::parse(raw) {
+            Ok(url) => TargetUrl::Given { url, source },
+            Err(error) => TargetUrl::Invalid { source, error },
+        }
+    }
+
+    /// Where the URL came from, when there is one.
+    pub fn source(&self) -> Option<&UrlSource> {
+        match self {
+            TargetUrl::Given { source, .. } | TargetUrl::Invalid { source, .. } => Some(source),
+            TargetUrl::Missing => None,
+        }
+    }
+}
+
+/// One database to check against one component's scripts.
+#[derive(Debug, Clone)]
+pub struct Target {
+    /// The component (shared by every target of it).
+    pub component: Arc<Component>,
+    /// Labels (a fleet's `env=prod`, …); empty otherwise.
+    pub labels: BTreeMap<String, String>,
+    /// The database URL and where it came from.
+    pub url: TargetUrl,
+    /// The version table to read.
+    pub version_table: VersionTable,
+    /// Timeouts and connection settings.
+    pub connect: ConnectOptions,
+    /// The command that checks this target again, as argv.
+    pub recheck: Vec<String>,
+    /// Said after the recheck command (e.g. that its password is masked).
+    pub recheck_note: Option<String>,
+}
+
+impl Target {
+    /// A target from explicit parts (a fleet entry): the URL as written and
+    /// where it came from (`None`: the component's own resolution), an
+    /// optional `version_table_schema` for this database, and labels.
+    pub fn new(
+        component: Arc<Component>,
+        url: Option<(&str, UrlSource)>,
+        version_table_schema: Option<String>,
+        labels: BTreeMap<String, String>,
+        connect: ConnectOptions,
+    ) -> Target {
+        let url = match url {
+            Some((raw, source)) => TargetUrl::from_raw(raw, source),
+            None => component_url(&component, None),
+        };
+        let mut version_table = component.version_table();
+        if version_table_schema.is_some() {
+            version_table.schema = version_table_schema;
+        }
+        let recheck = recheck_argv(&component, None);
+        Target {
+            component,
+            labels,
+            url,
+            version_table,
+            connect,
+            recheck,
+            recheck_note: None,
+        }
+    }
+
+    /// The component's name.
+    pub fn name(&self) -> &str {
+        self.component.name()
+    }
+
+    /// What the verdict needs to know about this target.
+    pub fn context(&self) -> Context {
+        let c = &self.component;
+        let ws = &c.workspace;
+        let (database, db) = match &self.url {
+            TargetUrl::Given { url, .. } => (
+                Some(url.masked()),
+                DbFacts {
+                    backend: url.backend().ok(),
+                    name: url.database.clone().filter(|d| !d.is_empty()),
+                    user: url.username.clone().filter(|u| !u.is_empty()),
+                },
+            ),
+            _ => (None, DbFacts::default()),
+        };
+        Context {
+            name: c.name().to_string(),
+            labels: self.labels.clone(),
+            config: c.config_shown.clone(),
+            script_location: c.config.as_ref().ok().map(|cfg| {
+                display_path(&ws.root.join(&cfg.script_location), &ws.cwd)
+                    .display()
+                    .to_string()
+            }),
+            database,
+            url_source: self.url.source().cloned(),
+            db,
+            alembic: c.alembic.clone(),
+            workdir: ws.root_from_cwd(),
+            backend_ai: ws.backend_ai,
+            recheck: self.recheck.clone(),
+            recheck_note: self.recheck_note.clone(),
+            cwd: ws.cwd.clone(),
+            notes: Vec::new(),
+            version_table: self.version_table.clone(),
+            foreign: Vec::new(),
+        }
+    }
+}
+
+/// The URL of `component` from its own sources (precedence 2, 3, 5 of the
+/// module docs), with `bare` (`DB_STATUS_URL`, one component only) at 4.
+fn component_url(component: &Component, bare_env: Option<&str>) -> TargetUrl {
+    let env = &component.workspace.env;
+    let name = component.name();
+    let var = format!("DB_STATUS_URL_{}", env_suffix(name));
+    if let Some(raw) = env.get(&var) {
+        return TargetUrl::from_raw(raw, UrlSource::Env { var });
+    }
+    let project_file = || {
+        if component.workspace.root.join("db-status.toml").is_file() {
+            "db-status.toml".to_string()
+        } else {
+            "[tool.db-status] in pyproject.toml".to_string()
+        }
+    };
+    match &component.spec.url {
+        Some(UrlOverride::Url(u)) => {
+            return TargetUrl::from_raw(
+                u,
+                UrlSource::ProjectUrl {
+                    file: project_file(),
+                },
+            );
+        }
+        Some(UrlOverride::Env(var)) => {
+            let source = UrlSource::ProjectEnv {
+                var: var.clone(),
+                file: project_file(),
+            };
+            return match env.get(var) {
+                Some(raw) => TargetUrl::from_raw(raw, source),
+                None => TargetUrl::Invalid {
+                    error: DbError::new(
+                        DbErrorKind::BadUrl,
+                        format!(
+                            "the environment variable {var} (url_env of component {name} in {}) is not set",
+                            project_file()
+                        ),
+                    ),
+                    source,
+                },
+            };
+        }
+        None => {}
+    }
+    if let Some(raw) = bare_env {
+        return TargetUrl::from_raw(
+            raw,
+            UrlSource::Env {
+                var: "DB_STATUS_URL".to_string(),
+            },
+        );
+    }
+    let Ok(config) = &component.config else {
+        return TargetUrl::Missing;
+    };
+    let file = component
+        .config_shown
+        .clone()
+        .unwrap_or_else(|| config.ini_name.clone());
+    if let Some(why) = &config.sqlalchemy_url_error {
+        return TargetUrl::Invalid {
+            source: UrlSource::Ini { file },
+            error: DbError::new(DbErrorKind::BadUrl, why.clone()),
+        };
+    }
+    match config
+        .sqlalchemy_url
+        .as_deref()
+        .filter(|u| !u.trim().is_empty())
+    {
+        Some(raw) => TargetUrl::from_raw(raw, UrlSource::Ini { file }),
+        None => TargetUrl::Missing,
+    }
+}
+
+/// `db-status` with the same selection (`--component NAME`, or `-c FILE -n SECTION`).
+fn recheck_argv(component: &Component, section_flag: Option<&str>) -> Vec<String> {
+    let spec = &component.spec;
+    let mut argv = vec!["db-status".to_string()];
+    if spec.ad_hoc {
+        for f in &spec.config_files {
+            argv.push("-c".into());
+            argv.push(f.to_string_lossy().into_owned());
+        }
+        if let Some(s) = &spec.section {
+            argv.push("-n".into());
+            argv.push(s.clone());
+        }
+    } else {
+        argv.push("--component".into());
+        argv.push(spec.name.clone());
+        if let Some(s) = section_flag {
+            argv.push("-n".into());
+            argv.push(s.to_string());
+        }
+    }
+    argv
+}
+
+/// What the command line asks for.
+#[derive(Debug, Clone, Default)]
+pub struct Request {
+    /// `--component NAME` values, in order.
+    pub components: Vec<String>,
+    /// `--all`.
+    pub all: bool,
+    /// `-c FILE` values.
+    pub config_files: Vec<PathBuf>,
+    /// `-n SECTION`.
+    pub section: Option<String>,
+    /// `--url` values (`URL` or `NAME=URL`), in order.
+    pub urls: Vec<String>,
+    /// `--timeout`.
+    pub timeout: Option<Duration>,
+    /// Whether `DB_STATUS_URL` / `DB_STATUS_URL_<NAME>` apply (commands that read databases).
+    pub use_env_urls: bool,
+    /// Search the project root upward from the working directory.
+    pub find_root: bool,
+    /// Without `--component`/`--all`, read exactly what `alembic` would:
+    /// `-c`, else `ALEMBIC_CONFIG`, else `alembic.ini` in the working
+    /// directory (never a project file's default component).
+    pub alembic_semantics: bool,
+}
+
+/// The targets of a run, and what they share.
+#[derive(Debug)]
+pub struct Selection {
+    /// Where the run happens.
+    pub workspace: Arc<Workspace>,
+    /// The targets, in selection order.
+    pub targets: Vec<Target>,
+    /// Every component known in the project (selected or not), for the
+    /// wrong-database lookup.
+    pub catalog: Vec<Arc<Component>>,
+    /// Notes for the whole run (said once, not once per component).
+    pub notes: Vec<String>,
+}
+
+/// A `--url` value: `NAME=URL` or a bare `URL`.
+fn split_named(value: &str) -> (Option<&str>, &str) {
+    if let Some((name, url)) = value.split_once('=') {
+        let is_name = !name.is_empty()
+            && name
+                .chars()
+                .all(|c| c.is_ascii_alphanumeric() || c == '-' || c == '_');
+        if is_name {
+            return (Some(name), url);
+        }
+    }
+    (None, value)
+}
+
+/// Resolve the command line and the environment into targets. An `Err` is
+/// a usage error for the whole run (exit 2).
+pub fn select(req: &Request, cwd: PathBuf, env: Env) -> Result<Selection, Error> {
+    let cwd = std::fs::canonicalize(&cwd).unwrap_or(cwd);
+    let alembic_config_env = env.get("ALEMBIC_CONFIG").map(str::to_string);
+    let plain_alembic = req.alembic_semantics && req.components.is_empty() && !req.all;
+    let root = if req.find_root
+        && !plain_alembic
+        && req.config_files.is_empty()
+        && alembic_config_env.is_none()
+    {
+        project_root(&cwd)
+    } else {
+        cwd.clone()
+    };
+    let workspace = Arc::new(Workspace {
+        backend_ai: is_backend_ai(&root),
+        cwd,
+        root: root.clone(),
+        env,
+    });
+    let selected = if plain_alembic {
+        // Alembic reads ALEMBIC_CONFIG for its defaults even with -c.
+        let mut spec = components::ad_hoc(&req.config_files, alembic_config_env);
+        spec.section = req.section.clone();
+        vec![Ok(spec)]
+    } else {
+        components::select(&SelectRequest {
+            components: req.components.clone(),
+            all: req.all,
+            config_files: req.config_files.clone(),
+            section: req.section.clone(),
+            cwd: root.clone(),
+            alembic_config_env,
+        })
+    };
+    for s in &selected {
+        if let Err(e) = s
+            && matches!(e.kind, ErrorKind::Usage | ErrorKind::UnknownComponent)
+        {
+            return Err(Error::new(e.kind, e.message.clone()));
+        }
+    }
+
+    // --url values: at most one bare URL, and NAME= naming selected components once each.
+    let names: Vec<String> = selected
+        .iter()
+        .map(|s| match s {
+            Ok(spec) => spec.name.clone(),
+            Err(e) => e.name.clone(),
+        })
+        .collect();
+    let mut bare: Option<String> = None;
+    let mut named: BTreeMap<String, String> = BTreeMap::new();
+    for value in &req.urls {
+        match split_named(value) {
+            (Some(name), url) => {
+                let canonical = components::canonical_name(name).to_string();
+                if !names.contains(&canonical) {
+                    return Err(Error::usage(format!(
+                        "--url {name}=… names a component that is not selected (selected: {}): add --component {name}, or fix the name",
+                        names.join(", ")
+                    )));
+                }
+                if named.insert(canonical, url.to_string()).is_some() {
+                    return Err(Error::usage(format!(
+                        "--url {name}=… is given twice: give each component one URL"
+                    )));
+                }
+            }
+            (None, url) => {
+                if bare.replace(url.to_string()).is_some() {
+                    return Err(Error::usage(
+                        "--url URL is given twice: give each component its own with --url NAME=URL",
+                    ));
+                }
+            }
+        }
+    }
+    let bare_env = if req.use_env_urls {
+        workspace.env.get("DB_STATUS_URL").map(str::to_string)
+    } else {
+        None
+    };
+    if names.len() > 1 && (bare.is_some() || bare_env.is_some()) {
+        let what = if bare.is_some() {
+            "--url URL"
+        } else {
+            "DB_STATUS_URL"
+        };
+        let first = names.first().map_or("NAME", String::as_str);
+        return Err(Error::usage(format!(
+            "{what} names one database, but {} components are selected ({}): give each its own with --url NAME=URL (e.g. --url {first}=…) or DB_STATUS_URL_{}, or select one with --component NAME",
+            names.len(),
+            names.join(", "),
+            env_suffix(first)
+        )));
+    }
+
+    let connect = ConnectOptions {
+        timeout: req.timeout.unwrap_or(crate::database::DEFAULT_TIMEOUT),
+    };
+    let mut notes: Vec<String> = Vec::new();
+    let mut targets = Vec::new();
+    for s in selected {
+        let component = match s {
+            Ok(spec) => {
+                for n in &spec.notes {
+                    if !notes.contains(n) {
+                        notes.push(n.clone());
+                    }
+                }
+                Arc::new(Component::resolve(spec, Arc::clone(&workspace)))
+            }
+            Err(e) => Arc::new(Component::broken(
+                &e.name,
+                e.file.clone(),
+                Error::new(e.kind, e.message.clone()).hints(e.actions.clone()),
+                Arc::clone(&workspace),
+            )),
+        };
+        let name = component.name().to_string();
+        let flag = named
+            .get(&name)
+            .map(|u| (u.clone(), Some(name.clone())))
+            .or_else(|| bare.clone().map(|u| (u, None)));
+        let mut recheck = recheck_argv(&component, req.section.as_deref());
+        let mut recheck_note = None;
+        let url = match flag {
+            Some((raw, which)) => {
+                let url = TargetUrl::from_raw(
+                    &raw,
+                    UrlSource::Flag {
+                        component: which.clone(),
+                    },
+                );
+                // "Verify" repeats the same database: the same --url, masked
+                // where it holds a password.
+                let shown = match &url {
+                    TargetUrl::Given { url, .. } if url.password.is_some() => {
+                        recheck_note = Some("with your password in place of ***".to_string());
+                        url.masked()
+                    }
+                    TargetUrl::Given { .. } => raw.clone(),
+                    _ => "URL".to_string(),
+                };
+                recheck.push("--url".into());
+                recheck.push(match which {
+                    Some(n) if !component.spec.ad_hoc => format!("{n}={shown}"),
+                    _ => shown,
+                });
+                url
+            }
+            None => component_url(&component, bare_env.as_deref()),
+        };
+        targets.push(Target {
+            version_table: component.version_table(),
+            component,
+            labels: BTreeMap::new(),
+            url,
+            connect: connect.clone(),
+            recheck,
+            recheck_note,
+        });
+    }
+    let catalog = catalog(&workspace, &targets);
+    Ok(Selection {
+        workspace,
+        targets,
+        catalog,
+        notes,
+    })
+}
+
+/// Every known component, reusing the selected ones.
+fn catalog(ws: &Arc<Workspace>, targets: &[Target]) -> Vec<Arc<Component>> {
+    let mut out: Vec<Arc<Component>> = Vec::new();
+    for t in targets {
+        if !out.iter().any(|c| Arc::ptr_eq(c, &t.component)) {
+            out.push(Arc::clone(&t.component));
+        }
+    }
+    for spec in components::catalog(&ws.root) {
+        if !out.iter().any(|c| c.name() == spec.name) {
+            out.push(Arc::new(Component::resolve(spec, Arc::clone(ws))));
+        }
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn write(dir: &Path, rel: &str, text: &str) {
+        let p = dir.join(rel);
+        if let Some(parent) = p.parent() {
+            std::fs::create_dir_all(parent).expect("mkdir");
+        }
+        std::fs::write(p, text).expect("write");
+    }
+
+    fn project(dir: &Path) {
+        write(
+            dir,
+            "db-status.toml",
+            "[app]\nconfig = \"alembic.ini\"\n[audit]\nconfig = \"alembic.ini\"\nsection = \"audit\"\nurl_env = \"AUDIT_URL\"\n",
+        );
+        write(
+            dir,
+            "alembic.ini",
+            "[alembic]\nscript_location = m\nsqlalchemy.url = sqlite:///app.db\n[audit]\nscript_location = m\n",
+        );
+        std::fs::create_dir_all(dir.join("m/versions")).expect("mkdir");
+    }
+
+    fn req(components: &[&str], urls: &[&str]) -> Request {
+        Request {
+            components: components.iter().map(|s| s.to_string()).collect(),
+            urls: urls.iter().map(|s| s.to_string()).collect(),
+            use_env_urls: true,
+            find_root: true,
+            ..Request::default()
+        }
+    }
+
+    fn env(pairs: &[(&str, &str)]) -> Env {
+        Env::from_pairs(pairs.iter().map(|(k, v)| (k.to_string(), v.to_string())))
+    }
+
+    fn source(t: &Target) -> String {
+        t.url
+            .source()
+            .map_or("none".to_string(), UrlSource::describe)
+    }
+
+    #[test]
+    fn url_precedence() {
+        let d = tempfile::tempdir().expect("tmp");
+        project(d.path());
+        let cwd = d.path().to_path_buf();
+        let all = Request {
+            all: true,
+            ..req(&[], &[])
+        };
+        // Component sources: the ini, and url_env.
+        let s = select(
+            &all,
+            cwd.clone(),
+            env(&[("AUDIT_URL", "sqlite:///audit.db")]),
+        )
+        .expect("ok");
+        let got: Vec<String> = s.targets.iter().map(source).collect();
+        assert_eq!(
+            got,
+            [
+                "sqlalchemy.url in alembic.ini",
+                "AUDIT_URL (url_env in db-status.toml)"
+            ]
+        );
+        // DB_STATUS_URL_<NAME> beats url_env; --url NAME= beats both.
+        let e = env(&[
+            ("AUDIT_URL", "sqlite:///a.db"),
+            ("DB_STATUS_URL_AUDIT", "sqlite:///b.db"),
+        ]);
+        let s = select(&all, cwd.clone(), e.clone()).expect("ok");
+        assert_eq!(source(&s.targets[1]), "DB_STATUS_URL_AUDIT");
+        let s = select(
+            &Request {
+                all: true,
+                ..req(&[], &["audit=sqlite:///c.db"])
+            },
+            cwd.clone(),
+            e,
+        )
+        .expect("ok");
+        assert_eq!(source(&s.targets[1]), "--url audit=…");
+        assert_eq!(
+            s.targets[1].recheck,
+            [
+                "db-status",
+                "--component",
+                "audit",
+                "--url",
+                "audit=sqlite:///c.db"
+            ]
+        );
+        // A bare URL with two components is a usage error, from the flag or the env.
+        let e = select(
+            &Request {
+                all: true,
+                ..req(&[], &["sqlite:///x.db"])
+            },
+            cwd.clone(),
+            env(&[]),
+        )
+        .expect_err("usage");
+        assert_eq!(e.kind, ErrorKind::Usage);
+        assert!(
+            e.message.contains("--url NAME=URL") && e.message.contains("DB_STATUS_URL_APP"),
+            "{}",
+            e.message
+        );
+        let e = select(
+            &all,
+            cwd.clone(),
+            env(&[("DB_STATUS_URL", "sqlite:///x.db")]),
+        )
+        .expect_err("usage");
+        assert!(
+            e.message.starts_with("DB_STATUS_URL names one database"),
+            "{}",
+            e.message
+        );
+        // With one component, DB_STATUS_URL sits below url_env and above the ini.
+        let s = select(
+            &req(&["app"], &[]),
+            cwd.clone(),
+            env(&[("DB_STATUS_URL", "sqlite:///x.db")]),
+        )
+        .expect("ok");
+        assert_eq!(source(&s.targets[0]), "DB_STATUS_URL");
+        let s = select(
+            &req(&["audit"], &[]),
+            cwd.clone(),
+            env(&[
+                ("DB_STATUS_URL", "sqlite:///x.db"),
+                ("AUDIT_URL", "sqlite:///a.db"),
+            ]),
+        )
+        .expect("ok");
+        assert_eq!(
+            source(&s.targets[0]),
+            "AUDIT_URL (url_env in db-status.toml)"
+        );
+        // A bare --url is the one component's.
+        let s = select(
+            &req(&["app"], &["postgresql://u:pw@h/db"]),
+            cwd.clone(),
+            env(&[]),
+        )
+        .expect("ok");
+        assert_eq!(source(&s.targets[0]), "--url");
+        assert_eq!(
+            s.targets[0].recheck.last().map(String::as_str),
+            Some("postgresql://u:***@h/db")
+        );
+        assert!(s.targets[0].recheck_note.is_some());
+        // NAME= must name a selected component.
+        let e =
+            select(&req(&["app"], &["audit=sqlite:///x.db"]), cwd, env(&[])).expect_err("usage");
+        assert!(e.message.contains("not selected"), "{}", e.message);
+    }
+
+    #[test]
+    fn root_is_found_from_a_subdirectory() {
+        let d = tempfile::tempdir().expect("tmp");
+        project(d.path());
+        std::fs::create_dir_all(d.path().join("src/ai")).expect("mkdir");
+        let root = std::fs::canonicalize(d.path()).expect("canon");
+        assert_eq!(project_root(&root.join("src/ai")), root);
+        let s = select(&req(&["app"], &[]), root.join("src/ai"), env(&[])).expect("ok");
+        assert_eq!(s.workspace.root, root);
+        assert_eq!(s.workspace.root_from_cwd().as_deref(), Some("../.."));
+        assert!(s.targets[0].component.config.is_ok());
+        // A repository root stops the search.
+        std::fs::create_dir_all(d.path().join("sub/.git")).expect("mkdir");
+        std::fs::create_dir_all(d.path().join("sub/x")).expect("mkdir");
+        assert_eq!(project_root(&root.join("sub/x")), root.join("sub/x"));
+    }
+
+    #[test]
+    fn env_suffixes() {
+        assert_eq!(env_suffix("accountmgr"), "ACCOUNTMGR");
+        assert_eq!(env_suffix("app-proxy"), "APP_PROXY");
+    }
+
+    #[test]
+    fn alembic_command_forms() {
+        let spec = |files: &[&str], section: Option<&str>| ComponentSpec {
+            name: "x".into(),
+            config_files: files.iter().map(PathBuf::from).collect(),
+            ini: None,
+            section: section.map(str::to_string),
+            url: None,
+            version_table: None,
+            version_table_schema: None,
+            alembic_config_env: None,
+            notes: Vec::new(),
+            ad_hoc: false,
+        };
+        assert_eq!(
+            alembic_argv(false, &spec(&["alembic.ini"], None)),
+            ["alembic"]
+        );
+        assert_eq!(
+            alembic_argv(true, &spec(&["alembic-appproxy.ini"], None)),
+            ["./py", "-m", "alembic", "-c", "alembic-appproxy.ini"]
+        );
+        assert_eq!(
+            alembic_argv(false, &spec(&["my dir/a.ini"], Some("db2"))),
+            ["alembic", "-c", "my dir/a.ini", "-n", "db2"]
+        );
+    }
+}
