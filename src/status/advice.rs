@@ -422,9 +422,9 @@ pub(crate) fn unstamped_actions(
     a.extend(env_py_warning(ctx));
     let heads = upgrade_target(map, ctx);
     a.push(Action::say(format!(
-        "If it is, find the revision its schema matches (`{}` lists them), then record it without running any migration: {} (`{}` if it matches the current models); never replay the migrations onto existing tables",
+        "If it is, find the revision its schema matches (`{}` lists them), then record it without running any migration: {} <rev> (`{}` if it matches the current models); never replay the migrations onto existing tables",
         shell::join(&alembic(ctx, &["history"])),
-        format!("{} <rev>", pasteable(&alembic(ctx, &["stamp"]), ctx)),
+        pasteable(&alembic(ctx, &["stamp"]), ctx),
         shell::join(&alembic(ctx, &["stamp", heads]))
     )));
     a.push(verify(ctx));
@@ -580,8 +580,8 @@ pub(crate) fn unknown_actions(
             ctx,
         ),
         Action::say(format!(
-            "If it was migrated from another branch: on that branch run `{}` down to a revision this checkout also has (this checkout's head{}: {}), then come back and upgrade",
-            format!("{} <rev>", shell::join(&alembic(ctx, &["downgrade"]))),
+            "If it was migrated from another branch: on that branch run `{} <rev>` down to a revision this checkout also has (this checkout's head{}: {}), then come back and upgrade",
+            shell::join(&alembic(ctx, &["downgrade"])),
             if heads.len() == 1 { " is" } else { "s are" },
             if heads.is_empty() {
                 "none".to_string()
