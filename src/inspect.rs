@@ -127,16 +127,24 @@ fn no_url(target: &Target, ctx: &status::Context) -> ComponentStatus {
 
 /// Which other component's tree holds each unknown row.
 fn foreign(unknown: &[String], own: &Arc<Component>, catalog: &[Arc<Component>]) -> Vec<Foreign> {
-    let own_locations = own.config.as_ref().ok().map(|c| &c.version_locations);
+    let mut seen: Vec<&Vec<std::path::PathBuf>> = own
+        .config
+        .as_ref()
+        .ok()
+        .map(|c| &c.version_locations)
+        .into_iter()
+        .collect();
     let mut out = Vec::new();
     for other in catalog {
         if Arc::ptr_eq(other, own) || other.name() == own.name() {
             continue;
         }
         let Ok(config) = &other.config else { continue };
-        if Some(&config.version_locations) == own_locations {
+        // One tree, one owner: the first component that reads it.
+        if seen.contains(&&config.version_locations) {
             continue;
         }
+        seen.push(&config.version_locations);
         let Ok(loaded) = other.scripts() else {
             continue;
         };

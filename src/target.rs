@@ -359,7 +359,7 @@ impl Component {
             version_table: None,
             version_table_schema: None,
             alembic_config_env: None,
-            notes: Vec::new(),
+            tracked_instead_of: None,
             ad_hoc: false,
         };
         Component {
@@ -668,10 +668,17 @@ fn component_url(component: &Component, bare_env: Option<&str>) -> TargetUrl {
         .config_shown
         .clone()
         .unwrap_or_else(|| config.ini_name.clone());
-    if let Some(why) = &config.sqlalchemy_url_error {
+    if config.sqlalchemy_url_error.is_some() {
+        // The parser's message quotes the value, which may hold a password.
+        let error = DbError::new(
+            DbErrorKind::BadUrl,
+            format!(
+                "sqlalchemy.url in {file} cannot be read as Alembic reads it (its %-interpolation fails; the value is not shown, it may hold a password): write a literal '%' as '%%', and check any %(name)s reference"
+            ),
+        );
         return TargetUrl::Invalid {
             source: UrlSource::Ini { file },
-            error: DbError::new(DbErrorKind::BadUrl, why.clone()),
+            error,
         };
     }
     match config
@@ -863,18 +870,11 @@ pub fn select(req: &Request, cwd: PathBuf, env: Env) -> Result<Selection, Error>
     let connect = ConnectOptions {
         timeout: req.timeout.unwrap_or(crate::database::DEFAULT_TIMEOUT),
     };
-    let mut notes: Vec<String> = Vec::new();
+    let notes = tracked_note(&selected);
     let mut targets = Vec::new();
     for s in selected {
         let component = match s {
-            Ok(spec) => {
-                for n in &spec.notes {
-                    if !notes.contains(n) {
-                        notes.push(n.clone());
-                    }
-                }
-                Arc::new(Component::resolve(spec, Arc::clone(&workspace)))
-            }
+            Ok(spec) => Arc::new(Component::resolve(spec, Arc::clone(&workspace))),
             Err(e) => Arc::new(Component::broken(
                 &e.name,
                 e.file.clone(),
@@ -900,11 +900,15 @@ pub fn select(req: &Request, cwd: PathBuf, env: Env) -> Result<Selection, Error>
                 // "Verify" repeats the same database: the same --url, masked
                 // where it holds a password.
                 let shown = match &url {
-                    TargetUrl::Given { url, .. } if url.password.is_some() => {
-                        recheck_note = Some("with your password in place of ***".to_string());
+                    TargetUrl::Given { url, .. } => {
+                        let secret = url.password.is_some()
+                            || url.query_value("password").is_some()
+                            || url.host.as_deref().is_some_and(|h| h.contains('@'));
+                        if secret {
+                            recheck_note = Some("with your password in place of ***".to_string());
+                        }
                         url.masked()
                     }
-                    TargetUrl::Given { .. } => raw.clone(),
                     _ => "URL".to_string(),
                 };
                 recheck.push("--url".into());
@@ -933,6 +937,34 @@ pub fn select(req: &Request, cwd: PathBuf, env: Env) -> Result<Selection, Error>
         catalog,
         notes,
     })
+}
+
+/// The note, once per run, that tracked halfstack configs stand in for
+/// missing inis.
+fn tracked_note(selected: &[Result<ComponentSpec, components::ComponentError>]) -> Vec<String> {
+    let pairs: Vec<(&str, String)> = selected
+        .iter()
+        .flatten()
+        .filter_map(|s| {
+            let missing = s.tracked_instead_of.as_deref()?;
+            Some((missing, s.ini.as_ref()?.display().to_string()))
+        })
+        .collect();
+    match pairs.as_slice() {
+        [] => Vec::new(),
+        [(missing, tracked)] => vec![format!(
+            "{missing} not found; using the tracked {tracked} (copy it to {missing} to customise it)"
+        )],
+        many => {
+            let missing: Vec<&str> = many.iter().map(|(m, _)| *m).collect();
+            let tracked: Vec<&str> = many.iter().map(|(_, t)| t.as_str()).collect();
+            vec![format!(
+                "{} not found; using the tracked {} (copy each to its name in the project root to customise it)",
+                missing.join(", "),
+                tracked.join(", ")
+            )]
+        }
+    }
 }
 
 /// Every known component, reusing the selected ones.
@@ -1149,7 +1181,7 @@ mod tests {
             version_table: None,
             version_table_schema: None,
             alembic_config_env: None,
-            notes: Vec::new(),
+            tracked_instead_of: None,
             ad_hoc: false,
         };
         assert_eq!(

@@ -237,6 +237,18 @@ fn missing_database() {
         let dir = project(&url);
         let c = db_error("pg missing db", dir.path(), &[], "missing-database");
         assert!(c.message().contains(&name), "{}", c.message());
+        // The advice names the database, not a placeholder, as a command to run.
+        let create = &c.component()["recommended_actions"][0];
+        assert_eq!(
+            create["command"],
+            serde_json::json!(["createdb", name]),
+            "{create}"
+        );
+        assert!(
+            create["text"]
+                .as_str()
+                .is_some_and(|t| t.contains(&format!("createdb {name}")))
+        );
     }
     if let Some(db) = MyDb::create() {
         let name = format!("{}_nope", db.name);
@@ -244,14 +256,22 @@ fn missing_database() {
         let dir = project(&url);
         let c = db_error("mariadb missing db", dir.path(), &[], "missing-database");
         assert!(c.message().contains(&name), "{}", c.message());
+        let create = c.component()["recommended_actions"][0]["text"].to_string();
+        assert!(
+            create.contains(&format!("CREATE DATABASE `{name}`")),
+            "{create}"
+        );
     }
 }
 
 /// No version table is a fresh database (no-revision, 3), and reading it
 /// creates nothing.
 #[test]
-fn missing_table_is_no_revision_and_stays_missing() {
-    let check = |what: &str, dir: &Path| {
+fn missing_table_is_no_revision_or_unstamped_and_stays_missing() {
+    // An empty database is fresh (no-revision, 3); one that holds tables but
+    // no version table (or an empty one) was never stamped, or is the wrong
+    // database (unstamped, 8): replaying every migration would fail there.
+    let fresh = |what: &str, dir: &Path| {
         let c = run(what, dir, &[], 3);
         assert_eq!(
             c.component()["state"],
@@ -262,29 +282,56 @@ fn missing_table_is_no_revision_and_stays_missing() {
         assert_eq!(c.component()["pending_count"], 1, "{what}");
         assert!(c.human.all().contains("❓"), "{what}\n{}", c.human.all());
     };
+    let unstamped = |what: &str, dir: &Path, table_state: &str| {
+        let c = run(what, dir, &[], 8);
+        let comp = c.component();
+        assert_eq!(comp["state"], "unstamped", "{what}\n{:#}", c.json);
+        assert_eq!(comp["version_table"]["state"], table_state, "{what}");
+        assert_eq!(
+            comp["tables"]["names"][0], "other_table",
+            "{what}\n{:#}",
+            c.json
+        );
+        assert!(
+            c.human.stdout.contains("❓ Database Status: Not stamped"),
+            "{what}\n{}",
+            c.human.all()
+        );
+        let actions = comp["recommended_actions"].to_string();
+        assert!(actions.contains("stamp <rev>"), "{what}: {actions}");
+        assert!(!actions.contains("upgrade"), "{what}: {actions}");
+    };
     if let Some(db) = PgDb::create() {
+        let dir = project(&db.url_as("postgresql+psycopg2", "postgres", Some(SECRET)));
+        fresh("pg empty database", dir.path());
         db.exec("CREATE TABLE other_table (x INT)");
         let before = db.tables();
-        let dir = project(&db.url_as("postgresql+psycopg2", "postgres", Some(SECRET)));
-        check("pg missing table", dir.path());
+        unstamped("pg missing table", dir.path(), "missing");
         assert_eq!(db.tables(), before, "pg: a table was created");
+        db.exec("CREATE TABLE alembic_version (version_num VARCHAR(32) NOT NULL PRIMARY KEY)");
+        unstamped("pg empty table", dir.path(), "empty");
     }
     if let Some(db) = MyDb::create() {
+        let dir = project(&db.url("mysql+pymysql"));
+        fresh("mariadb empty database", dir.path());
         db.exec("CREATE TABLE other_table (x INT)");
         let before = db.tables();
-        let dir = project(&db.url("mysql+pymysql"));
-        check("mariadb missing table", dir.path());
+        unstamped("mariadb missing table", dir.path(), "missing");
         assert_eq!(db.tables(), before, "mariadb: a table was created");
+        db.exec("CREATE TABLE alembic_version (version_num VARCHAR(32) NOT NULL PRIMARY KEY)");
+        unstamped("mariadb empty table", dir.path(), "empty");
     }
-    // SQLite: an existing empty database file, and no file at all.
+    // SQLite: no file at all, an empty file, then a file with a table.
     let dir = project("sqlite:///%(here)s/db.sqlite");
     let path = dir.path().join("db.sqlite");
-    check("sqlite no file", dir.path());
+    fresh("sqlite no file", dir.path());
     assert!(!path.exists(), "the SQLite file was created");
+    rusqlite::Connection::open(&path).expect("sqlite");
+    fresh("sqlite empty file", dir.path());
     rusqlite::Connection::open(&path)
         .and_then(|c| c.execute_batch("CREATE TABLE other_table (x INT)"))
         .expect("sqlite");
-    check("sqlite missing table", dir.path());
+    unstamped("sqlite missing table", dir.path(), "missing");
     let c = rusqlite::Connection::open(&path).expect("sqlite");
     let n: i64 = c
         .query_row(
@@ -311,6 +358,12 @@ fn permission_denied_on_the_version_table() {
         let c = db_error("pg permission", dir.path(), &[], "permission-denied");
         assert!(c.message().contains("permission"), "{}", c.message());
         assert!(c.message().contains("alembic_version"), "{}", c.message());
+        // The GRANT names the user db-status connected as.
+        let grant = c.component()["recommended_actions"][0]["text"].to_string();
+        assert!(
+            grant.contains(&format!("GRANT SELECT ON alembic_version TO {role}")),
+            "{grant}"
+        );
         assert_eq!(db.tables(), before);
     }
     if let Some(mut db) = MyDb::create() {
@@ -336,6 +389,15 @@ fn permission_denied_on_the_version_table() {
             c.message()
         );
         assert!(m.contains("alembic_version"), "{}", c.message());
+        // MySQL's form: db.table TO 'user'@'host', the account the server named.
+        let grant = c.component()["recommended_actions"][0]["text"].to_string();
+        assert!(
+            grant.contains(&format!(
+                "GRANT SELECT ON `{}`.`alembic_version` TO '{user}'@'",
+                db.name
+            )),
+            "{grant}"
+        );
         assert_eq!(db.tables(), before);
     }
 }

@@ -100,9 +100,10 @@ fn tracked_config_hint(t: &Target) -> Vec<String> {
         .filter(|spec| {
             components::builtin_ini(&spec.name).is_some_and(|i| wanted == std::path::Path::new(i))
         })
+        .filter(|spec| spec.tracked_instead_of.is_some())
         .filter_map(|spec| {
             spec.ini
-                .filter(|i| *i != wanted && ws.cwd.join(i).is_file())
+                .filter(|i| ws.cwd.join(i).is_file())
                 .map(|i| (spec.name, i))
         })
         .map(|(name, tracked)| {

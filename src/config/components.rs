@@ -65,8 +65,9 @@ pub struct ComponentSpec {
     pub version_table_schema: Option<String>,
     /// `ALEMBIC_CONFIG`, honoured only when no file was chosen for us.
     pub alembic_config_env: Option<String>,
-    /// Things worth telling the user about how this component was found.
-    pub notes: Vec<String>,
+    /// The built-in ini that does not exist, when the checkout's tracked
+    /// halfstack config (`ini`) is used instead (said once per run).
+    pub tracked_instead_of: Option<String>,
     /// Chosen by `-c`/`ALEMBIC_CONFIG` rather than by name.
     pub ad_hoc: bool,
 }
@@ -382,8 +383,8 @@ pub fn canonical_name(name: &str) -> &str {
 }
 
 /// Whether `dir` looks like a project root: it holds an `alembic*.ini`,
-/// `db-status.toml`, `[tool.db-status]` in `pyproject.toml`, or a built-in
-/// component's tracked halfstack config.
+/// `db-status.toml`, `[tool.db-status]` (or Alembic's own `[tool.alembic]`)
+/// in `pyproject.toml`, or a built-in component's tracked halfstack config.
 pub fn is_project_dir(dir: &Path) -> bool {
     if dir.join("db-status.toml").is_file() || BUILTINS.iter().any(|b| builtin_present(dir, b)) {
         return true;
@@ -400,23 +401,24 @@ pub fn is_project_dir(dir: &Path) -> bool {
             toml::from_str::<Pyproject>(&text)
                 .ok()
                 .and_then(|p| p.tool)
-                .is_some_and(|t| t.db_status.is_some())
+                .is_some_and(|t| t.db_status.is_some() || t.alembic.is_some())
         })
 }
 
-/// Every component db-status knows in `cwd` (the project file's, else the
-/// built-ins present), for telling whose revisions a database holds.
+/// Every component `--all` would check in `cwd` (the project file's, else
+/// the built-ins present), for telling whose revisions a database holds.
 pub fn catalog(cwd: &Path) -> Vec<ComponentSpec> {
-    let mut out: Vec<ComponentSpec> = Vec::new();
-    if let Ok(project) = load_project_file(cwd) {
-        out.extend(project.components.iter().map(|c| c.spec.clone()));
-    }
-    for b in BUILTINS {
-        if builtin_present(cwd, b) && !out.iter().any(|s| s.name == b.name) {
-            out.push(builtin_spec(cwd, b));
+    match load_project_file(cwd) {
+        // The project file's components replace the built-ins, as for `--all`.
+        Ok(project) if !project.components.is_empty() => {
+            project.components.iter().map(|c| c.spec.clone()).collect()
         }
+        _ => BUILTINS
+            .iter()
+            .filter(|b| builtin_present(cwd, b))
+            .map(|b| builtin_spec(cwd, b))
+            .collect(),
     }
-    out
 }
 
 fn builtin_present(cwd: &Path, b: &Builtin) -> bool {
@@ -430,17 +432,12 @@ fn halfstack_path(b: &Builtin) -> PathBuf {
 }
 
 fn builtin_spec(cwd: &Path, b: &Builtin) -> ComponentSpec {
-    let mut notes = Vec::new();
+    let mut tracked_instead_of = None;
     let mut ini = PathBuf::from(b.ini);
     if !cwd.join(b.ini).is_file() {
         let halfstack = halfstack_path(b);
         if cwd.join(&halfstack).is_file() {
-            notes.push(format!(
-                "{} not found; using the tracked {} (copy it to {} to customise it)",
-                b.ini,
-                halfstack.display(),
-                b.ini
-            ));
+            tracked_instead_of = Some(b.ini.to_string());
             ini = halfstack;
         }
     }
@@ -453,7 +450,7 @@ fn builtin_spec(cwd: &Path, b: &Builtin) -> ComponentSpec {
         version_table: None,
         version_table_schema: None,
         alembic_config_env: None,
-        notes,
+        tracked_instead_of,
         ad_hoc: false,
     }
 }
@@ -489,7 +486,7 @@ pub fn ad_hoc(files: &[PathBuf], env: Option<String>) -> ComponentSpec {
         version_table: None,
         version_table_schema: None,
         alembic_config_env: env,
-        notes: Vec::new(),
+        tracked_instead_of: None,
         ad_hoc: true,
     }
 }
@@ -515,6 +512,8 @@ struct Pyproject {
 struct PyTool {
     #[serde(rename = "db-status")]
     db_status: Option<BTreeMap<String, Spanned<toml::Value>>>,
+    /// Only whether it is there matters (a project-root marker).
+    alembic: Option<toml::Value>,
 }
 
 fn load_project_file(cwd: &Path) -> Result<ProjectFile, ComponentError> {
@@ -635,7 +634,7 @@ fn parse_project(
                 version_table: raw.version_table,
                 version_table_schema: raw.version_table_schema,
                 alembic_config_env: None,
-                notes: Vec::new(),
+                tracked_instead_of: None,
                 ad_hoc: false,
             },
         });
@@ -678,7 +677,7 @@ mod tests {
         assert_eq!(names(&sel), ["manager"]);
         let spec = sel[0].as_ref().expect("ok");
         assert_eq!(spec.ini.as_deref(), Some(Path::new("alembic.ini")));
-        assert!(spec.notes.is_empty());
+        assert!(spec.tracked_instead_of.is_none());
     }
 
     #[test]
@@ -741,8 +740,10 @@ mod tests {
                 "configs/app-proxy-coordinator/halfstack.alembic.ini"
             ))
         );
-        assert_eq!(app.notes.len(), 1);
-        assert!(app.notes[0].contains("alembic-appproxy.ini not found"));
+        assert_eq!(
+            app.tracked_instead_of.as_deref(),
+            Some("alembic-appproxy.ini")
+        );
     }
 
     #[test]
