@@ -425,3 +425,44 @@ fn advice_warns_about_env_py_before_the_command_it_qualifies() {
     assert!(warning < upgrade, "{texts:#?}");
     assert!(!p.join("fresh.db").exists(), "the SQLite file was created");
 }
+
+#[test]
+fn alembic_commands_read_the_components_version_table() {
+    let d = tempfile::tempdir().expect("tmp");
+    let p = d.path();
+    chain(p, "svc_migrations", &["e1e1e1e1e1e1", "e2e2e2e2e2e2"]);
+    write(
+        p.join("alembic.ini"),
+        "[alembic]\nscript_location = svc_migrations\nsqlalchemy.url = sqlite:///%(here)s/svc.db\n",
+    );
+    write(
+        p.join("db-status.toml"),
+        "[svc]\nconfig = \"alembic.ini\"\nversion_table = \"svc_version\"\n",
+    );
+    let c = rusqlite::Connection::open(p.join("svc.db")).expect("sqlite");
+    c.execute_batch(
+        "CREATE TABLE svc_version (version_num VARCHAR(32) NOT NULL PRIMARY KEY); \
+         INSERT INTO svc_version VALUES ('e1e1e1e1e1e1');",
+    )
+    .expect("table");
+    let out = run(p, &["current", "--component", "svc"], &[]);
+    assert_eq!(
+        (out.stdout.as_str(), out.code),
+        ("e1e1e1e1e1e1\n", Some(0)),
+        "{}",
+        out.all()
+    );
+    let out = run(p, &["history", "-i", "--component", "svc"], &[]);
+    assert!(
+        out.stdout.contains("e1e1e1e1e1e1 (current)"),
+        "{}",
+        out.all()
+    );
+    let out = run(p, &["graph", "--with-db", "--component", "svc"], &[]);
+    assert_eq!(out.code, Some(0), "{}", out.all());
+    assert!(out.stdout.contains("(current)"), "{}", out.stdout);
+    let out = run(p, &["--component", "svc", "--format", "json"], &[]);
+    let v = out.json();
+    assert_eq!(v["components"][0]["version_table"]["name"], "svc_version");
+    assert_eq!(v["components"][0]["state"], "behind");
+}

@@ -23,10 +23,6 @@ use crate::report::alembic as render;
 use crate::scripts::ScriptErrorKind;
 use crate::target::{LoadError, Loaded, Target, TargetUrl, graph_kind};
 
-/// Alembic's `No 'script_location' key found in configuration.`, which is
-/// all it says when the ini is missing.
-const NO_KEY: &str = "No 'script_location' key found in configuration.";
-
 /// How a command ended early: the error and the column of the table it uses.
 struct Exit(Error, Mode);
 
@@ -78,9 +74,7 @@ fn config(t: &Target) -> Result<&crate::config::AlembicConfig, Exit> {
                 ),
                 _ => Error::new(e.kind, e.message.clone()).hints(e.hints.clone()),
             };
-            if alembic.message == NO_KEY {
-                alembic = alembic.hints(tracked_config_hint(t));
-            }
+            alembic = alembic.hints(tracked_config_hint(t));
             Err(alembic.into())
         }
     }
@@ -95,6 +89,9 @@ fn tracked_config_hint(t: &Target) -> Vec<String> {
         .ini
         .clone()
         .unwrap_or_else(|| "alembic.ini".into());
+    if ws.root.join(&wanted).exists() {
+        return Vec::new();
+    }
     components::catalog(&ws.cwd)
         .into_iter()
         .filter(|spec| {
