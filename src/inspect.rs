@@ -13,7 +13,7 @@ use std::sync::{Arc, Mutex};
 use crate::database::{self, PendingRead};
 use crate::error::{Error, ErrorKind};
 use crate::status::{self, ComponentStatus, DbRead, Foreign, Report};
-use crate::target::{Component, Selection, Target, TargetUrl};
+use crate::target::{Catalog, Component, Selection, Target, TargetUrl};
 
 /// How to check.
 #[derive(Debug, Clone, Copy)]
@@ -41,11 +41,7 @@ pub fn check_selection(selection: &Selection, options: Options) -> Report {
 /// Check `targets` concurrently (bounded by `options.jobs`). `catalog` holds
 /// every component whose revisions may turn up in a database (for telling
 /// that a URL points at another component's database).
-pub fn check(
-    targets: &[Target],
-    catalog: &[Arc<Component>],
-    options: Options,
-) -> Vec<ComponentStatus> {
+pub fn check(targets: &[Target], catalog: &Catalog, options: Options) -> Vec<ComponentStatus> {
     let results: Mutex<Vec<Option<ComponentStatus>>> = Mutex::new(vec![None; targets.len()]);
     let next = AtomicUsize::new(0);
     let workers = options.jobs.clamp(1, targets.len().max(1));
@@ -88,7 +84,7 @@ fn internal_error(target: &Target) -> ComponentStatus {
 }
 
 /// Check one target.
-pub fn check_target(target: &Target, catalog: &[Arc<Component>]) -> ComponentStatus {
+pub fn check_target(target: &Target, catalog: &Catalog) -> ComponentStatus {
     let mut ctx = target.context();
     let component = &target.component;
     if let Err(e) = &component.config {
@@ -126,7 +122,7 @@ fn no_url(target: &Target, ctx: &status::Context) -> ComponentStatus {
 }
 
 /// Which other component's tree holds each unknown row.
-fn foreign(unknown: &[String], own: &Arc<Component>, catalog: &[Arc<Component>]) -> Vec<Foreign> {
+fn foreign(unknown: &[String], own: &Arc<Component>, catalog: &Catalog) -> Vec<Foreign> {
     let mut seen: Vec<&Vec<std::path::PathBuf>> = own
         .config
         .as_ref()
@@ -135,8 +131,8 @@ fn foreign(unknown: &[String], own: &Arc<Component>, catalog: &[Arc<Component>])
         .into_iter()
         .collect();
     let mut out = Vec::new();
-    for other in catalog {
-        if Arc::ptr_eq(other, own) || other.name() == own.name() {
+    for other in catalog.others(own.name()) {
+        if Arc::ptr_eq(other, own) {
             continue;
         }
         let Ok(config) = &other.config else { continue };

@@ -748,8 +748,8 @@ pub struct Selection {
     /// The targets, in selection order.
     pub targets: Vec<Target>,
     /// Every component known in the project (selected or not), for the
-    /// wrong-database lookup.
-    pub catalog: Vec<Arc<Component>>,
+    /// wrong-database lookup; resolved only when asked.
+    pub catalog: Catalog,
     /// Notes for the whole run (said once, not once per component).
     pub notes: Vec<String>,
 }
@@ -930,7 +930,8 @@ pub fn select(req: &Request, cwd: PathBuf, env: Env) -> Result<Selection, Error>
             recheck_note,
         });
     }
-    let catalog = catalog(&workspace, &targets);
+    let selected: Vec<Arc<Component>> = targets.iter().map(|t| Arc::clone(&t.component)).collect();
+    let catalog = Catalog::new(&workspace, &selected);
     Ok(Selection {
         workspace,
         targets,
@@ -967,20 +968,76 @@ fn tracked_note(selected: &[Result<ComponentSpec, components::ComponentError>]) 
     }
 }
 
-/// Every known component, reusing the selected ones.
-fn catalog(ws: &Arc<Workspace>, targets: &[Target]) -> Vec<Arc<Component>> {
-    let mut out: Vec<Arc<Component>> = Vec::new();
-    for t in targets {
-        if !out.iter().any(|c| Arc::ptr_eq(c, &t.component)) {
-            out.push(Arc::clone(&t.component));
+/// Every component `--all` would check in a project, resolved (config read)
+/// only when the wrong-database lookup asks for it; the selected components
+/// are reused, so their revision maps are loaded once.
+#[derive(Debug)]
+pub struct Catalog {
+    workspace: Arc<Workspace>,
+    entries: Vec<(ComponentSpec, OnceLock<Arc<Component>>)>,
+}
+
+impl Catalog {
+    /// The project's components, with `selected` reused where the names match.
+    pub fn new(workspace: &Arc<Workspace>, selected: &[Arc<Component>]) -> Catalog {
+        let mut entries: Vec<(ComponentSpec, OnceLock<Arc<Component>>)> = selected
+            .iter()
+            .map(|c| (c.spec.clone(), OnceLock::from(Arc::clone(c))))
+            .collect();
+        for spec in components::catalog(&workspace.root) {
+            if !entries.iter().any(|(s, _)| s.name == spec.name) {
+                entries.push((spec, OnceLock::new()));
+            }
+        }
+        Catalog {
+            workspace: Arc::clone(workspace),
+            entries,
         }
     }
-    for spec in components::catalog(&ws.root) {
-        if !out.iter().any(|c| c.name() == spec.name) {
-            out.push(Arc::new(Component::resolve(spec, Arc::clone(ws))));
+
+    /// A catalog of exactly these components.
+    pub fn of(workspace: &Arc<Workspace>, components: &[Arc<Component>]) -> Catalog {
+        Catalog {
+            workspace: Arc::clone(workspace),
+            entries: components
+                .iter()
+                .map(|c| (c.spec.clone(), OnceLock::from(Arc::clone(c))))
+                .collect(),
         }
     }
-    out
+
+    /// The components other than `name`, resolved on first use.
+    pub fn others<'a>(&'a self, name: &'a str) -> impl Iterator<Item = &'a Arc<Component>> + 'a {
+        self.entries
+            .iter()
+            .filter(move |(spec, _)| spec.name != name)
+            .map(|(spec, cell)| {
+                cell.get_or_init(|| {
+                    Arc::new(Component::resolve(
+                        spec.clone(),
+                        Arc::clone(&self.workspace),
+                    ))
+                })
+            })
+    }
+}
+
+/// The component named `name` in the workspace (a built-in or the project
+/// file's), resolved: what a fleet entry names. An unknown name is an error.
+pub fn component(name: &str, workspace: &Arc<Workspace>) -> Result<Arc<Component>, Error> {
+    let mut selected = components::select(&SelectRequest {
+        components: vec![name.to_string()],
+        cwd: workspace.root.clone(),
+        ..SelectRequest::default()
+    });
+    match selected.pop() {
+        Some(Ok(spec)) => Ok(Arc::new(Component::resolve(spec, Arc::clone(workspace)))),
+        Some(Err(e)) => Err(Error::new(e.kind, e.message).hints(e.actions)),
+        None => Err(Error::new(
+            ErrorKind::UnknownComponent,
+            format!("unknown component '{name}'"),
+        )),
+    }
 }
 
 #[cfg(test)]
@@ -1162,6 +1219,50 @@ mod tests {
         std::fs::create_dir_all(d.path().join("sub/.git")).expect("mkdir");
         std::fs::create_dir_all(d.path().join("sub/x")).expect("mkdir");
         assert_eq!(project_root(&root.join("sub/x")), root.join("sub/x"));
+    }
+
+    #[test]
+    fn fleet_targets_share_one_components_scripts() {
+        let d = tempfile::tempdir().expect("tmp");
+        project(d.path());
+        write(
+            d.path(),
+            "m/versions/a1_x.py",
+            "revision = 'a1'\ndown_revision = None\n",
+        );
+        let ws = Arc::new(Workspace::at(
+            std::fs::canonicalize(d.path()).expect("canon"),
+            env(&[]),
+        ));
+        let app = component("app", &ws).expect("app");
+        let labels = |e: &str| BTreeMap::from([("env".to_string(), e.to_string())]);
+        let source = || UrlSource::TargetsFile {
+            file: "targets.toml".into(),
+        };
+        let prod = Target::new(
+            Arc::clone(&app),
+            Some(("sqlite:///prod.db", source())),
+            Some("ops".into()),
+            labels("prod"),
+            ConnectOptions::default(),
+        );
+        let dev = Target::new(
+            Arc::clone(&app),
+            None,
+            None,
+            labels("dev"),
+            ConnectOptions::default(),
+        );
+        assert_eq!(prod.version_table.schema.as_deref(), Some("ops"));
+        assert_eq!(dev.version_table.schema, None);
+        assert_eq!(prod.url.source().map(UrlSource::kind), Some("targets-file"));
+        assert_eq!(dev.url.source().map(UrlSource::kind), Some("ini"));
+        assert_eq!(prod.context().labels, labels("prod"));
+        let a = prod.component.scripts().expect("scripts");
+        let b = dev.component.scripts().expect("scripts");
+        assert!(Arc::ptr_eq(&a, &b), "one load for both targets");
+        assert_eq!(a.map.len(), 1);
+        assert!(component("nope", &ws).is_err());
     }
 
     #[test]

@@ -111,25 +111,11 @@ fn repoint_advice(map: &RevisionMap, r: &Repoint, ctx: &FixContext) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::scripts::{DocstringClaims, FieldLines, Script};
+    use crate::graph::divergence::tests::script as labelled;
     use std::path::PathBuf;
 
-    fn script(rev: &str, downs: &[&str], date: &str) -> Script {
-        Script {
-            revision: rev.to_string(),
-            down_revisions: downs.iter().map(|s| s.to_string()).collect(),
-            dependencies: Vec::new(),
-            branch_labels: Vec::new(),
-            longdoc: format!("{rev}\n\nRevision ID: {rev}\nCreate Date: {date}"),
-            path: PathBuf::from(format!("/v/{rev}.py")),
-            lines: FieldLines {
-                revision: 1,
-                down_revision: 2,
-                branch_labels: 3,
-                depends_on: 4,
-            },
-            docstring_claims: DocstringClaims::default(),
-        }
+    fn script(rev: &str, downs: &[&str], date: &str) -> crate::scripts::Script {
+        labelled(rev, downs, &[], date)
     }
 
     #[test]

@@ -322,12 +322,14 @@ fn repoint(map: &RevisionMap, group: &[RevIdx], newest: RevIdx) -> Option<Repoin
 }
 
 #[cfg(test)]
-mod tests {
+pub(crate) mod tests {
     use super::*;
     use crate::scripts::{DocstringClaims, FieldLines, Script};
     use std::path::PathBuf;
 
-    fn script(rev: &str, downs: &[&str], labels: &[&str], date: &str) -> Script {
+    /// A revision for tests: `rev` with parents `downs`, `labels`, and a
+    /// template docstring created on `date`.
+    pub(crate) fn script(rev: &str, downs: &[&str], labels: &[&str], date: &str) -> Script {
         Script {
             revision: rev.to_string(),
             down_revisions: downs.iter().map(|s| s.to_string()).collect(),
