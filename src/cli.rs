@@ -21,11 +21,21 @@ Alembic-compatible commands (heads, history, branches, current, show) exit
 like Alembic: 0, or 255 with `FAILED: …` on stdout, or 1 for what Alembic
 reports as a traceback.";
 
+/// What `db-status --version` prints after the name: the crate version and
+/// the git commit the binary was built from (`unknown` when built from a
+/// source tree without git metadata, such as an sdist).
+pub const VERSION: &str = concat!(
+    env!("CARGO_PKG_VERSION"),
+    " (commit ",
+    env!("DB_STATUS_GIT_COMMIT"),
+    ")"
+);
+
 /// `db-status`: where each database stands against its Alembic migration scripts.
 #[derive(Debug, Parser)]
 #[command(
     name = "db-status",
-    version,
+    version = VERSION,
     about = "Where does each database stand against its Alembic migration scripts, and what to do next",
     after_help = EXIT_CODES_HELP,
     args_conflicts_with_subcommands = false
@@ -162,4 +172,12 @@ pub enum Command {
         #[arg(long = "with-db")]
         with_db: bool,
     },
+    /// Print a shell completion script (bash, zsh, fish, powershell, elvish).
+    Completions {
+        /// The shell to complete for.
+        #[arg(value_enum)]
+        shell: clap_complete::Shell,
+    },
+    /// Print the man page (roff), for `man -l` or a man1 directory.
+    Man,
 }

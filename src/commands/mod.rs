@@ -3,7 +3,9 @@
 
 pub mod alembic;
 pub mod check;
+pub mod completions;
 pub mod graph;
+pub mod man;
 pub mod status;
 
 use std::io::Write;
@@ -97,8 +99,24 @@ pub fn run(cli: Cli) -> u8 {
             &mut out,
             &mut err,
         ),
+        Command::Completions { shell } => completions::run(*shell, &mut out, &mut err),
+        Command::Man => man::run(&mut out, &mut err),
     };
     // A closed pipe (`db-status history | head`) is not an error worth reporting.
     let _ = out.flush();
     code
+}
+
+/// Write a generated file (completion script, man page) to `out`: exit 0,
+/// or 1 with a message when it cannot be written. A closed pipe
+/// (`db-status man | head`) is not an error.
+fn print_generated(bytes: &[u8], what: &str, out: &mut impl Write, err: &mut impl Write) -> u8 {
+    match out.write_all(bytes).and_then(|()| out.flush()) {
+        Ok(()) => 0,
+        Err(e) if e.kind() == std::io::ErrorKind::BrokenPipe => 0,
+        Err(e) => {
+            let _ = writeln!(err, "error: cannot write the {what}: {e}");
+            1
+        }
+    }
 }
