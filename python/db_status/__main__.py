@@ -7,17 +7,24 @@ import sys
 import sysconfig
 
 
+def _user_scheme() -> str:
+    try:
+        return sysconfig.get_preferred_scheme("user")  # Python 3.10+
+    except AttributeError:
+        return "nt_user" if os.name == "nt" else "posix_user"
+
+
 def find_db_status() -> str:
     """Path of the binary that pip (or pipx, uv, pre-commit) installed."""
     exe = "db-status" + (sysconfig.get_config_var("EXE") or "")
-    # The scripts directory of this interpreter's install scheme, then the
-    # user scheme (`pip install --user`).
-    candidates = [sysconfig.get_path("scripts")]
-    user_scheme = f"{os.name}_user" if os.name != "posix" else "posix_user"
-    if user_scheme in sysconfig.get_scheme_names():
-        candidates.append(sysconfig.get_path("scripts", scheme=user_scheme))
-    # `pip install --target DIR` puts the package in DIR and the binary in DIR/bin.
-    candidates.append(os.path.join(os.path.dirname(os.path.dirname(__file__)), "bin"))
+    candidates = [
+        # This interpreter's scripts directory (a venv's bin/).
+        sysconfig.get_path("scripts"),
+        # `pip install --user`.
+        sysconfig.get_path("scripts", scheme=_user_scheme()),
+        # `pip install --target DIR`: the package in DIR, the binary in DIR/bin.
+        os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(__file__))), "bin"),
+    ]
     for directory in candidates:
         path = os.path.join(directory, exe)
         if os.path.isfile(path):
@@ -25,7 +32,7 @@ def find_db_status() -> str:
     raise FileNotFoundError(
         f"{exe} is not installed next to this Python package (looked in: "
         + ", ".join(candidates)
-        + "); reinstall it with `pip install --force-reinstall db-status`"
+        + "); reinstall it: pip install --force-reinstall db-status"
     )
 
 
@@ -36,6 +43,7 @@ def main() -> None:
         sys.stderr.write(f"db-status: {e}\n")
         sys.exit(127)
     if sys.platform == "win32":
+        # No exec on Windows: run it and pass its exit code on.
         import subprocess
 
         sys.exit(subprocess.call([path, *sys.argv[1:]]))
