@@ -173,12 +173,18 @@ fn head_commit() -> String {
         .to_owned()
 }
 
-/// Build the wheel with maturin (release, as published) into
-/// `target/packaging/wheels`; returns its path. Holds the build lock.
+/// Build the wheel with maturin (release, as published), once per state of
+/// the sources: it is kept in `target/packaging/wheels/KEY/`, KEY hashing
+/// the commit (which `--version` prints) and every file of the working
+/// tree, so the tests that need it share one build. Holds the build lock.
 fn build_wheel(tools: &Tools) -> PathBuf {
     let _lock = lock("build");
-    let out_dir = packaging_dir().join("wheels");
-    let _ = std::fs::remove_dir_all(&out_dir);
+    let wheels = packaging_dir().join("wheels");
+    let out_dir = wheels.join(source_key());
+    if let Some(wheel) = the_wheel_in(&out_dir) {
+        return wheel;
+    }
+    let _ = std::fs::remove_dir_all(&wheels);
     let start = Instant::now();
     let mut c = Command::new(tools.bin.join("maturin"));
     as_from_a_shell(&mut c)
@@ -188,13 +194,51 @@ fn build_wheel(tools: &Tools) -> PathBuf {
         .env("CARGO_TARGET_DIR", target_dir());
     ok(c, "maturin build --release");
     eprintln!("maturin build --release: {:.1?}", start.elapsed());
-    let wheels: Vec<PathBuf> = std::fs::read_dir(&out_dir)
-        .expect("read wheels dir")
+    the_wheel_in(&out_dir).unwrap_or_else(|| panic!("maturin built no wheel in {out_dir:?}"))
+}
+
+fn the_wheel_in(dir: &Path) -> Option<PathBuf> {
+    let wheels: Vec<PathBuf> = std::fs::read_dir(dir)
+        .ok()?
         .map(|e| e.expect("dir entry").path())
         .filter(|p| p.extension().is_some_and(|x| x == "whl"))
         .collect();
-    assert_eq!(wheels.len(), 1, "one wheel expected: {wheels:?}");
-    wheels.into_iter().next().expect("one wheel")
+    assert!(wheels.len() <= 1, "one wheel expected: {wheels:?}");
+    wheels.into_iter().next()
+}
+
+/// The files of the working tree that a build sees: tracked and new ones,
+/// as `git ls-files` lists them (deleted ones left out).
+fn source_files() -> Vec<String> {
+    let mut c = Command::new("git");
+    c.args([
+        "ls-files",
+        "-z",
+        "--cached",
+        "--others",
+        "--exclude-standard",
+    ])
+    .current_dir(repo());
+    let listing = ok(c, "git ls-files (the tests need a git checkout)").stdout;
+    listing
+        .split(|b| *b == 0)
+        .filter(|n| !n.is_empty())
+        .map(|n| std::str::from_utf8(n).expect("utf-8 file name").to_owned())
+        .filter(|n| repo().join(n).is_file())
+        .collect()
+}
+
+fn source_key() -> String {
+    use std::hash::{Hash, Hasher};
+    let mut h = std::collections::hash_map::DefaultHasher::new();
+    head_commit().hash(&mut h);
+    for name in source_files() {
+        name.hash(&mut h);
+        std::fs::read(repo().join(&name))
+            .unwrap_or_else(|e| panic!("read {name}: {e}"))
+            .hash(&mut h);
+    }
+    format!("{:016x}", h.finish())
 }
 
 /// A PATH with the system directories only, checked to hold no Rust.
@@ -296,25 +340,10 @@ fn wheel_installs_into_a_venv_without_rust_and_runs_the_demo() {
 /// lists them) committed in a fresh repository: what pre-commit clones. A
 /// copy rather than HEAD, so that the test checks the sources it runs with.
 fn snapshot_of_this_repository(dest: &Path) -> String {
-    let mut c = Command::new("git");
-    c.args([
-        "ls-files",
-        "-z",
-        "--cached",
-        "--others",
-        "--exclude-standard",
-    ])
-    .current_dir(repo());
-    let listing = ok(c, "git ls-files (the tests need a git checkout)").stdout;
-    for name in listing.split(|b| *b == 0).filter(|n| !n.is_empty()) {
-        let name = std::str::from_utf8(name).expect("utf-8 file name");
-        let from = repo().join(name);
-        if !from.is_file() {
-            continue; // deleted in the working tree
-        }
-        let to = dest.join(name);
+    for name in source_files() {
+        let to = dest.join(&name);
         std::fs::create_dir_all(to.parent().expect("parent")).expect("mkdir");
-        std::fs::copy(&from, &to).unwrap_or_else(|e| panic!("copy {name}: {e}"));
+        std::fs::copy(repo().join(&name), &to).unwrap_or_else(|e| panic!("copy {name}: {e}"));
     }
     git(dest, &["init", "-q"]);
     git(dest, &["add", "-A"]);
