@@ -41,6 +41,20 @@ if ! command -v dot >/dev/null 2>&1; then
     fi
 fi
 
+# --- zsh, man, groff: tests/completions_man.rs loads the completion scripts
+# in zsh and renders the man page with `man -l` ------------------------------
+for need in zsh:zsh man:man-db nroff:groff-base; do
+    if ! command -v "${need%%:*}" >/dev/null 2>&1; then
+        [[ "$(id -u)" == 0 ]] && command -v apt-get >/dev/null 2>&1 \
+            || die "\`${need%%:*}\` is not on PATH and cannot be installed here (needs root + apt-get); install ${need#*:}"
+        say "installing ${need#*:} (for \`${need%%:*}\`)"
+        export DEBIAN_FRONTEND=noninteractive
+        apt-get install -y -q "${need#*:}" >/dev/null 2>&1 \
+            || { apt-get update -q >/dev/null && apt-get install -y -q "${need#*:}" >/dev/null; } \
+            || die "could not install ${need#*:}; install it so that \`${need%%:*}\` is on PATH"
+    fi
+done
+
 # --- Databases ---------------------------------------------------------------
 export DB_STATUS_TEST_POSTGRES_URL="${DB_STATUS_TEST_POSTGRES_URL:-postgresql://postgres@127.0.0.1:5432/postgres}"
 export DB_STATUS_TEST_MYSQL_URL="${DB_STATUS_TEST_MYSQL_URL:-mysql://root@127.0.0.1:3306/test}"

@@ -5,11 +5,21 @@ use std::path::PathBuf;
 
 use clap::{Args, Parser, Subcommand, ValueEnum};
 
+/// What `db-status --version` prints after the name: the crate version and
+/// the git commit the binary was built from (`unknown` when built from a
+/// source tree without git metadata, such as an sdist).
+pub const VERSION: &str = concat!(
+    env!("CARGO_PKG_VERSION"),
+    " (commit ",
+    env!("DB_STATUS_GIT_COMMIT"),
+    ")"
+);
+
 /// `db-status`: where each database stands against its Alembic migration scripts.
 #[derive(Debug, Parser)]
 #[command(
     name = "db-status",
-    version,
+    version = VERSION,
     about = "Where does each database stand against its Alembic migration scripts, and what to do next",
     after_help = crate::error::exit_codes_help(),
     args_conflicts_with_subcommands = false
@@ -153,4 +163,12 @@ pub enum Command {
         #[arg(long = "with-db")]
         with_db: bool,
     },
+    /// Print a shell completion script (bash, zsh, fish, powershell, elvish).
+    Completions {
+        /// The shell to complete for.
+        #[arg(value_enum)]
+        shell: clap_complete::Shell,
+    },
+    /// Print the man page (roff), for `man -l` or a man1 directory.
+    Man,
 }

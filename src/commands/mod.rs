@@ -4,7 +4,9 @@
 
 pub mod alembic;
 pub mod check;
+pub mod completions;
 pub mod graph;
+pub mod man;
 pub mod status;
 
 use std::io::Write;
@@ -65,6 +67,8 @@ fn name(command: &Command) -> &'static str {
         Command::Show { .. } => "show",
         Command::Check { .. } => "check",
         Command::Graph { .. } => "graph",
+        Command::Completions { .. } => "completions",
+        Command::Man => "man",
     }
 }
 
@@ -85,7 +89,11 @@ pub fn check_flags(command: &Command, g: &GlobalArgs) -> Result<(), Error> {
         }
         Command::Show { rev } => rev == "current",
         Command::Graph { with_db, .. } => *with_db,
-        Command::Heads { .. } | Command::Branches | Command::Check { .. } => false,
+        Command::Heads { .. }
+        | Command::Branches
+        | Command::Check { .. }
+        | Command::Completions { .. }
+        | Command::Man => false,
     };
     let formats: &[Format] = match command {
         Command::Status => &[Format::Human, Format::Json],
@@ -200,6 +208,22 @@ fn dispatch(command: &Command, g: &GlobalArgs, out: &mut dyn Write, err: &mut dy
             rev_range,
             with_db,
         } => graph::run(g, *last, rev_range.as_deref(), *with_db, out, err),
+        Command::Completions { shell } => completions::run(*shell, out, err),
+        Command::Man => man::run(out, err),
+    }
+}
+
+/// Write a generated file (completion script, man page) to `out`: exit 0,
+/// or 1 with a message when it cannot be written. A closed pipe
+/// (`db-status man | head`) is not an error.
+fn print_generated(bytes: &[u8], what: &str, out: &mut dyn Write, err: &mut dyn Write) -> u8 {
+    match out.write_all(bytes).and_then(|()| out.flush()) {
+        Ok(()) => 0,
+        Err(e) if e.kind() == std::io::ErrorKind::BrokenPipe => 0,
+        Err(e) => {
+            let _ = writeln!(err, "error: cannot write the {what}: {e}");
+            1
+        }
     }
 }
 
