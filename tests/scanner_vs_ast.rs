@@ -10,6 +10,7 @@
 //! Python is `$DB_STATUS_PYTHON`, else `<repo>/.venv/bin/python`, else
 //! `python3` (only the standard library is used).
 
+use std::collections::BTreeMap;
 use std::io::Write;
 use std::path::PathBuf;
 use std::process::{Command, Stdio};
@@ -17,21 +18,26 @@ use std::process::{Command, Stdio};
 use db_status::scripts::scan::{self, ScanErrorKind, Value};
 
 const ORACLE: &str = r#"
-import ast, json, sys
+import ast, json, re, sys
 W = ["revision", "down_revision", "branch_labels", "depends_on"]
 NL = "nonliteral"
+# A lone surrogate: Python holds it, JSON for Rust cannot carry it.
+SUR = re.compile("[\ud800-\udfff]")
+SG = "surrogate"
 
 def lit(node):
     if isinstance(node, ast.Constant):
         if node.value is None:
             return {"none": True}
         if type(node.value) is str:
-            return {"str": node.value}
+            return SG if SUR.search(node.value) else {"str": node.value}
         return NL
     if isinstance(node, (ast.Tuple, ast.List)):
         items = []
         for e in node.elts:
             if isinstance(e, ast.Constant) and type(e.value) is str:
+                if SUR.search(e.value):
+                    return SG
                 items.append(e.value)
             else:
                 return NL
@@ -71,7 +77,7 @@ for path in sys.stdin.read().splitlines():
     try:
         mod = ast.parse(src)
     except SyntaxError as e:
-        print(json.dumps({"ok": False, "error": str(e)}))
+        print(json.dumps({"ok": False, "error": str(e), "line": e.lineno}))
         continue
     state = {}
     for st in mod.body:
@@ -84,6 +90,8 @@ for path in sys.stdin.read().splitlines():
             for name in bound(st):
                 state[name] = [NL, st.lineno]
     doc = ast.get_docstring(mod, clean=False)
+    if doc is not None:
+        doc = SUR.sub("\ufffd", doc)
     print(json.dumps({"ok": True, "doc": doc, "fields": state}))
 "#;
 
@@ -159,8 +167,25 @@ impl Gen {
                     .to_owned(),
                 8 if !raw && !bytes => self
                     .rng
-                    .pick(&["\\u00e9", "\\U0001F600", "\\u3000", "\\u2028", "\\u00a0"])
+                    .pick(&[
+                        "\\u00e9",
+                        "\\U0001F600",
+                        "\\u3000",
+                        "\\u2028",
+                        "\\u00a0",
+                        "\\N{BULLET}",
+                        "\\N{bom}",
+                        "\\N{Latin Capital Letter Gha}",
+                        "\\N{EM DASH}",
+                        "\\N{HANGUL SYLLABLE GAG}",
+                        "\\N{CJK UNIFIED IDEOGRAPH-4E00}",
+                        "\\N{LINE FEED}",
+                        "\\N{NO-BREAK SPACE}",
+                        "\\ud800",
+                        "\\udc80\\udfff",
+                    ])
                     .to_owned(),
+                8 if bytes => "\\N{BULLET}".to_owned(),
                 9 => "\\\n".to_owned(),
                 10 if !bytes => {
                     if self.latin1 {
@@ -412,6 +437,38 @@ fn python() -> PathBuf {
     }
 }
 
+/// The checked-in allow-list: every way the scanner knowingly differs from
+/// CPython's `ast`, with its reason. A disagreement that fits none fails.
+const ALLOWED_DISAGREEMENTS: &[(&str, &str)] = &[
+    (
+        "lone-surrogate-in-value",
+        "a watched name holds a lone surrogate (`\\ud800`): Python keeps it, db-status refuses \
+         the file (U+FFFD would make distinct ids equal; Alembic cannot print or store it either; \
+         in a docstring it is decoded as U+FFFD and compared)",
+    ),
+    (
+        "invalid-python-in-unread-code",
+        "CPython refuses the file for a statement on a line the scanner does not need (a function \
+         body, an unwatched assignment): Alembic fails on the file, db-status reads its values",
+    ),
+];
+
+/// Whether a file CPython refuses at `line` but the scanner read is an
+/// allowed disagreement: the line is none of those the scanner took values from.
+fn allowed_invalid(s: &scan::Scanned, line: u64) -> Option<&'static str> {
+    let used = [
+        &s.revision,
+        &s.down_revision,
+        &s.branch_labels,
+        &s.depends_on,
+    ]
+    .into_iter()
+    .flatten()
+    .any(|a| u64::from(a.line) == line)
+        || (s.docstring.is_some() && u64::from(s.docstring_line) == line);
+    (!used).then_some("invalid-python-in-unread-code")
+}
+
 fn expected_value(v: &serde_json::Value) -> Option<Value> {
     let o = v.as_object()?;
     let strs = |x: &serde_json::Value| -> Option<Vec<String>> {
@@ -480,26 +537,44 @@ fn scanner_agrees_with_cpython_ast() {
         .collect();
     assert_eq!(lines.len(), FILES);
 
-    let (mut accepted, mut refused_correctly, mut refused_literal) = (0, 0, 0);
+    let (mut accepted, mut refused_correctly) = (0, 0);
+    let mut allowed: BTreeMap<&str, usize> = BTreeMap::new();
     let mut failures = Vec::new();
     let mut invalid = Vec::new();
     for (i, line) in lines.iter().enumerate() {
         let truth: serde_json::Value = serde_json::from_str(line).expect("json");
         let src = String::from_utf8_lossy(&sources[i]).into_owned();
         let name = paths[i].display();
+        let scanned = scan::scan(&sources[i]);
         if truth["ok"] != true {
-            // The generator aims at valid Python; the scanner owes nothing here.
             invalid.push(format!("{name}: {truth}\n{src}"));
+            // Both refuse: agreement. The scanner reading it: allowed only
+            // when CPython's complaint is on a line the scanner had no need to read.
+            if let Ok(s) = &scanned {
+                let at = truth["line"].as_u64().unwrap_or(0);
+                match allowed_invalid(s, at) {
+                    Some(id) => *allowed.entry(id).or_default() += 1,
+                    None => failures.push(format!(
+                        "{name}: the scanner read a file CPython refuses at a line it used: \
+                         {truth}\n{src}"
+                    )),
+                }
+            }
             continue;
         }
         let fields = truth["fields"].as_object().expect("fields");
         let any_nonliteral = fields.values().any(|v| v[0] == "nonliteral");
-        match scan::scan(&sources[i]) {
+        let any_surrogate = fields.values().any(|v| v[0] == "surrogate");
+        match scanned {
             Err(e) if e.kind == ScanErrorKind::NotStatic => {
                 if any_nonliteral {
                     refused_correctly += 1;
+                } else if any_surrogate && e.message.contains("lone surrogate") {
+                    *allowed.entry("lone-surrogate-in-value").or_default() += 1;
                 } else {
-                    refused_literal += 1;
+                    failures.push(format!(
+                        "{name}: refused a file whose watched values are literals: {e}\n{src}"
+                    ));
                 }
             }
             Err(e) => failures.push(format!(
@@ -507,7 +582,7 @@ fn scanner_agrees_with_cpython_ast() {
             )),
             Ok(s) => {
                 accepted += 1;
-                if any_nonliteral {
+                if any_nonliteral || any_surrogate {
                     failures.push(format!("{name}: accepted a non-literal: {truth}\n{src}"));
                     continue;
                 }
@@ -536,9 +611,15 @@ fn scanner_agrees_with_cpython_ast() {
             }
         }
     }
+    for id in allowed.keys() {
+        assert!(
+            ALLOWED_DISAGREEMENTS.iter().any(|(a, _)| a == id),
+            "{id} is not in ALLOWED_DISAGREEMENTS"
+        );
+    }
     eprintln!(
         "scanner vs ast: {accepted} accepted and equal, {refused_correctly} non-literal refused, \
-         {refused_literal} literal files refused (conservative), {} failures",
+         allowed disagreements {allowed:?}, {} failures",
         failures.len()
     );
     assert!(failures.is_empty(), "{}", failures.join("\n=====\n"));
@@ -553,8 +634,221 @@ fn scanner_agrees_with_cpython_ast() {
         refused_correctly > FILES / 10,
         "too few non-literal files: {refused_correctly}"
     );
+}
+
+/// Python's side of the `\N{…}` comparison: first the assigned code points
+/// of its Unicode (`cp<TAB>name`, name empty when it has none), then a blank
+/// line, then for each name read on stdin the code point `\N{name}` decodes
+/// to (the parser's own `unicode_escape` codec), or `-`.
+const NAMES_ORACLE: &str = r#"
+import sys, unicodedata
+out = []
+for cp in range(0x110000):
+    c = chr(cp)
+    if unicodedata.category(c) != "Cn":
+        out.append("%x\t%s" % (cp, unicodedata.name(c, "")))
+out.append("")
+for name in sys.stdin.read().split("\n"):
+    if not name:
+        continue
+    try:
+        v = ("\\N{%s}" % name).encode("ascii").decode("unicode_escape")
+        out.append("%x" % ord(v) if len(v) == 1 else "-")
+    except UnicodeDecodeError:
+        out.append("-")
+print("\n".join(out))
+"#;
+
+/// Aliases Python 3.11 (Unicode 14) does not know because Unicode added them
+/// later, for characters it does know. Each one: why it is allowed to differ.
+const NEWER_ALIASES: &[(&str, &str)] = &[
+    (
+        "ARABIC SMALL HIGH LIGATURE ALEF WITH YEH BARREE",
+        "correction alias added after Unicode 14",
+    ),
+    (
+        "BAMUM LETTER PHASE-A MAEMGBIEE",
+        "correction alias added after Unicode 14",
+    ),
+    (
+        "BAMUM LETTER PHASE-B NGGOM",
+        "correction alias added after Unicode 14",
+    ),
+    (
+        "BAMUM LETTER PHASE-B PUNGGAAM",
+        "correction alias added after Unicode 14",
+    ),
+    (
+        "BAMUM LETTER PHASE-C SHETFON",
+        "correction alias added after Unicode 14",
+    ),
+    (
+        "BAMUM LETTER PHASE-E NGGOP",
+        "correction alias added after Unicode 14",
+    ),
+    (
+        "CUNEIFORM SIGN KALAM",
+        "correction alias added after Unicode 14",
+    ),
+    (
+        "MENDE KIKAKUI SYLLABLE M172 MBO",
+        "correction alias added after Unicode 14",
+    ),
+    (
+        "MENDE KIKAKUI SYLLABLE M174 MBOO",
+        "correction alias added after Unicode 14",
+    ),
+    (
+        "SUNDANESE LETTER ARCHAIC I",
+        "correction alias added after Unicode 14",
+    ),
+    ("EM", "abbreviation of END OF MEDIUM added after Unicode 14"),
+];
+
+/// `scan::char_named` against `\N{…}` in `$DB_STATUS_PYTHON`: every character
+/// name and alias that Python knows decodes to the same character (also in
+/// other letter cases), every loose or mis-cased spelling that Python refuses
+/// is refused, and the only names db-status knows beyond Python's are those of
+/// characters that Python's older Unicode has not assigned (or listed above).
+#[test]
+fn named_escapes_match_python_unicodedata() {
+    let aliases_src = std::fs::read_to_string(
+        PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("src/scripts/scan/name_aliases.rs"),
+    )
+    .expect("read name_aliases.rs");
+    let aliases: Vec<&str> = aliases_src
+        .lines()
+        .filter_map(|l| l.trim().strip_prefix("(\"")?.split('"').next())
+        .collect();
     assert!(
-        refused_literal < FILES / 10,
-        "too many conservative refusals: {refused_literal}"
+        aliases.len() > 400,
+        "alias table not parsed: {}",
+        aliases.len()
+    );
+    let mut rng = Rng(0x0a11_a5e5);
+    let mut base: Vec<String> = aliases.iter().map(|s| (*s).to_owned()).collect();
+    for cp in 0..=0x10_FFFFu32 {
+        if let Some(n) = char::from_u32(cp).and_then(unicode_names2::name) {
+            base.push(n.to_string());
+        }
+    }
+    // The first run learns Python's names; they join the candidates.
+    let py = python();
+    let ask = |names: &[String]| -> String {
+        let mut child = Command::new(&py)
+            .args(["-c", NAMES_ORACLE])
+            .stdin(Stdio::piped())
+            .stdout(Stdio::piped())
+            .spawn()
+            .unwrap_or_else(|e| panic!("cannot run Python at {} ({e})", py.display()));
+        let mut input = names.join("\n");
+        input.push('\n');
+        let mut stdin = child.stdin.take().expect("stdin");
+        let feeder = std::thread::spawn(move || stdin.write_all(input.as_bytes()));
+        let out = child.wait_with_output().expect("python output");
+        feeder.join().expect("feeder").expect("feed python");
+        assert!(out.status.success(), "names oracle failed");
+        String::from_utf8(out.stdout).expect("utf8")
+    };
+    let first = ask(&[]);
+    let (assigned_part, _) = first.split_once("\n\n").expect("two parts");
+    let mut assigned = std::collections::HashSet::new();
+    for line in assigned_part.lines() {
+        let (cp, name) = line.split_once('\t').expect("cp\\tname");
+        assigned.insert(u32::from_str_radix(cp, 16).expect("hex"));
+        if !name.is_empty() {
+            base.push(name.to_owned());
+        }
+    }
+    base.sort();
+    base.dedup();
+    let mut names = base.clone();
+    // Spelling variants: other cases, loose matching, algorithmic-name forms.
+    for (i, n) in base.iter().enumerate() {
+        if i % 5 == 0 {
+            names.push(n.to_ascii_lowercase());
+        }
+        if i % 7 == 0 {
+            let mixed: String = n
+                .chars()
+                .map(|c| {
+                    if rng.chance(50) {
+                        c.to_ascii_lowercase()
+                    } else {
+                        c
+                    }
+                })
+                .collect();
+            names.push(mixed);
+        }
+        if i % 11 == 0 {
+            names.push(n.replace(' ', "_"));
+            names.push(n.replace(' ', ""));
+            names.push(n.replacen('-', " ", 1));
+            names.push(format!(" {n}"));
+        }
+    }
+    names.extend(
+        [
+            "KEYCAP NUMBER SIGN",
+            "CJK UNIFIED IDEOGRAPH-04E00",
+            "CJK UNIFIED IDEOGRAPH-004E00",
+            "CJK UNIFIED IDEOGRAPH-4E0",
+            "CJK UNIFIED IDEOGRAPH-4e00",
+            "TANGUT IDEOGRAPH-17000",
+            "HANGUL SYLLABLE ",
+            "HANGUL SYLLABLE GAGX",
+            "LATIN SMALL LETTER  A",
+        ]
+        .map(str::to_owned),
+    );
+    names.retain(|n| !n.is_empty() && !n.contains('}'));
+    let answer = ask(&names);
+    let (_, results) = answer.split_once("\n\n").expect("two parts");
+    let results: Vec<&str> = results.lines().collect();
+    assert_eq!(results.len(), names.len());
+    let mut failures = Vec::new();
+    let mut newer = 0usize;
+    for (name, theirs) in names.iter().zip(&results) {
+        let theirs = (*theirs != "-")
+            .then(|| {
+                u32::from_str_radix(theirs, 16)
+                    .ok()
+                    .and_then(char::from_u32)
+            })
+            .flatten();
+        let ours = scan::char_named(name);
+        if ours == theirs {
+            continue;
+        }
+        match (ours, theirs) {
+            (Some(c), None) if !assigned.contains(&u32::from(c)) => newer += 1,
+            (Some(_), None)
+                if NEWER_ALIASES
+                    .iter()
+                    .any(|(a, _)| a.eq_ignore_ascii_case(name)) =>
+            {
+                newer += 1
+            }
+            _ => failures.push(format!(
+                "\\N{{{name}}}: db-status {ours:?}, Python {theirs:?}"
+            )),
+        }
+    }
+    eprintln!(
+        "\\N names: {} compared, {newer} known only to db-status's newer Unicode, {} failures",
+        names.len(),
+        failures.len()
+    );
+    assert!(
+        failures.is_empty(),
+        "{} disagreements:\n{}",
+        failures.len(),
+        failures
+            .iter()
+            .take(60)
+            .cloned()
+            .collect::<Vec<_>>()
+            .join("\n")
     );
 }

@@ -2,7 +2,7 @@
 //! and the literal values they are given.
 
 use super::lex::{K, Tok};
-use super::literal::{StrGroup, concat_strings, str_parts};
+use super::literal::{StrGroup, Surrogates, concat_strings, str_parts};
 use super::{Assigned, DocstringClaims, ScanError, ScanErrorKind, Scanned, Value, syntax};
 
 /// Names whose module-level value matters: the four Alembic reads, plus
@@ -24,7 +24,13 @@ const DYNAMIC: [&str; 7] = [
 enum Slot {
     Absent,
     Literal(Value, u32),
-    Dynamic { line: u32, why: String },
+    Dynamic {
+        line: u32,
+        why: String,
+    },
+    /// A literal db-status refuses to hold (a lone surrogate in an id);
+    /// a later assignment still wins, as in Python.
+    Refused(ScanError),
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -332,7 +338,7 @@ impl<'s> Analyzer<'s> {
         if inner.is_empty() || !inner.iter().all(|t| t.kind == K::Str) {
             return Ok(());
         }
-        if let StrGroup::Str(s) = concat_strings(self.src, inner)? {
+        if let StrGroup::Str(s) = concat_strings(self.src, inner, Surrogates::Replace)? {
             let line = inner.first().map_or(1, |t| t.line);
             self.docstring = Some((s, line));
             self.docstring_toks = inner.iter().map(|t| (t.start, t.end, t.line)).collect();
@@ -383,7 +389,22 @@ impl<'s> Analyzer<'s> {
             _ => None,
         };
         if let Some(idx) = watched {
-            match eval_value(self.src, &toks[last + 1..])? {
+            // `__doc__` is only shown; the other names are identifiers.
+            let surrogates = if WATCHED.get(idx) == Some(&"__doc__") {
+                Surrogates::Replace
+            } else {
+                Surrogates::Refuse
+            };
+            let value = match eval_value(self.src, &toks[last + 1..], surrogates) {
+                Err(e) if e.kind == ScanErrorKind::NotStatic => {
+                    if let Some(slot) = self.slots.get_mut(idx) {
+                        *slot = Slot::Refused(e);
+                    }
+                    return Ok(());
+                }
+                other => other?,
+            };
+            match value {
                 Some(v) => {
                     if let Some(slot) = self.slots.get_mut(idx) {
                         *slot = Slot::Literal(v, line);
@@ -478,6 +499,11 @@ impl<'s> Analyzer<'s> {
                         first_err = Some(e);
                     }
                 }
+                Slot::Refused(e) => {
+                    if first_err.as_ref().is_none_or(|f| e.line < f.line) {
+                        first_err = Some(e);
+                    }
+                }
             }
         }
         match doc {
@@ -495,6 +521,11 @@ impl<'s> Analyzer<'s> {
             Slot::Literal(Value::None, _) => {}
             Slot::Literal(_, line) => {
                 let e = not_static("__doc__", line, "it is not a string");
+                if first_err.as_ref().is_none_or(|f| e.line < f.line) {
+                    first_err = Some(e);
+                }
+            }
+            Slot::Refused(e) => {
                 if first_err.as_ref().is_none_or(|f| e.line < f.line) {
                     first_err = Some(e);
                 }
@@ -616,12 +647,12 @@ fn strip_parens(toks: &[Tok]) -> &[Tok] {
 }
 
 /// Evaluates a literal value; `Ok(None)` for anything that is not one.
-fn eval_value(src: &str, toks: &[Tok]) -> Result<Option<Value>, ScanError> {
+fn eval_value(src: &str, toks: &[Tok], sur: Surrogates) -> Result<Option<Value>, ScanError> {
     if toks.is_empty() {
         return Ok(None);
     }
     if !top_level_positions(toks, K::Comma).is_empty() {
-        return Ok(eval_items(src, toks)?.map(Value::Tuple));
+        return Ok(eval_items(src, toks, sur)?.map(Value::Tuple));
     }
     let toks = strip_parens(toks);
     let Some(first) = toks.first() else {
@@ -635,7 +666,7 @@ fn eval_value(src: &str, toks: &[Tok]) -> Result<Option<Value>, ScanError> {
             // `(x)` with x not a string was already stripped; this is not a tuple.
             None
         } else {
-            eval_items(src, inner)?
+            eval_items(src, inner, sur)?
         };
         return Ok(items.map(|v| {
             if first.kind == K::LParen {
@@ -648,16 +679,16 @@ fn eval_value(src: &str, toks: &[Tok]) -> Result<Option<Value>, ScanError> {
     if toks.len() == 1 && first.kind == K::Name && src.get(first.start..first.end) == Some("None") {
         return Ok(Some(Value::None));
     }
-    Ok(eval_str(src, toks)?.map(Value::Str))
+    Ok(eval_str(src, toks, sur)?.map(Value::Str))
 }
 
 /// Comma-separated string items (a trailing comma is allowed).
-fn eval_items(src: &str, toks: &[Tok]) -> Result<Option<Vec<String>>, ScanError> {
+fn eval_items(src: &str, toks: &[Tok], sur: Surrogates) -> Result<Option<Vec<String>>, ScanError> {
     let commas = top_level_positions(toks, K::Comma);
     let mut out = Vec::with_capacity(commas.len() + 1);
     let mut from = 0;
     for &p in &commas {
-        let Some(s) = eval_str(src, &toks[from..p])? else {
+        let Some(s) = eval_str(src, &toks[from..p], sur)? else {
             return Ok(None);
         };
         out.push(s);
@@ -665,7 +696,7 @@ fn eval_items(src: &str, toks: &[Tok]) -> Result<Option<Vec<String>>, ScanError>
     }
     let tail = &toks[from..];
     if !tail.is_empty() {
-        let Some(s) = eval_str(src, tail)? else {
+        let Some(s) = eval_str(src, tail, sur)? else {
             return Ok(None);
         };
         out.push(s);
@@ -673,12 +704,12 @@ fn eval_items(src: &str, toks: &[Tok]) -> Result<Option<Vec<String>>, ScanError>
     Ok(Some(out))
 }
 
-fn eval_str(src: &str, toks: &[Tok]) -> Result<Option<String>, ScanError> {
+fn eval_str(src: &str, toks: &[Tok], sur: Surrogates) -> Result<Option<String>, ScanError> {
     let toks = strip_parens(toks);
     if toks.is_empty() || !toks.iter().all(|t| t.kind == K::Str) {
         return Ok(None);
     }
-    match concat_strings(src, toks)? {
+    match concat_strings(src, toks, sur)? {
         StrGroup::Str(s) => Ok(Some(s)),
         StrGroup::NotStr => Ok(None),
     }

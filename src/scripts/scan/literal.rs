@@ -2,6 +2,7 @@
 //! backslash escapes, decoded as CPython does.
 
 use super::lex::Tok;
+use super::name_aliases::NAME_ALIASES;
 use super::{ScanError, ScanErrorKind, count_newlines, syntax};
 
 pub(super) struct StrParts<'a> {
@@ -26,8 +27,26 @@ pub(super) fn str_parts(text: &str) -> StrParts<'_> {
     }
 }
 
-/// Decode the body of a non-raw `str` literal as Python does.
-fn unescape(body: &str, line: u32, out: &mut String) -> Result<(), ScanError> {
+/// What to do with an escape that names a lone surrogate (`\ud800`), which
+/// a Python `str` holds but a Rust `String` cannot.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(super) enum Surrogates {
+    /// Decode it as U+FFFD (text that is only shown, such as a docstring).
+    Replace,
+    /// Refuse the value (an identifier, where U+FFFD would make distinct
+    /// values equal; Alembic cannot print or store it either).
+    Refuse,
+}
+
+/// Decode the body of a non-raw `str` literal as Python does. Errors carry
+/// the literal's last line, as CPython 3.11 reports them.
+fn unescape(
+    body: &str,
+    line: u32,
+    surrogates: Surrogates,
+    out: &mut String,
+) -> Result<(), ScanError> {
+    let end_line = line + count_newlines(body);
     let mut rest = body;
     let mut line = line;
     while let Some(pos) = rest.find('\\') {
@@ -78,7 +97,7 @@ fn unescape(body: &str, line: u32, out: &mut String) -> Result<(), ScanError> {
                     .filter(|h| h.bytes().all(|c| c.is_ascii_hexdigit()));
                 let Some(hex) = hex else {
                     return Err(syntax(
-                        line,
+                        end_line,
                         format!("truncated \\{e} escape in a string literal"),
                     ));
                 };
@@ -86,29 +105,48 @@ fn unescape(body: &str, line: u32, out: &mut String) -> Result<(), ScanError> {
                 let code = u32::from_str_radix(hex, 16).unwrap_or(u32::MAX);
                 match char::from_u32(code) {
                     Some(ch) => out.push(ch),
+                    None if (0xD800..0xE000).contains(&code)
+                        && surrogates == Surrogates::Replace =>
+                    {
+                        out.push('\u{fffd}');
+                    }
                     None if (0xD800..0xE000).contains(&code) => {
                         return Err(not_static_text(
                             line,
                             format!(
-                                "the escape \\{e}{hex} is a lone surrogate, which db-status cannot \
-                                 represent; write the text without it"
+                                "the escape \\{e}{hex} is a lone surrogate, which Alembic can \
+                                 neither print nor store; write the text without it"
                             ),
                         ));
                     }
                     None => {
                         return Err(syntax(
-                            line,
+                            end_line,
                             format!("illegal Unicode character \\{e}{hex}"),
                         ));
                     }
                 }
             }
             'N' => {
-                return Err(not_static_text(
-                    line,
-                    "a \\N{...} escape needs Python's Unicode name table, which db-status does \
-                     not carry; write the character itself instead",
-                ));
+                // `\N{NAME}`: CPython looks for the first `}` and needs a non-empty name.
+                let name = after
+                    .strip_prefix('{')
+                    .and_then(|s| s.find('}').map(|p| &s[..p]))
+                    .filter(|n| !n.is_empty());
+                let Some(name) = name else {
+                    return Err(syntax(end_line, "malformed \\N character escape"));
+                };
+                let Some(ch) = char_named(name) else {
+                    return Err(syntax(
+                        end_line,
+                        format!(
+                            "unknown Unicode character name in `\\N{{{name}}}` (Python refuses \
+                             this file too); check the spelling against the Unicode name list"
+                        ),
+                    ));
+                };
+                out.push(ch);
+                rest = &after[name.len() + 2..];
             }
             other => {
                 // Unknown escapes are kept as written (Python warns but keeps them).
@@ -140,7 +178,11 @@ pub(super) enum StrGroup {
 }
 
 /// Concatenate adjacent string tokens (implicit concatenation).
-pub(super) fn concat_strings(src: &str, toks: &[Tok]) -> Result<StrGroup, ScanError> {
+pub(super) fn concat_strings(
+    src: &str,
+    toks: &[Tok],
+    surrogates: Surrogates,
+) -> Result<StrGroup, ScanError> {
     let mut out = String::new();
     for t in toks {
         let parts = str_parts(src.get(t.start..t.end).unwrap_or(""));
@@ -150,8 +192,52 @@ pub(super) fn concat_strings(src: &str, toks: &[Tok]) -> Result<StrGroup, ScanEr
         if parts.raw {
             out.push_str(parts.body);
         } else {
-            unescape(parts.body, t.line, &mut out)?;
+            unescape(parts.body, t.line, surrogates, &mut out)?;
         }
     }
     Ok(StrGroup::Str(out))
+}
+
+/// The character `\N{name}` stands for, as CPython 3.11 decides it: a
+/// character name or a formal alias (`NameAliases.txt`), compared without
+/// regard to ASCII case; the algorithmic `HANGUL SYLLABLE …` and
+/// `CJK UNIFIED IDEOGRAPH-XXXX[X]` names only in upper case, exactly as
+/// written. No loose matching (underscores, dropped spaces), no named
+/// sequences. The table is Unicode 17 (`unicode_names2`), so it also knows
+/// characters newer than the Python that runs Alembic (see README,
+/// Limitations); the tests check it against that Python's `unicodedata`.
+pub fn char_named(name: &str) -> Option<char> {
+    if !name.is_ascii() {
+        return None;
+    }
+    if let Some(hex) = name.strip_prefix("CJK UNIFIED IDEOGRAPH-") {
+        let upper_hex = hex
+            .bytes()
+            .all(|b| b.is_ascii_digit() || (b'A'..=b'F').contains(&b));
+        if !(4..=5).contains(&hex.len()) || !upper_hex {
+            return None;
+        }
+        // The crate checks that the code point is a unified ideograph.
+        return unicode_names2::character(name);
+    }
+    if name.starts_with("HANGUL SYLLABLE ") {
+        let c = unicode_names2::character(name)?;
+        return unicode_names2::name(c)
+            .is_some_and(|n| n.to_string() == name)
+            .then_some(c);
+    }
+    let upper = name.to_ascii_uppercase();
+    if upper.starts_with("HANGUL SYLLABLE ") || upper.starts_with("CJK UNIFIED IDEOGRAPH-") {
+        return None;
+    }
+    if let Some(c) = unicode_names2::character(&upper)
+        && unicode_names2::name(c).is_some_and(|n| n.to_string() == upper)
+    {
+        return Some(c);
+    }
+    NAME_ALIASES
+        .binary_search_by(|(alias, _)| (*alias).cmp(upper.as_str()))
+        .ok()
+        .and_then(|i| NAME_ALIASES.get(i))
+        .map(|&(_, c)| c)
 }

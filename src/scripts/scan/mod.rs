@@ -15,12 +15,14 @@ mod analyze;
 mod decode;
 mod lex;
 mod literal;
+mod name_aliases;
 
 use super::DocstringClaims;
 use analyze::Analyzer;
 pub use decode::decode_source;
 use decode::decode_with;
 use lex::lex;
+pub use literal::char_named;
 
 /// A literal value assigned to one of the watched names.
 #[derive(Debug, Clone, PartialEq, Eq)]

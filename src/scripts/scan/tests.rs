@@ -420,15 +420,50 @@ fn syntax_errors() {
         ("x = 1\n    y = 2\n", 2),
         ("revision = 'bad \\x4'\n", 1),
         ("revision = 'bad \\U00110000'\n", 1),
+        // CPython 3.11 reports escape errors on the literal's last line.
+        ("x = 1\nrevision = '''a\n\\xZZ\nb\nc'''\n", 5),
+        ("'''\\N{NO SUCH NAME} doc'''\n", 1),
+        ("revision = '''\n\\N{BULLET\n'''\n", 3),
+        ("revision = '\\N'\n", 1),
+        ("revision = '\\N{}'\n", 1),
+        ("revision = '\\N{latin_small_letter_a}'\n", 1),
+        ("revision = '\\N{cjk unified ideograph-4e00}'\n", 1),
+        ("revision = '\\N{KEYCAP NUMBER SIGN}'\n", 1),
     ];
     for (src, line) in cases {
         let e = err(src);
         assert_eq!(e.kind, ScanErrorKind::Syntax, "{src}: {e}");
         assert_eq!(e.line, *line, "{src}: {e}");
     }
-    // \N{...} cannot be evaluated without the Unicode name table: a clear refusal.
-    let e = err("'''\\N{BULLET} doc'''\n");
-    assert!(e.message.contains("\\N{"), "{e}");
+}
+
+#[test]
+fn named_escapes_decode_as_cpython() {
+    let s = ok(
+        "'''Add \\N{BULLET} marker \\N{bom}\\N{Latin Capital Letter Gha}'''\nrevision = '\\N{DIGIT ONE}a'\n",
+    );
+    assert_eq!(
+        s.docstring.as_deref(),
+        Some("Add \u{2022} marker \u{feff}\u{1a2}")
+    );
+    assert_eq!(s.revision.map(|a| a.value), Some(st("1a")));
+    assert_eq!(char_named("HANGUL SYLLABLE GAG"), Some('\u{ac01}'));
+    assert_eq!(char_named("CJK UNIFIED IDEOGRAPH-04E00"), Some('\u{4e00}'));
+    assert_eq!(char_named("HANGUL JUNGSEONG O-E"), Some('\u{1180}'));
+    assert_eq!(char_named("HANGUL JUNGSEONG OE"), Some('\u{116c}'));
+    assert_eq!(char_named("LF"), Some('\n'));
+    // Raw and bytes literals keep `\N{…}` as written.
+    let s = ok("revision = r'\\N{BULLET}'\n");
+    assert_eq!(s.revision.map(|a| a.value), Some(st("\\N{BULLET}")));
+}
+
+#[test]
+fn lone_surrogates_decode_in_docstrings_and_are_refused_in_ids() {
+    let s = ok("'''a \\ud800 b'''\nrevision = 'x'\n");
+    assert_eq!(s.docstring.as_deref(), Some("a \u{fffd} b"));
+    let e = err("revision = 'a\\udc80'\n");
+    assert_eq!(e.kind, ScanErrorKind::NotStatic, "{e}");
+    assert!(e.message.contains("lone surrogate"), "{e}");
 }
 
 #[test]
