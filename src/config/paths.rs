@@ -245,6 +245,51 @@ impl SearchPath {
         Ok(PathBuf::from(pure_posix(&path.to_string_lossy())))
     }
 
+    /// Find module `dotted` (`a.b.c`) the way the import system would,
+    /// without importing: at each level the first root with a regular
+    /// package (`__init__.py`) or, for the last part, a module file wins;
+    /// otherwise the plain directories form a namespace package.
+    pub fn find_module(&self, dotted: &str) -> Option<ModuleLocation> {
+        let mut portions: Vec<PathBuf> = self.roots.iter().map(|(p, _)| p.clone()).collect();
+        let parts: Vec<&str> = dotted.split('.').collect();
+        for (k, part) in parts.iter().enumerate() {
+            if part.is_empty() {
+                return None;
+            }
+            let last = k + 1 == parts.len();
+            let mut namespace: Vec<PathBuf> = Vec::new();
+            let mut found: Option<ModuleLocation> = None;
+            for base in &portions {
+                let dir = base.join(part);
+                let init = dir.join("__init__.py");
+                if init.is_file() {
+                    found = Some(ModuleLocation::Package(init));
+                    break;
+                }
+                let file = base.join(format!("{part}.py"));
+                if file.is_file() {
+                    found = Some(ModuleLocation::File(file));
+                    break;
+                }
+                if dir.is_dir() {
+                    namespace.push(dir);
+                }
+            }
+            match found {
+                Some(loc) if last => return Some(loc),
+                Some(ModuleLocation::Package(init)) => {
+                    portions = vec![init.parent().map(Path::to_path_buf).unwrap_or_default()];
+                }
+                // A plain module has no submodules.
+                Some(_) => return None,
+                None if namespace.is_empty() => return None,
+                None if last => return Some(ModuleLocation::Namespace(namespace)),
+                None => portions = namespace,
+            }
+        }
+        None
+    }
+
     /// The places searched, one per line, for error messages.
     pub fn describe(&self) -> String {
         self.roots
@@ -252,6 +297,40 @@ impl SearchPath {
             .map(|(p, why)| format!("  {}  [{why}]", p.display()))
             .collect::<Vec<_>>()
             .join("\n")
+    }
+}
+
+/// Where [`SearchPath::find_module`] found a module.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum ModuleLocation {
+    /// `a/b/c.py`.
+    File(PathBuf),
+    /// `a/b/c/__init__.py` of a regular package.
+    Package(PathBuf),
+    /// A namespace package: its directories, no code of its own.
+    Namespace(Vec<PathBuf>),
+}
+
+impl ModuleLocation {
+    /// The file holding the module's code, if it has one.
+    pub fn file(&self) -> Option<&Path> {
+        match self {
+            ModuleLocation::File(p) | ModuleLocation::Package(p) => Some(p),
+            ModuleLocation::Namespace(_) => None,
+        }
+    }
+
+    /// Where it was found, for messages.
+    pub fn describe(&self) -> String {
+        match self {
+            ModuleLocation::File(p) | ModuleLocation::Package(p) => p.display().to_string(),
+            ModuleLocation::Namespace(d) => format!(
+                "namespace package {}",
+                d.first()
+                    .map(|p| p.display().to_string())
+                    .unwrap_or_default()
+            ),
+        }
     }
 }
 

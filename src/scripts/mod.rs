@@ -2,6 +2,7 @@
 //! Alembic's exact filename rules and load order, and reads each one as text
 //! with the module-level scanner in [`scan`] (nothing is executed or imported).
 
+pub mod imports;
 pub mod scan;
 mod walk;
 

@@ -1,7 +1,7 @@
 //! Statement analysis: which module-level statements bind the watched names,
 //! and the literal values they are given.
 
-use super::lex::{K, Tok};
+use super::lex::{K, Sink, Tok};
 use super::literal::{StrGroup, Surrogates, concat_strings, str_parts};
 use super::{Assigned, DocstringClaims, ScanError, ScanErrorKind, Scanned, Value, syntax};
 
@@ -556,7 +556,7 @@ fn not_static(name: &str, line: u32, why: &str) -> ScanError {
 }
 
 /// Positions of `kind` tokens at bracket depth 0.
-fn top_level_positions(toks: &[Tok], kind: K) -> Vec<usize> {
+pub(super) fn top_level_positions(toks: &[Tok], kind: K) -> Vec<usize> {
     let mut depth = 0usize;
     let mut out = Vec::new();
     for (k, t) in toks.iter().enumerate() {
@@ -571,7 +571,7 @@ fn top_level_positions(toks: &[Tok], kind: K) -> Vec<usize> {
 }
 
 /// Splits at top-level `sep` tokens; a trailing empty piece is dropped.
-fn split_top(toks: &[Tok], sep: K) -> Vec<&[Tok]> {
+pub(super) fn split_top(toks: &[Tok], sep: K) -> Vec<&[Tok]> {
     let mut out = Vec::new();
     let mut from = 0;
     for p in top_level_positions(toks, sep) {
@@ -585,7 +585,7 @@ fn split_top(toks: &[Tok], sep: K) -> Vec<&[Tok]> {
 }
 
 /// Index of the bracket closing the one at 0, if `toks[0]` opens one.
-fn matching_close(toks: &[Tok]) -> Option<usize> {
+pub(super) fn matching_close(toks: &[Tok]) -> Option<usize> {
     let mut depth = 0usize;
     for (k, t) in toks.iter().enumerate() {
         match t.kind {
@@ -608,7 +608,7 @@ fn matching_close(toks: &[Tok]) -> Option<usize> {
 
 /// Removes redundant `( … )` around a whole expression that is not a tuple.
 /// One pass over the tokens, however deep the nesting.
-fn strip_parens(toks: &[Tok]) -> &[Tok] {
+pub(super) fn strip_parens(toks: &[Tok]) -> &[Tok] {
     if toks.first().is_none_or(|t| t.kind != K::LParen) {
         return toks;
     }
@@ -743,4 +743,16 @@ fn claims(src: &str, toks: &[(usize, usize, u32)]) -> DocstringClaims {
         }
     }
     out
+}
+
+impl Sink for Analyzer<'_> {
+    fn comment(&mut self, from: usize, to: usize) {
+        Analyzer::comment(self, from, to);
+    }
+    fn skippable(&self, indent: usize) -> bool {
+        Analyzer::skippable(self, indent)
+    }
+    fn line(&mut self, toks: &[Tok], indent: usize, line: u32) -> Result<(), ScanError> {
+        Analyzer::line(self, toks, indent, line)
+    }
 }

@@ -2,8 +2,17 @@
 //! Python (strings with every prefix, comments, brackets, backslash
 //! continuations, `;`) for the statement analysis.
 
-use super::analyze::Analyzer;
 use super::{ScanError, syntax};
+
+/// What the lexer hands its logical lines to.
+pub(super) trait Sink {
+    /// A comment spans `from..to` (byte offsets).
+    fn comment(&mut self, from: usize, to: usize);
+    /// Whether an indented line at `indent` may be skipped unless it says `global`.
+    fn skippable(&self, indent: usize) -> bool;
+    /// One logical line: its tokens, indentation and first line.
+    fn line(&mut self, toks: &[Tok], indent: usize, line: u32) -> Result<(), ScanError>;
+}
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub(super) enum K {
@@ -60,7 +69,7 @@ fn is_string_prefix(p: &[u8]) -> bool {
 /// indentation and its first line to the analyzer. Lines the analyzer does
 /// not need (function and class bodies) are only lexed for their extent, not
 /// tokenised, unless they contain `global`.
-pub(super) fn lex(src: &str, a: &mut Analyzer<'_>) -> Result<(), ScanError> {
+pub(super) fn lex<S: Sink>(src: &str, a: &mut S) -> Result<(), ScanError> {
     let b = src.as_bytes();
     let n = b.len();
     let mut i = 0usize;

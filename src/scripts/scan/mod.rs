@@ -15,6 +15,7 @@ mod analyze;
 mod decode;
 mod lex;
 mod literal;
+pub mod module;
 mod name_aliases;
 
 use super::DocstringClaims;
