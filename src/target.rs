@@ -215,6 +215,9 @@ pub struct Loaded {
     pub map: RevisionMap,
     /// The warnings Alembic would print (duplicate revisions, …).
     pub warnings: Vec<String>,
+    /// Which modules decided values that revision files import (see
+    /// [`crate::scripts::ScriptSet::notes`]).
+    pub notes: Vec<String>,
 }
 
 /// Why the scripts of a configuration could not be turned into a revision map.
@@ -230,16 +233,24 @@ pub enum LoadError {
 
 /// Read every revision file of `config` and build the revision map.
 pub fn load_map(config: &AlembicConfig) -> Result<Loaded, LoadError> {
-    let set = crate::scripts::load(
+    let resolver = crate::scripts::imports::Resolver::new(config.search_path.clone());
+    let set = crate::scripts::load_with(
         &config.version_locations,
         config.recursive_version_locations,
         config.sourceless,
+        crate::scripts::Fallbacks {
+            imports: Some(&resolver),
+        },
     )
     .map_err(LoadError::Scripts)?;
     let (map, mut warnings) = RevisionMap::build(set.scripts)?;
     let mut all = set.warnings;
     all.append(&mut warnings);
-    Ok(Loaded { map, warnings: all })
+    Ok(Loaded {
+        map,
+        warnings: all,
+        notes: set.notes,
+    })
 }
 
 impl LoadError {

@@ -44,10 +44,14 @@ pub fn check_component(component: &Component) -> ComponentCheck {
         alembic: component.alembic.clone(),
         cwd: Some(ws.cwd.clone()),
     };
-    let (set, errors) = crate::scripts::load_partial(
+    let resolver = crate::scripts::imports::Resolver::new(config.search_path.clone());
+    let (set, errors) = crate::scripts::load_partial_with(
         &config.version_locations,
         config.recursive_version_locations,
         config.sourceless,
+        crate::scripts::Fallbacks {
+            imports: Some(&resolver),
+        },
     );
     result.revisions = set.scripts.len();
     if errors.is_empty() {

@@ -88,6 +88,10 @@ pub struct AlembicConfig {
     /// `env.py` would crash reading it (commands that do not run `env.py`
     /// work). `sqlalchemy_url` is then `None`.
     pub sqlalchemy_url_error: Option<String>,
+    /// Where Python modules are looked for (`prepend_sys_path`,
+    /// `PYTHONPATH`, …): `package.module:dir` locations and the imports of
+    /// revision files (see [`crate::scripts::imports`]).
+    pub search_path: SearchPath,
 }
 
 /// Where the version table lives: `version_table` / `version_table_schema`
@@ -357,6 +361,7 @@ pub fn load_with_env(
         version_table_schema,
         script_location_is_package,
         sqlalchemy_url_error,
+        search_path: search,
     })
 }
 

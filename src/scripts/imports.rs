@@ -471,6 +471,13 @@ impl Resolver {
                 .collect(),
         };
         for name in exported {
+            if name == "__doc__" {
+                env.names.insert(
+                    name,
+                    Bound::Opaque(o.clone(), format!("`{m}.__all__` exports `__doc__`")),
+                );
+                continue;
+            }
             env.names.insert(
                 name.clone(),
                 Bound::From {

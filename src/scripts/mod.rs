@@ -3,6 +3,7 @@
 //! with the module-level scanner in [`scan`] (nothing is executed or imported).
 
 pub mod imports;
+mod resolve;
 pub mod scan;
 mod walk;
 
@@ -68,8 +69,20 @@ pub struct DocstringClaims {
 pub struct ScriptSet {
     /// Scripts in load order.
     pub scripts: Vec<Script>,
-    /// Warnings Alembic would print (e.g. `File … loaded twice! ignoring. …`).
+    /// Warnings Alembic would print (e.g. `File … loaded twice! ignoring. …`),
+    /// and a star import of a module that is not found.
     pub warnings: Vec<String>,
+    /// How values that needed another module were decided: which modules,
+    /// found where (for `-v` and `check`).
+    pub notes: Vec<String>,
+}
+
+/// How files that the scanner alone cannot read are retried.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct Fallbacks<'a> {
+    /// Resolve imported names, star imports and `try: import` through this
+    /// resolver's search path.
+    pub imports: Option<&'a imports::Resolver>,
 }
 
 /// A revision file that cannot be read the way Alembic would read it.
@@ -111,7 +124,17 @@ pub fn load(
     recursive: bool,
     sourceless: bool,
 ) -> Result<ScriptSet, Vec<ScriptError>> {
-    let (set, errors) = load_partial(locations, recursive, sourceless);
+    load_with(locations, recursive, sourceless, Fallbacks::default())
+}
+
+/// [`load`], retrying the files the scanner refuses with `fallbacks`.
+pub fn load_with(
+    locations: &[PathBuf],
+    recursive: bool,
+    sourceless: bool,
+    fallbacks: Fallbacks<'_>,
+) -> Result<ScriptSet, Vec<ScriptError>> {
+    let (set, errors) = load_partial_with(locations, recursive, sourceless, fallbacks);
     if errors.is_empty() {
         Ok(set)
     } else {
@@ -127,6 +150,16 @@ pub fn load_partial(
     recursive: bool,
     sourceless: bool,
 ) -> (ScriptSet, Vec<ScriptError>) {
+    load_partial_with(locations, recursive, sourceless, Fallbacks::default())
+}
+
+/// [`load_partial`], retrying the files the scanner refuses with `fallbacks`.
+pub fn load_partial_with(
+    locations: &[PathBuf],
+    recursive: bool,
+    sourceless: bool,
+    fallbacks: Fallbacks<'_>,
+) -> (ScriptSet, Vec<ScriptError>) {
     let mut errors = Vec::new();
     let mut candidates = Vec::new();
     for location in locations {
@@ -141,8 +174,9 @@ pub fn load_partial(
             );
         }
     }
-    let (files, warnings) = walk::select(candidates, sourceless);
-    let results = read_all(&files);
+    let (files, mut warnings) = walk::select(candidates, sourceless);
+    let mut notes = Vec::new();
+    let results = resolve::retry(read_all(&files), fallbacks, &mut warnings, &mut notes);
     let mut scripts = Vec::with_capacity(results.len());
     for r in results {
         match r {
@@ -151,7 +185,14 @@ pub fn load_partial(
         }
     }
     // Walk errors come first, then files in load order: both already ordered.
-    (ScriptSet { scripts, warnings }, errors)
+    (
+        ScriptSet {
+            scripts,
+            warnings,
+            notes,
+        },
+        errors,
+    )
 }
 
 /// Files below this count are read on the calling thread: spawning costs more.
@@ -289,6 +330,18 @@ pub fn script_from_source(path: &Path, source: &[u8]) -> Result<Script, ScriptEr
         };
         error(e.line, kind, e.message)
     })?;
+    script_from_scanned(path, scanned)
+}
+
+/// Build a [`Script`] from what was read of a file (by the scanner, or with
+/// the help of [`imports`]).
+fn script_from_scanned(path: &Path, scanned: scan::Scanned) -> Result<Script, ScriptError> {
+    let error = |line: u32, kind: ScriptErrorKind, message: String| ScriptError {
+        path: path.to_path_buf(),
+        line,
+        message,
+        kind,
+    };
     let filename = path
         .file_name()
         .map(|n| n.to_string_lossy().into_owned())

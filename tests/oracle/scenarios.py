@@ -795,6 +795,99 @@ def s_missing_down_revision(d):
     return [], {}
 
 
+def imported_file(path, head, rev, down, labels="None", deps="None", message="msg"):
+    """A revision file whose identifiers may be expressions (`cli.EXPAND_BRANCH`)."""
+    write(path, '"""%s\n\nRevision ID: %s\n"""\n%s\nfrom alembic import op\n\nrevision = %r\n'
+                'down_revision = %s\nbranch_labels = %s\ndepends_on = %s\n\n\n'
+                'def upgrade():\n    pass\n' % (message, rev, head, rev, down, labels, deps))
+
+
+def s_import_neutron_branches(d):
+    """Neutron's expand/contract: labels are constants of an imported module."""
+    init(d)
+    for pkg in ["neutron", "neutron/db", "neutron/db/migration"]:
+        write(os.path.join(d, pkg, "__init__.py"), "")
+    write(os.path.join(d, "neutron/db/migration/cli.py"),
+          "import os\n\nEXPAND_BRANCH = 'expand'\nCONTRACT_BRANCH = 'contract'\n")
+    vd = os.path.join(d, "migrations", "versions")
+    imported_file(os.path.join(vd, "a_start.py"), "", "aa0000000001", "None", message="start")
+    imported_file(os.path.join(vd, "b_expand.py"), "from neutron.db.migration import cli",
+                  "bb0000000001", "'aa0000000001'", labels="(cli.EXPAND_BRANCH,)", message="expand")
+    imported_file(os.path.join(vd, "c_contract.py"), "import neutron.db.migration.cli as m",
+                  "cc0000000001", "'aa0000000001'", labels="[m.CONTRACT_BRANCH]", message="contract")
+    imported_file(os.path.join(vd, "d_more.py"),
+                  "from neutron.db.migration.cli import EXPAND_BRANCH as EB",
+                  "dd0000000001", "'bb0000000001'", deps="EB", message="more expand")
+    return [["show", "expand@head"], ["history", "-r", "contract@base:"]], {}
+
+
+def s_import_chain(d):
+    """A constant re-exported through two modules and a package `__init__`."""
+    init(d)
+    write(os.path.join(d, "proj/__init__.py"), "from .labels import LABEL\n")
+    write(os.path.join(d, "proj/labels.py"), "from proj.base import BASE as LABEL\n")
+    write(os.path.join(d, "proj/base.py"), "BASE = 'chained'\nPARENT = 'aa0000000001'\n")
+    vd = os.path.join(d, "migrations", "versions")
+    imported_file(os.path.join(vd, "a.py"), "", "aa0000000001", "None", message="root")
+    imported_file(os.path.join(vd, "b.py"), "import proj\nfrom proj import base",
+                  "bb0000000001", "base.PARENT", labels="proj.LABEL", message="chained label")
+    return [["show", "chained"]], {}
+
+
+def s_import_star(d):
+    """Quay's `from peewee import *`, and a star import that binds depends_on."""
+    init(d)
+    # A stand-in for peewee: public names, none of the four.
+    write(os.path.join(d, "peewee.py"),
+          "__all__ = ['Model', 'CharField']\nModel = 'model'\nCharField = 'field'\nrevision = 'no'\n")
+    write(os.path.join(d, "deps.py"), "depends_on = ('aa0000000001',)\nbranch_labels = 'starred'\n"
+                                       "_hidden = 'x'\n")
+    vd = os.path.join(d, "migrations", "versions")
+    imported_file(os.path.join(vd, "a.py"), "from peewee import *", "aa0000000001", "None",
+                  message="quay style")
+    imported_file(os.path.join(vd, "b.py"), "from peewee import *", "bb0000000001", "None",
+                  message="another root")
+    write(os.path.join(vd, "c.py"),
+          '"""star binds depends_on"""\nfrom deps import *\nrevision = "cc0000000001"\n'
+          'down_revision = "bb0000000001"\n')
+    write(os.path.join(vd, "d.py"),
+          '"""star then override"""\nfrom deps import *\nrevision = "dd0000000001"\n'
+          'down_revision = "cc0000000001"\nbranch_labels = None\ndepends_on = None\n')
+    return [["show", "starred"], ["show", "cc0000000001"]], {}
+
+
+def invenio(d, present):
+    init(d)
+    if present:
+        write(os.path.join(d, "invenio_access/__init__.py"), "")
+    vd = os.path.join(d, "migrations", "versions")
+    imported_file(os.path.join(vd, "a.py"), "", "842a62b56e60", "None", message="access root")
+    write(os.path.join(vd, "b.py"),
+          '"""invenio style"""\n'
+          'revision = "bb0000000001"\ndown_revision = None\n\nresolved_depends_on = []\n'
+          'try:\n    import invenio_access\n    resolved_depends_on += ["842a62b56e60"]\n'
+          'except (ImportError, ModuleNotFoundError):\n    pass\n'
+          'depends_on = resolved_depends_on\n')
+    return [["show", "bb0000000001"], ["heads", "--resolve-dependencies"]], {}
+
+
+def s_import_try_present(d):
+    return invenio(d, True)
+
+
+def s_import_try_absent(d):
+    return invenio(d, False)
+
+
+def s_import_missing_module(d):
+    """`from nothere import X`: Alembic fails, and so does db-status."""
+    init(d)
+    vd = os.path.join(d, "migrations", "versions")
+    imported_file(os.path.join(vd, "a.py"), "from nothere import LABEL", "aa0000000001", "None",
+                  labels="LABEL", message="missing")
+    return [], {}
+
+
 NAMED = [
     (name[2:], fn) for name, fn in sorted(globals().items()) if name.startswith("s_") and callable(fn)
 ]

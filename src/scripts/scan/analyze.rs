@@ -443,7 +443,9 @@ impl<'s> Analyzer<'s> {
             &toks[1..]
         };
         if is_from && names.iter().any(|t| self.text(t) == "*") {
-            for i in 0..WATCHED.len() {
+            // Without `__all__` a star import binds no `_` names; an
+            // `__all__` naming `__doc__` is left to the import resolver.
+            for i in 0..WATCHED.len() - 1 {
                 self.dynamic(i, line, "`from … import *` may bind it".to_owned());
             }
             return;
@@ -479,7 +481,9 @@ impl<'s> Analyzer<'s> {
         }
     }
 
-    pub(super) fn finish(self) -> Result<Scanned, ScanError> {
+    /// The result; with `lenient`, watched names that are not literals are
+    /// left out instead of being errors (for the import resolver to decide).
+    pub(super) fn finish(self, lenient: bool) -> Result<Scanned, ScanError> {
         let mut out = Scanned::default();
         let [rev, down, labels, deps, doc] = self.slots;
         let mut fields: [(&str, Slot, &mut Option<Assigned>); 4] = [
@@ -493,6 +497,7 @@ impl<'s> Analyzer<'s> {
             match std::mem::replace(slot, Slot::Absent) {
                 Slot::Absent => {}
                 Slot::Literal(value, line) => **dest = Some(Assigned { value, line }),
+                Slot::Dynamic { .. } | Slot::Refused(_) if lenient => {}
                 Slot::Dynamic { line, why } => {
                     let e = not_static(name, line, &why);
                     if first_err.as_ref().is_none_or(|f| e.line < f.line) {

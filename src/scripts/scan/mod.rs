@@ -148,17 +148,26 @@ fn count_newlines(s: &str) -> u32 {
 pub fn scan(source: &[u8]) -> Result<Scanned, ScanError> {
     let mut invalid = Vec::new();
     let text = decode_with(source, Some(&mut invalid))?;
-    scan_checked(&text, &invalid)
+    scan_checked(&text, &invalid, false)
+}
+
+/// Like [`scan`], but watched names whose values are not literals are left
+/// out (`None`) instead of being errors: the docstring and the literal
+/// fields of a file whose other fields the import resolver decides.
+pub fn scan_lenient(source: &[u8]) -> Result<Scanned, ScanError> {
+    let mut invalid = Vec::new();
+    let text = decode_with(source, Some(&mut invalid))?;
+    scan_checked(&text, &invalid, true)
 }
 
 /// Scan already-decoded source text (newlines must be `\n`).
 pub fn scan_str(src: &str) -> Result<Scanned, ScanError> {
-    scan_checked(src, &[])
+    scan_checked(src, &[], false)
 }
 
 /// `invalid`: offsets (and lines) of replaced undecodable bytes, which are
 /// only acceptable inside comments, as in CPython.
-fn scan_checked(src: &str, invalid: &[(usize, u32)]) -> Result<Scanned, ScanError> {
+fn scan_checked(src: &str, invalid: &[(usize, u32)], lenient: bool) -> Result<Scanned, ScanError> {
     let mut a = Analyzer::new(src, !invalid.is_empty());
     lex(src, &mut a)?;
     if let Some(comments) = a.comments.take() {
@@ -172,7 +181,7 @@ fn scan_checked(src: &str, invalid: &[(usize, u32)]) -> Result<Scanned, ScanErro
             }
         }
     }
-    a.finish()
+    a.finish(lenient)
 }
 
 #[cfg(test)]

@@ -277,7 +277,19 @@ impl<'s> Parser<'s> {
         match kw {
             "class" => {
                 let name = l.toks.get(1).map(|t| self.text(t)).unwrap_or("").to_owned();
+                let body_from = *at;
                 let body = self.body(l, colon, lines, at)?;
+                let mut globals = Vec::new();
+                for bl in lines.get(body_from..*at).unwrap_or(&[]) {
+                    self.globals(&bl.toks, &mut globals);
+                }
+                if !globals.is_empty() {
+                    out.push(Stmt::Opaque {
+                        names: globals,
+                        line: l.line,
+                        why: "a method declares it `global` and may rebind it".to_owned(),
+                    });
+                }
                 let attrs = body
                     .into_iter()
                     .filter_map(|s| match s {
@@ -344,7 +356,12 @@ impl<'s> Parser<'s> {
                         "it is bound inside a module-level block (if/for/while/with/match)"
                     }
                 };
+                let body_from = *at;
                 let mut inner = self.body(l, colon, lines, at)?;
+                // `global NAME` in a function lets a call rebind the module's name.
+                for bl in lines.get(body_from..*at).unwrap_or(&[]) {
+                    self.globals(&bl.toks, &mut names);
+                }
                 // `elif`/`else`/`case` clauses at the same indentation.
                 while let Some(next) = lines.get(*at) {
                     let nkw = next.toks.first().map(|t| self.text(t)).unwrap_or("");
@@ -369,6 +386,20 @@ impl<'s> Parser<'s> {
             }
         }
         Ok(())
+    }
+
+    /// The names of `global a, b` statements on a line.
+    fn globals(&self, toks: &[Tok], names: &mut Vec<String>) {
+        let mut in_global = false;
+        for t in toks {
+            if t.kind == K::Semi {
+                in_global = false;
+            } else if t.kind == K::Name && self.text(t) == "global" {
+                in_global = true;
+            } else if in_global && t.kind == K::Name {
+                names.push(self.text(t).to_owned());
+            }
+        }
     }
 
     /// Names a compound header binds: `for x in`, `with a as b`, walrus.
