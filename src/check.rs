@@ -61,8 +61,12 @@ pub enum Code {
     NoDownRevision,
     /// The file cannot be read at all.
     Io,
-    /// A merge revision that lists an ancestor of another of its parents.
+    /// A merge revision that lists an ancestor of another of its parents,
+    /// beside two or more other parents: `alembic upgrade` to it fails.
     BadMerge,
+    /// A merge revision that lists an ancestor of its only other parent:
+    /// upgrades work, `downgrade -1` from it fails (a warning).
+    RedundantParent,
     /// A branch label declared twice, or equal to a revision id.
     LabelClash,
     /// A revision id with a character Alembic forbids (`@ - + :`).
@@ -91,6 +95,7 @@ impl Code {
             Code::NoDownRevision => "no-down-revision",
             Code::Io => "unreadable-file",
             Code::BadMerge => "bad-merge",
+            Code::RedundantParent => "redundant-parent",
             Code::LabelClash => "label-clash",
             Code::BadIdentifier => "bad-identifier",
             Code::DocstringRevisionId => "docstring-revision-id",

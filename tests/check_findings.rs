@@ -670,3 +670,91 @@ fn backend_ai_checkout_gets_py_m_alembic_in_the_fix() {
         stdout(&o)
     );
 }
+
+/// `bad-merge` (an error) and `redundant-parent` (a warning) agree with what
+/// real Alembic does on the same trees: a redundant parent beside two or
+/// more others makes `alembic upgrade heads` fail from an empty database
+/// (KeyError, Backend.AI #11128); beside one other, upgrades work and only
+/// `alembic downgrade -1` from the merge fails (Ambiguous walk).
+#[test]
+fn merge_shapes_match_real_alembic_upgrade_and_downgrade() {
+    let shapes: [(&[&str], &str, &str, bool); 4] = [
+        (&["c1"], "(\"c1\", \"b1\")", "redundant-parent", true),
+        (&["c1"], "(\"c1\", \"a1\")", "redundant-parent", true),
+        (
+            &["c1", "d1"],
+            "(\"d1\", \"c1\", \"b1\")",
+            "bad-merge",
+            false,
+        ),
+        (
+            &["c1", "d1"],
+            "(\"b1\", \"c1\", \"d1\")",
+            "bad-merge",
+            false,
+        ),
+    ];
+    for (merged, parents, code, upgrade_works) in shapes {
+        let mut tree = Tree::new()
+            .simple("a1", None)
+            .simple("b1", Some("a1"))
+            .simple("c1", Some("b1"));
+        tree = if merged.len() == 1 {
+            tree.simple("m1", Some("c1"))
+        } else {
+            tree.simple("d1", Some("a1")).merge("m1", merged)
+        };
+        let t = tree.build();
+        t.edit("m1", |s| set_down_revision(s, parents));
+        let ini = t.root().join("alembic.ini");
+        let text = std::fs::read_to_string(&ini).expect("ini");
+        let text: String = text
+            .lines()
+            .map(|l| {
+                if l.starts_with("sqlalchemy.url") {
+                    "sqlalchemy.url = sqlite:///db.sqlite".to_owned()
+                } else {
+                    l.to_owned()
+                }
+            })
+            .collect::<Vec<_>>()
+            .join("\n");
+        std::fs::write(&ini, text).expect("ini");
+
+        let o = t.db_status(&["check", "--format", "json"]);
+        let got: Vec<String> = findings(&json(&o))
+            .into_iter()
+            .filter(|f| f.1 == t.rel("m1") && !f.0.starts_with("docstring-"))
+            .map(|f| f.0)
+            .collect();
+        assert_eq!(got, vec![code.to_owned()], "{parents}: {}", stdout(&o));
+        assert_eq!(
+            o.status.code(),
+            Some(if upgrade_works { 0 } else { 7 }),
+            "{parents}"
+        );
+
+        let up = t.alembic(&["upgrade", "heads"]);
+        assert_eq!(
+            up.status.success(),
+            upgrade_works,
+            "{parents}: {}",
+            stderr(&up)
+        );
+        if upgrade_works {
+            let down = t.alembic(&["downgrade", "-1"]);
+            assert!(!down.status.success(), "{parents}: downgrade -1 worked");
+            assert!(
+                stderr(&down).contains("Ambiguous walk"),
+                "{parents}: {}",
+                stderr(&down)
+            );
+        } else {
+            assert!(
+                stderr(&up).contains("KeyError"),
+                "{parents}: {}",
+                stderr(&up)
+            );
+        }
+    }
+}

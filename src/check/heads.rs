@@ -1,13 +1,23 @@
 //! Checks that need Alembic's revision map: merge revisions that list an
 //! ancestor of another parent (Backend.AI #11128/#11131). Diverged heads are
 //! in [`super::diverged`].
+//!
+//! What real Alembic 1.20 does with such a merge (proven in
+//! `tests/check_findings.rs` against `alembic upgrade`/`downgrade`): when
+//! the merge step runs, the database's heads among its parents are the
+//! parents that are not ancestors of another. With two or more of them
+//! Alembic merges version rows and deletes or updates every listed parent,
+//! including the redundant one that is no head: `KeyError` (#11128). With
+//! one, it only moves that row: upgrades work, but `downgrade -1` from the
+//! merge finds two ways down ("Ambiguous walk").
 
 use super::{Code, Finding, python_str, python_value};
 use crate::graph::{RevIdx, RevisionMap};
 
-/// Merge revisions (≥ 2 parents) where one parent is an ancestor of another:
-/// the redundant parent is already applied when the other is, so Alembic's
-/// upgrade walks it twice (Backend.AI #11128: `KeyError` on upgrade).
+/// Merge revisions (≥ 2 parents) where one parent is an ancestor of
+/// another: an error when two or more parents remain without it (`upgrade`
+/// fails with `KeyError`, Backend.AI #11128), else a warning (`downgrade -1`
+/// fails with "Ambiguous walk").
 pub fn bad_merges(map: &RevisionMap) -> Vec<Finding> {
     let mut findings = Vec::new();
     for idx in 0..map.len() {
@@ -43,20 +53,35 @@ pub fn bad_merges(map: &RevisionMap) -> Vec<Finding> {
                 )
             })
             .collect();
-        findings.push(
+        let finding = if keep.len() >= 2 {
             Finding::error(
                 Code::BadMerge,
                 Some(s.path.clone()),
                 s.lines.down_revision,
                 format!(
-                    "merge revision {} lists a parent that is an ancestor of another parent: {} \
-                     (such merges break `alembic upgrade`, as in Backend.AI #11128)",
+                    "merge revision {} lists a parent that is an ancestor of another parent: {}; \
+                     beside {} other parents this breaks `alembic upgrade` to it (KeyError, as \
+                     in Backend.AI #11128)",
+                    s.revision,
+                    why.join("; "),
+                    keep.len()
+                ),
+            )
+        } else {
+            Finding::warning(
+                Code::RedundantParent,
+                Some(s.path.clone()),
+                s.lines.down_revision,
+                format!(
+                    "merge revision {} lists a parent that is an ancestor of another parent: {}; \
+                     `alembic upgrade` works, but `alembic downgrade -1` from it fails \
+                     (Ambiguous walk)",
                     s.revision,
                     why.join("; ")
                 ),
             )
-            .with_fix(format!("down_revision = {}", python_value(&keep))),
-        );
+        };
+        findings.push(finding.with_fix(format!("down_revision = {}", python_value(&keep))));
     }
     findings
 }
@@ -90,7 +115,7 @@ mod tests {
     }
 
     #[test]
-    fn redundant_merge_parent() {
+    fn redundant_merge_parent_beside_one_other_is_a_warning() {
         let m = map(vec![
             script("a", &[], &[], "1"),
             script("b", &["a"], &[], "2"),
@@ -99,10 +124,33 @@ mod tests {
         ]);
         let f = bad_merges(&m);
         assert_eq!(f.len(), 1);
+        assert_eq!(
+            (f[0].code, f[0].severity),
+            (Code::RedundantParent, super::super::Severity::Warning)
+        );
         assert_eq!(f[0].fix.as_deref(), Some("down_revision = \"c\""));
         assert!(
             f[0].message
                 .contains("\"a\" is already an ancestor of \"c\"")
         );
+        assert!(f[0].message.contains("downgrade -1"), "{}", f[0].message);
+    }
+
+    #[test]
+    fn redundant_merge_parent_beside_two_others_is_an_error() {
+        let m = map(vec![
+            script("a", &[], &[], "1"),
+            script("b", &["a"], &[], "2"),
+            script("c", &["b"], &[], "3"),
+            script("x", &["a"], &[], "3"),
+            script("m", &["x", "c", "b"], &[], "4"),
+        ]);
+        let f = bad_merges(&m);
+        assert_eq!(f.len(), 1);
+        assert_eq!(
+            (f[0].code, f[0].severity),
+            (Code::BadMerge, super::super::Severity::Error)
+        );
+        assert_eq!(f[0].fix.as_deref(), Some("down_revision = (\"x\", \"c\")"));
     }
 }

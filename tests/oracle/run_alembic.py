@@ -106,6 +106,11 @@ def run_job(job: dict) -> dict:
     code = 0
     try:
         os.chdir(job["cwd"])
+        # A relative sys.path entry (`prepend_sys_path = .`) keeps its finder
+        # and its directory listing across jobs; a fresh process would list
+        # the new working directory.
+        for key in [k for k in sys.path_importer_cache if not os.path.isabs(k)]:
+            del sys.path_importer_cache[key]
         os.environ.update(job.get("env") or {})
         with contextlib.redirect_stdout(out), contextlib.redirect_stderr(err):
             try:
