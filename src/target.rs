@@ -16,7 +16,20 @@
 //! 2. `DB_STATUS_URL_<NAME>` (`NAME` upper-cased, other characters as `_`);
 //! 3. the component's `url` / `url_env` in the project file;
 //! 4. `DB_STATUS_URL`, when one component is selected;
-//! 5. `sqlalchemy.url` in the ini section.
+//! 5. what `env.py` reads: `os.environ["X"]` / `os.environ.get("X")` /
+//!    `os.getenv("X")` when `X` is set (or a literal URL);
+//! 6. `sqlalchemy.url` in the ini section.
+//!
+//! # Version table precedence
+//!
+//! 1. `version_table` / `version_table_schema` of the component in the
+//!    project file (a fleet entry's `version_table_schema` for its database);
+//! 2. the same keys in the ini section;
+//! 3. what `env.py` passes to `context.configure` ([`crate::envpy`]);
+//! 4. Alembic's default (`alembic_version`, the search path's schema).
+//!
+//! What `env.py` computes in a way db-status cannot read is never guessed:
+//! a note names the line and the setting to use, and the next source applies.
 //!
 //! A bare URL (`--url URL` or `DB_STATUS_URL`) with several components
 //! selected is a usage error: one URL cannot be every component's database.
@@ -29,6 +42,7 @@ use std::time::Duration;
 use crate::config::components::{self, ComponentSpec, SelectRequest, UrlOverride};
 use crate::config::{AlembicConfig, ConfigError, ConfigRequest, VersionTable};
 use crate::database::{ConnectOptions, DbError, DbErrorKind, DbUrl};
+use crate::envpy::{self, EnvPy, EnvUrl};
 use crate::error::{Error, ErrorKind};
 use crate::graph::{GraphErrorKind, RevisionMap};
 use crate::scripts::{ScriptError, ScriptErrorKind};
@@ -69,6 +83,15 @@ pub enum UrlSource {
         /// The targets file, as shown.
         file: String,
     },
+    /// What `env.py` reads: an environment variable, or a literal URL.
+    EnvPy {
+        /// The variable (`None`: a literal in `env.py`).
+        var: Option<String>,
+        /// `env.py`, as shown.
+        file: String,
+        /// The line that reads it.
+        line: u32,
+    },
 }
 
 impl UrlSource {
@@ -80,6 +103,7 @@ impl UrlSource {
             UrlSource::ProjectUrl { .. } | UrlSource::ProjectEnv { .. } => "project-file",
             UrlSource::Ini { .. } => "ini",
             UrlSource::TargetsFile { .. } => "targets-file",
+            UrlSource::EnvPy { .. } => "env.py",
         }
     }
 
@@ -94,6 +118,16 @@ impl UrlSource {
             UrlSource::ProjectEnv { var, file } => format!("{var} (url_env in {file})"),
             UrlSource::Ini { file } => format!("sqlalchemy.url in {file}"),
             UrlSource::TargetsFile { file } => format!("the targets file {file}"),
+            UrlSource::EnvPy {
+                var: Some(var),
+                file,
+                line,
+            } => format!("{var}, read by {file}:{line}"),
+            UrlSource::EnvPy {
+                var: None,
+                file,
+                line,
+            } => format!("{file}:{line}"),
         }
     }
 
@@ -101,6 +135,66 @@ impl UrlSource {
     pub fn is_ini(&self) -> bool {
         matches!(self, UrlSource::Ini { .. })
     }
+}
+
+/// Where a target's version table name (or schema) came from.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub enum TableSource {
+    /// The component in the project file.
+    ProjectFile {
+        /// The project file, as shown.
+        file: String,
+    },
+    /// A fleet's targets file (`version_table_schema` of an entry).
+    TargetsFile,
+    /// The ini section (a db-status extension).
+    Ini {
+        /// The ini, as shown.
+        file: String,
+    },
+    /// What `env.py` passes to `context.configure`.
+    EnvPy {
+        /// `env.py`, as shown.
+        file: String,
+        /// The line of the call.
+        line: u32,
+    },
+    /// Alembic's default.
+    #[default]
+    Default,
+}
+
+impl TableSource {
+    /// Stable name used in JSON (`version_table.source`).
+    pub fn kind(&self) -> &'static str {
+        match self {
+            TableSource::ProjectFile { .. } => "project-file",
+            TableSource::TargetsFile => "targets-file",
+            TableSource::Ini { .. } => "ini",
+            TableSource::EnvPy { .. } => "env.py",
+            TableSource::Default => "default",
+        }
+    }
+
+    /// Where exactly, for people (`version_table` names the setting).
+    pub fn describe(&self, setting: &str) -> String {
+        match self {
+            TableSource::ProjectFile { file } => format!("{setting} in {file}"),
+            TableSource::TargetsFile => format!("{setting} in the targets file"),
+            TableSource::Ini { file } => format!("{setting} in {file}"),
+            TableSource::EnvPy { file, line } => format!("{setting} passed by {file}:{line}"),
+            TableSource::Default => "Alembic's default".to_string(),
+        }
+    }
+}
+
+/// Where the version table's name and schema came from.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct TableSources {
+    /// Where the name came from.
+    pub name: TableSource,
+    /// Where the schema came from (`None`: no schema is set).
+    pub schema: Option<TableSource>,
 }
 
 /// `NAME` as it appears in `DB_STATUS_URL_<NAME>`: upper-cased, every
@@ -309,6 +403,7 @@ pub struct Component {
     /// The Alembic command for this component, as argv (`./py -m alembic -c …`).
     pub alembic: Vec<String>,
     loaded: OnceLock<Result<Arc<Loaded>, Arc<LoadError>>>,
+    env_py: OnceLock<Option<Arc<EnvPy>>>,
 }
 
 impl Component {
@@ -339,6 +434,7 @@ impl Component {
             spec,
             workspace,
             loaded: OnceLock::new(),
+            env_py: OnceLock::new(),
         }
     }
 
@@ -369,6 +465,7 @@ impl Component {
             spec,
             workspace,
             loaded: OnceLock::new(),
+            env_py: OnceLock::new(),
         }
     }
 
@@ -389,20 +486,131 @@ impl Component {
             .clone()
     }
 
-    /// The version table: the project file's override where it has one,
-    /// else the ini's (default `alembic_version`).
-    pub fn version_table(&self) -> VersionTable {
-        match &self.config {
-            Ok(c) => self.spec.version_table(c),
-            Err(_) => VersionTable {
-                name: self
-                    .spec
-                    .version_table
-                    .clone()
-                    .unwrap_or_else(|| VersionTable::default().name),
-                schema: self.spec.version_table_schema.clone(),
-            },
+    /// What the component's `env.py` passes to Alembic, read on first use
+    /// (`None`: no config, or no `env.py` in the script directory).
+    pub fn env_py(&self) -> Option<&EnvPy> {
+        self.env_py
+            .get_or_init(|| {
+                let config = self.config.as_ref().ok()?;
+                let path = self
+                    .workspace
+                    .root
+                    .join(&config.script_location)
+                    .join("env.py");
+                envpy::read(&path, config.databases.as_deref()).map(Arc::new)
+            })
+            .as_deref()
+    }
+
+    /// `env.py` as shown to people.
+    fn env_py_shown(&self, env: &EnvPy) -> String {
+        display_path(&env.path, &self.workspace.cwd)
+            .display()
+            .to_string()
+    }
+
+    /// The version table and where its name and schema came from (see the
+    /// module docs for the order), with the notes `env.py` calls for.
+    pub fn version_table_resolved(&self) -> (VersionTable, TableSources, Vec<String>) {
+        let spec = &self.spec;
+        let project = || TableSource::ProjectFile {
+            file: project_file_shown(&self.workspace.root),
+        };
+        let ini = |c: &AlembicConfig| TableSource::Ini {
+            file: self
+                .config_shown
+                .clone()
+                .unwrap_or_else(|| c.ini_name.clone()),
+        };
+        let config = self.config.as_ref().ok();
+        let mut notes = Vec::new();
+        let (mut name, mut name_source) = match (&spec.version_table, config) {
+            (Some(n), _) => (Some(n.clone()), Some(project())),
+            (None, Some(c)) if c.version_table_in_ini => {
+                (Some(c.version_table.clone()), Some(ini(c)))
+            }
+            _ => (None, None),
+        };
+        let (mut schema, mut schema_source) = match (&spec.version_table_schema, config) {
+            (Some(s), _) => (Some(s.clone()), Some(project())),
+            (None, Some(c)) if c.version_table_schema.is_some() => {
+                (c.version_table_schema.clone(), Some(ini(c)))
+            }
+            _ => (None, None),
+        };
+        if let Some(env) = self.env_py() {
+            let file = self.env_py_shown(env);
+            for n in &env.notes {
+                notes.push(format!("{file}: {n}"));
+            }
+            let slots = [
+                (
+                    "version_table",
+                    &env.version_table,
+                    &mut name,
+                    &mut name_source,
+                ),
+                (
+                    "version_table_schema",
+                    &env.version_table_schema,
+                    &mut schema,
+                    &mut schema_source,
+                ),
+            ];
+            for (setting, found, value, source) in slots {
+                if source.is_some() {
+                    continue;
+                }
+                match found {
+                    Some(envpy::Setting::Value { value: v, line }) => {
+                        *value = Some(v.clone());
+                        *source = Some(TableSource::EnvPy {
+                            file: file.clone(),
+                            line: *line,
+                        });
+                    }
+                    Some(envpy::Setting::Unreadable { line, expr, why }) => notes.push(format!(
+                        "{file}:{line} passes {setting}={expr}, which db-status cannot read without running Python ({why}); {} is read instead: set {setting} for component {} in db-status.toml to the one env.py uses",
+                        if setting == "version_table" {
+                            "the default alembic_version"
+                        } else {
+                            "the search path's schema"
+                        },
+                        spec.name
+                    )),
+                    None => {}
+                }
+            }
+            if let Some(m) = &env.multidb
+                && spec.url.is_none()
+            {
+                let names = if m.names.is_empty() {
+                    String::new()
+                } else {
+                    format!(": {}", m.names.join(", "))
+                };
+                notes.push(format!(
+                    "{file}:{} migrates several databases ({}{names}); db-status checks one database per component: declare one component per database in db-status.toml, each with config = \"{}\" and its own url or url_env (and version_table where they differ), then check them all with --all",
+                    m.line,
+                    m.how,
+                    self.config_shown.as_deref().unwrap_or("alembic.ini"),
+                ));
+            }
         }
+        let table = VersionTable {
+            name: name.unwrap_or_else(|| VersionTable::default().name),
+            schema,
+        };
+        let sources = TableSources {
+            name: name_source.unwrap_or_default(),
+            schema: schema_source,
+        };
+        (table, sources, notes)
+    }
+
+    /// The version table (see [`Component::version_table_resolved`]).
+    pub fn version_table(&self) -> VersionTable {
+        self.version_table_resolved().0
     }
 }
 
@@ -523,6 +731,10 @@ pub struct Target {
     pub url: TargetUrl,
     /// The version table to read.
     pub version_table: VersionTable,
+    /// Where the version table's name and schema came from.
+    pub table_sources: TableSources,
+    /// Notes about this target (what `env.py` does that cannot be read, …).
+    pub notes: Vec<String>,
     /// Timeouts and connection settings.
     pub connect: ConnectOptions,
     /// The command that checks this target again, as argv.
@@ -542,20 +754,25 @@ impl Target {
         labels: BTreeMap<String, String>,
         connect: ConnectOptions,
     ) -> Target {
-        let url = match url {
-            Some((raw, source)) => TargetUrl::from_raw(raw, source),
+        let (url, mut notes) = match url {
+            Some((raw, source)) => (TargetUrl::from_raw(raw, source), Vec::new()),
             None => component_url(&component, None),
         };
-        let mut version_table = component.version_table();
+        let (mut version_table, mut table_sources, table_notes) =
+            component.version_table_resolved();
         if version_table_schema.is_some() {
             version_table.schema = version_table_schema;
+            table_sources.schema = Some(TableSource::TargetsFile);
         }
+        notes.extend(table_notes);
         let recheck = recheck_argv(&component, None);
         Target {
             component,
             labels,
             url,
             version_table,
+            table_sources,
+            notes,
             connect,
             recheck,
             recheck_note: None,
@@ -600,44 +817,47 @@ impl Target {
             recheck: self.recheck.clone(),
             recheck_note: self.recheck_note.clone(),
             cwd: ws.cwd.clone(),
-            notes: Vec::new(),
+            notes: self.notes.clone(),
             version_table: self.version_table.clone(),
+            table_sources: self.table_sources.clone(),
             foreign: Vec::new(),
         }
     }
 }
 
-/// The URL of `component` from its own sources (precedence 2, 3, 5 of the
-/// module docs), with `bare` (`DB_STATUS_URL`, one component only) at 4.
-fn component_url(component: &Component, bare_env: Option<&str>) -> TargetUrl {
+/// The project file as shown: `db-status.toml`, else `[tool.db-status]`.
+fn project_file_shown(root: &Path) -> String {
+    if root.join("db-status.toml").is_file() {
+        "db-status.toml".to_string()
+    } else {
+        "[tool.db-status] in pyproject.toml".to_string()
+    }
+}
+
+/// The URL of `component` from its own sources (precedence 2, 3, 5 and 6
+/// of the module docs), with `bare` (`DB_STATUS_URL`, one component only)
+/// at 4, and the notes it calls for.
+fn component_url(component: &Component, bare_env: Option<&str>) -> (TargetUrl, Vec<String>) {
     let env = &component.workspace.env;
     let name = component.name();
     let var = format!("DB_STATUS_URL_{}", env_suffix(name));
     if let Some(raw) = env.get(&var) {
-        return TargetUrl::from_raw(raw, UrlSource::Env { var });
+        return (TargetUrl::from_raw(raw, UrlSource::Env { var }), Vec::new());
     }
-    let project_file = || {
-        if component.workspace.root.join("db-status.toml").is_file() {
-            "db-status.toml".to_string()
-        } else {
-            "[tool.db-status] in pyproject.toml".to_string()
-        }
-    };
+    let project_file = || project_file_shown(&component.workspace.root);
     match &component.spec.url {
         Some(UrlOverride::Url(u)) => {
-            return TargetUrl::from_raw(
-                u,
-                UrlSource::ProjectUrl {
-                    file: project_file(),
-                },
-            );
+            let source = UrlSource::ProjectUrl {
+                file: project_file(),
+            };
+            return (TargetUrl::from_raw(u, source), Vec::new());
         }
         Some(UrlOverride::Env(var)) => {
             let source = UrlSource::ProjectEnv {
                 var: var.clone(),
                 file: project_file(),
             };
-            return match env.get(var) {
+            let url = match env.get(var) {
                 Some(raw) => TargetUrl::from_raw(raw, source),
                 None => TargetUrl::Invalid {
                     error: DbError::new(
@@ -650,17 +870,86 @@ fn component_url(component: &Component, bare_env: Option<&str>) -> TargetUrl {
                     source,
                 },
             };
+            return (url, Vec::new());
         }
         None => {}
     }
     if let Some(raw) = bare_env {
-        return TargetUrl::from_raw(
-            raw,
-            UrlSource::Env {
-                var: "DB_STATUS_URL".to_string(),
-            },
-        );
+        let source = UrlSource::Env {
+            var: "DB_STATUS_URL".to_string(),
+        };
+        return (TargetUrl::from_raw(raw, source), Vec::new());
     }
+    // What env.py reads, when it can be read; else why not, for the fallback.
+    let mut unusable: Option<(UrlSource, String)> = None;
+    if let Some(e) = component.env_py()
+        && let Some(u) = &e.url
+    {
+        let file = component.env_py_shown(e);
+        let pass = format!(
+            "pass the URL with --url, DB_STATUS_URL_{} or url_env in db-status.toml",
+            env_suffix(name)
+        );
+        match u {
+            EnvUrl::Literal { url, line } => {
+                let source = UrlSource::EnvPy {
+                    var: None,
+                    file,
+                    line: *line,
+                };
+                return (TargetUrl::from_raw(url, source), Vec::new());
+            }
+            EnvUrl::Var { var, default, line } => {
+                let literal = default.as_deref().filter(|_| env.get(var).is_none());
+                let source = UrlSource::EnvPy {
+                    var: literal.is_none().then(|| var.clone()),
+                    file: file.clone(),
+                    line: *line,
+                };
+                if let Some(raw) = env.get(var).or(literal) {
+                    return (TargetUrl::from_raw(raw, source), Vec::new());
+                }
+                unusable = Some((
+                    source,
+                    format!(
+                        "{file}:{line} takes the database URL from the environment variable {var}, which is not set: set {var}, or {pass}"
+                    ),
+                ));
+            }
+            EnvUrl::Unreadable { line, expr } => {
+                unusable = Some((
+                    UrlSource::EnvPy {
+                        var: None,
+                        file: file.clone(),
+                        line: *line,
+                    },
+                    format!(
+                        "{file}:{line} builds the database URL from {expr}, which db-status cannot read without running Python: {pass}"
+                    ),
+                ));
+            }
+        }
+    }
+    match (ini_url(component), unusable) {
+        (TargetUrl::Missing, Some((source, message))) => (
+            TargetUrl::Invalid {
+                source,
+                error: DbError::new(DbErrorKind::BadUrl, message),
+            },
+            Vec::new(),
+        ),
+        (url, Some((_, message))) => (
+            url,
+            vec![format!(
+                "{message} (sqlalchemy.url of the ini is checked instead, which may not be the database Alembic uses)"
+            )],
+        ),
+        (url, None) => (url, Vec::new()),
+    }
+}
+
+/// `sqlalchemy.url` of the component's ini (precedence 6).
+fn ini_url(component: &Component) -> TargetUrl {
     let Ok(config) = &component.config else {
         return TargetUrl::Missing;
     };
@@ -889,7 +1178,7 @@ pub fn select(req: &Request, cwd: PathBuf, env: Env) -> Result<Selection, Error>
             .or_else(|| bare.clone().map(|u| (u, None)));
         let mut recheck = recheck_argv(&component, req.section.as_deref());
         let mut recheck_note = None;
-        let url = match flag {
+        let (url, mut notes) = match flag {
             Some((raw, which)) => {
                 let url = TargetUrl::from_raw(
                     &raw,
@@ -916,12 +1205,16 @@ pub fn select(req: &Request, cwd: PathBuf, env: Env) -> Result<Selection, Error>
                     Some(n) if !component.spec.ad_hoc => format!("{n}={shown}"),
                     _ => shown,
                 });
-                url
+                (url, Vec::new())
             }
             None => component_url(&component, bare_env.as_deref()),
         };
+        let (version_table, table_sources, table_notes) = component.version_table_resolved();
+        notes.extend(table_notes);
         targets.push(Target {
-            version_table: component.version_table(),
+            version_table,
+            table_sources,
+            notes,
             component,
             labels: BTreeMap::new(),
             url,
