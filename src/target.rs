@@ -569,15 +569,29 @@ impl Component {
                             line: *line,
                         });
                     }
-                    Some(envpy::Setting::Unreadable { line, expr, why }) => notes.push(format!(
-                        "{file}:{line} passes {setting}={expr}, which db-status cannot read without running Python ({why}); {} is read instead: set {setting} for component {} in db-status.toml to the one env.py uses",
-                        if setting == "version_table" {
+                    Some(envpy::Setting::Unreadable { line, expr, why }) => {
+                        let instead = if setting == "version_table" {
                             "the default alembic_version"
                         } else {
                             "the search path's schema"
-                        },
-                        spec.name
-                    )),
+                        };
+                        let how = if spec.ad_hoc {
+                            let ini = self.config_shown.as_deref().unwrap_or("alembic.ini");
+                            let section = config.map_or("alembic", |c| c.section.as_str());
+                            format!(
+                                "set {setting} = <the one env.py uses> in the [{section}] section of {ini}, or declare the component in db-status.toml ([{}] with config = \"{ini}\" and {setting} = \"…\")",
+                                spec.name
+                            )
+                        } else {
+                            format!(
+                                "set {setting} = \"…\" (the one env.py uses) for component {} in db-status.toml",
+                                spec.name
+                            )
+                        };
+                        notes.push(format!(
+                            "{file}:{line} passes {setting}={expr}, which db-status cannot read without running Python ({why}); {instead} is read instead: {how}"
+                        ));
+                    }
                     None => {}
                 }
             }
