@@ -1572,6 +1572,167 @@ mod tests {
         assert!(component("nope", &ws).is_err());
     }
 
+    /// A project whose `app` component's env.py is `env_py`; `ini_extra`
+    /// goes in the ini's `[alembic]` section, `toml_extra` in `[app]`.
+    fn envpy_project(dir: &Path, env_py: &str, ini_extra: &str, toml_extra: &str) {
+        write(
+            dir,
+            "db-status.toml",
+            &format!("[app]\nconfig = \"alembic.ini\"\n{toml_extra}"),
+        );
+        write(
+            dir,
+            "alembic.ini",
+            &format!("[alembic]\nscript_location = m\n{ini_extra}"),
+        );
+        write(dir, "m/env.py", env_py);
+        std::fs::create_dir_all(dir.join("m/versions")).expect("mkdir");
+    }
+
+    const ENV_PY: &str = "import os\nfrom alembic import context\nfrom sqlalchemy import create_engine\n\ndef run_migrations_online():\n    engine = create_engine(os.environ['APP_URL'])\n    context.configure(connection=engine.connect(), version_table='app_version', version_table_schema='meta')\n\nrun_migrations_online()\n";
+
+    fn one(dir: &Path, e: Env) -> Target {
+        let mut s = select(&req(&["app"], &[]), dir.to_path_buf(), e).expect("ok");
+        s.targets.remove(0)
+    }
+
+    #[test]
+    fn version_table_precedence() {
+        let d = tempfile::tempdir().expect("tmp");
+        // env.py alone.
+        envpy_project(d.path(), ENV_PY, "", "");
+        let t = one(d.path(), env(&[]));
+        assert_eq!(t.version_table.qualified(), "meta.app_version");
+        let at = TableSource::EnvPy {
+            file: "m/env.py".into(),
+            line: 7,
+        };
+        assert_eq!(t.table_sources.name, at);
+        assert_eq!(t.table_sources.schema, Some(at));
+        // The ini beats env.py, the project file beats both.
+        envpy_project(d.path(), ENV_PY, "version_table = ini_v\n", "");
+        let t = one(d.path(), env(&[]));
+        assert_eq!(t.version_table.qualified(), "meta.ini_v");
+        assert_eq!(t.table_sources.name.kind(), "ini");
+        assert_eq!(
+            t.table_sources.schema.as_ref().map(TableSource::kind),
+            Some("env.py")
+        );
+        envpy_project(
+            d.path(),
+            ENV_PY,
+            "version_table = ini_v\n",
+            "version_table = \"toml_v\"\nversion_table_schema = \"s\"\n",
+        );
+        let t = one(d.path(), env(&[]));
+        assert_eq!(t.version_table.qualified(), "s.toml_v");
+        assert_eq!(t.table_sources.name.kind(), "project-file");
+        assert!(t.notes.is_empty(), "{:?}", t.notes);
+        // Unreadable: the default, and a note naming the line and the setting.
+        envpy_project(
+            d.path(),
+            "from alembic import context\ncontext.configure(version_table=name + '_v')\n",
+            "",
+            "",
+        );
+        let t = one(d.path(), env(&[]));
+        assert_eq!(t.version_table, VersionTable::default());
+        assert_eq!(t.table_sources.name, TableSource::Default);
+        assert_eq!(t.notes.len(), 1, "{:?}", t.notes);
+        assert!(
+            t.notes[0].starts_with(
+                "m/env.py:2 passes version_table=name + '_v', which db-status cannot read"
+            ) && t.notes[0].ends_with("for component app in db-status.toml"),
+            "{}",
+            t.notes[0]
+        );
+    }
+
+    #[test]
+    fn url_from_env_py() {
+        let d = tempfile::tempdir().expect("tmp");
+        envpy_project(d.path(), ENV_PY, "sqlalchemy.url = sqlite:///ini.db\n", "");
+        // Set: above the ini, below DB_STATUS_URL and the component's url_env.
+        let t = one(d.path(), env(&[("APP_URL", "sqlite:///env.db")]));
+        assert_eq!(source(&t), "APP_URL, read by m/env.py:6");
+        assert_eq!(t.url.source().map(UrlSource::kind), Some("env.py"));
+        let t = one(
+            d.path(),
+            env(&[
+                ("APP_URL", "sqlite:///env.db"),
+                ("DB_STATUS_URL", "sqlite:///x.db"),
+            ]),
+        );
+        assert_eq!(source(&t), "DB_STATUS_URL");
+        // Not set: the ini's URL, with a note naming the variable.
+        let t = one(d.path(), env(&[]));
+        assert_eq!(source(&t), "sqlalchemy.url in alembic.ini");
+        assert!(
+            t.notes.iter().any(|n| n.starts_with(
+                "m/env.py:6 takes the database URL from the environment variable APP_URL, which is not set"
+            )),
+            "{:?}",
+            t.notes
+        );
+        // Not set and no ini URL: the error names the variable.
+        envpy_project(d.path(), ENV_PY, "", "");
+        match one(d.path(), env(&[])).url {
+            TargetUrl::Invalid { error, source } => {
+                assert!(
+                    error.message.contains("APP_URL, which is not set"),
+                    "{}",
+                    error.message
+                );
+                assert_eq!(source.kind(), "env.py");
+            }
+            other => panic!("{other:?}"),
+        }
+        // Application settings: never guessed; the message names the line.
+        envpy_project(
+            d.path(),
+            "from alembic import context\nfrom airflow import settings\ncontext.configure(url=settings.SQL_ALCHEMY_CONN)\n",
+            "",
+            "",
+        );
+        match one(d.path(), env(&[])).url {
+            TargetUrl::Invalid { error, .. } => assert!(
+                error.message.starts_with(
+                    "m/env.py:3 builds the database URL from settings.SQL_ALCHEMY_CONN, which db-status cannot read without running Python: pass the URL with --url, DB_STATUS_URL_APP or url_env"
+                ),
+                "{}",
+                error.message
+            ),
+            other => panic!("{other:?}"),
+        }
+    }
+
+    #[test]
+    fn multidb_env_py_is_said_with_the_configuration_that_covers_it() {
+        let d = tempfile::tempdir().expect("tmp");
+        envpy_project(
+            d.path(),
+            "from alembic import context\nconfig = context.config\ndb_names = config.get_main_option('databases', '')\n",
+            "databases = engine1, engine2\n",
+            "",
+        );
+        let t = one(d.path(), env(&[]));
+        assert!(
+            t.notes.iter().any(|n| n.starts_with(
+                "m/env.py:3 migrates several databases (Alembic's multidb template (the ini's `databases` option): engine1, engine2); db-status checks one database per component"
+            )),
+            "{:?}",
+            t.notes
+        );
+        // A component with its own URL is one of them: nothing to say.
+        envpy_project(
+            d.path(),
+            "from alembic import context\nconfig = context.config\ndb_names = config.get_main_option('databases', '')\n",
+            "databases = engine1, engine2\n",
+            "url = \"sqlite:///e1.db\"\n",
+        );
+        assert!(one(d.path(), env(&[])).notes.is_empty());
+    }
+
     #[test]
     fn env_suffixes() {
         assert_eq!(env_suffix("accountmgr"), "ACCOUNTMGR");
