@@ -411,3 +411,38 @@ fn unreadable_env_py_forms_warn_and_the_named_setting_fixes_them_on_sqlite() {
 fn unreadable_env_py_forms_warn_and_the_named_setting_fixes_them_on_postgres() {
     unreadable_cases("postgres", &postgres_dbs);
 }
+
+/// What `status -v` says about `env.py`, for two components: one whose
+/// `env.py` passes a literal table (read from there, said under `-v`), one
+/// whose `env.py` computes it (the default is read, a note says why).
+#[test]
+fn status_says_where_the_version_table_came_from() {
+    let d = tempfile::tempdir().expect("tmp");
+    let dir = d.path();
+    write(
+        &dir.join("db-status.toml"),
+        "[auth]\nconfig = \"auth.ini\"\n\n[plugin]\nconfig = \"plugin.ini\"\n",
+    );
+    for (name, case) in [("auth", &CASES[0]), ("plugin", &UNREADABLE[0])] {
+        let sub = dir.join(name);
+        project(&sub, case, "unused");
+        std::fs::rename(sub.join("alembic.ini"), dir.join(format!("{name}.ini"))).expect("mv");
+        write(
+            &dir.join(format!("{name}.ini")),
+            &format!(
+                "[alembic]\nscript_location = {name}/migrations\nsqlalchemy.url = sqlite:///{name}.db\n"
+            ),
+        );
+        let table = if name == "auth" {
+            "alembic_version_auth"
+        } else {
+            "alembic_version"
+        };
+        Db::Sqlite(dir.join(format!("{name}.db"))).exec(&format!(
+            "CREATE TABLE {table} (version_num VARCHAR(32) NOT NULL PRIMARY KEY); INSERT INTO {table} VALUES ('b2')"
+        ));
+    }
+    let out = run(dir, &["--all", "-v"], &[], LIMIT);
+    out.assert_clean("status --all -v");
+    insta::assert_snapshot!("envpy_status_verbose", out.stdout);
+}
