@@ -287,3 +287,31 @@ fn unlexable_files_say_so() {
         e.notes
     );
 }
+
+#[test]
+fn every_prefix_of_a_real_env_py_is_read_without_panicking() {
+    let kw = "\n        version_table=os.environ.get('T', u'x' 'y'), **kw,";
+    let full = template(
+        "import a.b as m\nfrom x import (Y as Z, W)\nURLS = {A: 1, 'b': 2}\nconfig.set_main_option('sqlalchemy.url', os.getenv(m.V))\n",
+        kw,
+        &format!(",{kw}"),
+    );
+    let d = tempfile::tempdir().expect("tmp");
+    let p = d.path().join("env.py");
+    for end in (0..=full.len()).filter(|&i| full.is_char_boundary(i)) {
+        std::fs::write(&p, &full[..end]).expect("write");
+        let _ = read(&p, Some("a, b"));
+    }
+    for weird in [
+        "\\",
+        "def",
+        "def (",
+        "if context.is_offline_mode(): f()\nelse: g()\n",
+        "x = x\ncontext.configure(version_table=x)\n",
+        "context.configure(version_table=)\n",
+        "\u{feff}café = 'é'\n",
+    ] {
+        std::fs::write(&p, weird).expect("write");
+        let _ = read(&p, None);
+    }
+}
