@@ -111,14 +111,27 @@ pub struct EnvPy {
     pub notes: Vec<String>,
 }
 
-/// Resolve `module` (as imported in `env.py`) and then `attrs` in it (a
-/// module-level constant, or a class attribute `Cls.attr`) to a string
-/// literal. The one place `env.py` consults import resolution.
-pub fn imported(env_py: &Path, module: &str, attrs: &[&str]) -> Result<String, String> {
+/// A value `env.py` takes from another module.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ImportedName {
+    /// The import statement that binds its first name, alone
+    /// (`from airflow.providers.fab.auth_manager.models.db import FABDBManager`).
+    pub statement: String,
+    /// The module imported, for messages.
+    pub module: String,
+    /// The line of the import in `env.py`.
+    pub line: u32,
+    /// The name as `env.py` writes it (`FABDBManager.version_table_name`).
+    pub dotted: String,
+}
+
+/// Resolve an imported name of `env_py` to a string literal. The one place
+/// `env.py` consults import resolution.
+pub fn imported(env_py: &Path, name: &ImportedName) -> Result<String, String> {
     let _ = env_py;
     Err(format!(
-        "{} comes from the import of {module}, which db-status does not follow in env.py",
-        attrs.join(".")
+        "{} comes from the import of {} (line {}), which db-status does not follow in env.py",
+        name.dotted, name.module, name.line
     ))
 }
 
@@ -166,12 +179,12 @@ enum Val {
     Unreadable(String),
 }
 
+/// An import that binds a name: the statement alone, the module, the line.
 #[derive(Debug, Clone)]
-enum Import {
-    /// `import a.b as m` / `import a`.
-    Module(String),
-    /// `from m import name`.
-    Name(String, String),
+struct Import {
+    statement: String,
+    module: String,
+    line: u32,
 }
 
 struct Call<'a, 's> {
@@ -544,8 +557,8 @@ impl<'s> Analysis<'s> {
                 return self.eval(expr, i, depth + 1);
             }
             return match self.imports.get(name) {
-                Some(Import::Name(module, n)) => self.resolve(module, &[n]),
-                _ => Val::Unreadable(format!("{name} is not assigned a literal in env.py")),
+                Some(import) => self.resolve(import, name),
+                None => Val::Unreadable(format!("{name} is not assigned a literal in env.py")),
             };
         }
         if let Some(v) = self.env_var(toks, at, depth) {
@@ -570,37 +583,20 @@ impl<'s> Analysis<'s> {
                     t.is(".")
                 }
             });
-        if dotted {
-            let parts: Vec<&str> = toks.iter().step_by(2).map(|t| t.text).collect();
-            match self.imports.get(parts[0]) {
-                Some(Import::Module(m)) => {
-                    // `import a.b.c` then `a.b.c.NAME`: the longest dotted prefix is the module.
-                    let full = parts[..parts.len() - 1].join(".");
-                    let module = if full.starts_with(m.as_str()) {
-                        full
-                    } else {
-                        m.clone()
-                    };
-                    let skip = module.matches('.').count() + 1;
-                    let attrs: Vec<&str> = parts
-                        .get(skip.min(parts.len() - 1)..)
-                        .unwrap_or(&[])
-                        .to_vec();
-                    return self.resolve(&module, &attrs);
-                }
-                Some(Import::Name(m, n)) => {
-                    let mut attrs = vec![n.as_str()];
-                    attrs.extend(&parts[1..]);
-                    return self.resolve(m, &attrs);
-                }
-                None => {}
-            }
+        if dotted && let Some(import) = self.imports.get(toks[0].text) {
+            return self.resolve(import, &self.expr_text(toks));
         }
         computed()
     }
 
-    fn resolve(&self, module: &str, attrs: &[&str]) -> Val {
-        match imported(self.path, module, attrs) {
+    fn resolve(&self, import: &Import, dotted: &str) -> Val {
+        let name = ImportedName {
+            statement: import.statement.clone(),
+            module: import.module.clone(),
+            line: import.line,
+            dotted: dotted.to_string(),
+        };
+        match imported(self.path, &name) {
             Ok(v) => Val::Str(v),
             Err(why) => Val::Unreadable(why),
         }
@@ -873,6 +869,7 @@ impl<'s> Analysis<'s> {
 
 fn collect_imports<'s>(toks: &[Tok<'s>], out: &mut HashMap<&'s str, Import>) {
     let dotted = |ts: &[Tok<'s>]| ts.iter().map(|t| t.text).collect::<String>();
+    let line = toks.first().map_or(0, |t| t.line);
     if starts(toks, &["import"]) {
         for item in split_commas(&toks[1..]) {
             let as_at = item.iter().position(|t| t.is("as"));
@@ -882,7 +879,18 @@ fn collect_imports<'s>(toks: &[Tok<'s>], out: &mut HashMap<&'s str, Import>) {
                 None => item.first().map(|t| t.text),
             };
             if let Some(alias) = alias {
-                out.insert(alias, Import::Module(module));
+                let statement = match as_at {
+                    Some(_) => format!("import {module} as {alias}"),
+                    None => format!("import {module}"),
+                };
+                out.insert(
+                    alias,
+                    Import {
+                        statement,
+                        module,
+                        line,
+                    },
+                );
             }
         }
     } else if starts(toks, &["from"])
@@ -899,10 +907,17 @@ fn collect_imports<'s>(toks: &[Tok<'s>], out: &mut HashMap<&'s str, Import>) {
             else {
                 continue;
             };
-            let alias = alias.unwrap_or(name);
+            let statement = match alias {
+                Some(a) => format!("from {module} import {} as {}", name.text, a.text),
+                None => format!("from {module} import {}", name.text),
+            };
             out.insert(
-                alias.text,
-                Import::Name(module.clone(), name.text.to_string()),
+                alias.unwrap_or(name).text,
+                Import {
+                    statement,
+                    module: module.clone(),
+                    line,
+                },
             );
         }
     }
