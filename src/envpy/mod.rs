@@ -802,7 +802,10 @@ impl<'s> Analysis<'s> {
             Val::Str(url) => Some(EnvUrl::Literal { url, line }),
             Val::Var { var, default } => Some(EnvUrl::Var { var, default, line }),
             Val::Ini | Val::None => None,
-            Val::Unreadable(_) => Some(EnvUrl::Unreadable { line, expr }),
+            Val::Unreadable(_) => Some(EnvUrl::Unreadable {
+                line,
+                expr: mask_passwords(&expr),
+            }),
         });
         env.multidb = self.multidb(ini_databases);
     }
@@ -865,6 +868,32 @@ impl<'s> Analysis<'s> {
         }
         None
     }
+}
+
+/// `scheme://user:secret@host` → `scheme://user:***@host` wherever it
+/// appears in `text` (an expression quoted in a message may hold a URL).
+fn mask_passwords(text: &str) -> String {
+    let mut out = String::with_capacity(text.len());
+    let mut rest = text;
+    while let Some(at) = rest.find("://") {
+        let (head, tail) = rest.split_at(at + 3);
+        out.push_str(head);
+        let end = tail
+            .find(|c: char| c.is_whitespace() || matches!(c, '\'' | '"' | '/'))
+            .unwrap_or(tail.len());
+        let netloc = &tail[..end];
+        match (netloc.rfind('@'), netloc.find(':')) {
+            (Some(a), Some(c)) if c < a => {
+                out.push_str(&netloc[..=c]);
+                out.push_str("***");
+                out.push_str(&netloc[a..]);
+            }
+            _ => out.push_str(netloc),
+        }
+        rest = &tail[end..];
+    }
+    out.push_str(rest);
+    out
 }
 
 fn collect_imports<'s>(toks: &[Tok<'s>], out: &mut HashMap<&'s str, Import>) {

@@ -315,3 +315,19 @@ fn every_prefix_of_a_real_env_py_is_read_without_panicking() {
         let _ = read(&p, None);
     }
 }
+
+#[test]
+fn quoted_url_expressions_never_show_a_password() {
+    assert_eq!(
+        mask_passwords("'postgresql://app:s3cr:et@db/x' + suffix, \"mysql://u@h/d\""),
+        "'postgresql://app:***@db/x' + suffix, \"mysql://u@h/d\""
+    );
+    let src = "from alembic import context\ncontext.configure(url='postgresql://app:hunter2@db/' + NAME)\n";
+    assert_eq!(
+        analyse(src, None).url,
+        Some(EnvUrl::Unreadable {
+            line: 2,
+            expr: "'postgresql://app:***@db/' + NAME".into()
+        })
+    );
+}
