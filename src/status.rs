@@ -28,7 +28,7 @@ use crate::database::{Backend, DbError, Tables, VersionRead, VersionRows};
 use crate::error::{ErrorKind, Exit};
 use crate::graph::divergence::{self, Edit};
 use crate::graph::{RevIdx, RevisionMap};
-use crate::target::UrlSource;
+use crate::target::{TableSources, UrlSource};
 
 pub use advice::{Action, db_error_title};
 
@@ -236,6 +236,8 @@ pub struct Context {
     pub notes: Vec<String>,
     /// The version table read.
     pub version_table: VersionTable,
+    /// Where the version table's name and schema came from.
+    pub table_sources: TableSources,
     /// Rows of the database that belong to another component's tree.
     pub foreign: Vec<Foreign>,
 }
@@ -279,6 +281,8 @@ pub struct ComponentStatus {
     pub url_source: Option<UrlSource>,
     /// The version table read.
     pub version_table: VersionTable,
+    /// Where the version table's name and schema came from.
+    pub table_sources: TableSources,
     /// What the version table looked like (`None` when it was not read).
     pub table_state: Option<TableState>,
     /// The most severe state that applies.
@@ -351,6 +355,7 @@ impl ComponentStatus {
             database: ctx.database.clone(),
             url_source: ctx.url_source.clone(),
             version_table: ctx.version_table.clone(),
+            table_sources: ctx.table_sources.clone(),
             table_state: None,
             state,
             title: state.title().to_string(),

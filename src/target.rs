@@ -16,7 +16,20 @@
 //! 2. `DB_STATUS_URL_<NAME>` (`NAME` upper-cased, other characters as `_`);
 //! 3. the component's `url` / `url_env` in the project file;
 //! 4. `DB_STATUS_URL`, when one component is selected;
-//! 5. `sqlalchemy.url` in the ini section.
+//! 5. what `env.py` reads: `os.environ["X"]` / `os.environ.get("X")` /
+//!    `os.getenv("X")` when `X` is set (or a literal URL);
+//! 6. `sqlalchemy.url` in the ini section.
+//!
+//! # Version table precedence
+//!
+//! 1. `version_table` / `version_table_schema` of the component in the
+//!    project file (a fleet entry's `version_table_schema` for its database);
+//! 2. the same keys in the ini section;
+//! 3. what `env.py` passes to `context.configure` ([`crate::envpy`]);
+//! 4. Alembic's default (`alembic_version`, the search path's schema).
+//!
+//! What `env.py` computes in a way db-status cannot read is never guessed:
+//! a note names the line and the setting to use, and the next source applies.
 //!
 //! A bare URL (`--url URL` or `DB_STATUS_URL`) with several components
 //! selected is a usage error: one URL cannot be every component's database.
@@ -29,6 +42,7 @@ use std::time::Duration;
 use crate::config::components::{self, ComponentSpec, SelectRequest, UrlOverride};
 use crate::config::{AlembicConfig, ConfigError, ConfigRequest, VersionTable};
 use crate::database::{ConnectOptions, DbError, DbErrorKind, DbUrl};
+use crate::envpy::{self, EnvPy, EnvUrl};
 use crate::error::{Error, ErrorKind};
 use crate::graph::{GraphErrorKind, RevisionMap};
 use crate::scripts::{ScriptError, ScriptErrorKind};
@@ -69,6 +83,15 @@ pub enum UrlSource {
         /// The targets file, as shown.
         file: String,
     },
+    /// What `env.py` reads: an environment variable, or a literal URL.
+    EnvPy {
+        /// The variable (`None`: a literal in `env.py`).
+        var: Option<String>,
+        /// `env.py`, as shown.
+        file: String,
+        /// The line that reads it.
+        line: u32,
+    },
 }
 
 impl UrlSource {
@@ -80,6 +103,7 @@ impl UrlSource {
             UrlSource::ProjectUrl { .. } | UrlSource::ProjectEnv { .. } => "project-file",
             UrlSource::Ini { .. } => "ini",
             UrlSource::TargetsFile { .. } => "targets-file",
+            UrlSource::EnvPy { .. } => "env.py",
         }
     }
 
@@ -94,6 +118,16 @@ impl UrlSource {
             UrlSource::ProjectEnv { var, file } => format!("{var} (url_env in {file})"),
             UrlSource::Ini { file } => format!("sqlalchemy.url in {file}"),
             UrlSource::TargetsFile { file } => format!("the targets file {file}"),
+            UrlSource::EnvPy {
+                var: Some(var),
+                file,
+                line,
+            } => format!("{var}, read by {file}:{line}"),
+            UrlSource::EnvPy {
+                var: None,
+                file,
+                line,
+            } => format!("{file}:{line}"),
         }
     }
 
@@ -101,6 +135,66 @@ impl UrlSource {
     pub fn is_ini(&self) -> bool {
         matches!(self, UrlSource::Ini { .. })
     }
+}
+
+/// Where a target's version table name (or schema) came from.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub enum TableSource {
+    /// The component in the project file.
+    ProjectFile {
+        /// The project file, as shown.
+        file: String,
+    },
+    /// A fleet's targets file (`version_table_schema` of an entry).
+    TargetsFile,
+    /// The ini section (a db-status extension).
+    Ini {
+        /// The ini, as shown.
+        file: String,
+    },
+    /// What `env.py` passes to `context.configure`.
+    EnvPy {
+        /// `env.py`, as shown.
+        file: String,
+        /// The line of the call.
+        line: u32,
+    },
+    /// Alembic's default.
+    #[default]
+    Default,
+}
+
+impl TableSource {
+    /// Stable name used in JSON (`version_table.source`).
+    pub fn kind(&self) -> &'static str {
+        match self {
+            TableSource::ProjectFile { .. } => "project-file",
+            TableSource::TargetsFile => "targets-file",
+            TableSource::Ini { .. } => "ini",
+            TableSource::EnvPy { .. } => "env.py",
+            TableSource::Default => "default",
+        }
+    }
+
+    /// Where exactly, for people (`version_table` names the setting).
+    pub fn describe(&self, setting: &str) -> String {
+        match self {
+            TableSource::ProjectFile { file } => format!("{setting} in {file}"),
+            TableSource::TargetsFile => format!("{setting} in the targets file"),
+            TableSource::Ini { file } => format!("{setting} in {file}"),
+            TableSource::EnvPy { file, line } => format!("{setting} passed by {file}:{line}"),
+            TableSource::Default => "Alembic's default".to_string(),
+        }
+    }
+}
+
+/// Where the version table's name and schema came from.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct TableSources {
+    /// Where the name came from.
+    pub name: TableSource,
+    /// Where the schema came from (`None`: no schema is set).
+    pub schema: Option<TableSource>,
 }
 
 /// `NAME` as it appears in `DB_STATUS_URL_<NAME>`: upper-cased, every
@@ -320,6 +414,7 @@ pub struct Component {
     /// The Alembic command for this component, as argv (`./py -m alembic -c …`).
     pub alembic: Vec<String>,
     loaded: OnceLock<Result<Arc<Loaded>, Arc<LoadError>>>,
+    env_py: OnceLock<Option<Arc<EnvPy>>>,
 }
 
 impl Component {
@@ -350,6 +445,7 @@ impl Component {
             spec,
             workspace,
             loaded: OnceLock::new(),
+            env_py: OnceLock::new(),
         }
     }
 
@@ -380,6 +476,7 @@ impl Component {
             spec,
             workspace,
             loaded: OnceLock::new(),
+            env_py: OnceLock::new(),
         }
     }
 
@@ -400,20 +497,145 @@ impl Component {
             .clone()
     }
 
-    /// The version table: the project file's override where it has one,
-    /// else the ini's (default `alembic_version`).
-    pub fn version_table(&self) -> VersionTable {
-        match &self.config {
-            Ok(c) => self.spec.version_table(c),
-            Err(_) => VersionTable {
-                name: self
-                    .spec
-                    .version_table
-                    .clone()
-                    .unwrap_or_else(|| VersionTable::default().name),
-                schema: self.spec.version_table_schema.clone(),
-            },
+    /// What the component's `env.py` passes to Alembic, read on first use
+    /// (`None`: no config, or no `env.py` in the script directory).
+    pub fn env_py(&self) -> Option<&EnvPy> {
+        self.env_py
+            .get_or_init(|| {
+                let config = self.config.as_ref().ok()?;
+                let path = self
+                    .workspace
+                    .root
+                    .join(&config.script_location)
+                    .join("env.py");
+                envpy::read(&path, config.databases.as_deref()).map(Arc::new)
+            })
+            .as_deref()
+    }
+
+    /// `env.py` as shown to people.
+    fn env_py_shown(&self, env: &EnvPy) -> String {
+        display_path(&env.path, &self.workspace.cwd)
+            .display()
+            .to_string()
+    }
+
+    /// The version table and where its name and schema came from (see the
+    /// module docs for the order), with the notes `env.py` calls for.
+    pub fn version_table_resolved(&self) -> (VersionTable, TableSources, Vec<String>) {
+        let spec = &self.spec;
+        let project = || TableSource::ProjectFile {
+            file: project_file_shown(&self.workspace.root),
+        };
+        let ini = |c: &AlembicConfig| TableSource::Ini {
+            file: self
+                .config_shown
+                .clone()
+                .unwrap_or_else(|| c.ini_name.clone()),
+        };
+        let config = self.config.as_ref().ok();
+        let mut notes = Vec::new();
+        let (mut name, mut name_source) = match (&spec.version_table, config) {
+            (Some(n), _) => (Some(n.clone()), Some(project())),
+            (None, Some(c)) if c.version_table_in_ini => {
+                (Some(c.version_table.clone()), Some(ini(c)))
+            }
+            _ => (None, None),
+        };
+        let (mut schema, mut schema_source) = match (&spec.version_table_schema, config) {
+            (Some(s), _) => (Some(s.clone()), Some(project())),
+            (None, Some(c)) if c.version_table_schema.is_some() => {
+                (c.version_table_schema.clone(), Some(ini(c)))
+            }
+            _ => (None, None),
+        };
+        if let Some(env) = self.env_py() {
+            let file = self.env_py_shown(env);
+            for n in &env.notes {
+                notes.push(format!("{file}: {n}"));
+            }
+            let slots = [
+                (
+                    "version_table",
+                    &env.version_table,
+                    &mut name,
+                    &mut name_source,
+                ),
+                (
+                    "version_table_schema",
+                    &env.version_table_schema,
+                    &mut schema,
+                    &mut schema_source,
+                ),
+            ];
+            for (setting, found, value, source) in slots {
+                if source.is_some() {
+                    continue;
+                }
+                match found {
+                    Some(envpy::Setting::Value { value: v, line }) => {
+                        *value = Some(v.clone());
+                        *source = Some(TableSource::EnvPy {
+                            file: file.clone(),
+                            line: *line,
+                        });
+                    }
+                    Some(envpy::Setting::Unreadable { line, expr, why }) => {
+                        let instead = if setting == "version_table" {
+                            "the default alembic_version"
+                        } else {
+                            "the search path's schema"
+                        };
+                        let how = if spec.ad_hoc {
+                            let ini = self.config_shown.as_deref().unwrap_or("alembic.ini");
+                            let section = config.map_or("alembic", |c| c.section.as_str());
+                            format!(
+                                "set {setting} = <the one env.py uses> in the [{section}] section of {ini}, or declare the component in db-status.toml ([{}] with config = \"{ini}\" and {setting} = \"…\")",
+                                spec.name
+                            )
+                        } else {
+                            format!(
+                                "set {setting} = \"…\" (the one env.py uses) for component {} in db-status.toml",
+                                spec.name
+                            )
+                        };
+                        notes.push(format!(
+                            "{file}:{line} passes {setting}={expr}, which db-status cannot read without running Python ({why}); {instead} is read instead: {how}"
+                        ));
+                    }
+                    None => {}
+                }
+            }
+            if let Some(m) = &env.multidb
+                && spec.url.is_none()
+            {
+                let names = if m.names.is_empty() {
+                    String::new()
+                } else {
+                    format!(": {}", m.names.join(", "))
+                };
+                notes.push(format!(
+                    "{file}:{} migrates several databases ({}{names}); db-status checks one database per component: declare one component per database in db-status.toml, each with config = \"{}\" and its own url or url_env (and version_table where they differ), then check them all with --all",
+                    m.line,
+                    m.how,
+                    self.config_shown.as_deref().unwrap_or("alembic.ini"),
+                ));
+            }
         }
+        let table = VersionTable {
+            name: name.unwrap_or_else(|| VersionTable::default().name),
+            schema,
+        };
+        let sources = TableSources {
+            name: name_source.unwrap_or_default(),
+            schema: schema_source,
+        };
+        (table, sources, notes)
+    }
+
+    /// The version table (see [`Component::version_table_resolved`]).
+    pub fn version_table(&self) -> VersionTable {
+        self.version_table_resolved().0
     }
 }
 
@@ -534,6 +756,10 @@ pub struct Target {
     pub url: TargetUrl,
     /// The version table to read.
     pub version_table: VersionTable,
+    /// Where the version table's name and schema came from.
+    pub table_sources: TableSources,
+    /// Notes about this target (what `env.py` does that cannot be read, …).
+    pub notes: Vec<String>,
     /// Timeouts and connection settings.
     pub connect: ConnectOptions,
     /// The command that checks this target again, as argv.
@@ -553,20 +779,25 @@ impl Target {
         labels: BTreeMap<String, String>,
         connect: ConnectOptions,
     ) -> Target {
-        let url = match url {
-            Some((raw, source)) => TargetUrl::from_raw(raw, source),
+        let (url, mut notes) = match url {
+            Some((raw, source)) => (TargetUrl::from_raw(raw, source), Vec::new()),
             None => component_url(&component, None),
         };
-        let mut version_table = component.version_table();
+        let (mut version_table, mut table_sources, table_notes) =
+            component.version_table_resolved();
         if version_table_schema.is_some() {
             version_table.schema = version_table_schema;
+            table_sources.schema = Some(TableSource::TargetsFile);
         }
+        notes.extend(table_notes);
         let recheck = recheck_argv(&component, None);
         Target {
             component,
             labels,
             url,
             version_table,
+            table_sources,
+            notes,
             connect,
             recheck,
             recheck_note: None,
@@ -611,44 +842,47 @@ impl Target {
             recheck: self.recheck.clone(),
             recheck_note: self.recheck_note.clone(),
             cwd: ws.cwd.clone(),
-            notes: Vec::new(),
+            notes: self.notes.clone(),
             version_table: self.version_table.clone(),
+            table_sources: self.table_sources.clone(),
             foreign: Vec::new(),
         }
     }
 }
 
-/// The URL of `component` from its own sources (precedence 2, 3, 5 of the
-/// module docs), with `bare` (`DB_STATUS_URL`, one component only) at 4.
-fn component_url(component: &Component, bare_env: Option<&str>) -> TargetUrl {
+/// The project file as shown: `db-status.toml`, else `[tool.db-status]`.
+fn project_file_shown(root: &Path) -> String {
+    if root.join("db-status.toml").is_file() {
+        "db-status.toml".to_string()
+    } else {
+        "[tool.db-status] in pyproject.toml".to_string()
+    }
+}
+
+/// The URL of `component` from its own sources (precedence 2, 3, 5 and 6
+/// of the module docs), with `bare` (`DB_STATUS_URL`, one component only)
+/// at 4, and the notes it calls for.
+fn component_url(component: &Component, bare_env: Option<&str>) -> (TargetUrl, Vec<String>) {
     let env = &component.workspace.env;
     let name = component.name();
     let var = format!("DB_STATUS_URL_{}", env_suffix(name));
     if let Some(raw) = env.get(&var) {
-        return TargetUrl::from_raw(raw, UrlSource::Env { var });
+        return (TargetUrl::from_raw(raw, UrlSource::Env { var }), Vec::new());
     }
-    let project_file = || {
-        if component.workspace.root.join("db-status.toml").is_file() {
-            "db-status.toml".to_string()
-        } else {
-            "[tool.db-status] in pyproject.toml".to_string()
-        }
-    };
+    let project_file = || project_file_shown(&component.workspace.root);
     match &component.spec.url {
         Some(UrlOverride::Url(u)) => {
-            return TargetUrl::from_raw(
-                u,
-                UrlSource::ProjectUrl {
-                    file: project_file(),
-                },
-            );
+            let source = UrlSource::ProjectUrl {
+                file: project_file(),
+            };
+            return (TargetUrl::from_raw(u, source), Vec::new());
         }
         Some(UrlOverride::Env(var)) => {
             let source = UrlSource::ProjectEnv {
                 var: var.clone(),
                 file: project_file(),
             };
-            return match env.get(var) {
+            let url = match env.get(var) {
                 Some(raw) => TargetUrl::from_raw(raw, source),
                 None => TargetUrl::Invalid {
                     error: DbError::new(
@@ -661,17 +895,86 @@ fn component_url(component: &Component, bare_env: Option<&str>) -> TargetUrl {
                     source,
                 },
             };
+            return (url, Vec::new());
         }
         None => {}
     }
     if let Some(raw) = bare_env {
-        return TargetUrl::from_raw(
-            raw,
-            UrlSource::Env {
-                var: "DB_STATUS_URL".to_string(),
-            },
-        );
+        let source = UrlSource::Env {
+            var: "DB_STATUS_URL".to_string(),
+        };
+        return (TargetUrl::from_raw(raw, source), Vec::new());
     }
+    // What env.py reads, when it can be read; else why not, for the fallback.
+    let mut unusable: Option<(UrlSource, String)> = None;
+    if let Some(e) = component.env_py()
+        && let Some(u) = &e.url
+    {
+        let file = component.env_py_shown(e);
+        let pass = format!(
+            "pass the URL with --url, DB_STATUS_URL_{} or url_env in db-status.toml",
+            env_suffix(name)
+        );
+        match u {
+            EnvUrl::Literal { url, line } => {
+                let source = UrlSource::EnvPy {
+                    var: None,
+                    file,
+                    line: *line,
+                };
+                return (TargetUrl::from_raw(url, source), Vec::new());
+            }
+            EnvUrl::Var { var, default, line } => {
+                let literal = default.as_deref().filter(|_| env.get(var).is_none());
+                let source = UrlSource::EnvPy {
+                    var: literal.is_none().then(|| var.clone()),
+                    file: file.clone(),
+                    line: *line,
+                };
+                if let Some(raw) = env.get(var).or(literal) {
+                    return (TargetUrl::from_raw(raw, source), Vec::new());
+                }
+                unusable = Some((
+                    source,
+                    format!(
+                        "{file}:{line} takes the database URL from the environment variable {var}, which is not set: set {var}, or {pass}"
+                    ),
+                ));
+            }
+            EnvUrl::Unreadable { line, expr } => {
+                unusable = Some((
+                    UrlSource::EnvPy {
+                        var: None,
+                        file: file.clone(),
+                        line: *line,
+                    },
+                    format!(
+                        "{file}:{line} builds the database URL from {expr}, which db-status cannot read without running Python: {pass}"
+                    ),
+                ));
+            }
+        }
+    }
+    match (ini_url(component), unusable) {
+        (TargetUrl::Missing, Some((source, message))) => (
+            TargetUrl::Invalid {
+                source,
+                error: DbError::new(DbErrorKind::BadUrl, message),
+            },
+            Vec::new(),
+        ),
+        (url, Some((_, message))) => (
+            url,
+            vec![format!(
+                "{message} (sqlalchemy.url of the ini is checked instead, which may not be the database Alembic uses)"
+            )],
+        ),
+        (url, None) => (url, Vec::new()),
+    }
+}
+
+/// `sqlalchemy.url` of the component's ini (precedence 6).
+fn ini_url(component: &Component) -> TargetUrl {
     let Ok(config) = &component.config else {
         return TargetUrl::Missing;
     };
@@ -900,7 +1203,7 @@ pub fn select(req: &Request, cwd: PathBuf, env: Env) -> Result<Selection, Error>
             .or_else(|| bare.clone().map(|u| (u, None)));
         let mut recheck = recheck_argv(&component, req.section.as_deref());
         let mut recheck_note = None;
-        let url = match flag {
+        let (url, mut notes) = match flag {
             Some((raw, which)) => {
                 let url = TargetUrl::from_raw(
                     &raw,
@@ -927,12 +1230,16 @@ pub fn select(req: &Request, cwd: PathBuf, env: Env) -> Result<Selection, Error>
                     Some(n) if !component.spec.ad_hoc => format!("{n}={shown}"),
                     _ => shown,
                 });
-                url
+                (url, Vec::new())
             }
             None => component_url(&component, bare_env.as_deref()),
         };
+        let (version_table, table_sources, table_notes) = component.version_table_resolved();
+        notes.extend(table_notes);
         targets.push(Target {
-            version_table: component.version_table(),
+            version_table,
+            table_sources,
+            notes,
             component,
             labels: BTreeMap::new(),
             url,
@@ -1274,6 +1581,167 @@ mod tests {
         assert!(Arc::ptr_eq(&a, &b), "one load for both targets");
         assert_eq!(a.map.len(), 1);
         assert!(component("nope", &ws).is_err());
+    }
+
+    /// A project whose `app` component's env.py is `env_py`; `ini_extra`
+    /// goes in the ini's `[alembic]` section, `toml_extra` in `[app]`.
+    fn envpy_project(dir: &Path, env_py: &str, ini_extra: &str, toml_extra: &str) {
+        write(
+            dir,
+            "db-status.toml",
+            &format!("[app]\nconfig = \"alembic.ini\"\n{toml_extra}"),
+        );
+        write(
+            dir,
+            "alembic.ini",
+            &format!("[alembic]\nscript_location = m\n{ini_extra}"),
+        );
+        write(dir, "m/env.py", env_py);
+        std::fs::create_dir_all(dir.join("m/versions")).expect("mkdir");
+    }
+
+    const ENV_PY: &str = "import os\nfrom alembic import context\nfrom sqlalchemy import create_engine\n\ndef run_migrations_online():\n    engine = create_engine(os.environ['APP_URL'])\n    context.configure(connection=engine.connect(), version_table='app_version', version_table_schema='meta')\n\nrun_migrations_online()\n";
+
+    fn one(dir: &Path, e: Env) -> Target {
+        let mut s = select(&req(&["app"], &[]), dir.to_path_buf(), e).expect("ok");
+        s.targets.remove(0)
+    }
+
+    #[test]
+    fn version_table_precedence() {
+        let d = tempfile::tempdir().expect("tmp");
+        // env.py alone.
+        envpy_project(d.path(), ENV_PY, "", "");
+        let t = one(d.path(), env(&[]));
+        assert_eq!(t.version_table.qualified(), "meta.app_version");
+        let at = TableSource::EnvPy {
+            file: "m/env.py".into(),
+            line: 7,
+        };
+        assert_eq!(t.table_sources.name, at);
+        assert_eq!(t.table_sources.schema, Some(at));
+        // The ini beats env.py, the project file beats both.
+        envpy_project(d.path(), ENV_PY, "version_table = ini_v\n", "");
+        let t = one(d.path(), env(&[]));
+        assert_eq!(t.version_table.qualified(), "meta.ini_v");
+        assert_eq!(t.table_sources.name.kind(), "ini");
+        assert_eq!(
+            t.table_sources.schema.as_ref().map(TableSource::kind),
+            Some("env.py")
+        );
+        envpy_project(
+            d.path(),
+            ENV_PY,
+            "version_table = ini_v\n",
+            "version_table = \"toml_v\"\nversion_table_schema = \"s\"\n",
+        );
+        let t = one(d.path(), env(&[]));
+        assert_eq!(t.version_table.qualified(), "s.toml_v");
+        assert_eq!(t.table_sources.name.kind(), "project-file");
+        assert!(t.notes.is_empty(), "{:?}", t.notes);
+        // Unreadable: the default, and a note naming the line and the setting.
+        envpy_project(
+            d.path(),
+            "from alembic import context\ncontext.configure(version_table=name + '_v')\n",
+            "",
+            "",
+        );
+        let t = one(d.path(), env(&[]));
+        assert_eq!(t.version_table, VersionTable::default());
+        assert_eq!(t.table_sources.name, TableSource::Default);
+        assert_eq!(t.notes.len(), 1, "{:?}", t.notes);
+        assert!(
+            t.notes[0].starts_with(
+                "m/env.py:2 passes version_table=name + '_v', which db-status cannot read"
+            ) && t.notes[0].ends_with("for component app in db-status.toml"),
+            "{}",
+            t.notes[0]
+        );
+    }
+
+    #[test]
+    fn url_from_env_py() {
+        let d = tempfile::tempdir().expect("tmp");
+        envpy_project(d.path(), ENV_PY, "sqlalchemy.url = sqlite:///ini.db\n", "");
+        // Set: above the ini, below DB_STATUS_URL and the component's url_env.
+        let t = one(d.path(), env(&[("APP_URL", "sqlite:///env.db")]));
+        assert_eq!(source(&t), "APP_URL, read by m/env.py:6");
+        assert_eq!(t.url.source().map(UrlSource::kind), Some("env.py"));
+        let t = one(
+            d.path(),
+            env(&[
+                ("APP_URL", "sqlite:///env.db"),
+                ("DB_STATUS_URL", "sqlite:///x.db"),
+            ]),
+        );
+        assert_eq!(source(&t), "DB_STATUS_URL");
+        // Not set: the ini's URL, with a note naming the variable.
+        let t = one(d.path(), env(&[]));
+        assert_eq!(source(&t), "sqlalchemy.url in alembic.ini");
+        assert!(
+            t.notes.iter().any(|n| n.starts_with(
+                "m/env.py:6 takes the database URL from the environment variable APP_URL, which is not set"
+            )),
+            "{:?}",
+            t.notes
+        );
+        // Not set and no ini URL: the error names the variable.
+        envpy_project(d.path(), ENV_PY, "", "");
+        match one(d.path(), env(&[])).url {
+            TargetUrl::Invalid { error, source } => {
+                assert!(
+                    error.message.contains("APP_URL, which is not set"),
+                    "{}",
+                    error.message
+                );
+                assert_eq!(source.kind(), "env.py");
+            }
+            other => panic!("{other:?}"),
+        }
+        // Application settings: never guessed; the message names the line.
+        envpy_project(
+            d.path(),
+            "from alembic import context\nfrom airflow import settings\ncontext.configure(url=settings.SQL_ALCHEMY_CONN)\n",
+            "",
+            "",
+        );
+        match one(d.path(), env(&[])).url {
+            TargetUrl::Invalid { error, .. } => assert!(
+                error.message.starts_with(
+                    "m/env.py:3 builds the database URL from settings.SQL_ALCHEMY_CONN, which db-status cannot read without running Python: pass the URL with --url, DB_STATUS_URL_APP or url_env"
+                ),
+                "{}",
+                error.message
+            ),
+            other => panic!("{other:?}"),
+        }
+    }
+
+    #[test]
+    fn multidb_env_py_is_said_with_the_configuration_that_covers_it() {
+        let d = tempfile::tempdir().expect("tmp");
+        envpy_project(
+            d.path(),
+            "from alembic import context\nconfig = context.config\ndb_names = config.get_main_option('databases', '')\n",
+            "databases = engine1, engine2\n",
+            "",
+        );
+        let t = one(d.path(), env(&[]));
+        assert!(
+            t.notes.iter().any(|n| n.starts_with(
+                "m/env.py:3 migrates several databases (Alembic's multidb template (the ini's `databases` option): engine1, engine2); db-status checks one database per component"
+            )),
+            "{:?}",
+            t.notes
+        );
+        // A component with its own URL is one of them: nothing to say.
+        envpy_project(
+            d.path(),
+            "from alembic import context\nconfig = context.config\ndb_names = config.get_main_option('databases', '')\n",
+            "databases = engine1, engine2\n",
+            "url = \"sqlite:///e1.db\"\n",
+        );
+        assert!(one(d.path(), env(&[])).notes.is_empty());
     }
 
     #[test]

@@ -175,7 +175,11 @@ fn map(t: &Target, heads_command: bool, err: &mut dyn Write) -> Result<Arc<Loade
 }
 
 /// The version-table rows, read-only (a missing file or table means no rows).
-fn read_rows(t: &Target) -> Result<Vec<String>, Exit> {
+/// The target's notes (what `env.py` does that cannot be read) are warnings.
+fn read_rows(t: &Target, err: &mut dyn Write) -> Result<Vec<String>, Exit> {
+    for n in &t.notes {
+        let _ = writeln!(err, "warning: {n}");
+    }
     let url = match &t.url {
         TargetUrl::Given { url, .. } => url,
         TargetUrl::Invalid { error, .. } => {
@@ -294,7 +298,11 @@ pub fn history(
         let loaded = map(&t, false, err)?;
         let map: &RevisionMap = &loaded.map;
         let needs_db = indicate_current || base == "current" || head == "current";
-        let rows = if needs_db { Some(read_rows(&t)?) } else { None };
+        let rows = if needs_db {
+            Some(read_rows(&t, err)?)
+        } else {
+            None
+        };
         let side = |s: &str, default: &str| -> Bound {
             if s.is_empty() {
                 Bound::Ident(default.to_string())
@@ -343,7 +351,7 @@ pub fn current(g: &GlobalArgs, check_heads: bool, out: &mut dyn Write, err: &mut
         let t = target(g, true)?;
         let loaded = map(&t, false, err)?;
         let map = &loaded.map;
-        let rows = read_rows(&t)?;
+        let rows = read_rows(&t, err)?;
         let mut text = String::new();
         if g.verbose
             && let TargetUrl::Given { url, .. } = &t.url
@@ -385,7 +393,7 @@ pub fn show(g: &GlobalArgs, rev: &str, out: &mut dyn Write, err: &mut dyn Write)
         let loaded = map(&t, false, err)?;
         let map = &loaded.map;
         let revs = if rev == "current" {
-            let rows = read_rows(&t)?;
+            let rows = read_rows(&t, err)?;
             let mut all = Vec::new();
             for row in &rows {
                 all.extend(map.resolve(row).map_err(revision_error)?);

@@ -81,6 +81,10 @@ pub struct AlembicConfig {
     pub version_table: String,
     /// Version table schema (`version_table_schema` in the section), if set.
     pub version_table_schema: Option<String>,
+    /// `version_table` is set in the section (it then outranks `env.py`'s).
+    pub version_table_in_ini: bool,
+    /// The `databases` option of Alembic's multidb template, if set.
+    pub databases: Option<String>,
     /// `script_location` was a `package.module:dir` resource, located
     /// without Python (see [`paths::SearchPath`]).
     pub script_location_is_package: bool,
@@ -341,8 +345,12 @@ pub fn load_with_env(
             .map_err(ini_crash)?
             .filter(|v| !v.is_empty()))
     };
-    let version_table = extension("version_table")?.unwrap_or_else(|| "alembic_version".to_owned());
+    let version_table = extension("version_table")?;
+    let version_table_in_ini = version_table.is_some();
+    let version_table = version_table.unwrap_or_else(|| "alembic_version".to_owned());
     let version_table_schema = extension("version_table_schema")?;
+    // Only env.py reads it; a broken value is env.py's problem, not the load's.
+    let databases = extension("databases").ok().flatten();
 
     Ok(AlembicConfig {
         ini_name,
@@ -359,6 +367,8 @@ pub fn load_with_env(
         sqlalchemy_url,
         version_table,
         version_table_schema,
+        version_table_in_ini,
+        databases,
         script_location_is_package,
         sqlalchemy_url_error,
         search_path: search,

@@ -150,6 +150,20 @@ pub fn render_one(s: &ComponentStatus, opts: &HumanOptions, out: &mut dyn Write)
             .map_or(String::new(), |u| format!(" (from {})", u.describe()));
         writeln!(out, "{} {db}{from}", p.bold("Database:"))?;
     }
+    if opts.verbose {
+        let sources = &s.table_sources;
+        let mut from = vec![sources.name.describe("version_table")];
+        if let Some(schema) = &sources.schema {
+            from.push(schema.describe("version_table_schema"));
+        }
+        writeln!(
+            out,
+            "{} {} (from {})",
+            p.bold("Version table:"),
+            s.version_table.qualified(),
+            from.join("; ")
+        )?;
+    }
 
     if !error_state {
         revision_lines(s, &p, out)?;

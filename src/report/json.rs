@@ -14,8 +14,10 @@
 //!   "notes": ["…"],                 // said once for the whole run
 //!   "components": [{
 //!     "name", "labels": {}, "config", "script_location",
-//!     "database": "postgresql://u:***@host/db", "url_source": "flag|env|project-file|ini|targets-file"|null,
-//!     "version_table": {"name", "schema", "state": "missing|empty|rows"|null},
+//!     "database": "postgresql://u:***@host/db", "url_source": "flag|env|project-file|env.py|ini|targets-file"|null,
+//!     "version_table": {"name", "schema", "state": "missing|empty|rows"|null,
+//!                       "source": "project-file|targets-file|ini|env.py|default",
+//!                       "schema_source": same | null},
 //!     "state", "exit_code", "title", "summary",
 //!     "current": [Revision], "heads": [Revision],
 //!     "pending": [Revision] | null, "pending_count": N | null,   // null where Alembic has no plan
@@ -87,6 +89,8 @@ struct JsonTable<'a> {
     name: &'a str,
     schema: Option<&'a str>,
     state: Option<&'static str>,
+    source: &'static str,
+    schema_source: Option<&'static str>,
 }
 
 #[derive(Serialize)]
@@ -176,6 +180,8 @@ fn component(s: &ComponentStatus) -> JsonComponent<'_> {
             name: &s.version_table.name,
             schema: s.version_table.schema.as_deref(),
             state: s.table_state.map(|t| t.as_str()),
+            source: s.table_sources.name.kind(),
+            schema_source: s.table_sources.schema.as_ref().map(|t| t.kind()),
         },
         state: s.state.as_str(),
         exit_code: s.exit_code(),

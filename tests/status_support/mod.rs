@@ -80,6 +80,12 @@ pub fn db_status(dir: &Path, args: &[&str], limit: Duration) -> Out {
     )
 }
 
+/// Run `db-status args` in `dir` with the hardening tests' clean
+/// environment plus `env`, killed after `limit`.
+pub fn db_status_env(dir: &Path, args: &[&str], env: &[(&str, &str)], limit: Duration) -> Out {
+    common::run(dir, args, env, limit)
+}
+
 /// Report an unreachable server: a failure when `CI` is set, else a notice.
 /// Returns `None` so callers can `let Some(db) = … else { return }`.
 pub fn server_missing<T>(what: &str, var: &str, err: &dyn std::fmt::Display) -> Option<T> {

@@ -1,0 +1,333 @@
+use super::*;
+
+fn analyse(src: &str, databases: Option<&str>) -> EnvPy {
+    let d = tempfile::tempdir().expect("tmp");
+    let p = d.path().join("env.py");
+    std::fs::write(&p, src).expect("write");
+    let mut e = read(&p, databases).expect("read");
+    e.path = PathBuf::from("env.py");
+    e
+}
+
+fn value(v: &str, line: u32) -> Option<Setting> {
+    Some(Setting::Value {
+        value: v.to_string(),
+        line,
+    })
+}
+
+/// Alembic's generic template, with `extra` inserted in both configure calls.
+fn template(head: &str, offline_kw: &str, online_kw: &str) -> String {
+    format!(
+        r#"from logging.config import fileConfig
+import os
+
+from sqlalchemy import engine_from_config, pool
+
+from alembic import context
+
+config = context.config
+{head}
+
+def run_migrations_offline() -> None:
+    url = config.get_main_option("sqlalchemy.url")
+    context.configure(
+        url=url,
+        target_metadata=None,
+        literal_binds=True,{offline_kw}
+    )
+
+    with context.begin_transaction():
+        context.run_migrations()
+
+
+def run_migrations_online() -> None:
+    connectable = engine_from_config(
+        config.get_section(config.config_ini_section, {{}}),
+        prefix="sqlalchemy.",
+        poolclass=pool.NullPool,
+    )
+
+    with connectable.connect() as connection:
+        context.configure(
+            connection=connection, target_metadata=None{online_kw}
+        )
+
+        with context.begin_transaction():
+            context.run_migrations()
+
+
+if context.is_offline_mode():
+    run_migrations_offline()
+else:
+    run_migrations_online()
+"#
+    )
+}
+
+#[test]
+fn the_plain_template_passes_nothing() {
+    let e = analyse(&template("", "", ""), None);
+    assert_eq!(e.version_table, None);
+    assert_eq!(e.version_table_schema, None);
+    assert_eq!(e.url, None);
+    assert_eq!(e.multidb, None);
+    assert!(e.notes.is_empty(), "{:?}", e.notes);
+}
+
+#[test]
+fn mlflow_literal_in_both_paths() {
+    let e = analyse(
+        &template(
+            "",
+            "\n        version_table=\"alembic_version_auth\",",
+            ",\n            version_table=\"alembic_version_auth\",",
+        ),
+        None,
+    );
+    assert_eq!(e.version_table, value("alembic_version_auth", 32));
+    assert!(e.notes.is_empty(), "{:?}", e.notes);
+}
+
+#[test]
+fn airflow_module_level_variable_and_indico_schema() {
+    let e = analyse(
+        &template(
+            "version_table = 'alembic_version'\n",
+            "",
+            ", version_table=version_table, version_table_schema='public'",
+        ),
+        None,
+    );
+    assert_eq!(e.version_table, value("alembic_version", 32));
+    assert_eq!(e.version_table_schema, value("public", 32));
+}
+
+#[test]
+fn a_local_variable_wins_over_the_module_level_one() {
+    let src = "from alembic import context\nT = 'a'\ndef run_migrations_online():\n    T = 'b'\n    context.configure(version_table=T)\nrun_migrations_online()\n";
+    assert_eq!(analyse(src, None).version_table, value("b", 5));
+}
+
+#[test]
+fn ckan_format_is_unreadable_with_its_line() {
+    let kw = "\n        version_table=u'{}_alembic_version'.format(name),";
+    let e = analyse(
+        &template(
+            "name = os.path.basename(os.path.dirname(__file__))\n",
+            kw,
+            &format!(",{kw}"),
+        ),
+        None,
+    );
+    match e.version_table {
+        Some(Setting::Unreadable { line, expr, .. }) => {
+            assert_eq!(line, 33);
+            assert_eq!(expr, "u'{}_alembic_version'.format(name)");
+        }
+        other => panic!("{other:?}"),
+    }
+}
+
+#[test]
+fn fab_class_attribute_goes_through_the_import_hook() {
+    let src = "from alembic import context\nfrom airflow.providers.fab.auth_manager.models.db import FABDBManager\n\nversion_table = FABDBManager.version_table_name\n\ndef run_migrations_online():\n    context.configure(connection=c, version_table=version_table)\n\nrun_migrations_online()\n";
+    match analyse(src, None).version_table {
+        Some(Setting::Unreadable { line, why, .. }) => {
+            assert_eq!(line, 7);
+            assert!(
+                why.contains("airflow.providers.fab.auth_manager.models.db"),
+                "{why}"
+            );
+        }
+        other => panic!("{other:?}"),
+    }
+}
+
+#[test]
+fn online_wins_and_the_disagreement_is_said() {
+    let e = analyse(
+        &template(
+            "",
+            "\n        version_table='off_v',",
+            ", version_table='on_v'",
+        ),
+        None,
+    );
+    assert_eq!(e.version_table, value("on_v", 32));
+    assert_eq!(e.notes.len(), 1, "{:?}", e.notes);
+    assert!(
+        e.notes[0].starts_with("line 13: the offline path passes version_table='off_v'"),
+        "{:?}",
+        e.notes
+    );
+    // Only the offline path passes one: the online path (what `current` runs) uses the default.
+    let e = analyse(&template("", "\n        version_table='off_v',", ""), None);
+    assert_eq!(e.version_table, None);
+    assert!(
+        e.notes[0].contains("online path (line 32) no version_table"),
+        "{:?}",
+        e.notes
+    );
+}
+
+#[test]
+fn async_template_reaches_functions_passed_by_name() {
+    let src = r#"import asyncio
+from alembic import context
+from sqlalchemy.ext.asyncio import async_engine_from_config
+
+def do_run_migrations(connection):
+    context.configure(connection=connection, version_table="v_async")
+    with context.begin_transaction():
+        context.run_migrations()
+
+async def run_async_migrations():
+    connectable = async_engine_from_config(config.get_section(config.config_ini_section, {}))
+    async with connectable.connect() as connection:
+        await connection.run_sync(do_run_migrations)
+
+def run_migrations_online():
+    asyncio.run(run_async_migrations())
+
+def unused():
+    context.configure(version_table="never")
+
+if context.is_offline_mode():
+    pass
+else:
+    run_migrations_online()
+"#;
+    let e = analyse(src, None);
+    assert_eq!(e.version_table, value("v_async", 6));
+    assert_eq!(e.url, None);
+}
+
+#[test]
+fn urls_from_the_environment() {
+    let e = analyse(
+        &template(
+            "config.set_main_option('sqlalchemy.url', os.environ['APP_DB'])\n",
+            "",
+            "",
+        ),
+        None,
+    );
+    assert_eq!(
+        e.url,
+        Some(EnvUrl::Var {
+            var: "APP_DB".into(),
+            default: None,
+            line: 9
+        })
+    );
+    let src = "import os\nfrom alembic import context\nfrom sqlalchemy import create_engine\nURL_VAR = 'X_URL'\ndef run_migrations_online():\n    engine = create_engine(os.getenv(URL_VAR, 'sqlite:///d.db'))\n    context.configure(connection=engine.connect())\nrun_migrations_online()\n";
+    assert_eq!(
+        analyse(src, None).url,
+        Some(EnvUrl::Var {
+            var: "X_URL".into(),
+            default: Some("sqlite:///d.db".into()),
+            line: 6
+        })
+    );
+    let src = "from os import environ\nfrom alembic import context\ndef run_migrations_offline():\n    context.configure(url=environ.get('OFF_URL'))\nrun_migrations_offline()\n";
+    assert_eq!(
+        analyse(src, None).url,
+        Some(EnvUrl::Var {
+            var: "OFF_URL".into(),
+            default: None,
+            line: 4
+        })
+    );
+}
+
+#[test]
+fn airflow_settings_url_is_unreadable() {
+    let src = "from alembic import context\nfrom airflow import settings\n\ndef run_migrations_offline():\n    context.configure(url=settings.SQL_ALCHEMY_CONN, version_table=version_table)\n\ndef run_migrations_online():\n    connection = settings.engine.connect()\n    context.configure(connection=connection, version_table=version_table)\n\nversion_table = 'alembic_version'\nif context.is_offline_mode():\n    run_migrations_offline()\nelse:\n    run_migrations_online()\n";
+    let e = analyse(src, None);
+    assert_eq!(
+        e.url,
+        Some(EnvUrl::Unreadable {
+            line: 5,
+            expr: "settings.SQL_ALCHEMY_CONN".into()
+        })
+    );
+    assert_eq!(e.version_table, value("alembic_version", 9));
+}
+
+#[test]
+fn spread_keywords_are_not_guessed() {
+    let src = "from alembic import context\ndef run_migrations_online():\n    context.configure(connection=c, **opts)\nrun_migrations_online()\n";
+    assert!(matches!(
+        analyse(src, None).version_table,
+        Some(Setting::Unreadable { line: 3, .. })
+    ));
+}
+
+#[test]
+fn multidb_template_and_dicts_of_urls() {
+    let src = "import re\nfrom alembic import context\nconfig = context.config\ndb_names = config.get_main_option('databases', '')\n";
+    let e = analyse(src, Some("engine1, engine2"));
+    let m = e.multidb.expect("multidb");
+    assert_eq!(m.names, ["engine1", "engine2"]);
+    assert_eq!(m.line, 4);
+    let src = "from galaxy.model.migrations import GXY, TSI\nURLS = {\n    GXY: cfg.database_connection,\n    TSI: cfg.install_database_connection,\n}\n";
+    let m = analyse(src, None).multidb.expect("galaxy");
+    assert_eq!(m.names, ["GXY", "TSI"]);
+    assert_eq!(m.line, 2);
+}
+
+#[test]
+fn unlexable_files_say_so() {
+    let e = analyse("x = (\n", None);
+    assert_eq!(e.version_table, None);
+    assert!(
+        e.notes[0].starts_with("line 1: env.py cannot be read"),
+        "{:?}",
+        e.notes
+    );
+}
+
+#[test]
+fn every_prefix_of_a_real_env_py_is_read_without_panicking() {
+    let kw = "\n        version_table=os.environ.get('T', u'x' 'y'), **kw,";
+    let full = template(
+        "import a.b as m\nfrom x import (Y as Z, W)\nURLS = {A: 1, 'b': 2}\nconfig.set_main_option('sqlalchemy.url', os.getenv(m.V))\n",
+        kw,
+        &format!(",{kw}"),
+    );
+    let d = tempfile::tempdir().expect("tmp");
+    let p = d.path().join("env.py");
+    for end in (0..=full.len()).filter(|&i| full.is_char_boundary(i)) {
+        std::fs::write(&p, &full[..end]).expect("write");
+        let _ = read(&p, Some("a, b"));
+    }
+    for weird in [
+        "\\",
+        "def",
+        "def (",
+        "if context.is_offline_mode(): f()\nelse: g()\n",
+        "x = x\ncontext.configure(version_table=x)\n",
+        "context.configure(version_table=)\n",
+        "\u{feff}café = 'é'\n",
+    ] {
+        std::fs::write(&p, weird).expect("write");
+        let _ = read(&p, None);
+    }
+}
+
+#[test]
+fn quoted_url_expressions_never_show_a_password() {
+    assert_eq!(
+        mask_passwords("'postgresql://app:s3cr:et@db/x' + suffix, \"mysql://u@h/d\""),
+        "'postgresql://app:***@db/x' + suffix, \"mysql://u@h/d\""
+    );
+    let src = "from alembic import context\ncontext.configure(url='postgresql://app:hunter2@db/' + NAME)\n";
+    assert_eq!(
+        analyse(src, None).url,
+        Some(EnvUrl::Unreadable {
+            line: 2,
+            expr: "'postgresql://app:***@db/' + NAME".into()
+        })
+    );
+}
