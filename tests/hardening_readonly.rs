@@ -18,8 +18,9 @@
 //! Servers: `DB_STATUS_TEST_POSTGRES_URL` (default
 //! `postgresql://postgres@127.0.0.1:5432/postgres`) and
 //! `DB_STATUS_TEST_MYSQL_URL` (default `mysql://root@127.0.0.1:3306/test`),
-//! both admin accounts. Unreachable servers fail the test when `CI` is set,
-//! and are skipped loudly otherwise.
+//! both admin accounts. Unreachable servers, an unreadable server log or no
+//! way to become `nobody` fail the test unless skipped by name
+//! (`DB_STATUS_TEST_SKIP=postgres,mysql,pglog,nobody`, see `tests/environment`).
 
 mod hardening_common;
 
@@ -145,7 +146,7 @@ impl PgScratch {
         let mut admin = match pg_admin(None) {
             Ok(c) => c,
             Err(e) => {
-                service_missing("PostgreSQL", "DB_STATUS_TEST_POSTGRES_URL", &e);
+                service_missing(hardening_common::Need::Postgres, &e);
                 return None;
             }
         };
@@ -299,10 +300,11 @@ fn postgres_reads_inside_a_read_only_transaction() {
     );
     assert_eq!(out.code, Some(0), "{}", out.all());
 
-    // And the statements as the server logged them for this role, when the
-    // server log is a file we can read (Debian's default layout).
-    let log = Path::new("/var/log/postgresql/postgresql-15-main.log");
-    if log.exists() {
+    // And the statements as the server logged them for this role, from the
+    // server's own log file.
+    let log = server_log(&mut db);
+    let log = log.as_path();
+    if std::fs::File::open(log).is_ok() {
         db.batch_execute(&format!(
             "ALTER ROLE {} SET log_statement = 'all'",
             scratch.name
@@ -311,12 +313,25 @@ fn postgres_reads_inside_a_read_only_transaction() {
         let before = std::fs::metadata(log).map(|m| m.len()).unwrap_or(0);
         let out = status(&p, &scratch.url());
         assert_eq!(out.code, Some(0), "{}", out.all());
-        std::thread::sleep(Duration::from_millis(300));
-        let text = std::fs::read(log).unwrap_or_default();
-        let tail = String::from_utf8_lossy(text.get(before as usize..).unwrap_or_default());
+        // The server writes its log asynchronously: wait for the end of
+        // db-status's session (its disconnection line), at most 10 s.
+        let mine = format!("{0}@{0}", scratch.name);
+        let mut tail = String::new();
+        for _ in 0..100 {
+            let text = std::fs::read(log).unwrap_or_default();
+            tail = String::from_utf8_lossy(text.get(before as usize..).unwrap_or_default())
+                .into_owned();
+            if tail
+                .lines()
+                .any(|l| l.contains(&mine) && l.contains("statement: ROLLBACK"))
+            {
+                break;
+            }
+            std::thread::sleep(Duration::from_millis(100));
+        }
         let ours: Vec<&str> = tail
             .lines()
-            .filter(|l| l.contains(&format!("{0}@{0}", scratch.name)) && l.contains("statement: "))
+            .filter(|l| l.contains(&mine) && l.contains("statement: "))
             .collect();
         assert!(!ours.is_empty(), "nothing logged for the role:\n{tail}");
         assert!(
@@ -338,11 +353,31 @@ fn postgres_reads_inside_a_read_only_transaction() {
         }
         eprintln!("postgres log for the role:\n{}", ours.join("\n"));
     } else {
-        eprintln!(
-            "no readable PostgreSQL log at {}; the view probe stands alone",
-            log.display()
+        hardening_common::environment::unavailable(
+            hardening_common::Need::PgLog,
+            format_args!("no readable PostgreSQL server log at {}", log.display()),
         );
     }
+}
+
+/// Where the server writes its log, as the server says: its logging
+/// collector's current file, else the file Debian's `pg_ctlcluster` sends
+/// the server's stderr to (`/var/log/postgresql/postgresql-<major>-<cluster>.log`).
+fn server_log(db: &mut postgres::Client) -> std::path::PathBuf {
+    let setting = |db: &mut postgres::Client, sql: &str| -> Option<String> {
+        db.query_one(sql, &[])
+            .ok()
+            .and_then(|r| r.get::<_, Option<String>>(0))
+    };
+    if let Some(file) = setting(db, "SELECT pg_current_logfile()") {
+        let data = setting(db, "SELECT current_setting('data_directory')").unwrap_or_default();
+        return Path::new(&data).join(file);
+    }
+    let version = setting(db, "SELECT current_setting('server_version_num')").unwrap_or_default();
+    let major = version.parse::<u32>().map_or(0, |v| v / 10000);
+    let cluster = setting(db, "SELECT current_setting('cluster_name')").unwrap_or_default();
+    let cluster = cluster.rsplit('/').next().unwrap_or("main");
+    Path::new("/var/log/postgresql").join(format!("postgresql-{major}-{cluster}.log"))
 }
 
 // ---------------------------------------------------------------------------
@@ -376,7 +411,7 @@ impl MyScratch {
         let mut admin = match my_admin() {
             Ok(c) => c,
             Err(e) => {
-                service_missing("MariaDB/MySQL", "DB_STATUS_TEST_MYSQL_URL", &e);
+                service_missing(hardening_common::Need::Mysql, &e);
                 return None;
             }
         };
@@ -702,7 +737,12 @@ fn sqlite_read_only_file_in_read_only_directory() {
                 out.all()
             );
         }
-        None => eprintln!("cannot switch to `nobody`; checked as the current user only"),
+        // Not root: the run above already had the permission bits apply.
+        None if unsafe_is_not_root() => {}
+        None => hardening_common::environment::unavailable(
+            hardening_common::Need::Nobody,
+            "running as root without /usr/bin/setpriv: cannot check as the unprivileged `nobody`",
+        ),
     }
     let names: Vec<String> = std::fs::read_dir(&data)
         .expect("list")

@@ -12,11 +12,9 @@ use std::time::Duration;
 
 use mysql::prelude::Queryable as _;
 
-/// The interpreter with Alembic installed (`$DB_STATUS_PYTHON`, else `<repo>/.venv/bin/python`).
+/// The interpreter with the pinned Alembic (see `environment::oracle_python`).
 pub fn python() -> PathBuf {
-    std::env::var_os("DB_STATUS_PYTHON")
-        .map(PathBuf::from)
-        .unwrap_or_else(|| Path::new(env!("CARGO_MANIFEST_DIR")).join(".venv/bin/python"))
+    common::environment::oracle_python()
 }
 
 /// The `alembic` console script next to the interpreter.
@@ -66,7 +64,7 @@ pub fn upgraded_revisions(log: &str) -> Vec<String> {
 // Running the binary and naming databases are the hardening tests' helpers.
 #[path = "../hardening_common/mod.rs"]
 mod common;
-pub use common::{Out, unique};
+pub use common::{Need, Out, environment, unique};
 
 /// Run `db-status args` in `dir`: environment cleared but for `PATH`, a
 /// UTF-8 locale, `HOME=dir` (no real `~/.pgpass`), `RUST_BACKTRACE=0`,
@@ -80,13 +78,12 @@ pub fn db_status(dir: &Path, args: &[&str], limit: Duration) -> Out {
     )
 }
 
-/// Report an unreachable server: a failure when `CI` is set, else a notice.
-/// Returns `None` so callers can `let Some(db) = … else { return }`.
-pub fn server_missing<T>(what: &str, var: &str, err: &dyn std::fmt::Display) -> Option<T> {
-    let msg =
-        format!("{what} is not reachable ({err}); set {var} to the admin URL of a test server");
-    assert!(std::env::var_os("CI").is_none_or(|v| v.is_empty()), "{msg}");
-    eprintln!("SKIPPED: {msg}");
+/// The test server for `need` did not answer or refused the login: a
+/// failure, unless `DB_STATUS_TEST_SKIP` names it. Returns `None` so callers
+/// can `let Some(db) = … else { return }`.
+#[track_caller]
+pub fn server_missing<T>(need: Need, err: &dyn std::fmt::Display) -> Option<T> {
+    common::environment::service_down(need, err);
     None
 }
 
@@ -140,14 +137,12 @@ fn auth(user: &str, password: Option<&str>) -> String {
 
 /// The PostgreSQL admin URL (`DB_STATUS_TEST_POSTGRES_URL`).
 pub fn pg_admin_url() -> String {
-    std::env::var("DB_STATUS_TEST_POSTGRES_URL")
-        .unwrap_or_else(|_| "postgresql://postgres@127.0.0.1:5432/postgres".to_string())
+    environment::admin_url(Need::Postgres)
 }
 
 /// The MariaDB/MySQL admin URL (`DB_STATUS_TEST_MYSQL_URL`).
 pub fn mysql_admin_url() -> String {
-    std::env::var("DB_STATUS_TEST_MYSQL_URL")
-        .unwrap_or_else(|_| "mysql://root@127.0.0.1:3306/test".to_string())
+    environment::admin_url(Need::Mysql)
 }
 
 /// A uniquely named PostgreSQL database (and roles), dropped on drop.
@@ -182,7 +177,7 @@ impl PgDb {
     pub fn create() -> Option<PgDb> {
         let mut c = match PgDb::admin_client("postgres") {
             Ok(c) => c,
-            Err(e) => return server_missing("PostgreSQL", "DB_STATUS_TEST_POSTGRES_URL", &e),
+            Err(e) => return server_missing(Need::Postgres, &e),
         };
         let name = unique("dbs_oracle");
         c.batch_execute(&format!("CREATE DATABASE {name}"))
@@ -290,7 +285,7 @@ impl MyDb {
     pub fn create() -> Option<MyDb> {
         let mut c = match MyDb::conn(None) {
             Ok(c) => c,
-            Err(e) => return server_missing("MariaDB/MySQL", "DB_STATUS_TEST_MYSQL_URL", &e),
+            Err(e) => return server_missing(Need::Mysql, &e),
         };
         let name = unique("dbs_oracle");
         c.query_drop(format!("CREATE DATABASE `{name}`"))
