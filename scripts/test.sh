@@ -11,8 +11,13 @@
 #   DB_STATUS_TEST_MYSQL_URL     MySQL/MariaDB to test against [mysql://root@127.0.0.1:3306/test]
 #   DB_STATUS_CONFORMANCE_SEED   seed of the random graphs (a number or `random`)
 #   DB_STATUS_CONFORMANCE_GRAPHS how many random graphs [200]
+#   DB_STATUS_TEST_SKIP          needs to skip, by name, comma-separated [none]:
+#                                postgres, mysql, tls, socket, chattr, pglog,
+#                                nobody, initdb (see tests/environment/mod.rs)
 # Tests that use a database create their own uniquely named database and
-# drop it afterwards. Extra arguments are passed to nextest / cargo test.
+# drop it afterwards. A test whose need is missing FAILS, unless
+# DB_STATUS_TEST_SKIP names that need; every skipped test is listed at the
+# very end, after the summary. Extra arguments are passed to nextest.
 set -euo pipefail
 
 repo="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
@@ -27,6 +32,16 @@ if [[ -z "${DB_STATUS_PYTHON:-}" ]]; then
     export DB_STATUS_PYTHON="$repo/.venv/bin/python"
 fi
 [[ -x "$DB_STATUS_PYTHON" ]] || die "DB_STATUS_PYTHON=$DB_STATUS_PYTHON is not an executable Python"
+
+# The oracle must be the Alembic the README names: the versions pinned in
+# setup-venv.sh, nothing else (the tests check this again, per process).
+pin() { grep -oE "(^|')$1==[^' ]+" "$repo/scripts/setup-venv.sh" | head -n1 | sed 's/.*==//'; }
+want_alembic="$(pin alembic)"
+want_sqlalchemy="$(pin sqlalchemy)"
+have="$("$DB_STATUS_PYTHON" -c 'import alembic, sqlalchemy; print(alembic.__version__, sqlalchemy.__version__)' 2>&1)" \
+    || die "DB_STATUS_PYTHON=$DB_STATUS_PYTHON cannot import alembic and sqlalchemy: $have"
+[[ "$have" == "$want_alembic $want_sqlalchemy" ]] \
+    || die "DB_STATUS_PYTHON=$DB_STATUS_PYTHON has alembic/sqlalchemy $have, but the suite compares against alembic $want_alembic and SQLAlchemy $want_sqlalchemy (pinned in scripts/setup-venv.sh); unset DB_STATUS_PYTHON to use the pinned venv"
 
 # --- Graphviz: graph tests pipe db-status output through `dot` --------------
 if ! command -v dot >/dev/null 2>&1; then
@@ -54,6 +69,21 @@ for need in zsh:zsh man:man-db nroff:groff-base; do
             || die "could not install ${need#*:}; install it so that \`${need%%:*}\` is on PATH"
     fi
 done
+
+# --- Skips by name ------------------------------------------------------------
+export DB_STATUS_TEST_SKIP="${DB_STATUS_TEST_SKIP:-}"
+known_needs=" postgres mysql tls socket chattr pglog nobody initdb "
+skipping() { [[ ",$DB_STATUS_TEST_SKIP," == *",$1,"* ]]; }
+IFS=',' read -r -a asked <<<"$DB_STATUS_TEST_SKIP"
+for need in "${asked[@]}"; do
+    need="${need// /}"
+    [[ -z "$need" || "$known_needs" == *" $need "* ]] \
+        || die "DB_STATUS_TEST_SKIP names '$need'; known:$known_needs"
+done
+# Each skipped test appends one line here; printed last.
+mkdir -p "$repo/target/tmp"
+export DB_STATUS_TEST_SKIP_LOG="$repo/target/tmp/skipped-tests.txt"
+: >"$DB_STATUS_TEST_SKIP_LOG"
 
 # --- Databases ---------------------------------------------------------------
 export DB_STATUS_TEST_POSTGRES_URL="${DB_STATUS_TEST_POSTGRES_URL:-postgresql://postgres@127.0.0.1:5432/postgres}"
@@ -113,9 +143,59 @@ MSG
     return 1
 }
 
+# Log in as the configured user and run `SELECT 1`, as the tests will: a
+# port that answers is not enough (wrong password, missing role, a root that
+# may only log in over the socket).
+login() {
+    local what="$1" var="$2" url="$3" err
+    err="$("$DB_STATUS_PYTHON" - "$url" 2>&1 <<'PY'
+import sys
+from urllib.parse import unquote, urlsplit
+url = sys.argv[1]
+u = urlsplit(url)
+scheme = u.scheme.split("+")[0]
+if scheme.startswith("postgres"):
+    import psycopg2
+    c = psycopg2.connect(host=u.hostname or "127.0.0.1", port=u.port or 5432,
+                         user=unquote(u.username or "postgres"),
+                         password=unquote(u.password) if u.password is not None else None,
+                         dbname=unquote(u.path.lstrip("/")) or "postgres", connect_timeout=5)
+else:
+    import pymysql
+    c = pymysql.connect(host=u.hostname or "127.0.0.1", port=u.port or 3306,
+                        user=unquote(u.username or "root"),
+                        password=unquote(u.password or ""), connect_timeout=5)
+cur = c.cursor()
+cur.execute("SELECT 1")
+assert cur.fetchone()[0] == 1
+PY
+)" && return 0
+    cat >&2 <<MSG
+test.sh: ERROR: cannot log in to $what as the configured user (from $var):
+$(printf '%s\n' "$err" | tail -n 3 | sed 's/^/    /')
+  The database tests log in the same way and would fail. Either fix the
+  server or the URL, e.g.
+    export $var='scheme://user:password@host:port/db'
+  or skip every test that needs it: DB_STATUS_TEST_SKIP=$4 (listed at the end).
+MSG
+    return 1
+}
+
 missing=0
-ensure_service PostgreSQL DB_STATUS_TEST_POSTGRES_URL "$DB_STATUS_TEST_POSTGRES_URL" 5432 || missing=1
-ensure_service MariaDB DB_STATUS_TEST_MYSQL_URL "$DB_STATUS_TEST_MYSQL_URL" 3306 || missing=1
+if skipping postgres; then
+    say "DB_STATUS_TEST_SKIP names postgres: its tests are skipped where it is unreachable"
+else
+    ensure_service PostgreSQL DB_STATUS_TEST_POSTGRES_URL "$DB_STATUS_TEST_POSTGRES_URL" 5432 \
+        && login PostgreSQL DB_STATUS_TEST_POSTGRES_URL "$DB_STATUS_TEST_POSTGRES_URL" postgres \
+        || missing=1
+fi
+if skipping mysql; then
+    say "DB_STATUS_TEST_SKIP names mysql: its tests are skipped where it is unreachable"
+else
+    ensure_service MariaDB DB_STATUS_TEST_MYSQL_URL "$DB_STATUS_TEST_MYSQL_URL" 3306 \
+        && login MariaDB DB_STATUS_TEST_MYSQL_URL "$DB_STATUS_TEST_MYSQL_URL" mysql \
+        || missing=1
+fi
 # Never run a partial suite as if it were the whole one.
 [[ "$missing" == 0 ]] || die "database services missing (see above); not running a partial suite"
 
@@ -129,5 +209,14 @@ if command -v cargo-nextest >/dev/null 2>&1; then
 else
     say "cargo-nextest not found; using cargo test"
     cargo test --workspace --all-targets --no-fail-fast "$@" || status=$?
+fi
+
+# Last, so nothing scrolls it away: what did not run, and why.
+if [[ -s "$DB_STATUS_TEST_SKIP_LOG" ]]; then
+    printf '\ntest.sh: %s test(s) SKIPPED (DB_STATUS_TEST_SKIP=%s); they checked nothing:\n' \
+        "$(wc -l <"$DB_STATUS_TEST_SKIP_LOG")" "$DB_STATUS_TEST_SKIP" >&2
+    sort "$DB_STATUS_TEST_SKIP_LOG" | sed 's/^/  SKIPPED /' >&2
+elif [[ -n "$DB_STATUS_TEST_SKIP" ]]; then
+    say "no test was skipped (DB_STATUS_TEST_SKIP=$DB_STATUS_TEST_SKIP)"
 fi
 exit "$status"

@@ -586,11 +586,11 @@ fn scenarios() -> Vec<Scenario> {
     ]
 }
 
+#[path = "environment/mod.rs"]
+mod environment;
+
 fn python() -> PathBuf {
-    match std::env::var_os("DB_STATUS_PYTHON") {
-        Some(p) => PathBuf::from(p),
-        None => Path::new(env!("CARGO_MANIFEST_DIR")).join(".venv/bin/python"),
-    }
+    environment::oracle_python()
 }
 
 fn oracle(input: &Value) -> Vec<Value> {

@@ -20,6 +20,8 @@
 
 #[path = "conformance/compare.rs"]
 mod compare;
+#[path = "environment/mod.rs"]
+mod environment;
 #[path = "conformance/oracle.rs"]
 mod oracle;
 

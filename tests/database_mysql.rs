@@ -1,8 +1,10 @@
 //! `read_version_rows` against the real local MariaDB/MySQL
 //! (`DB_STATUS_TEST_MYSQL_URL`, default `mysql://root@127.0.0.1:3306/test`).
 //! Each test creates its own database (and users) and drops them after, and
-//! checks the read changed nothing. Unreachable server: skipped with a
-//! notice, or a failure when `CI` is set.
+//! checks the read changed nothing. An unreachable server, a MariaDB that
+//! offers TLS (for the no-TLS case) or a missing socket fail the test unless
+//! skipped by name (`DB_STATUS_TEST_SKIP=mysql,tls,socket`, see
+//! `tests/environment`).
 
 use std::sync::atomic::{AtomicU32, Ordering};
 use std::time::{Duration, Instant};
@@ -12,12 +14,15 @@ use db_status::database::{
 };
 use mysql::prelude::Queryable;
 
+#[path = "environment/mod.rs"]
+mod environment;
+use environment::Need;
+
 const SECRET: &str = "Zq9-very-secret-pw";
 const T: Duration = Duration::from_secs(5);
 
 fn admin_url() -> DbUrl {
-    let text = std::env::var("DB_STATUS_TEST_MYSQL_URL")
-        .unwrap_or_else(|_| "mysql://root@127.0.0.1:3306/test".to_string());
+    let text = environment::admin_url(Need::Mysql);
     DbUrl::parse(&text).unwrap_or_else(|e| panic!("bad DB_STATUS_TEST_MYSQL_URL: {e}"))
 }
 
@@ -47,14 +52,7 @@ impl TestDb {
         let mut conn = match connect(&admin, None) {
             Ok(c) => c,
             Err(e) => {
-                let msg = format!(
-                    "MySQL/MariaDB not reachable at {} ({e}); set DB_STATUS_TEST_MYSQL_URL",
-                    admin.masked()
-                );
-                if std::env::var_os("CI").is_some() {
-                    panic!("{msg}");
-                }
-                eprintln!("SKIPPED: {msg}");
+                environment::service_down(Need::Mysql, &e);
                 return None;
             }
         };
@@ -307,7 +305,10 @@ fn tls_required_but_unavailable() {
         .query_first("SHOW VARIABLES LIKE 'have_ssl'")
         .unwrap_or(None);
     if have_ssl.map(|(_, v)| v == "YES").unwrap_or(false) {
-        eprintln!("NOTICE: server supports TLS; the no-TLS case cannot be tested here");
+        environment::unavailable(
+            Need::Tls,
+            "this MariaDB/MySQL offers TLS (have_ssl=YES); the TLS-unavailable case needs one without",
+        );
         return;
     }
     // Each driver's spelling of "TLS required": mysqlclient's ssl_mode,
@@ -387,7 +388,7 @@ fn unix_socket_from_query() {
     let Some(db) = TestDb::create() else { return };
     let socket = "/run/mysqld/mysqld.sock";
     if !std::path::Path::new(socket).exists() {
-        eprintln!("NOTICE: no MariaDB socket at {socket}; socket read not tested");
+        environment::unavailable(Need::Socket, format_args!("no MariaDB socket at {socket}"));
         return;
     }
     db.exec("CREATE TABLE alembic_version (version_num VARCHAR(32) NOT NULL);\nINSERT INTO alembic_version VALUES ('s0ck')");

@@ -2,8 +2,9 @@
 //! (`DB_STATUS_TEST_POSTGRES_URL`, default
 //! `postgresql://postgres@127.0.0.1:5432/postgres`). Each test creates its
 //! own database and drops it after; every test checks the database is
-//! unchanged by the read. Unreachable server: skipped with a notice, or a
-//! failure when `CI` is set.
+//! unchanged by the read. An unreachable server, a missing socket or a
+//! server with `ssl=off` fail the test unless skipped by name
+//! (`DB_STATUS_TEST_SKIP=postgres,socket,tls`, see `tests/environment`).
 //!
 //! The local server uses `trust` authentication, so wrong passwords cannot be
 //! tested here; `database_mysql.rs` covers authentication failures.
@@ -14,11 +15,14 @@ use std::time::{Duration, Instant};
 
 use db_status::database::{DbErrorKind, DbUrl, VersionRows, VersionTable, read_version_rows};
 
+#[path = "environment/mod.rs"]
+mod environment;
+use environment::Need;
+
 const SECRET: &str = "Zq9-very-secret-pw";
 
 fn admin_url() -> String {
-    std::env::var("DB_STATUS_TEST_POSTGRES_URL")
-        .unwrap_or_else(|_| "postgresql://postgres@127.0.0.1:5432/postgres".to_string())
+    environment::admin_url(Need::Postgres)
 }
 
 fn config_for(url: &DbUrl, database: &str) -> postgres::Config {
@@ -53,14 +57,7 @@ impl TestDb {
         let mut client = match config_for(&admin, &db).connect(postgres::NoTls) {
             Ok(c) => c,
             Err(e) => {
-                let msg = format!(
-                    "PostgreSQL not reachable at {} ({e}); set DB_STATUS_TEST_POSTGRES_URL",
-                    admin.masked()
-                );
-                if std::env::var_os("CI").is_some() {
-                    panic!("{msg}");
-                }
-                eprintln!("SKIPPED: {msg}");
+                environment::service_down(Need::Postgres, &e);
                 return None;
             }
         };
@@ -257,7 +254,11 @@ fn unix_socket_and_tls() {
         let url = url.unwrap_or_else(|e| panic!("{e}"));
         assert_eq!(sorted(read(&url, &VersionTable::default())), vec!["s0ck3t"]);
     } else {
-        eprintln!("NOTICE: no PostgreSQL socket in {socket_dir}; socket read not tested");
+        environment::unavailable(
+            Need::Socket,
+            format_args!("no PostgreSQL socket in {socket_dir} for the server on port 5432"),
+        );
+        return;
     }
     let mut admin = db.client();
     let ssl_on = admin
@@ -277,7 +278,11 @@ fn unix_socket_and_tls() {
             "{err:?}"
         );
     } else {
-        eprintln!("NOTICE: server has ssl=off; TLS success path not tested");
+        environment::unavailable(
+            Need::Tls,
+            "the test PostgreSQL has ssl=off; the TLS success path needs ssl=on",
+        );
+        return;
     }
     assert_eq!(db.snapshot(), before);
 }

@@ -153,9 +153,7 @@ const CASES: &[Case] = &[
 
 /// The interpreter with Alembic installed (`$DB_STATUS_PYTHON`, else `<repo>/.venv/bin/python`).
 fn python() -> PathBuf {
-    std::env::var_os("DB_STATUS_PYTHON")
-        .map(PathBuf::from)
-        .unwrap_or_else(|| Path::new(env!("CARGO_MANIFEST_DIR")).join(".venv/bin/python"))
+    hardening_common::environment::oracle_python()
 }
 
 /// A uniquely named database on the test PostgreSQL, dropped on drop.
@@ -184,7 +182,7 @@ impl TempDb {
         let mut client = match TempDb::config(&admin, "postgres").connect(postgres::NoTls) {
             Ok(c) => c,
             Err(e) => {
-                hardening_common::service_missing("PostgreSQL", "DB_STATUS_TEST_POSTGRES_URL", &e);
+                hardening_common::service_missing(hardening_common::Need::Postgres, &e);
                 return None;
             }
         };

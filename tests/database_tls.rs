@@ -675,7 +675,7 @@ fn self_signed_server_both_spellings() {
     let mut client = match probe.connect(postgres::NoTls) {
         Ok(c) => c,
         Err(e) => {
-            hardening_common::service_missing("PostgreSQL", "DB_STATUS_TEST_POSTGRES_URL", &e);
+            hardening_common::service_missing(hardening_common::Need::Postgres, &e);
             return;
         }
     };

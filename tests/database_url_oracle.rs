@@ -2,12 +2,10 @@
 //! own `make_url` / `render_as_string(hide_password=True)`, on generated and
 //! hand-picked tricky URLs, all checked in one Python process.
 //!
-//! Needs a Python with SQLAlchemy: `$DB_STATUS_PYTHON`, else
-//! `<repo>/.venv/bin/python`. Without it the test is skipped with a notice,
-//! except under `CI`, where it fails.
+//! Needs the pinned oracle Python (`$DB_STATUS_PYTHON`, else
+//! `<repo>/.venv/bin/python`); without it the test fails.
 
 use std::io::Write;
-use std::path::PathBuf;
 use std::process::{Command, Stdio};
 
 use db_status::database::DbUrl;
@@ -31,30 +29,8 @@ for line in sys.stdin:
     }))
 "#;
 
-fn python() -> Option<PathBuf> {
-    let path = std::env::var_os("DB_STATUS_PYTHON")
-        .map(PathBuf::from)
-        .unwrap_or_else(|| PathBuf::from(env!("CARGO_MANIFEST_DIR")).join(".venv/bin/python"));
-    let ok = Command::new(&path)
-        .args(["-c", "import sqlalchemy"])
-        .stdout(Stdio::null())
-        .stderr(Stdio::null())
-        .status()
-        .map(|s| s.success())
-        .unwrap_or(false);
-    if ok {
-        return Some(path);
-    }
-    let msg = format!(
-        "no Python with SQLAlchemy at {} (set DB_STATUS_PYTHON or run scripts/setup-venv.sh)",
-        path.display()
-    );
-    if std::env::var_os("CI").is_some() {
-        panic!("{msg}");
-    }
-    eprintln!("SKIPPED database_url_oracle: {msg}");
-    None
-}
+#[path = "environment/mod.rs"]
+mod environment;
 
 /// xorshift64*: deterministic, no extra crate.
 struct Rng(u64);
@@ -290,7 +266,7 @@ fn expected(theirs: Value) -> Value {
 
 #[test]
 fn parse_and_mask_match_sqlalchemy() {
-    let Some(py) = python() else { return };
+    let py = environment::oracle_python();
     let mut inputs = tricky();
     let mut rng = Rng(0x5eed_1234_abcd_ef01);
     for i in 0..3000 {

@@ -9,6 +9,8 @@
 //! `status` reads a SQLite file that does not exist (a fresh database, so no
 //! applied head changes which head is the newest); nothing is created.
 
+#[path = "environment/mod.rs"]
+mod environment;
 #[allow(dead_code)]
 #[path = "conformance/oracle.rs"]
 mod oracle;

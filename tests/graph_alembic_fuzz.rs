@@ -157,11 +157,11 @@ fn queries(rng: &mut Rng, revs: &[Rev]) -> Vec<Value> {
     q
 }
 
+#[path = "environment/mod.rs"]
+mod environment;
+
 fn python() -> PathBuf {
-    match std::env::var_os("DB_STATUS_PYTHON") {
-        Some(p) => PathBuf::from(p),
-        None => PathBuf::from(env!("CARGO_MANIFEST_DIR")).join(".venv/bin/python"),
-    }
+    environment::oracle_python()
 }
 
 fn oracle(cases: &[Value]) -> Vec<Value> {

@@ -143,7 +143,7 @@ fn postgres_missing_role_keeps_its_words() {
     let host = parsed.host.clone().unwrap_or_else(|| "127.0.0.1".into());
     let port = parsed.port.unwrap_or(5432);
     if let Err(e) = std::net::TcpStream::connect((host.as_str(), port)) {
-        hardening_common::service_missing("PostgreSQL", "DB_STATUS_TEST_POSTGRES_URL", &e);
+        hardening_common::service_missing(hardening_common::Need::Postgres, &e);
         return;
     }
     for pw in ["x", "nosuchrole", "postgres", SPECIAL] {
@@ -168,7 +168,7 @@ fn mariadb_error_paths_mask_only_the_password() {
     let mut admin = match mysql::Conn::new(builder) {
         Ok(c) => c,
         Err(e) => {
-            hardening_common::service_missing("MariaDB/MySQL", "DB_STATUS_TEST_MYSQL_URL", &e);
+            hardening_common::service_missing(hardening_common::Need::Mysql, &e);
             return;
         }
     };

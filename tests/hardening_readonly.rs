@@ -3,7 +3,9 @@
 //! * PostgreSQL and MariaDB: a role that may only `SELECT` from the version
 //!   table sees every state correctly (no table, empty, behind, up to date,
 //!   two rows, unknown), and a database without a version table still has
-//!   none afterwards.
+//!   none afterwards. Each state is also checked against real Alembic
+//!   reading the same database: the same rows, and the same pending
+//!   revisions as `alembic upgrade heads` would run (or Alembic's refusal).
 //! * PostgreSQL: the version table is replaced by a view whose single row
 //!   says whether the *server* considered the reading transaction read-only
 //!   (`current_setting('transaction_read_only')`), so the revision db-status
@@ -18,8 +20,9 @@
 //! Servers: `DB_STATUS_TEST_POSTGRES_URL` (default
 //! `postgresql://postgres@127.0.0.1:5432/postgres`) and
 //! `DB_STATUS_TEST_MYSQL_URL` (default `mysql://root@127.0.0.1:3306/test`),
-//! both admin accounts. Unreachable servers fail the test when `CI` is set,
-//! and are skipped loudly otherwise.
+//! both admin accounts. Unreachable servers, an unreadable server log or no
+//! way to become `nobody` fail the test unless skipped by name
+//! (`DB_STATUS_TEST_SKIP=postgres,mysql,pglog,nobody`, see `tests/environment`).
 
 mod hardening_common;
 
@@ -79,13 +82,128 @@ fn state_of(out: &Out) -> (Option<i32>, String) {
     (out.code, state)
 }
 
-/// What db-status says for the same rows in SQLite: the reference for the
-/// states whose verdict is not hard-coded here (two rows).
-fn sqlite_reference(rows: &[&str]) -> (Option<i32>, String) {
-    let p = project();
-    sqlite_db(&p.path().join("ref.sqlite"), rows);
-    let url = format!("sqlite:///{}", p.path().join("ref.sqlite").display());
-    state_of(&status(&p, &url))
+/// Real Alembic on the same database: the revisions it reads from the
+/// version table, and what `alembic upgrade heads` would run from there
+/// (`ScriptDirectory._upgrade_revs`, the list `command.upgrade` executes), or
+/// the error it refuses with. Reads only.
+const ALEMBIC_REFERENCE: &str = r#"
+import json, sys
+from alembic.config import Config
+from alembic.runtime.migration import MigrationContext
+from alembic.script import ScriptDirectory
+from sqlalchemy import create_engine
+script = ScriptDirectory.from_config(Config(sys.argv[1]))
+engine = create_engine(sys.argv[2])
+with engine.connect() as conn:
+    current = list(MigrationContext.configure(conn).get_current_heads())
+engine.dispose()
+try:
+    steps = script._upgrade_revs("heads", tuple(current))
+    print(json.dumps({"current": current, "pending": [s.revision.revision for s in steps]}))
+except Exception as e:
+    print(json.dumps({"current": current, "error": str(e)}))
+"#;
+
+/// `admin_url` (the test server's admin account) pointed at `database`, in
+/// the spelling of the drivers the oracle has (PyMySQL, psycopg2). The
+/// reference reads as the admin, so the server logs checked below hold only
+/// db-status's own statements.
+fn alembic_url(admin_url: &str, database: &str) -> String {
+    let (scheme, rest) = admin_url.split_once("://").expect("admin URL has a scheme");
+    let authority = rest.split(['/', '?']).next().unwrap_or(rest);
+    let scheme = if scheme.starts_with("mysql") {
+        "mysql+pymysql"
+    } else {
+        "postgresql+psycopg2"
+    };
+    format!("{scheme}://{authority}/{database}")
+}
+
+/// db-status's `status` run `out` agrees with real Alembic reading the same
+/// database at `alembic_url` for the project `p`: the same current
+/// revisions; where Alembic would upgrade, the same pending revisions in the
+/// same order (and `up-to-date` exactly when there are none); where Alembic
+/// refuses, an error state carrying Alembic's own words.
+fn assert_agrees_with_alembic(what: &str, p: &Project, alembic_url: &str, out: &Out) {
+    let ini = p.path().join("alembic.ini");
+    let ran = std::process::Command::new(hardening_common::environment::oracle_python())
+        .args(["-c", ALEMBIC_REFERENCE])
+        .arg(&ini)
+        .arg(alembic_url)
+        .current_dir(p.path())
+        .output()
+        .expect("run the Alembic reference");
+    assert!(
+        ran.status.success(),
+        "{what}: the Alembic reference failed:\n{}",
+        String::from_utf8_lossy(&ran.stderr)
+    );
+    let alembic: serde_json::Value =
+        serde_json::from_slice(&ran.stdout).expect("Alembic reference JSON");
+    let ours = out.json();
+    let component = &ours["components"][0];
+    let revisions = |v: &serde_json::Value| -> Vec<String> {
+        v.as_array()
+            .map(|a| {
+                a.iter()
+                    .map(|r| {
+                        r["revision"]
+                            .as_str()
+                            .or(r.as_str())
+                            .unwrap_or("")
+                            .to_string()
+                    })
+                    .collect()
+            })
+            .unwrap_or_default()
+    };
+    let sorted = |mut v: Vec<String>| {
+        v.sort();
+        v
+    };
+    // The rows read: db-status lists those it knows under `current`, the
+    // others under `unknown`.
+    let mut read = revisions(&component["current"]);
+    read.extend(revisions(&component["unknown"]));
+    assert_eq!(
+        sorted(read),
+        sorted(revisions(&alembic["current"])),
+        "{what}: the revisions read differ from Alembic's\n{}",
+        out.all()
+    );
+    if let Some(error) = alembic["error"].as_str() {
+        assert!(
+            !matches!(out.code, Some(0 | 1)),
+            "{what}: Alembic refuses ({error}), db-status says {:?}\n{}",
+            out.code,
+            out.all()
+        );
+        // Alembic's words, or for a revision it cannot locate, that
+        // revision among db-status's unknown ones.
+        let message = component["error"]["message"].as_str().unwrap_or("");
+        let unlocated = error
+            .strip_prefix("Can't locate revision identified by '")
+            .and_then(|r| r.strip_suffix('\''));
+        let unknown = revisions(&component["unknown"]);
+        assert!(
+            message.starts_with(error) || unlocated.is_some_and(|r| unknown.iter().any(|u| u == r)),
+            "{what}: Alembic refuses with `{error}`, db-status says `{message}`"
+        );
+    } else {
+        let pending = revisions(&alembic["pending"]);
+        assert_eq!(
+            revisions(&component["pending"]),
+            pending,
+            "{what}: pending differs from what `alembic upgrade heads` runs\n{}",
+            out.all()
+        );
+        assert_eq!(
+            out.code == Some(0),
+            pending.is_empty(),
+            "{what}: up-to-date exactly when Alembic has nothing to run\n{}",
+            out.all()
+        );
+    }
 }
 
 /// The other read commands must work with SELECT alone too.
@@ -145,7 +263,7 @@ impl PgScratch {
         let mut admin = match pg_admin(None) {
             Ok(c) => c,
             Err(e) => {
-                service_missing("PostgreSQL", "DB_STATUS_TEST_POSTGRES_URL", &e);
+                service_missing(hardening_common::Need::Postgres, &e);
                 return None;
             }
         };
@@ -211,6 +329,7 @@ fn postgres_select_only_role_sees_every_state() {
     };
     let p = project();
     let url = scratch.url();
+    let reference = alembic_url(&hardening_common::postgres_admin_url(), &scratch.name);
 
     // No version table: reported as such, and still none afterwards.
     let out = status(&p, &url);
@@ -221,6 +340,7 @@ fn postgres_select_only_role_sees_every_state() {
         "{}",
         out.all()
     );
+    assert_agrees_with_alembic("no table", &p, &reference, &out);
     other_commands_work(&p, &url);
     assert!(
         !scratch.table_exists(),
@@ -250,6 +370,7 @@ fn postgres_select_only_role_sees_every_state() {
             "{name}: {}",
             out.all()
         );
+        assert_agrees_with_alembic(name, &p, &reference, &out);
         other_commands_work(&p, &url);
     }
     // Two rows: whatever db-status says for them in SQLite.
@@ -262,7 +383,13 @@ fn postgres_select_only_role_sees_every_state() {
     }
     let out = status(&p, &url);
     out.assert_clean("postgres, two rows");
-    assert_eq!(state_of(&out), sqlite_reference(&two), "{}", out.all());
+    assert_eq!(
+        state_of(&out),
+        (Some(6), "database-error".to_string()),
+        "{}",
+        out.all()
+    );
+    assert_agrees_with_alembic("two rows", &p, &reference, &out);
     let rows: i64 = db
         .query_one("SELECT count(*) FROM alembic_version", &[])
         .expect("count")
@@ -299,10 +426,11 @@ fn postgres_reads_inside_a_read_only_transaction() {
     );
     assert_eq!(out.code, Some(0), "{}", out.all());
 
-    // And the statements as the server logged them for this role, when the
-    // server log is a file we can read (Debian's default layout).
-    let log = Path::new("/var/log/postgresql/postgresql-15-main.log");
-    if log.exists() {
+    // And the statements as the server logged them for this role, from the
+    // server's own log file.
+    let log = server_log(&mut db);
+    let log = log.as_path();
+    if std::fs::File::open(log).is_ok() {
         db.batch_execute(&format!(
             "ALTER ROLE {} SET log_statement = 'all'",
             scratch.name
@@ -311,12 +439,25 @@ fn postgres_reads_inside_a_read_only_transaction() {
         let before = std::fs::metadata(log).map(|m| m.len()).unwrap_or(0);
         let out = status(&p, &scratch.url());
         assert_eq!(out.code, Some(0), "{}", out.all());
-        std::thread::sleep(Duration::from_millis(300));
-        let text = std::fs::read(log).unwrap_or_default();
-        let tail = String::from_utf8_lossy(text.get(before as usize..).unwrap_or_default());
+        // The server writes its log asynchronously: wait for the end of
+        // db-status's session (its disconnection line), at most 10 s.
+        let mine = format!("{0}@{0}", scratch.name);
+        let mut tail = String::new();
+        for _ in 0..100 {
+            let text = std::fs::read(log).unwrap_or_default();
+            tail = String::from_utf8_lossy(text.get(before as usize..).unwrap_or_default())
+                .into_owned();
+            if tail
+                .lines()
+                .any(|l| l.contains(&mine) && l.contains("statement: ROLLBACK"))
+            {
+                break;
+            }
+            std::thread::sleep(Duration::from_millis(100));
+        }
         let ours: Vec<&str> = tail
             .lines()
-            .filter(|l| l.contains(&format!("{0}@{0}", scratch.name)) && l.contains("statement: "))
+            .filter(|l| l.contains(&mine) && l.contains("statement: "))
             .collect();
         assert!(!ours.is_empty(), "nothing logged for the role:\n{tail}");
         assert!(
@@ -338,11 +479,31 @@ fn postgres_reads_inside_a_read_only_transaction() {
         }
         eprintln!("postgres log for the role:\n{}", ours.join("\n"));
     } else {
-        eprintln!(
-            "no readable PostgreSQL log at {}; the view probe stands alone",
-            log.display()
+        hardening_common::environment::unavailable(
+            hardening_common::Need::PgLog,
+            format_args!("no readable PostgreSQL server log at {}", log.display()),
         );
     }
+}
+
+/// Where the server writes its log, as the server says: its logging
+/// collector's current file, else the file Debian's `pg_ctlcluster` sends
+/// the server's stderr to (`/var/log/postgresql/postgresql-<major>-<cluster>.log`).
+fn server_log(db: &mut postgres::Client) -> std::path::PathBuf {
+    let setting = |db: &mut postgres::Client, sql: &str| -> Option<String> {
+        db.query_one(sql, &[])
+            .ok()
+            .and_then(|r| r.get::<_, Option<String>>(0))
+    };
+    if let Some(file) = setting(db, "SELECT pg_current_logfile()") {
+        let data = setting(db, "SELECT current_setting('data_directory')").unwrap_or_default();
+        return Path::new(&data).join(file);
+    }
+    let version = setting(db, "SELECT current_setting('server_version_num')").unwrap_or_default();
+    let major = version.parse::<u32>().map_or(0, |v| v / 10000);
+    let cluster = setting(db, "SELECT current_setting('cluster_name')").unwrap_or_default();
+    let cluster = cluster.rsplit('/').next().unwrap_or("main");
+    Path::new("/var/log/postgresql").join(format!("postgresql-{major}-{cluster}.log"))
 }
 
 // ---------------------------------------------------------------------------
@@ -376,7 +537,7 @@ impl MyScratch {
         let mut admin = match my_admin() {
             Ok(c) => c,
             Err(e) => {
-                service_missing("MariaDB/MySQL", "DB_STATUS_TEST_MYSQL_URL", &e);
+                service_missing(hardening_common::Need::Mysql, &e);
                 return None;
             }
         };
@@ -550,8 +711,14 @@ fn mysql_select_only_user_sees_every_state_in_read_only_transactions() {
             _ => (n.to_string(), rows, (Some(code), state.to_string())),
         })
         .collect();
+    // Two rows, one an ancestor of the other: Alembic refuses to upgrade.
     let two = vec![REVS[0], REVS[2]];
-    cases.push(("two rows".to_string(), two.clone(), sqlite_reference(&two)));
+    cases.push((
+        "two rows".to_string(),
+        two,
+        (Some(6), "database-error".to_string()),
+    ));
+    let reference = alembic_url(&hardening_common::mysql_admin_url(), name);
     for (case, rows, expected) in cases {
         scratch.exec(&format!("DELETE FROM `{name}`.alembic_version"));
         for r in &rows {
@@ -562,6 +729,7 @@ fn mysql_select_only_user_sees_every_state_in_read_only_transactions() {
         let out = status(&p, &url);
         out.assert_clean(&format!("mysql, {case}"));
         assert_eq!(state_of(&out), expected, "{case}: {}", out.all());
+        assert_agrees_with_alembic(&case, &p, &reference, &out);
         other_commands_work(&p, &url);
     }
 
@@ -702,7 +870,12 @@ fn sqlite_read_only_file_in_read_only_directory() {
                 out.all()
             );
         }
-        None => eprintln!("cannot switch to `nobody`; checked as the current user only"),
+        // Not root: the run above already had the permission bits apply.
+        None if unsafe_is_not_root() => {}
+        None => hardening_common::environment::unavailable(
+            hardening_common::Need::Nobody,
+            "running as root without /usr/bin/setpriv: cannot check as the unprivileged `nobody`",
+        ),
     }
     let names: Vec<String> = std::fs::read_dir(&data)
         .expect("list")

@@ -259,7 +259,7 @@ fn mysql_admin() -> Option<mysql::Conn> {
     match mysql::Conn::new(opts) {
         Ok(c) => Some(c),
         Err(e) => {
-            hardening_common::service_missing("MariaDB/MySQL", "DB_STATUS_TEST_MYSQL_URL", &e);
+            hardening_common::service_missing(hardening_common::Need::Mysql, &e);
             None
         }
     }

@@ -34,11 +34,11 @@ for sc in sd._load_revisions():
 print(json.dumps(out))
 "#;
 
+#[path = "environment/mod.rs"]
+mod environment;
+
 fn python() -> PathBuf {
-    std::env::var_os("DB_STATUS_PYTHON").map_or_else(
-        || PathBuf::from(env!("CARGO_MANIFEST_DIR")).join(".venv/bin/python"),
-        PathBuf::from,
-    )
+    environment::oracle_python()
 }
 
 fn write(dir: &Path, name: &str, body: &[u8]) {

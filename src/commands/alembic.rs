@@ -392,17 +392,23 @@ pub fn show(g: &GlobalArgs, rev: &str, out: &mut dyn Write, err: &mut dyn Write)
         let t = target(g, rev == "current")?;
         let loaded = map(&t, false, err)?;
         let map = &loaded.map;
-        let revs = if rev == "current" {
+        if rev == "current" {
             let rows = read_rows(&t, err)?;
             let mut all = Vec::new();
             for row in &rows {
                 all.extend(map.resolve(row).map_err(revision_error)?);
             }
-            all
-        } else {
-            map.resolve(rev).map_err(revision_error)?
-        };
-        Ok(render::show(map, &revs))
+            return Ok(render::show(map, &all));
+        }
+        // Alembic prints the revisions as it goes: those before a crash
+        // (a `-N` past the base) are printed, then the error.
+        match map.resolve_for_show(rev) {
+            (revs, None) => Ok(render::show(map, &revs)),
+            (revs, Some(e)) => {
+                let _ = out.write_all(render::show(map, &revs).as_bytes());
+                Err(revision_error(e))
+            }
+        }
     })();
     finish(result, out, err)
 }

@@ -268,6 +268,16 @@ impl RevisionMap {
     /// `get_revisions(ident)`: resolve an identifier (id, unique prefix, label,
     /// `label@rev`, `head`, `heads`, `base`, `-N`) as Alembic's CLI does.
     pub fn resolve(&self, ident: &str) -> Result<Vec<RevIdx>, RevisionError> {
+        match self.resolve_cli(ident) {
+            (revs, None) => Ok(revs),
+            (_, Some(e)) => Err(e),
+        }
+    }
+
+    /// [`RevisionMap::resolve`] for `show`, which prints revisions as it goes:
+    /// the revisions Alembic prints, and the error it then fails with (for a
+    /// `-N` past the base, after the revisions before it).
+    pub fn resolve_for_show(&self, ident: &str) -> (Vec<RevIdx>, Option<RevisionError>) {
         self.resolve_cli(ident)
     }
 

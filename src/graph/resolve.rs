@@ -348,22 +348,30 @@ impl RevisionMap {
         Ok(initial)
     }
 
-    /// `ScriptDirectory.get_revisions` as the CLI sees it (`show REV`).
-    pub(super) fn resolve_cli(&self, ident: &str) -> Result<Vec<RevIdx>, RevisionError> {
-        let nodes = self
-            .get_revisions(ident)
-            .map_err(|e| e.to_cli(None, None))?;
-        nodes
-            .into_iter()
-            .map(|n| match n {
-                Node::Rev(i) => Ok(i),
-                _ => Err(RevisionError {
-                    message: format!(
-                        "'{ident}' walks past the base of the history (Alembic crashes with an AttributeError here)"
-                    ),
-                    crash: true,
-                }),
-            })
-            .collect()
+    /// `ScriptDirectory.get_revisions` as the CLI sees it (`show REV`): the
+    /// revisions, and the error that ends them. Where a `-N` walks past the
+    /// base, Alembic's `show` prints the revisions before the non-revision
+    /// it got and then crashes on it: those come back with the error.
+    pub(super) fn resolve_cli(&self, ident: &str) -> (Vec<RevIdx>, Option<RevisionError>) {
+        let nodes = match self.get_revisions(ident) {
+            Ok(nodes) => nodes,
+            Err(e) => return (Vec::new(), Some(e.to_cli(None, None))),
+        };
+        let mut revs = Vec::with_capacity(nodes.len());
+        for node in nodes {
+            match node {
+                Node::Rev(i) => revs.push(i),
+                _ => {
+                    let error = RevisionError {
+                        message: format!(
+                            "'{ident}' walks past the base of the history (Alembic crashes with an AttributeError here)"
+                        ),
+                        crash: true,
+                    };
+                    return (revs, Some(error));
+                }
+            }
+        }
+        (revs, None)
     }
 }

@@ -16,10 +16,11 @@ use std::process::{Command, Output};
 
 /// The interpreter with Alembic 1.20 installed.
 pub fn python() -> PathBuf {
-    std::env::var_os("DB_STATUS_PYTHON")
-        .map(PathBuf::from)
-        .unwrap_or_else(|| Path::new(env!("CARGO_MANIFEST_DIR")).join(".venv/bin/python"))
+    environment::oracle_python()
 }
+
+#[path = "../environment/mod.rs"]
+mod environment;
 
 const DRIVER: &str = r#"
 import json, sys

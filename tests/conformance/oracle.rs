@@ -15,23 +15,10 @@ pub fn repo_root() -> PathBuf {
     PathBuf::from(env!("CARGO_MANIFEST_DIR"))
 }
 
-/// The Python that has Alembic 1.20 installed: `DB_STATUS_PYTHON`, else
-/// `<repo>/.venv/bin/python`.
-pub fn python() -> Result<PathBuf, String> {
-    let path = match std::env::var_os("DB_STATUS_PYTHON") {
-        Some(p) if !p.is_empty() => PathBuf::from(p),
-        _ => repo_root().join(".venv/bin/python"),
-    };
-    if !path.exists() {
-        return Err(format!(
-            "the conformance suite compares db-status with real Alembic, but {} does not exist.\n\
-             Create the venv with `bash scripts/setup-venv.sh` (or run everything with \
-             `bash scripts/test.sh`), or point DB_STATUS_PYTHON at a Python that has \
-             alembic==1.20.* installed.",
-            path.display()
-        ));
-    }
-    Ok(path)
+/// The Python with the pinned Alembic and SQLAlchemy (the test fails
+/// loudly when they are missing or another version).
+pub fn python() -> PathBuf {
+    crate::environment::oracle_python()
 }
 
 /// Which hash-seed dependent shapes a case contains (spec §9).
@@ -90,7 +77,7 @@ pub enum Selection {
 
 /// Build the cases under `root` with real Alembic and return the manifest.
 pub fn build(root: &Path, selection: Selection) -> Result<Manifest, String> {
-    let python = python()?;
+    let python = python();
     let mut cmd = Command::new(&python);
     cmd.arg(repo_root().join("tests/oracle/scenarios.py"))
         .arg("--root")
@@ -159,7 +146,7 @@ fn python_env(cmd: &mut Command) -> &mut Command {
 /// Run `jobs` through the in-process oracle with `workers` interpreters in
 /// parallel; results come back in job order.
 pub fn run_oracle(jobs: &[Job], workers: usize) -> Result<Vec<Outcome>, String> {
-    let python = python()?;
+    let python = python();
     let script = repo_root().join("tests/oracle/run_alembic.py");
     let workers = workers.max(1);
     let chunk = jobs.len().div_ceil(workers).max(1);
@@ -221,7 +208,7 @@ fn oracle_batch(python: &Path, script: &Path, batch: &[Job]) -> Result<Vec<Outco
 /// Run one job with the real `alembic` console entry point in its own
 /// process (`python -m alembic`), for checking the oracle itself.
 pub fn run_alembic_subprocess(job: &Job) -> Result<Outcome, String> {
-    let python = python()?;
+    let python = python();
     let mut cmd = Command::new(&python);
     python_env(cmd.args(["-m", "alembic"]).args(&job.argv))
         .current_dir(&job.cwd)

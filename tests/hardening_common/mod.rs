@@ -7,6 +7,10 @@
 #[path = "../json_schema/mod.rs"]
 mod json_schema;
 
+#[path = "../environment/mod.rs"]
+pub mod environment;
+pub use environment::Need;
+
 use std::io::Read as _;
 use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
@@ -228,32 +232,22 @@ pub fn unique(prefix: &str) -> String {
     )
 }
 
-/// Whether we are in CI, where a missing service is a failure, not a skip.
-pub fn in_ci() -> bool {
-    std::env::var_os("CI").is_some_and(|v| !v.is_empty())
-}
-
 /// The admin URL of the test PostgreSQL server.
 pub fn postgres_admin_url() -> String {
-    std::env::var("DB_STATUS_TEST_POSTGRES_URL")
-        .unwrap_or_else(|_| "postgresql://postgres@127.0.0.1:5432/postgres".to_string())
+    environment::admin_url(Need::Postgres)
 }
 
 /// The admin URL of the test MariaDB/MySQL server.
 pub fn mysql_admin_url() -> String {
-    std::env::var("DB_STATUS_TEST_MYSQL_URL")
-        .unwrap_or_else(|_| "mysql://root@127.0.0.1:3306/test".to_string())
+    environment::admin_url(Need::Mysql)
 }
 
-/// Report an unreachable service: a failure in CI, a loud skip elsewhere.
+/// The test server for `need` did not answer or refused the login: a
+/// failure, unless `DB_STATUS_TEST_SKIP` names it (see `environment`).
 /// Returns `false` so callers can `return` from the test.
-pub fn service_missing(what: &str, var: &str, err: &dyn std::fmt::Display) -> bool {
-    let msg = format!(
-        "{what} is not reachable ({err}); set {var} to an admin URL of a test server \
-         (DB_STATUS_TEST_POSTGRES_URL / DB_STATUS_TEST_MYSQL_URL)"
-    );
-    assert!(!in_ci(), "{msg}");
-    eprintln!("SKIPPED: {msg}");
+#[track_caller]
+pub fn service_missing(need: Need, err: &dyn std::fmt::Display) -> bool {
+    environment::service_down(need, err);
     false
 }
 

@@ -1,5 +1,5 @@
 //! Helpers for `status_upgrade_oracle` and `status_faults`: the real
-//! `alembic` CLI, the `db-status` binary with a clean environment and a
+//! `alembic` CLI (one long-lived driver process per test process), the `db-status` binary with a clean environment and a
 //! wall-clock limit, and throw-away databases on the machine's PostgreSQL
 //! and MariaDB servers, dropped on drop (even when a test fails).
 
@@ -12,11 +12,9 @@ use std::time::Duration;
 
 use mysql::prelude::Queryable as _;
 
-/// The interpreter with Alembic installed (`$DB_STATUS_PYTHON`, else `<repo>/.venv/bin/python`).
+/// The interpreter with the pinned Alembic (see `environment::oracle_python`).
 pub fn python() -> PathBuf {
-    std::env::var_os("DB_STATUS_PYTHON")
-        .map(PathBuf::from)
-        .unwrap_or_else(|| Path::new(env!("CARGO_MANIFEST_DIR")).join(".venv/bin/python"))
+    common::environment::oracle_python()
 }
 
 /// The `alembic` console script next to the interpreter.
@@ -29,24 +27,125 @@ pub fn alembic_bin() -> PathBuf {
 
 /// Run the real `alembic` CLI in `dir` with `-c ini` (when given), fail the
 /// test on a non-zero exit, and return its standard error (the log).
+///
+/// The commands of one test process go to one long-lived Python process
+/// ([`AlembicServer`]) that calls `alembic.config.main`, the function the
+/// `alembic` console script runs, with the same arguments, working
+/// directory and fresh stdout/stderr for each command: the answers are the
+/// CLI's, without paying Python's and SQLAlchemy's start-up per command.
 pub fn alembic(dir: &Path, ini: Option<&str>, args: &[&str]) -> String {
-    let mut c = Command::new(alembic_bin());
-    c.current_dir(dir).env_remove("DB_STATUS_URL");
+    let mut argv: Vec<&str> = Vec::new();
     if let Some(ini) = ini {
-        c.args(["-c", ini]);
+        argv.extend(["-c", ini]);
     }
-    c.args(args);
-    let out = c
-        .output()
-        .unwrap_or_else(|e| panic!("cannot run {}: {e}", alembic_bin().display()));
-    let stderr = String::from_utf8_lossy(&out.stderr).into_owned();
+    argv.extend_from_slice(args);
+    let reply = AlembicServer::run(dir, &argv);
     assert!(
-        out.status.success(),
-        "alembic {args:?} failed ({}):\n{}\n{stderr}",
-        out.status,
-        String::from_utf8_lossy(&out.stdout)
+        reply.code == 0,
+        "alembic {args:?} failed (exit {}):\n{}\n{}",
+        reply.code,
+        reply.stdout,
+        reply.stderr
     );
-    stderr
+    reply.stderr
+}
+
+/// What one `alembic` command printed, and its exit code.
+#[derive(Debug, serde::Deserialize)]
+pub struct AlembicReply {
+    /// The exit code `alembic` would have exited with.
+    pub code: i64,
+    /// Its standard output.
+    pub stdout: String,
+    /// Its standard error (Alembic's log lines).
+    pub stderr: String,
+}
+
+/// The driver: one JSON request per line on stdin (`cwd`, `argv`), one JSON
+/// [`AlembicReply`] per line on stdout. `env.py`'s `fileConfig` binds the
+/// log handlers to the `sys.stderr` of its own run, so each command's log
+/// lands in that command's buffer.
+const ALEMBIC_SERVER: &str = r#"
+import contextlib, io, json, os, sys, traceback
+from alembic.config import main
+replies = sys.stdout
+for line in sys.stdin:
+    request = json.loads(line)
+    os.chdir(request["cwd"])
+    out, err = io.StringIO(), io.StringIO()
+    code = 0
+    with contextlib.redirect_stdout(out), contextlib.redirect_stderr(err):
+        try:
+            main(argv=request["argv"], prog="alembic")
+        except SystemExit as e:
+            code = e.code if isinstance(e.code, int) else (0 if e.code is None else 1)
+        except BaseException:
+            traceback.print_exc()
+            code = 1
+    replies.write(json.dumps({"code": code, "stdout": out.getvalue(), "stderr": err.getvalue()}) + "\n")
+    replies.flush()
+"#;
+
+/// One Python process running `alembic` commands for this test process.
+///
+/// It ends when this test process does (its stdin closes); its own stderr
+/// goes to a file, so it never holds the test's output open (nextest would
+/// call the test leaky) and is shown when the server dies.
+pub struct AlembicServer {
+    child: std::process::Child,
+    log: PathBuf,
+    input: std::process::ChildStdin,
+    output: std::io::BufReader<std::process::ChildStdout>,
+}
+
+impl AlembicServer {
+    /// Run `alembic argv` in `dir` through this process's server (started
+    /// on first use).
+    pub fn run(dir: &Path, argv: &[&str]) -> AlembicReply {
+        use std::io::{BufRead as _, Write as _};
+        static SERVER: std::sync::Mutex<Option<AlembicServer>> = std::sync::Mutex::new(None);
+        let mut guard = SERVER.lock().unwrap_or_else(|e| e.into_inner());
+        let server = guard.get_or_insert_with(AlembicServer::start);
+        let request = serde_json::json!({ "cwd": dir, "argv": argv });
+        writeln!(server.input, "{request}")
+            .and_then(|()| server.input.flush())
+            .unwrap_or_else(|e| panic!("alembic server: cannot send {request}: {e}"));
+        let mut line = String::new();
+        server
+            .output
+            .read_line(&mut line)
+            .unwrap_or_else(|e| panic!("alembic server: no reply to {request}: {e}"));
+        if line.is_empty() {
+            let status = server.child.wait();
+            let log = std::fs::read_to_string(&server.log).unwrap_or_default();
+            *guard = None;
+            panic!("alembic server exited ({status:?}) on {request}:\n{log}");
+        }
+        serde_json::from_str(&line)
+            .unwrap_or_else(|e| panic!("alembic server: bad reply to {request} ({e}): {line}"))
+    }
+
+    fn start() -> AlembicServer {
+        let log = std::env::temp_dir().join(format!("alembic-server-{}.log", std::process::id()));
+        let log_file = std::fs::File::create(&log)
+            .unwrap_or_else(|e| panic!("cannot create {}: {e}", log.display()));
+        let mut child = Command::new(python())
+            .args(["-c", ALEMBIC_SERVER])
+            .env_remove("DB_STATUS_URL")
+            .stdin(std::process::Stdio::piped())
+            .stdout(std::process::Stdio::piped())
+            .stderr(log_file)
+            .spawn()
+            .unwrap_or_else(|e| panic!("cannot start {}: {e}", python().display()));
+        let input = child.stdin.take().expect("server stdin");
+        let output = std::io::BufReader::new(child.stdout.take().expect("server stdout"));
+        AlembicServer {
+            child,
+            log,
+            input,
+            output,
+        }
+    }
 }
 
 /// The revisions a real `alembic upgrade` ran, in order, from its log lines
@@ -66,7 +165,7 @@ pub fn upgraded_revisions(log: &str) -> Vec<String> {
 // Running the binary and naming databases are the hardening tests' helpers.
 #[path = "../hardening_common/mod.rs"]
 mod common;
-pub use common::{Out, unique};
+pub use common::{Need, Out, environment, unique};
 
 /// Run `db-status args` in `dir`: environment cleared but for `PATH`, a
 /// UTF-8 locale, `HOME=dir` (no real `~/.pgpass`), `RUST_BACKTRACE=0`,
@@ -86,13 +185,12 @@ pub fn db_status_env(dir: &Path, args: &[&str], env: &[(&str, &str)], limit: Dur
     common::run(dir, args, env, limit)
 }
 
-/// Report an unreachable server: a failure when `CI` is set, else a notice.
-/// Returns `None` so callers can `let Some(db) = … else { return }`.
-pub fn server_missing<T>(what: &str, var: &str, err: &dyn std::fmt::Display) -> Option<T> {
-    let msg =
-        format!("{what} is not reachable ({err}); set {var} to the admin URL of a test server");
-    assert!(std::env::var_os("CI").is_none_or(|v| v.is_empty()), "{msg}");
-    eprintln!("SKIPPED: {msg}");
+/// The test server for `need` did not answer or refused the login: a
+/// failure, unless `DB_STATUS_TEST_SKIP` names it. Returns `None` so callers
+/// can `let Some(db) = … else { return }`.
+#[track_caller]
+pub fn server_missing<T>(need: Need, err: &dyn std::fmt::Display) -> Option<T> {
+    common::environment::service_down(need, err);
     None
 }
 
@@ -146,14 +244,12 @@ fn auth(user: &str, password: Option<&str>) -> String {
 
 /// The PostgreSQL admin URL (`DB_STATUS_TEST_POSTGRES_URL`).
 pub fn pg_admin_url() -> String {
-    std::env::var("DB_STATUS_TEST_POSTGRES_URL")
-        .unwrap_or_else(|_| "postgresql://postgres@127.0.0.1:5432/postgres".to_string())
+    environment::admin_url(Need::Postgres)
 }
 
 /// The MariaDB/MySQL admin URL (`DB_STATUS_TEST_MYSQL_URL`).
 pub fn mysql_admin_url() -> String {
-    std::env::var("DB_STATUS_TEST_MYSQL_URL")
-        .unwrap_or_else(|_| "mysql://root@127.0.0.1:3306/test".to_string())
+    environment::admin_url(Need::Mysql)
 }
 
 /// A uniquely named PostgreSQL database (and roles), dropped on drop.
@@ -188,7 +284,7 @@ impl PgDb {
     pub fn create() -> Option<PgDb> {
         let mut c = match PgDb::admin_client("postgres") {
             Ok(c) => c,
-            Err(e) => return server_missing("PostgreSQL", "DB_STATUS_TEST_POSTGRES_URL", &e),
+            Err(e) => return server_missing(Need::Postgres, &e),
         };
         let name = unique("dbs_oracle");
         c.batch_execute(&format!("CREATE DATABASE {name}"))
@@ -296,7 +392,7 @@ impl MyDb {
     pub fn create() -> Option<MyDb> {
         let mut c = match MyDb::conn(None) {
             Ok(c) => c,
-            Err(e) => return server_missing("MariaDB/MySQL", "DB_STATUS_TEST_MYSQL_URL", &e),
+            Err(e) => return server_missing(Need::Mysql, &e),
         };
         let name = unique("dbs_oracle");
         c.query_drop(format!("CREATE DATABASE `{name}`"))
