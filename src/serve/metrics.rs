@@ -1,0 +1,191 @@
+//! `/metrics`: a checked [`Report`] as Prometheus metrics, encoded by the
+//! Prometheus client crate (`prometheus-client`, OpenMetrics text). The
+//! names are fixed: alert rules and dashboards rely on them
+//! (`examples/prometheus/`).
+//!
+//! Every per-target series carries `component`, `database` (the masked URL,
+//! which tells apart targets of one component) and the target's labels.
+
+use std::collections::BTreeMap;
+use std::sync::atomic::AtomicU64;
+
+use prometheus_client::encoding::text::encode;
+use prometheus_client::metrics::family::Family;
+use prometheus_client::metrics::gauge::Gauge;
+use prometheus_client::registry::Registry;
+
+use crate::status::{ComponentStatus, Report, State};
+
+/// The content type of [`render`]'s output.
+pub const CONTENT_TYPE: &str = "application/openmetrics-text; version=1.0.0; charset=utf-8";
+
+/// Label names that db-status sets itself; a target label with one of these
+/// names is exported as `label_<name>`.
+const RESERVED: [&str; 5] = ["component", "database", "state", "revision", "version"];
+
+type Labels = Vec<(String, String)>;
+type Float = Gauge<f64, AtomicU64>;
+
+/// What one check round measured, beside the report.
+#[derive(Debug, Clone, Copy)]
+pub struct Round {
+    /// When the check started, in seconds since the Unix epoch.
+    pub started_unix: f64,
+    /// How long the whole check took, in seconds.
+    pub duration_secs: f64,
+}
+
+/// A target label's name as a Prometheus label name: characters outside
+/// `[a-zA-Z0-9_]` become `_`, a leading digit or a reserved name gets a
+/// `label_` prefix (`__` prefixes are Prometheus's own).
+pub fn label_name(name: &str) -> String {
+    let mut s: String = name
+        .chars()
+        .map(|c| {
+            if c.is_ascii_alphanumeric() || c == '_' {
+                c
+            } else {
+                '_'
+            }
+        })
+        .collect();
+    if s.is_empty()
+        || s.starts_with(|c: char| c.is_ascii_digit())
+        || s.starts_with("__")
+        || RESERVED.contains(&s.as_str())
+    {
+        s = format!("label_{s}");
+    }
+    s
+}
+
+/// The identifying labels of a target's series.
+pub fn target_labels(s: &ComponentStatus) -> Labels {
+    let mut labels = vec![
+        ("component".to_string(), s.name.clone()),
+        (
+            "database".to_string(),
+            s.database.clone().unwrap_or_default(),
+        ),
+    ];
+    let extra: BTreeMap<String, &String> =
+        s.labels.iter().map(|(k, v)| (label_name(k), v)).collect();
+    labels.extend(extra.into_iter().map(|(k, v)| (k, v.clone())));
+    labels
+}
+
+fn with(labels: &Labels, name: &str, value: &str) -> Labels {
+    let mut l = labels.clone();
+    l.push((name.to_string(), value.to_string()));
+    l
+}
+
+/// Whether the check reached a verdict (it read the scripts and the database).
+pub fn check_succeeded(state: State) -> bool {
+    !matches!(state, State::DatabaseError | State::ConfigError)
+}
+
+/// Encode the report of one round (OpenMetrics text, ending in `# EOF`).
+pub fn render(report: &Report, round: Round) -> String {
+    let mut registry = Registry::default();
+    let state = Family::<Labels, Float>::default();
+    let pending = Family::<Labels, Float>::default();
+    let heads = Family::<Labels, Float>::default();
+    let current = Family::<Labels, Float>::default();
+    let success = Family::<Labels, Float>::default();
+    let duration = Float::default();
+    let last = Float::default();
+    let build = Family::<Labels, Float>::default();
+
+    for s in &report.components {
+        let labels = target_labels(s);
+        for st in State::ALL {
+            let v = if st == s.state { 1.0 } else { 0.0 };
+            state
+                .get_or_create(&with(&labels, "state", st.as_str()))
+                .set(v);
+        }
+        if let Some(p) = &s.pending {
+            pending.get_or_create(&labels).set(p.len() as f64);
+        }
+        if s.state != State::ConfigError {
+            heads.get_or_create(&labels).set(s.heads.len() as f64);
+        }
+        for r in &s.current {
+            current
+                .get_or_create(&with(&labels, "revision", &r.id))
+                .set(1.0);
+        }
+        let ok = if check_succeeded(s.state) { 1.0 } else { 0.0 };
+        success.get_or_create(&labels).set(ok);
+    }
+    duration.set(round.duration_secs);
+    last.set(round.started_unix);
+    build
+        .get_or_create(&vec![(
+            "version".to_string(),
+            crate::report::json::VERSION.to_string(),
+        )])
+        .set(1.0);
+
+    registry.register(
+        "db_status_state",
+        "State of the target's database against its scripts (one-hot over the states)",
+        state,
+    );
+    registry.register(
+        "db_status_pending_migrations",
+        "Migrations `alembic upgrade heads` would run (absent where Alembic has no plan)",
+        pending,
+    );
+    registry.register(
+        "db_status_script_heads",
+        "Head revisions of the component's scripts (more than 1: diverged or branched)",
+        heads,
+    );
+    registry.register(
+        "db_status_current_revision_info",
+        "A revision the database's version table holds",
+        current,
+    );
+    registry.register(
+        "db_status_check_success",
+        "1 when the last check read the scripts and the database, else 0",
+        success,
+    );
+    registry.register(
+        "db_status_check_duration_seconds",
+        "How long the last check of all targets took",
+        duration,
+    );
+    registry.register(
+        "db_status_last_check_timestamp_seconds",
+        "When the last check started (Unix time)",
+        last,
+    );
+    registry.register(
+        "db_status_build_info",
+        "The db-status version serving these metrics",
+        build,
+    );
+    let mut text = String::new();
+    // Writing to a String cannot fail.
+    let _ = encode(&mut text, &registry);
+    text
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn label_names_are_valid_and_never_collide_with_ours() {
+        assert_eq!(label_name("env"), "env");
+        assert_eq!(label_name("team.name"), "team_name");
+        assert_eq!(label_name("state"), "label_state");
+        assert_eq!(label_name("component"), "label_component");
+        assert_eq!(label_name("9x"), "label_9x");
+        assert_eq!(label_name("__x"), "label___x");
+        assert_eq!(label_name(""), "label_");
+    }
+}
