@@ -4,7 +4,9 @@
 //! (`examples/prometheus/`).
 //!
 //! Every per-target series carries `component`, `database` (the masked URL,
-//! which tells apart targets of one component) and the target's labels.
+//! never a password), `version_table` (`[schema.]name`: with the database,
+//! it tells apart the targets of one component, one schema per tenant too)
+//! and the target's labels.
 
 use std::collections::BTreeMap;
 use std::sync::atomic::AtomicU64;
@@ -21,7 +23,14 @@ pub const CONTENT_TYPE: &str = "application/openmetrics-text; version=1.0.0; cha
 
 /// Label names that db-status sets itself; a target label with one of these
 /// names is exported as `label_<name>`.
-const RESERVED: [&str; 5] = ["component", "database", "state", "revision", "version"];
+const RESERVED: [&str; 6] = [
+    "component",
+    "database",
+    "version_table",
+    "state",
+    "revision",
+    "version",
+];
 
 type Labels = Vec<(String, String)>;
 type Float = Gauge<f64, AtomicU64>;
@@ -61,12 +70,17 @@ pub fn label_name(name: &str) -> String {
 
 /// The identifying labels of a target's series.
 pub fn target_labels(s: &ComponentStatus) -> Labels {
+    let table = match &s.version_table.schema {
+        Some(schema) => format!("{schema}.{}", s.version_table.name),
+        None => s.version_table.name.clone(),
+    };
     let mut labels = vec![
         ("component".to_string(), s.name.clone()),
         (
             "database".to_string(),
             s.database.clone().unwrap_or_default(),
         ),
+        ("version_table".to_string(), table),
     ];
     let extra: BTreeMap<String, &String> =
         s.labels.iter().map(|(k, v)| (label_name(k), v)).collect();
@@ -177,6 +191,39 @@ pub fn render(report: &Report, round: Round) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_failed_check_exports_labels_and_no_heads() {
+        let mut report = crate::serve::page::tests::labelled_report();
+        report.components[0]
+            .labels
+            .insert("state".into(), "x\"y".into());
+        let text = render(
+            &report,
+            Round {
+                started_unix: 1.5,
+                duration_secs: 0.25,
+            },
+        );
+        let ids = "component=\"manager\",database=\"postgresql://app:***@db1/backend\",\
+                   version_table=\"alembic_version\",env=\"prod\",label_state=\"x\\\"y\",\
+                   team=\"<script>x</script>\"";
+        assert!(
+            text.contains(&format!("db_status_check_success{{{ids}}} 0")),
+            "{text}"
+        );
+        assert!(
+            text.contains(&format!(
+                "db_status_state{{{ids},state=\"config-error\"}} 1"
+            )),
+            "{text}"
+        );
+        assert!(!text.contains("db_status_script_heads{"), "{text}");
+        assert!(!text.contains("db_status_pending_migrations{"), "{text}");
+        assert!(text.contains("db_status_last_check_timestamp_seconds 1.5"));
+        assert!(text.contains("db_status_check_duration_seconds 0.25"));
+        assert!(text.ends_with("# EOF\n"));
+    }
 
     #[test]
     fn label_names_are_valid_and_never_collide_with_ours() {

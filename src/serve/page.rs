@@ -116,7 +116,8 @@ fn pending_cell(s: &ComponentStatus, key: &str) -> String {
     }
 }
 
-fn row(s: &ComponentStatus, out: &mut String) {
+/// One row; the labels cell only when some target has labels.
+fn row(s: &ComponentStatus, labelled: bool, out: &mut String) {
     let (fg, bg) = css_color(state_color(s.state));
     let labels: String = s
         .labels
@@ -131,7 +132,7 @@ fn row(s: &ComponentStatus, out: &mut String) {
         "<tr class=\"target\" data-state=\"{state}\" style=\"background:{bg};border-left:6px solid {fg}\">\
          <td class=\"state\" style=\"color:{fg}\"><span class=\"ind\">{ind}</span> <b>{title}</b>\
          <div class=\"summary\">{summary}</div></td>\
-         <td class=\"component\">{name}</td><td class=\"labels\">{labels}</td>\
+         <td class=\"component\">{name}</td>{labels_cell}\
          <td class=\"database\"><code>{database}</code></td>\
          <td class=\"current\">{current}</td><td class=\"heads\">{heads}</td>\
          <td class=\"pending\">{pending}</td></tr>",
@@ -144,6 +145,11 @@ fn row(s: &ComponentStatus, out: &mut String) {
         current = revisions(&s.current),
         heads = revisions(&s.heads),
         pending = pending_cell(s, &key),
+        labels_cell = if labelled {
+            format!("<td class=\"labels\">{labels}</td>")
+        } else {
+            String::new()
+        },
     );
 }
 
@@ -165,9 +171,10 @@ sessionStorage.setItem(K,JSON.stringify([...open]));});});";
 
 /// The whole page for one round.
 pub fn render(report: &Report, checked_unix: f64, duration_secs: f64, refresh_secs: u64) -> String {
+    let labelled = report.components.iter().any(|c| !c.labels.is_empty());
     let mut rows = String::new();
     for s in &report.components {
-        row(s, &mut rows);
+        row(s, labelled, &mut rows);
     }
     let notes: String = report
         .notes
@@ -183,10 +190,11 @@ pub fn render(report: &Report, checked_unix: f64, duration_secs: f64, refresh_se
          <p class=\"meta\"><b id=\"summary\">{total} target{s}: {summary}</b> · checked {checked} in {duration:.2} s · \
          reloads every {refresh_secs} s · db-status {version} · \
          <a href=\"/status.json\">JSON</a> · <a href=\"/metrics\">metrics</a></p>\
-         <table><thead><tr><th>State</th><th>Component</th><th>Labels</th><th>Database</th>\
+         <table><thead><tr><th>State</th><th>Component</th>{labels_head}<th>Database</th>\
          <th>Current</th><th>Heads</th><th>Pending</th></tr></thead><tbody>{rows}</tbody></table>\
          {notes}<script>{SCRIPT}setTimeout(()=>location.reload(),{refresh_ms});</script></body></html>\n",
         total = report.components.len(),
+        labels_head = if labelled { "<th>Labels</th>" } else { "" },
         s = if report.components.len() == 1 {
             ""
         } else {
@@ -200,8 +208,44 @@ pub fn render(report: &Report, checked_unix: f64, duration_secs: f64, refresh_se
 }
 
 #[cfg(test)]
-mod tests {
+pub(crate) mod tests {
     use super::*;
+
+    /// A config-error target with labels and markup in its values.
+    pub(crate) fn labelled_report() -> Report {
+        let ctx = crate::status::Context {
+            name: "manager".into(),
+            labels: [
+                ("env".to_string(), "prod".to_string()),
+                ("team".to_string(), "<script>x</script>".to_string()),
+            ]
+            .into(),
+            database: Some("postgresql://app:***@db1/backend".into()),
+            ..Default::default()
+        };
+        let error = crate::error::Error::new(crate::error::ErrorKind::Internal, "a <b>bug</b>");
+        Report {
+            components: vec![ComponentStatus::config_error(&ctx, &error)],
+            notes: vec!["one & only".into()],
+            working_directory: None,
+        }
+    }
+
+    #[test]
+    fn labels_get_a_column_and_every_value_is_escaped() {
+        let html = render(&labelled_report(), 0.0, 0.5, 30);
+        assert!(html.contains("<th>Labels</th>"));
+        assert!(html.contains("<span class=\"label\">env=prod</span>"));
+        assert!(html.contains("team=&lt;script&gt;x&lt;/script&gt;"));
+        assert!(!html.contains("<script>x"));
+        assert!(!html.contains("<b>bug"));
+        assert!(html.contains("Note: one &amp; only"));
+        assert!(html.contains("1 target: 1 configuration error"));
+        assert!(html.contains("setTimeout(()=>location.reload(),30000)"));
+        let mut plain = labelled_report();
+        plain.components[0].labels.clear();
+        assert!(!render(&plain, 0.0, 0.5, 30).contains("Labels"));
+    }
 
     #[test]
     fn escapes_markup() {
