@@ -579,9 +579,15 @@ fn a_public_address_warns_and_bad_flags_are_usage_errors() {
         "{stderr}"
     );
 
+    let taken = std::net::TcpListener::bind("127.0.0.1:0").expect("bind");
+    let taken = taken.local_addr().expect("addr").to_string();
     for (args, says) in [
         (
-            &["serve", "--interval", "5", "--min-interval", "10"][..],
+            &["serve", "--listen", &taken, "--component", "manager"][..],
+            "cannot listen on 127.0.0.1:",
+        ),
+        (
+            &["serve", "--interval", "5", "--min-interval", "10"],
             "shorter than --min-interval",
         ),
         (
