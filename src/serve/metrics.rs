@@ -9,11 +9,12 @@
 //! and the target's labels.
 
 use std::collections::BTreeMap;
-use std::sync::atomic::AtomicU64;
 
+use prometheus_client::collector::Collector;
 use prometheus_client::encoding::text::encode;
-use prometheus_client::metrics::family::Family;
-use prometheus_client::metrics::gauge::Gauge;
+use prometheus_client::encoding::{DescriptorEncoder, EncodeMetric};
+use prometheus_client::metrics::MetricType;
+use prometheus_client::metrics::gauge::ConstGauge;
 use prometheus_client::registry::Registry;
 
 use crate::status::{ComponentStatus, Report, State};
@@ -33,7 +34,37 @@ const RESERVED: [&str; 6] = [
 ];
 
 type Labels = Vec<(String, String)>;
-type Float = Gauge<f64, AtomicU64>;
+
+/// One gauge family with its series in the order they were added (the
+/// report's target order, states best first), so that the exposition reads
+/// target by target and is the same from one scrape to the next.
+#[derive(Debug)]
+struct Gauge {
+    name: &'static str,
+    help: &'static str,
+    series: Vec<(Labels, f64)>,
+}
+
+/// The round's gauges, encoded by `prometheus-client` as a collector.
+#[derive(Debug)]
+struct Gauges(Vec<Gauge>);
+
+impl Collector for Gauges {
+    fn encode(&self, mut encoder: DescriptorEncoder) -> Result<(), std::fmt::Error> {
+        for g in &self.0 {
+            let mut family = encoder.encode_descriptor(g.name, g.help, None, MetricType::Gauge)?;
+            match g.series.as_slice() {
+                [(labels, v)] if labels.is_empty() => ConstGauge::new(*v).encode(family)?,
+                series => {
+                    for (labels, v) in series {
+                        ConstGauge::new(*v).encode(family.encode_family(labels)?)?;
+                    }
+                }
+            }
+        }
+        Ok(())
+    }
+}
 
 /// What one check round measured, beside the report.
 #[derive(Debug, Clone, Copy)]
@@ -101,87 +132,84 @@ pub fn check_succeeded(state: State) -> bool {
 
 /// Encode the report of one round (OpenMetrics text, ending in `# EOF`).
 pub fn render(report: &Report, round: Round) -> String {
-    let mut registry = Registry::default();
-    let state = Family::<Labels, Float>::default();
-    let pending = Family::<Labels, Float>::default();
-    let heads = Family::<Labels, Float>::default();
-    let current = Family::<Labels, Float>::default();
-    let success = Family::<Labels, Float>::default();
-    let duration = Float::default();
-    let last = Float::default();
-    let build = Family::<Labels, Float>::default();
-
+    let gauge = |name, help| Gauge {
+        name,
+        help,
+        series: Vec::new(),
+    };
+    let mut state = gauge(
+        "db_status_state",
+        "State of the target's database against its scripts (one-hot over the states)",
+    );
+    let mut pending = gauge(
+        "db_status_pending_migrations",
+        "Migrations `alembic upgrade heads` would run (absent where Alembic has no plan)",
+    );
+    let mut heads = gauge(
+        "db_status_script_heads",
+        "Head revisions of the component's scripts (more than 1: diverged or branched)",
+    );
+    let mut current = gauge(
+        "db_status_current_revision_info",
+        "A revision the database's version table holds",
+    );
+    let mut success = gauge(
+        "db_status_check_success",
+        "1 when the last check read the scripts and the database, else 0",
+    );
     for s in &report.components {
         let labels = target_labels(s);
         for st in State::ALL {
             let v = if st == s.state { 1.0 } else { 0.0 };
-            state
-                .get_or_create(&with(&labels, "state", st.as_str()))
-                .set(v);
+            state.series.push((with(&labels, "state", st.as_str()), v));
         }
         if let Some(p) = &s.pending {
-            pending.get_or_create(&labels).set(p.len() as f64);
+            pending.series.push((labels.clone(), p.len() as f64));
         }
         if s.state != State::ConfigError {
-            heads.get_or_create(&labels).set(s.heads.len() as f64);
+            heads.series.push((labels.clone(), s.heads.len() as f64));
         }
         for r in &s.current {
-            current
-                .get_or_create(&with(&labels, "revision", &r.id))
-                .set(1.0);
+            current.series.push((with(&labels, "revision", &r.id), 1.0));
         }
         let ok = if check_succeeded(s.state) { 1.0 } else { 0.0 };
-        success.get_or_create(&labels).set(ok);
+        success.series.push((labels, ok));
     }
-    duration.set(round.duration_secs);
-    last.set(round.started_unix);
-    build
-        .get_or_create(&vec![(
-            "version".to_string(),
-            crate::report::json::VERSION.to_string(),
-        )])
-        .set(1.0);
-
-    registry.register(
-        "db_status_state",
-        "State of the target's database against its scripts (one-hot over the states)",
+    let one = |name, help, labels: Labels, v: f64| Gauge {
+        name,
+        help,
+        series: vec![(labels, v)],
+    };
+    let gauges = Gauges(vec![
         state,
-    );
-    registry.register(
-        "db_status_pending_migrations",
-        "Migrations `alembic upgrade heads` would run (absent where Alembic has no plan)",
         pending,
-    );
-    registry.register(
-        "db_status_script_heads",
-        "Head revisions of the component's scripts (more than 1: diverged or branched)",
         heads,
-    );
-    registry.register(
-        "db_status_current_revision_info",
-        "A revision the database's version table holds",
         current,
-    );
-    registry.register(
-        "db_status_check_success",
-        "1 when the last check read the scripts and the database, else 0",
         success,
-    );
-    registry.register(
-        "db_status_check_duration_seconds",
-        "How long the last check of all targets took",
-        duration,
-    );
-    registry.register(
-        "db_status_last_check_timestamp_seconds",
-        "When the last check started (Unix time)",
-        last,
-    );
-    registry.register(
-        "db_status_build_info",
-        "The db-status version serving these metrics",
-        build,
-    );
+        one(
+            "db_status_check_duration_seconds",
+            "How long the last check of all targets took",
+            Vec::new(),
+            round.duration_secs,
+        ),
+        one(
+            "db_status_last_check_timestamp_seconds",
+            "When the last check started (Unix time)",
+            Vec::new(),
+            round.started_unix,
+        ),
+        one(
+            "db_status_build_info",
+            "The db-status version serving these metrics",
+            vec![(
+                "version".to_string(),
+                crate::report::json::VERSION.to_string(),
+            )],
+            1.0,
+        ),
+    ]);
+    let mut registry = Registry::default();
+    registry.register_collector(Box::new(gauges));
     let mut text = String::new();
     // Writing to a String cannot fail.
     let _ = encode(&mut text, &registry);
