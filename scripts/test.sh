@@ -58,7 +58,9 @@ fi
 
 # --- zsh, man, groff: tests/completions_man.rs loads the completion scripts
 # in zsh and renders the man page with `man -l` ------------------------------
-for need in zsh:zsh man:man-db nroff:groff-base; do
+# promtool, chromium, chromedriver: tests/serve.rs checks /metrics and the
+# alert rules with promtool and loads the page in headless Chromium ---------
+for need in zsh:zsh man:man-db nroff:groff-base promtool:prometheus chromium:chromium chromedriver:chromium-driver; do
     if ! command -v "${need%%:*}" >/dev/null 2>&1; then
         [[ "$(id -u)" == 0 ]] && command -v apt-get >/dev/null 2>&1 \
             || die "\`${need%%:*}\` is not on PATH and cannot be installed here (needs root + apt-get); install ${need#*:}"
@@ -84,6 +86,13 @@ done
 mkdir -p "$repo/target/tmp"
 export DB_STATUS_TEST_SKIP_LOG="$repo/target/tmp/skipped-tests.txt"
 : >"$DB_STATUS_TEST_SKIP_LOG"
+# The emoji font the page's indicators are drawn with in the screenshot.
+if command -v fc-list >/dev/null 2>&1 && ! fc-list | grep -qi emoji; then
+    if [[ "$(id -u)" == 0 ]] && command -v apt-get >/dev/null 2>&1; then
+        say "installing fonts-noto-color-emoji (for the page screenshot)"
+        DEBIAN_FRONTEND=noninteractive apt-get install -y -q fonts-noto-color-emoji >/dev/null 2>&1 || true
+    fi
+fi
 
 # --- Databases ---------------------------------------------------------------
 export DB_STATUS_TEST_POSTGRES_URL="${DB_STATUS_TEST_POSTGRES_URL:-postgresql://postgres@127.0.0.1:5432/postgres}"

@@ -85,6 +85,14 @@ pub fn parse_timeout(value: &str) -> Result<std::time::Duration, String> {
     }
 }
 
+/// `--listen ADDR:PORT`: an IP address (IPv6 in brackets) and a port.
+pub fn parse_listen(value: &str) -> Result<std::net::SocketAddr, String> {
+    value.trim().parse().map_err(|_| {
+        "expected an IP address and a port, e.g. 127.0.0.1:9187, [::1]:9187 or 0.0.0.0:9187"
+            .to_string()
+    })
+}
+
 /// Output formats; each command accepts a subset.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
 pub enum Format {
@@ -162,6 +170,20 @@ pub enum Command {
         /// Mark what the database holds and what is pending (reads the database).
         #[arg(long = "with-db")]
         with_db: bool,
+    },
+    /// Serve Prometheus metrics, the JSON report and an HTML page over HTTP,
+    /// re-checking on an interval (never more often than a floor).
+    Serve {
+        /// Address and port to listen on; a non-loopback address prints a warning.
+        #[arg(long = "listen", value_name = "ADDR:PORT", default_value = crate::serve::DEFAULT_LISTEN, value_parser = parse_listen)]
+        listen: std::net::SocketAddr,
+        /// Re-check every SECS even when nobody asks [default: 60].
+        #[arg(long = "interval", value_name = "SECS", value_parser = parse_timeout)]
+        interval: Option<std::time::Duration>,
+        /// Never re-check more often than every SECS, however many requests
+        /// arrive: requests inside it get the last result [default: 10].
+        #[arg(long = "min-interval", value_name = "SECS", value_parser = parse_timeout)]
+        min_interval: Option<std::time::Duration>,
     },
     /// Print a shell completion script (bash, zsh, fish, powershell, elvish).
     Completions {

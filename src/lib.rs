@@ -18,7 +18,7 @@
 //! 7. [`report`]: renderers (human, JSON, Alembic-compatible, GitHub, graph).
 //!
 //! [`inspect`] checks a list of targets (bounded concurrency) and
-//! [`report::status`] renders the result; [`commands`] wires the stages
+//! [`report::status`] renders the result; [`serve`] serves it over HTTP; [`commands`] wires the stages
 //! together for each subcommand; `main.rs` only parses flags. [`error`] is
 //! the one error model and exit-code table. The library API is internal to
 //! the binary and carries no semver promise.
@@ -34,6 +34,7 @@ pub mod graph;
 pub mod inspect;
 pub mod report;
 pub mod scripts;
+pub mod serve;
 pub mod shell;
 pub mod status;
 pub mod target;

@@ -7,6 +7,7 @@ pub mod check;
 pub mod completions;
 pub mod graph;
 pub mod man;
+pub mod serve;
 pub mod status;
 
 use std::io::Write;
@@ -69,6 +70,7 @@ fn name(command: &Command) -> &'static str {
         Command::Graph { .. } => "graph",
         Command::Completions { .. } => "completions",
         Command::Man => "man",
+        Command::Serve { .. } => "serve",
     }
 }
 
@@ -77,7 +79,7 @@ pub fn check_flags(command: &Command, g: &GlobalArgs) -> Result<(), Error> {
     let cmd = name(command);
     // Whether this invocation reads a database (so --url and --timeout apply).
     let reads_db = match command {
-        Command::Status | Command::Current { .. } => true,
+        Command::Status | Command::Current { .. } | Command::Serve { .. } => true,
         Command::History {
             rev_range,
             indicate_current,
@@ -109,7 +111,10 @@ pub fn check_flags(command: &Command, g: &GlobalArgs) -> Result<(), Error> {
             | Command::Branches
             | Command::Current { .. }
     );
-    let all = matches!(command, Command::Status | Command::Check { .. });
+    let all = matches!(
+        command,
+        Command::Status | Command::Check { .. } | Command::Serve { .. }
+    );
     let not_here = |flag: &str, instead: &str| {
         Err(Error::usage(format!(
             "{flag} does not apply to `db-status {cmd}`: {instead}"
@@ -129,7 +134,12 @@ pub fn check_flags(command: &Command, g: &GlobalArgs) -> Result<(), Error> {
             .iter()
             .map(|f| format!("{f:?}").to_lowercase())
             .collect();
-        return if allowed.is_empty() {
+        return if matches!(command, Command::Serve { .. }) {
+            not_here(
+                &format!("--format {f}"),
+                "it serves every format at once: /metrics, /status.json and / (HTML)",
+            )
+        } else if allowed.is_empty() {
             not_here(
                 &format!("--format {f}"),
                 "it prints exactly what Alembic prints; use `db-status status --format json` for JSON",
@@ -210,6 +220,20 @@ fn dispatch(command: &Command, g: &GlobalArgs, out: &mut dyn Write, err: &mut dy
         } => graph::run(g, *last, rev_range.as_deref(), *with_db, out, err),
         Command::Completions { shell } => completions::run(*shell, out, err),
         Command::Man => man::run(out, err),
+        Command::Serve {
+            listen,
+            interval,
+            min_interval,
+        } => serve::run(
+            g,
+            &serve::ServeArgs {
+                listen: *listen,
+                interval: *interval,
+                min_interval: *min_interval,
+            },
+            out,
+            err,
+        ),
     }
 }
 

@@ -44,14 +44,20 @@ pub fn indicator(state: State, ascii: bool) -> &'static str {
     }
 }
 
-fn state_style(state: State) -> Style {
-    let color = match state {
+/// The colour of a state (the terminal's, and the HTML page's).
+pub fn state_color(state: State) -> AnsiColor {
+    match state {
         State::UpToDate => AnsiColor::Green,
         State::Behind | State::NoRevision | State::Unstamped => AnsiColor::Yellow,
         State::Diverged => AnsiColor::Magenta,
         State::UnknownRevision | State::DatabaseError | State::ConfigError => AnsiColor::Red,
-    };
-    Style::new().bold().fg_color(Some(color.into()))
+    }
+}
+
+fn state_style(state: State) -> Style {
+    Style::new()
+        .bold()
+        .fg_color(Some(state_color(state).into()))
 }
 
 struct Painter {

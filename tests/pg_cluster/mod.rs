@@ -152,6 +152,12 @@ impl Cluster {
     /// Start one, or `None` when the PostgreSQL server binaries are not
     /// installed and `DB_STATUS_TEST_SKIP=initdb` (else the test fails).
     pub fn start() -> Option<Cluster> {
+        Cluster::start_with("")
+    }
+
+    /// [`Cluster::start`] with extra server options (`-c name=value …`),
+    /// e.g. `-c log_connections=on` to count connections in [`Cluster::log`].
+    pub fn start_with(extra_options: &str) -> Option<Cluster> {
         let Some(bin) = bindir() else {
             super::hardening_common::environment::unavailable(
                 super::hardening_common::Need::Initdb,
@@ -206,7 +212,7 @@ impl Cluster {
         let options = format!(
             "-c port={} -c listen_addresses=localhost -c unix_socket_directories={} \
              -c ssl=on -c ssl_cert_file={} -c ssl_key_file={} -c ssl_ca_file={} \
-             -c fsync=off -c max_connections=20 -c shared_buffers=16MB",
+             -c fsync=off -c max_connections=20 -c shared_buffers=16MB {extra_options}",
             cluster.port,
             root.display(),
             root.join("server.crt").display(),
@@ -240,6 +246,11 @@ impl Cluster {
         // CREATE DATABASE cannot share a (simple-query) transaction.
         cluster.exec("postgres", "CREATE DATABASE appdb");
         Some(cluster)
+    }
+
+    /// The server log so far.
+    pub fn log(&self) -> String {
+        std::fs::read_to_string(self.data.path().join("log")).unwrap_or_default()
     }
 
     /// Run SQL as the superuser over the unix socket.
