@@ -67,6 +67,15 @@ pub struct GlobalArgs {
     /// More detail (Alembic's `-v` for heads/history/branches/current).
     #[arg(short = 'v', long = "verbose", global = true)]
     pub verbose: bool,
+    /// status: the release the database was upgraded along (a
+    /// revision_history/<VERSION>.json dump); inferred when the database
+    /// holds a dump's head.
+    #[arg(long = "from-release", global = true, value_name = "VERSION")]
+    pub from_release: Option<String>,
+    /// status: the databases serve production (warns about unreleased
+    /// migrations pending); a target labelled env=prod counts too.
+    #[arg(long = "production", global = true)]
+    pub production: bool,
 }
 
 /// The longest `--timeout` accepted (a day).

@@ -16,15 +16,20 @@ use crate::status::{self, ComponentStatus, DbRead, Foreign, Report};
 use crate::target::{Catalog, Component, Selection, Target, TargetUrl};
 
 /// How to check.
-#[derive(Debug, Clone, Copy)]
+#[derive(Debug, Clone)]
 pub struct Options {
     /// At most this many targets are checked at the same time.
     pub jobs: usize,
+    /// `--from-release`, `--production`.
+    pub releases: crate::releases::Request,
 }
 
 impl Default for Options {
     fn default() -> Self {
-        Options { jobs: 16 }
+        Options {
+            jobs: 16,
+            releases: crate::releases::Request::default(),
+        }
     }
 }
 
@@ -53,7 +58,7 @@ pub fn check(targets: &[Target], catalog: &Catalog, options: Options) -> Vec<Com
                     let Some(target) = targets.get(i) else { break };
                     // A bug in one check must not take the others down.
                     let status = std::panic::catch_unwind(AssertUnwindSafe(|| {
-                        check_target(target, catalog)
+                        check_target_with(target, catalog, &options.releases)
                     }))
                     .unwrap_or_else(|_| internal_error(target));
                     if let Ok(mut r) = results.lock()
@@ -85,6 +90,15 @@ fn internal_error(target: &Target) -> ComponentStatus {
 
 /// Check one target.
 pub fn check_target(target: &Target, catalog: &Catalog) -> ComponentStatus {
+    check_target_with(target, catalog, &crate::releases::Request::default())
+}
+
+/// Check one target with the run's release choices.
+pub fn check_target_with(
+    target: &Target,
+    catalog: &Catalog,
+    releases: &crate::releases::Request,
+) -> ComponentStatus {
     let mut ctx = target.context();
     let component = &target.component;
     if let Err(e) = &component.config {
@@ -106,6 +120,10 @@ pub fn check_target(target: &Target, catalog: &Catalog) -> ComponentStatus {
         }
     };
     ctx.notes.extend(loaded.warnings.iter().cloned());
+    ctx.releases = Some(Arc::new(crate::releases::Facts {
+        known: component.releases(&loaded),
+        request: releases.clone(),
+    }));
     let db = DbRead::from(pending.wait());
     let unknown = status::unknown_rows(&loaded.map, &db);
     if !unknown.is_empty() {

@@ -32,6 +32,7 @@ pub mod envpy;
 pub mod error;
 pub mod graph;
 pub mod inspect;
+pub mod releases;
 pub mod report;
 pub mod scripts;
 pub mod serve;

@@ -19,6 +19,7 @@
 //!   code); every fact is kept for the JSON report.
 
 mod advice;
+mod release;
 
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
@@ -125,6 +126,9 @@ pub struct Revision {
     pub path: PathBuf,
     /// Branch labels, inherited ones included, sorted (not in the JSON schema).
     pub labels: Vec<String>,
+    /// The releases its `# Part of:` comment names (empty without one, or
+    /// when release comments are off).
+    pub releases: Vec<crate::releases::Release>,
 }
 
 /// Heads that nothing tells apart, and where they split.
@@ -240,6 +244,8 @@ pub struct Context {
     pub table_sources: TableSources,
     /// Rows of the database that belong to another component's tree.
     pub foreign: Vec<Foreign>,
+    /// Release comments and dumps, when release awareness is on.
+    pub releases: Option<std::sync::Arc<crate::releases::Facts>>,
 }
 
 /// What the version table looked like.
@@ -312,6 +318,14 @@ pub struct ComponentStatus {
     pub actions: Vec<Action>,
     /// Other facts worth knowing.
     pub notes: Vec<String>,
+    /// The release the database was upgraded along (`--from-release`, or
+    /// inferred from a release dump whose head it holds).
+    pub from_release: Option<String>,
+    /// Revisions `alembic upgrade` will not run and that release lacks, in apply order.
+    pub skipped: Vec<Revision>,
+    /// Pending revisions per release, in upgrade order (`None` = no release comment);
+    /// empty when release comments are off.
+    pub pending_by_release: Vec<(Option<String>, usize)>,
 }
 
 /// Why a database counts as holding no revision.
@@ -370,6 +384,9 @@ impl ComponentStatus {
             summary: String::new(),
             actions: Vec::new(),
             notes: ctx.notes.clone(),
+            from_release: None,
+            skipped: Vec::new(),
+            pending_by_release: Vec::new(),
         }
     }
 
@@ -452,6 +469,7 @@ pub fn revision(map: &RevisionMap, idx: RevIdx, cwd: &Path) -> Revision {
         message: script.doc().to_string(),
         path: display_path(&script.path, cwd),
         labels: map.labels(idx).into_iter().map(str::to_string).collect(),
+        releases: Vec::new(),
     }
 }
 
@@ -715,6 +733,8 @@ pub fn evaluate(map: &RevisionMap, db: &DbRead, ctx: &Context) -> ComponentStatu
             status.actions = advice::overlap_actions(map, &known, ctx);
         }
     }
+    let current: Vec<RevIdx> = known.iter().map(|&(i, _)| i).collect();
+    release::annotate(&mut status, map, &current, ctx);
     status
 }
 

@@ -312,6 +312,8 @@ pub struct Loaded {
     /// Which modules decided values that revision files import (see
     /// [`crate::scripts::ScriptSet::notes`]).
     pub notes: Vec<String>,
+    /// Release comments and dumps, read on first use ([`Component::releases`]).
+    releases: OnceLock<Arc<crate::releases::Known>>,
 }
 
 /// Why the scripts of a configuration could not be turned into a revision map.
@@ -344,6 +346,7 @@ pub fn load_map(config: &AlembicConfig) -> Result<Loaded, LoadError> {
         map,
         warnings: all,
         notes: set.notes,
+        releases: OnceLock::new(),
     })
 }
 
@@ -494,6 +497,36 @@ impl Component {
         };
         self.loaded
             .get_or_init(|| load_map(config).map(Arc::new).map_err(Arc::new))
+            .clone()
+    }
+
+    /// The component's release comments and dumps ([`crate::releases`]),
+    /// read on first use and shared by its targets. The pattern is the
+    /// project file's `release_pattern`, else Backend.AI's in a Backend.AI
+    /// checkout, else none (comments are not read; dumps still are).
+    pub fn releases(&self, loaded: &Loaded) -> Arc<crate::releases::Known> {
+        loaded
+            .releases
+            .get_or_init(|| {
+                let ws = &self.workspace;
+                let configured = crate::config::components::release_pattern(&ws.root);
+                let setting = match &configured {
+                    Ok(p) => crate::releases::Setting::resolve(p.as_deref(), ws.backend_ai),
+                    Err(e) => Err(e.message.clone()),
+                };
+                let location = self
+                    .config
+                    .as_ref()
+                    .map(|c| ws.root.join(&c.script_location))
+                    .unwrap_or_default();
+                let mut known = crate::releases::Known::read(
+                    &loaded.map,
+                    setting.as_ref().unwrap_or(&crate::releases::Setting::Off),
+                    &location,
+                );
+                known.setting_error = setting.err();
+                Arc::new(known)
+            })
             .clone()
     }
 
@@ -846,6 +879,7 @@ impl Target {
             version_table: self.version_table.clone(),
             table_sources: self.table_sources.clone(),
             foreign: Vec::new(),
+            releases: None,
         }
     }
 }

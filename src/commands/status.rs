@@ -22,7 +22,14 @@ pub fn run(g: &GlobalArgs, out: &mut dyn Write, err: &mut dyn Write) -> u8 {
         Ok(s) => s,
         Err(e) => return super::usage(&e, g, out, err),
     };
-    let report = inspect::check_selection(&selection, inspect::Options::default());
+    let options = inspect::Options {
+        releases: crate::releases::Request {
+            from_release: g.from_release.clone(),
+            production: g.production,
+        },
+        ..inspect::Options::default()
+    };
+    let report = inspect::check_selection(&selection, options);
     if let Err(e) = crate::report::status(&report, format, out)
         && e.kind() != std::io::ErrorKind::BrokenPipe
     {

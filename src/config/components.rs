@@ -11,6 +11,7 @@
 //!
 //! ```toml
 //! default = "manager"              # optional: what plain `db-status` checks
+//! release_pattern = '^#\s*Release:\s*(\S+)'  # optional: release comments (one group)
 //!
 //! [manager]
 //! config = "alembic.ini"           # the Alembic ini, relative to this file
@@ -177,6 +178,8 @@ struct Custom {
 struct ProjectFile {
     path: Option<PathBuf>,
     default: Option<String>,
+    /// `release_pattern = "…"`: the release-comment regex ([`crate::releases`]).
+    release_pattern: Option<String>,
     components: Vec<Custom>,
 }
 
@@ -539,6 +542,12 @@ fn load_project_file(cwd: &Path) -> Result<ProjectFile, ComponentError> {
     Ok(ProjectFile::default())
 }
 
+/// `release_pattern` from the project file in `cwd` (`db-status.toml`, else
+/// `[tool.db-status]`), if set.
+pub fn release_pattern(cwd: &Path) -> Result<Option<String>, ComponentError> {
+    load_project_file(cwd).map(|p| p.release_pattern)
+}
+
 fn read(path: &Path) -> Result<String, ComponentError> {
     std::fs::read_to_string(path).map_err(|e| ComponentError {
         kind: ErrorKind::ProjectFile,
@@ -596,6 +605,13 @@ fn parse_project(
             match value {
                 toml::Value::String(s) => project.default = Some(s),
                 _ => return Err(at("`default` must be a component name (a string)".into())),
+            }
+            continue;
+        }
+        if key == "release_pattern" {
+            match value {
+                toml::Value::String(s) => project.release_pattern = Some(s),
+                _ => return Err(at("`release_pattern` must be a regex (a string)".into())),
             }
             continue;
         }

@@ -121,6 +121,22 @@ fn with_labels(r: &Revision) -> String {
     }
 }
 
+/// With the release its comment names: `… — released in 26.4.6`.
+fn with_release(r: &Revision, ascii: bool) -> String {
+    let dash = if ascii { "--" } else { "—" };
+    if r.releases.is_empty() {
+        with_labels(r)
+    } else if crate::releases::is_unreleased(&r.releases) {
+        format!("{} {dash} unreleased", with_labels(r))
+    } else {
+        format!(
+            "{} {dash} released in {}",
+            with_labels(r),
+            crate::releases::describe(&r.releases)
+        )
+    }
+}
+
 /// Render one component.
 pub fn render_one(s: &ComponentStatus, opts: &HumanOptions, out: &mut dyn Write) -> io::Result<()> {
     let p = Painter { color: opts.color };
@@ -172,7 +188,7 @@ pub fn render_one(s: &ComponentStatus, opts: &HumanOptions, out: &mut dyn Write)
     }
 
     if !error_state {
-        revision_lines(s, &p, out)?;
+        revision_lines(s, &p, opts.ascii, out)?;
         writeln!(out)?;
         writeln!(out, "{} {}", p.bold("Status:"), s.summary)?;
     }
@@ -182,6 +198,15 @@ pub fn render_one(s: &ComponentStatus, opts: &HumanOptions, out: &mut dyn Write)
     {
         writeln!(out)?;
         writeln!(out, "{}", p.bold("Pending migrations (oldest first):"))?;
+        if !s.pending_by_release.is_empty() {
+            let groups = crate::releases::describe_groups(&s.pending_by_release);
+            let groups = if opts.ascii {
+                groups.replace(" · ", " | ")
+            } else {
+                groups
+            };
+            writeln!(out, "  {} {groups}", p.bold("By release:"))?;
+        }
         let width = pending.len().min(PENDING_SHOWN).to_string().len();
         for (i, r) in pending.iter().take(PENDING_SHOWN).enumerate() {
             writeln!(
@@ -197,6 +222,26 @@ pub fn render_one(s: &ComponentStatus, opts: &HumanOptions, out: &mut dyn Write)
                 out,
                 "  … and {} more (--format json lists them all)",
                 pending.len() - PENDING_SHOWN
+            )?;
+        }
+    }
+
+    if !s.skipped.is_empty() {
+        writeln!(out)?;
+        writeln!(
+            out,
+            "{}",
+            p.bold(&format!(
+                "Skipped revisions ({} never had them; `alembic upgrade` will not run them):",
+                s.from_release.as_deref().unwrap_or("the release")
+            ))
+        )?;
+        for r in &s.skipped {
+            writeln!(
+                out,
+                "  {}  {}",
+                with_message(r),
+                p.dim(&r.path.display().to_string())
             )?;
         }
     }
@@ -259,8 +304,14 @@ pub fn render_one(s: &ComponentStatus, opts: &HumanOptions, out: &mut dyn Write)
 }
 
 /// `Current Revision:` / `Head Revision:` lines, aligned like the seed.
-fn revision_lines(s: &ComponentStatus, p: &Painter, out: &mut dyn Write) -> io::Result<()> {
-    let mut current: Vec<String> = s.current.iter().map(with_labels).collect();
+fn revision_lines(
+    s: &ComponentStatus,
+    p: &Painter,
+    ascii: bool,
+    out: &mut dyn Write,
+) -> io::Result<()> {
+    let with_release = |r: &Revision| with_release(r, ascii);
+    let mut current: Vec<String> = s.current.iter().map(with_release).collect();
     current.extend(
         s.unknown
             .iter()
@@ -285,7 +336,7 @@ fn revision_lines(s: &ComponentStatus, p: &Painter, out: &mut dyn Write) -> io::
             _ => "None".to_string(),
         });
     }
-    let mut heads: Vec<String> = s.heads.iter().map(with_labels).collect();
+    let mut heads: Vec<String> = s.heads.iter().map(with_release).collect();
     if heads.is_empty() {
         heads.push("None (no revisions)".to_string());
     }

@@ -26,10 +26,12 @@
 //!                         "fix": null | {"file", "line", "field", "from", "to"}},
 //!     "error": null | {"kind", "message"},
 //!     "recommended_actions": [{"text", "command": [argv] | null}],
-//!     "notes": ["…"]
+//!     "notes": ["…"],
+//!     "from_release": "24.09.8" | null,   // the release the database came from (given or inferred)
+//!     "skipped": [Revision]               // revisions `alembic upgrade` will not run and that release lacks
 //!   }]
 //! }
-//! Revision = {"revision", "message", "path"}
+//! Revision = {"revision", "message", "path", "releases": [{"version": "26.4.6"|null, "kind": "main|backport|unreleased"}]}
 //! usage error: {"schema_version", "version", "exit_code": 2, "error": {"kind": "usage", "message"}}
 //! ```
 
@@ -82,6 +84,8 @@ struct JsonComponent<'a> {
     error: Option<JsonError<'a>>,
     recommended_actions: Vec<JsonAction<'a>>,
     notes: &'a [String],
+    from_release: Option<&'a str>,
+    skipped: Vec<JsonRevision<'a>>,
 }
 
 #[derive(Serialize)]
@@ -104,6 +108,13 @@ struct JsonRevision<'a> {
     revision: &'a str,
     message: &'a str,
     path: String,
+    releases: Vec<JsonRelease<'a>>,
+}
+
+#[derive(Serialize)]
+struct JsonRelease<'a> {
+    version: Option<&'a str>,
+    kind: &'static str,
 }
 
 #[derive(Serialize)]
@@ -154,6 +165,14 @@ fn rev(r: &Revision) -> JsonRevision<'_> {
         revision: &r.id,
         message: &r.message,
         path: r.path.to_string_lossy().into_owned(),
+        releases: r
+            .releases
+            .iter()
+            .map(|x| JsonRelease {
+                version: x.version.as_deref(),
+                kind: x.kind.as_str(),
+            })
+            .collect(),
     }
 }
 
@@ -211,6 +230,8 @@ fn component(s: &ComponentStatus) -> JsonComponent<'_> {
         }),
         recommended_actions: s.actions.iter().map(action).collect(),
         notes: &s.notes,
+        from_release: s.from_release.as_deref(),
+        skipped: revs(&s.skipped),
     }
 }
 

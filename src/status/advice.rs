@@ -366,6 +366,29 @@ fn oneshot(ctx: &Context, program: &[&str]) -> Vec<String> {
     argv
 }
 
+/// Backend.AI's `./backend.ai mgr schema apply-missing-revisions VERSION`
+/// for the manager (`-f INI` unless it is `alembic.ini`); `None` for other
+/// components, which have no such command.
+pub(crate) fn apply_missing_action(ctx: &Context, version: &str, label: &str) -> Option<Action> {
+    if ctx.name != "manager" {
+        return None;
+    }
+    let mut argv: Vec<String> = [
+        "./backend.ai",
+        "mgr",
+        "schema",
+        "apply-missing-revisions",
+        version,
+    ]
+    .iter()
+    .map(|s| s.to_string())
+    .collect();
+    if let Some(ini) = ctx.config.as_deref().filter(|i| *i != "alembic.ini") {
+        argv.extend(["-f".to_string(), ini.to_string()]);
+    }
+    Some(Action::run(label, argv, ctx))
+}
+
 /// Advice for a database behind its scripts (or a fresh one).
 pub(crate) fn upgrade_actions(map: &RevisionMap, ctx: &Context, fresh: bool) -> Vec<Action> {
     let upgrade = alembic(ctx, &["upgrade", upgrade_target(map, ctx)]);
