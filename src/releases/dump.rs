@@ -168,9 +168,9 @@ pub fn infer<'a>(dumps: &'a [Dump], rows: &[&str]) -> Option<&'a Dump> {
 /// What a release's dump means for a database at `current`.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Analysis {
-    /// Ancestors of the current revisions (themselves included) in the
-    /// tree's graph that the release lacks, in apply order: `alembic upgrade`
-    /// never runs them.
+    /// Revisions the release lacks that the tree's graph places before the
+    /// release's heads and that the database has passed (ancestors of its
+    /// current revisions), in apply order: `alembic upgrade` never runs them.
     pub skipped: Vec<RevIdx>,
     /// Every revision of the tree the release lacks, in apply order: what
     /// `apply-missing-revisions` would run.
@@ -200,10 +200,19 @@ pub fn analyze(map: &RevisionMap, dump: &Dump, current: &[RevIdx]) -> Analysis {
             None => not_in_tree.push(r.revision.clone()),
         }
     }
-    let mut below = BitSet::new(map.len());
+    // Skipped: what main's graph places before the release's heads (so
+    // `alembic upgrade` from there never reaches it) and the database has
+    // passed (so it never will). Revisions after the heads are pending, or
+    // were run by `alembic upgrade` since.
+    let mut before_heads = BitSet::new(map.len());
+    for head in dump.heads() {
+        if let Some(h) = map.find(head) {
+            before_heads.union_with(&map.ancestor_set(h));
+        }
+    }
+    let mut passed = BitSet::new(map.len());
     for &c in current {
-        below.union_with(&map.ancestor_set(c));
-        below.insert(c);
+        passed.union_with(&map.ancestor_set(c));
     }
     let order = apply_order(map);
     let missing: Vec<RevIdx> = order
@@ -214,7 +223,7 @@ pub fn analyze(map: &RevisionMap, dump: &Dump, current: &[RevIdx]) -> Analysis {
     let skipped = missing
         .iter()
         .copied()
-        .filter(|&i| below.contains(i))
+        .filter(|&i| before_heads.contains(i) && passed.contains(i))
         .collect();
     Analysis {
         skipped,
