@@ -141,6 +141,9 @@ pub enum Command {
         /// Indicate the current revision (reads the database, never writes).
         #[arg(short = 'i', long = "indicate-current")]
         indicate_current: bool,
+        /// Mark release boundaries (from `# Part of:` comments; see release_pattern).
+        #[arg(long = "releases")]
+        releases: bool,
     },
     /// Show current branch points (same output as `alembic branches`).
     Branches,

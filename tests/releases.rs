@@ -398,3 +398,25 @@ fn real_backend_ai_dumps_load_agree_with_the_tree_and_find_skipped_revisions() {
     }
     assert_eq!(counts.last(), Some(&("24.09.8", 7)));
 }
+
+#[test]
+fn history_marks_release_boundaries_and_unknown_from_release_is_said() {
+    let tmp = checkout();
+    let dir = tmp.path();
+    let out = db_status(dir, &["history", "--releases"], LIMIT);
+    assert_eq!(out.code, Some(0), "{}", out.stderr);
+    insta::assert_snapshot!(out.stdout);
+
+    let doc = json(dir, &["--from-release", "9.9"]);
+    let c = &doc["components"][0];
+    assert_eq!(c["from_release"], Value::Null);
+    assert!(
+        c["notes"]
+            .to_string()
+            .contains("--from-release 9.9: there is no revision_history/9.9.json"),
+        "{}",
+        c["notes"]
+    );
+    let out = db_status(dir, &["heads", "--from-release", "1.0.0"], LIMIT);
+    assert_eq!(out.code, Some(2), "a flag is never dropped silently");
+}

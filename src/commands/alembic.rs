@@ -256,14 +256,16 @@ pub fn heads(
     finish(result, out, err)
 }
 
-/// `db-status history [-r RANGE] [-v] [-i]`.
+/// `db-status history [-r RANGE] [-v] [-i] [--releases]`; `flags` is
+/// (`-i`, `--releases`).
 pub fn history(
     g: &GlobalArgs,
     rev_range: Option<&str>,
-    indicate_current: bool,
+    flags: (bool, bool),
     out: &mut dyn Write,
     err: &mut dyn Write,
 ) -> u8 {
+    let (indicate_current, releases) = flags;
     let result = (|| {
         let needs_db_flags = indicate_current
             || rev_range.is_some_and(|r| r.split(':').any(|s| s.trim() == "current"));
@@ -329,6 +331,12 @@ pub fn history(
         } else {
             None
         };
+        if releases {
+            let known = t.component.releases(&loaded);
+            return Ok(crate::releases::history(&revs, &known.table, |r| {
+                render::history(map, &[r], g.verbose, currents)
+            }));
+        }
         Ok(render::history(map, &revs, g.verbose, currents))
     })();
     finish(result, out, err)

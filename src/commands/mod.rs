@@ -83,6 +83,7 @@ pub fn check_flags(command: &Command, g: &GlobalArgs) -> Result<(), Error> {
         Command::History {
             rev_range,
             indicate_current,
+            ..
         } => {
             *indicate_current
                 || rev_range
@@ -151,6 +152,20 @@ pub fn check_flags(command: &Command, g: &GlobalArgs) -> Result<(), Error> {
             )
         };
     }
+    if !matches!(command, Command::Status) {
+        if g.from_release.is_some() {
+            return not_here(
+                "--from-release",
+                "only `status` compares with a release dump",
+            );
+        }
+        if g.production {
+            return not_here(
+                "--production",
+                "only `status` warns about production databases",
+            );
+        }
+    }
     if g.ascii && !matches!(command, Command::Status) {
         return not_here("--ascii", "only `status` prints state markers");
     }
@@ -208,7 +223,14 @@ fn dispatch(command: &Command, g: &GlobalArgs, out: &mut dyn Write, err: &mut dy
         Command::History {
             rev_range,
             indicate_current,
-        } => alembic::history(g, rev_range.as_deref(), *indicate_current, out, err),
+            releases,
+        } => alembic::history(
+            g,
+            rev_range.as_deref(),
+            (*indicate_current, *releases),
+            out,
+            err,
+        ),
         Command::Branches => alembic::branches(g, out, err),
         Command::Current { check_heads } => alembic::current(g, *check_heads, out, err),
         Command::Show { rev } => alembic::show(g, rev, out, err),

@@ -418,6 +418,26 @@ pub fn describe_groups(groups: &[(Option<String>, usize)]) -> String {
         .join(" · ")
 }
 
+/// `history --releases`: the history entries (newest first), with a line
+/// `== 26.9.0 ==` (or `== unreleased ==`, `== no release comment ==`) above
+/// each run of revisions of one release, so the boundaries stand out.
+pub fn history(revs: &[RevIdx], table: &ReleaseTable, entry: impl Fn(RevIdx) -> String) -> String {
+    let mut out = String::new();
+    let mut last: Option<Option<String>> = None;
+    for &r in revs {
+        let group = group_name(table.of(r));
+        if last.as_ref() != Some(&group) {
+            out.push_str(&format!(
+                "== {} ==\n",
+                group.as_deref().unwrap_or("no release comment")
+            ));
+            last = Some(group);
+        }
+        out.push_str(&entry(r));
+    }
+    out
+}
+
 /// The `revision_history` directory beside a script directory.
 pub fn history_dir(script_location: &Path) -> std::path::PathBuf {
     script_location.join("revision_history")
