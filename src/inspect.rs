@@ -120,6 +120,10 @@ pub fn check_target_with(
         }
     };
     ctx.notes.extend(loaded.warnings.iter().cloned());
+    if let Some(drift) = crate::drift::check(component) {
+        ctx.notes
+            .push(drift.message(component.name(), &component.workspace.cwd));
+    }
     ctx.releases = Some(Arc::new(crate::releases::Facts {
         known: component.releases(&loaded),
         request: releases.clone(),

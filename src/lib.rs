@@ -28,6 +28,7 @@ pub mod cli;
 pub mod commands;
 pub mod config;
 pub mod database;
+pub mod drift;
 pub mod envpy;
 pub mod error;
 pub mod graph;

@@ -166,6 +166,13 @@ fn builtin_by_name(name: &str) -> Option<&'static Builtin> {
         .find(|b| b.name == name || b.aliases.contains(&name))
 }
 
+/// The directory under `configs/` of a Backend.AI built-in (`manager`,
+/// `account-manager`, `app-proxy-coordinator`), which is also the name its
+/// server looks its TOML up by.
+pub fn builtin_configs_dir(name: &str) -> Option<&'static str> {
+    builtin_by_name(name).map(|b| b.configs_dir)
+}
+
 /// A component defined in the project file.
 #[derive(Debug, Clone)]
 struct Custom {
