@@ -9,6 +9,7 @@
 //! them, each with its line); the map is built only when that pass is clean,
 //! and then gives heads, inherited labels and ancestry for [`heads`].
 
+pub mod base;
 pub mod diverged;
 pub mod heads;
 pub mod links;
@@ -79,6 +80,18 @@ pub enum Code {
     Config,
     /// Alembic's revision map refused the scripts for a reason not covered above.
     Graph,
+    /// `--base`: a head the change adds.
+    NewHead,
+    /// `--base`: the `revision` or `down_revision` of a revision at the base changed.
+    EditedRevision,
+    /// `--base`: a revision at the base is gone.
+    DeletedRevision,
+    /// `--base`: a new migration without the release comment the project uses.
+    MissingReleaseComment,
+    /// `--base`: the base has revisions this branch has not merged in yet.
+    BehindBase,
+    /// `--base`: the base could not be read through git.
+    Base,
 }
 
 impl Code {
@@ -102,6 +115,12 @@ impl Code {
             Code::DocstringRevises => "docstring-revises",
             Code::Config => "config",
             Code::Graph => "graph",
+            Code::NewHead => "new-head",
+            Code::EditedRevision => "edited-revision",
+            Code::DeletedRevision => "deleted-revision",
+            Code::MissingReleaseComment => "missing-release-comment",
+            Code::BehindBase => "behind-base",
+            Code::Base => "base",
         }
     }
 

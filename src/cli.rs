@@ -165,6 +165,10 @@ pub enum Command {
         /// Fail on warnings too.
         #[arg(long = "strict")]
         strict: bool,
+        /// Also compare with the scripts at this git ref (e.g. origin/main):
+        /// new heads, edited or deleted revisions, missing release comments.
+        #[arg(long = "base", value_name = "REF")]
+        base: Option<String>,
     },
     /// Draw the revision graph as Mermaid or Graphviz dot.
     Graph {

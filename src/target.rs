@@ -509,25 +509,32 @@ impl Component {
             .releases
             .get_or_init(|| {
                 let ws = &self.workspace;
-                let configured = crate::config::components::release_pattern(&ws.root);
-                let setting = match &configured {
-                    Ok(p) => crate::releases::Setting::resolve(p.as_deref(), ws.backend_ai),
-                    Err(e) => Err(e.message.clone()),
-                };
+                let (setting, error) = self.release_setting();
                 let location = self
                     .config
                     .as_ref()
                     .map(|c| ws.root.join(&c.script_location))
                     .unwrap_or_default();
-                let mut known = crate::releases::Known::read(
-                    &loaded.map,
-                    setting.as_ref().unwrap_or(&crate::releases::Setting::Off),
-                    &location,
-                );
-                known.setting_error = setting.err();
+                let mut known = crate::releases::Known::read(&loaded.map, &setting, &location);
+                known.setting_error = error;
                 Arc::new(known)
             })
             .clone()
+    }
+
+    /// Whether and how release comments are read: the project file's
+    /// `release_pattern`, else Backend.AI's in a Backend.AI checkout, else
+    /// off; with why it is off when the pattern is unusable.
+    pub fn release_setting(&self) -> (crate::releases::Setting, Option<String>) {
+        let ws = &self.workspace;
+        let setting = match crate::config::components::release_pattern(&ws.root) {
+            Ok(p) => crate::releases::Setting::resolve(p.as_deref(), ws.backend_ai),
+            Err(e) => Err(e.message),
+        };
+        match setting {
+            Ok(s) => (s, None),
+            Err(e) => (crate::releases::Setting::Off, Some(e)),
+        }
     }
 
     /// What the component's `env.py` passes to Alembic, read on first use

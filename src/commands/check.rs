@@ -70,8 +70,70 @@ pub fn check_component(component: &Component) -> ComponentCheck {
     result
 }
 
-/// Run the scripts-only checks.
-pub fn run(g: &GlobalArgs, strict: bool, out: &mut dyn Write, err: &mut dyn Write) -> u8 {
+/// The `--base REF` findings for one component: its scripts compared with
+/// those at the git ref ([`check::base`]).
+pub fn check_base(component: &Component, base: &str) -> Vec<Finding> {
+    let Ok(config) = &component.config else {
+        return Vec::new();
+    };
+    let ws = &component.workspace;
+    let ctx = FixContext {
+        alembic: component.alembic.clone(),
+        cwd: Some(ws.cwd.clone()),
+    };
+    let (setting, _) = component.release_setting();
+    let pattern = setting.pattern();
+    let base_scripts = match check::base::load_at(
+        base,
+        &config.version_locations,
+        config.recursive_version_locations,
+        pattern,
+    ) {
+        Ok(b) => b,
+        Err(e) => {
+            return vec![
+                Finding::error(
+                    Code::Base,
+                    None,
+                    0,
+                    format!("cannot read the scripts at {base}: {e}"),
+                )
+                .with_fix(
+                    "run inside the git repository, with the ref fetched (`git fetch origin main`)",
+                ),
+            ];
+        }
+    };
+    let (set, _) = crate::scripts::load_partial(
+        &config.version_locations,
+        config.recursive_version_locations,
+        config.sourceless,
+    );
+    let head: Vec<(crate::scripts::Script, Vec<crate::releases::Release>)> = set
+        .scripts
+        .into_iter()
+        .map(|s| {
+            let releases = pattern
+                .and_then(|p| {
+                    std::fs::read(&s.path).ok().map(|b| {
+                        crate::releases::read_text(&String::from_utf8_lossy(&b), &s.lines, p)
+                    })
+                })
+                .unwrap_or_default();
+            (s, releases)
+        })
+        .collect();
+    check::base::compare(base, &base_scripts, &head, pattern.is_some(), &ctx)
+}
+
+/// Run the scripts-only checks (and the `--base REF` comparison).
+pub fn run(
+    g: &GlobalArgs,
+    strict: bool,
+    base: Option<&str>,
+    out: &mut dyn Write,
+    err: &mut dyn Write,
+) -> u8 {
     let format = g.format.unwrap_or(Format::Human);
     let selection = match super::select(g, false, false) {
         Ok(s) => s,
@@ -80,7 +142,13 @@ pub fn run(g: &GlobalArgs, strict: bool, out: &mut dyn Write, err: &mut dyn Writ
     let results: Vec<ComponentCheck> = selection
         .targets
         .iter()
-        .map(|t| check_component(&t.component))
+        .map(|t| {
+            let mut c = check_component(&t.component);
+            if let Some(base) = base {
+                c.findings.extend(check_base(&t.component, base));
+            }
+            c
+        })
         .collect();
     let cwd = &selection.workspace.cwd;
     let code = results

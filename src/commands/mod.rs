@@ -234,7 +234,7 @@ fn dispatch(command: &Command, g: &GlobalArgs, out: &mut dyn Write, err: &mut dy
         Command::Branches => alembic::branches(g, out, err),
         Command::Current { check_heads } => alembic::current(g, *check_heads, out, err),
         Command::Show { rev } => alembic::show(g, rev, out, err),
-        Command::Check { strict } => check::run(g, *strict, out, err),
+        Command::Check { strict, base } => check::run(g, *strict, base.as_deref(), out, err),
         Command::Graph {
             last,
             rev_range,
