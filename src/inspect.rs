@@ -111,7 +111,7 @@ pub fn check_target_with(
             database::start(url, &target.version_table, &target.connect)
         }
         TargetUrl::Invalid { error, .. } => PendingRead::Done(Err(error.clone())),
-        TargetUrl::Missing => return no_url(target, &ctx),
+        TargetUrl::Missing => return no_url(target, &mut ctx, releases),
     };
     let loaded = match component.scripts() {
         Ok(l) => l,
@@ -136,9 +136,19 @@ pub fn check_target_with(
     status::evaluate(&loaded.map, &db, &ctx)
 }
 
-fn no_url(target: &Target, ctx: &status::Context) -> ComponentStatus {
+fn no_url(
+    target: &Target,
+    ctx: &mut status::Context,
+    releases: &crate::releases::Request,
+) -> ComponentStatus {
     match target.component.scripts() {
-        Ok(loaded) => status::evaluate(&loaded.map, &DbRead::NoUrl, ctx),
+        Ok(loaded) => {
+            ctx.releases = Some(Arc::new(crate::releases::Facts {
+                known: target.component.releases(&loaded),
+                request: releases.clone(),
+            }));
+            status::evaluate(&loaded.map, &DbRead::NoUrl, ctx)
+        }
         Err(e) => ComponentStatus::config_error(ctx, &e.to_error(&target.component.workspace.cwd)),
     }
 }

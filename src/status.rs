@@ -551,6 +551,7 @@ pub fn evaluate(map: &RevisionMap, db: &DbRead, ctx: &Context) -> ComponentStatu
                 ));
                 s.diverged = Some(report(map, &d, cwd));
             }
+            release::annotate(&mut s, map, &[], ctx);
             return s;
         }
         DbRead::NoUrl => {
@@ -571,6 +572,7 @@ pub fn evaluate(map: &RevisionMap, db: &DbRead, ctx: &Context) -> ComponentStatu
                 advice::no_url_actions(ctx),
             );
             s.heads = status.heads;
+            release::annotate(&mut s, map, &[], ctx);
             return s;
         }
     };

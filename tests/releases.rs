@@ -4,6 +4,8 @@
 //! release's dump written by Backend.AI's own `dump-history` code), and on
 //! the real dumps of a Backend.AI manager wheel.
 
+#[path = "json_schema/mod.rs"]
+mod json_schema;
 mod status_support;
 
 use std::path::{Path, PathBuf};
@@ -75,8 +77,9 @@ fn json(dir: &Path, args: &[&str]) -> Value {
     let mut all = vec!["--format", "json"];
     all.extend_from_slice(args);
     let out = db_status(dir, &all, LIMIT);
-    serde_json::from_str(&out.stdout)
-        .unwrap_or_else(|e| panic!("not JSON ({e}): {}\n{}", out.stdout, out.stderr))
+    assert!(!out.stdout.is_empty(), "{}", out.stderr);
+    // Every document matches docs/status.schema.json.
+    json_schema::parse(&out.stdout)
 }
 
 /// The tables of a SQLite database, sorted.
@@ -397,6 +400,53 @@ fn real_backend_ai_dumps_load_agree_with_the_tree_and_find_skipped_revisions() {
         );
     }
     assert_eq!(counts.last(), Some(&("24.09.8", 7)));
+
+    // Every revision's releases, against the comments Python's tokenizer
+    // finds (a `Part of:` line inside a docstring is not one).
+    let db = dir.join("db.sqlite");
+    let _ = std::fs::remove_file(&db);
+    let doc = json(dir, &[]);
+    let pending = doc["components"][0]["pending"]
+        .as_array()
+        .expect("pending")
+        .clone();
+    let comments: serde_json::Map<String, Value> = serde_json::from_str(&run_oracle(
+        dir,
+        &[
+            "comment-releases",
+            &alembic_dir.join("versions").display().to_string(),
+        ],
+    ))
+    .expect("oracle");
+    assert!(comments.len() > 200, "{}", comments.len());
+    for r in &pending {
+        let id = r["revision"].as_str().expect("id");
+        let want: Vec<Value> = comments
+            .get(id)
+            .and_then(Value::as_str)
+            .map(|c| {
+                c.split(',')
+                    .map(|item| {
+                        let item = item.trim();
+                        let version = item.split(" (").next().unwrap_or(item);
+                        if version == "NEXT_RELEASE_VERSION" {
+                            serde_json::json!({"version": null, "kind": "unreleased"})
+                        } else if item.ends_with("(backport)") {
+                            serde_json::json!({"version": version, "kind": "backport"})
+                        } else {
+                            serde_json::json!({"version": version, "kind": "main"})
+                        }
+                    })
+                    .collect()
+            })
+            .unwrap_or_default();
+        assert_eq!(r["releases"], Value::Array(want), "{id}");
+    }
+    let marked = pending
+        .iter()
+        .filter(|r| r["releases"].as_array().is_some_and(|a| !a.is_empty()))
+        .count();
+    assert_eq!(marked, comments.len());
 }
 
 #[test]

@@ -6,9 +6,10 @@
 //!
 //! A comment is not a value: the scanner never sees it, so this module reads
 //! it as text, in the lines next to the identifiers the scanner found
-//! ([`crate::scripts::FieldLines`]): the comment lines directly above the
-//! first identifier, the identifiers' own trailing comments, and the comment
-//! lines below them up to the first `def`/`class`/decorator.
+//! ([`crate::scripts::FieldLines`]): the module's header, that is the
+//! comment lines between the docstring and the first identifier, the
+//! identifiers' own trailing comments, and the comment lines below them up
+//! to the first `def`/`class`/decorator or string literal spanning lines.
 //!
 //! Off unless set: `release_pattern = "…"` at the top of `db-status.toml`
 //! (a regex with one group, the version list, matched against each comment),
@@ -251,21 +252,24 @@ pub fn read_text(text: &str, lines: &FieldLines, pattern: &Pattern) -> Vec<Relea
             }
         }
     };
-    // Comment lines directly above the first identifier.
+    // Module-level comment lines above the first identifier, up to the
+    // docstring (the first line above that holds a triple quote).
     let mut above = first;
     while above > 0
         && all
             .get(above - 1)
-            .is_some_and(|l| l.trim_start().starts_with('#'))
+            .is_some_and(|l| !l.contains("\"\"\"") && !l.contains("'''"))
     {
         above -= 1;
     }
     for line in all.get(above..first).unwrap_or(&[]) {
-        take(line);
+        if line.starts_with('#') {
+            take(line);
+        }
     }
     // The identifiers and the comments below them, up to the first definition.
     for line in all.get(first..).unwrap_or(&[]) {
-        if ends_header(line) {
+        if ends_header(line) || line.contains("\"\"\"") || line.contains("'''") {
             break;
         }
         let trimmed = line.trim_start();

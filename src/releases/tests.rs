@@ -54,6 +54,12 @@ fn comment_beside_identifiers_is_read_in_every_place_backend_ai_puts_it() {
         read_text(above, &lines(3, 4), &p),
         vec![rel(None, ReleaseKind::Unreleased)]
     );
+    // Backend.AI also writes it right after the docstring, above the imports.
+    let header = "\"\"\"doc\n\nRevises: x\n\"\"\"\n\n# Part of: 26.5.0\n\nimport sqlalchemy as sa\n\n# revision identifiers, used by Alembic.\nrevision = \"a\"\ndown_revision = None\n";
+    assert_eq!(
+        read_text(header, &lines(11, 12), &p),
+        vec![rel(Some("26.5.0"), ReleaseKind::Main)]
+    );
     let in_string = "revision = \"a\"\ndown_revision = \"# Part of: 1.0\"\n";
     assert_eq!(read_text(in_string, &lines(1, 2), &p), vec![]);
     assert_eq!(read_text("# Part of: 1.0\n", &lines(0, 0), &p), vec![]);

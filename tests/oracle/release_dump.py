@@ -3,6 +3,7 @@
     release_dump.py dump INI VERSION OUT   write Backend.AI's `mgr schema dump-history` document
     release_dump.py missing INI DUMP       print what `mgr schema apply-missing-revisions` would run
     release_dump.py ast-skipped VERSIONS DUMP CURRENT   skipped revisions, from the files' literals
+    release_dump.py comment-releases VERSIONS           each file's `# Part of:` comment (tokenize)
 
 Both are Backend.AI's own code (src/ai/backend/manager/cli/dbschema.py),
 with the manager imports replaced by the standard library.
@@ -104,10 +105,40 @@ def ast_skipped(versions_dir, dump_path, current):
     print(json.dumps({"heads": sorted(heads), "skipped": sorted(skipped), "not_in_tree": sorted(had - set(parents))}))
 
 
+def comment_releases(versions_dir):
+    """{revision: "26.4.6 (backport), 26.7.0 (main)"} from the `# Part of:`
+    comments Python's own tokenizer finds (strings and docstrings are not
+    comments), for files that have one."""
+    import io
+    import os
+    import re
+    import tokenize
+
+    out = {}
+    for name in sorted(os.listdir(versions_dir)):
+        if not name.endswith(".py") or name == "__init__.py":
+            continue
+        with open(os.path.join(versions_dir, name), "rb") as f:
+            source = f.read()
+        text = source.decode("utf-8")
+        m = re.search(r"^revision\s*(?::[^=]*)?=\s*[\"']([^\"']+)", text, re.M)
+        if not m:
+            continue
+        for tok in tokenize.tokenize(io.BytesIO(source).readline):
+            if tok.type == tokenize.COMMENT:
+                c = re.match(r"^#\s*Part of:\s*(.+?)\s*$", tok.string)
+                if c:
+                    out[m.group(1)] = c.group(1)
+                    break
+    print(json.dumps(out))
+
+
 if __name__ == "__main__":
     if sys.argv[1] == "dump":
         dump(*sys.argv[2:5])
     elif sys.argv[1] == "missing":
         missing(*sys.argv[2:4])
+    elif sys.argv[1] == "comment-releases":
+        comment_releases(sys.argv[2])
     else:
         ast_skipped(*sys.argv[2:5])
