@@ -17,6 +17,11 @@
 //!    and recommended actions.
 //! 7. [`report`]: renderers (human, JSON, Alembic-compatible, GitHub, graph).
 //!
+//! Beside the stages: [`releases`] reads release comments and release dumps
+//! (what a release branch skipped), [`drift`] compares a Backend.AI
+//! component's ini with its server config, and [`check::base`] compares the
+//! scripts with those at a git ref (`check --base`).
+//!
 //! [`inspect`] checks a list of targets (bounded concurrency) and
 //! [`report::status`] renders the result; [`serve`] serves it over HTTP; [`commands`] wires the stages
 //! together for each subcommand; `main.rs` only parses flags. [`error`] is
