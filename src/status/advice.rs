@@ -367,10 +367,10 @@ fn oneshot(ctx: &Context, program: &[&str]) -> Vec<String> {
 }
 
 /// Backend.AI's `./backend.ai mgr schema apply-missing-revisions VERSION`
-/// for the manager (`-f INI` unless it is `alembic.ini`); `None` for other
-/// components, which have no such command.
+/// for the manager in a Backend.AI checkout (`-f INI` unless it is
+/// `alembic.ini`); `None` elsewhere, where there is no such command.
 pub(crate) fn apply_missing_action(ctx: &Context, version: &str, label: &str) -> Option<Action> {
-    if ctx.name != "manager" {
+    if ctx.name != "manager" || !ctx.backend_ai {
         return None;
     }
     let mut argv: Vec<String> = [

@@ -164,3 +164,178 @@ fn skipped(
     });
     status.actions.insert(0, action);
 }
+
+#[cfg(test)]
+mod tests {
+    use std::collections::BTreeMap;
+    use std::path::PathBuf;
+    use std::sync::Arc;
+
+    use crate::database::VersionRows;
+    use crate::releases::dump::{Dump, DumpRevision};
+    use crate::releases::{Facts, Known, Release, ReleaseKind, ReleaseTable, Request};
+    use crate::scripts::{FieldLines, Script};
+    use crate::status::{Context, DbRead, evaluate};
+
+    use super::*;
+
+    fn script(id: &str, down: &[&str]) -> Script {
+        Script {
+            revision: id.to_string(),
+            down_revisions: down.iter().map(|s| s.to_string()).collect(),
+            dependencies: Vec::new(),
+            branch_labels: Vec::new(),
+            longdoc: format!("rev {id}"),
+            path: PathBuf::from(format!("/proj/versions/{id}_x.py")),
+            lines: FieldLines::default(),
+            docstring_claims: Default::default(),
+        }
+    }
+
+    fn main_line(v: &str) -> Vec<Release> {
+        vec![Release {
+            version: Some(v.to_string()),
+            kind: ReleaseKind::Main,
+        }]
+    }
+
+    fn unreleased() -> Vec<Release> {
+        vec![Release {
+            version: None,
+            kind: ReleaseKind::Unreleased,
+        }]
+    }
+
+    /// a → d → c → e on main; release 1.0 had a → c (c's parent was a).
+    fn setup(request: Request, labels: &[(&str, &str)]) -> (RevisionMap, Context) {
+        let (map, _) = RevisionMap::build(vec![
+            script("a", &[]),
+            script("d", &["a"]),
+            script("c", &["d"]),
+            script("e", &["c"]),
+        ])
+        .expect("map");
+        let table = ReleaseTable::from_lists(vec![
+            vec![],
+            main_line("2.0"),
+            main_line("1.0"),
+            unreleased(),
+        ]);
+        let dump = Dump {
+            version: "1.0".to_string(),
+            path: PathBuf::from("/proj/revision_history/1.0.json"),
+            revisions: vec![
+                DumpRevision {
+                    revision: "c".to_string(),
+                    down_revisions: vec!["a".to_string()],
+                },
+                DumpRevision {
+                    revision: "a".to_string(),
+                    down_revisions: vec![],
+                },
+            ],
+        };
+        let ctx = Context {
+            name: "manager".into(),
+            config: Some("alembic.ini".into()),
+            backend_ai: true,
+            cwd: PathBuf::from("/proj"),
+            labels: labels
+                .iter()
+                .map(|(k, v)| (k.to_string(), v.to_string()))
+                .collect::<BTreeMap<_, _>>(),
+            releases: Some(Arc::new(Facts {
+                known: Arc::new(Known {
+                    table,
+                    dumps: vec![dump],
+                    ..Known::default()
+                }),
+                request,
+            })),
+            ..Context::default()
+        };
+        (map, ctx)
+    }
+
+    fn at(rows: &[&str]) -> DbRead {
+        DbRead::rows(VersionRows::Rows(
+            rows.iter().map(|s| s.to_string()).collect(),
+        ))
+    }
+
+    #[test]
+    fn a_database_at_a_dump_head_gets_the_release_and_its_skipped_revisions() {
+        let (map, ctx) = setup(Request::default(), &[]);
+        let s = evaluate(&map, &at(&["c"]), &ctx);
+        assert_eq!(s.from_release.as_deref(), Some("1.0"));
+        let skipped: Vec<&str> = s.skipped.iter().map(|r| r.id.as_str()).collect();
+        assert_eq!(skipped, ["d"]);
+        assert_eq!(s.skipped[0].releases, main_line("2.0"));
+        assert_eq!(s.current[0].releases, main_line("1.0"));
+        assert!(
+            s.actions[0].text.starts_with(
+                "Apply the 1 skipped revision (with every other revision 1.0 lacks): ./backend.ai mgr schema apply-missing-revisions 1.0"
+            ),
+            "{:?}",
+            s.actions
+        );
+        assert!(
+            s.notes
+                .iter()
+                .any(|n| n.contains("2 in all (1 skipped, 1 other)")),
+            "{:?}",
+            s.notes
+        );
+        assert_eq!(s.pending_by_release, [(Some("unreleased".to_string()), 1)]);
+        assert!(
+            !s.notes.iter().any(|n| n.contains("production")),
+            "{:?}",
+            s.notes
+        );
+    }
+
+    #[test]
+    fn no_dump_head_no_inference_but_from_release_still_finds_them() {
+        let (map, ctx) = setup(Request::default(), &[]);
+        let s = evaluate(&map, &at(&["e"]), &ctx);
+        assert_eq!(s.from_release, None);
+        assert!(s.skipped.is_empty());
+        let (map, ctx) = setup(
+            Request {
+                from_release: Some("1.0".into()),
+                production: false,
+            },
+            &[],
+        );
+        let s = evaluate(&map, &at(&["e"]), &ctx);
+        let skipped: Vec<&str> = s.skipped.iter().map(|r| r.id.as_str()).collect();
+        assert_eq!(skipped, ["d"]);
+    }
+
+    #[test]
+    fn unreleased_pending_warns_on_production_by_flag_or_label() {
+        for (request, labels) in [
+            (
+                Request {
+                    from_release: None,
+                    production: true,
+                },
+                vec![],
+            ),
+            (Request::default(), vec![("env", "prod")]),
+        ] {
+            let (map, ctx) = setup(request, &labels);
+            let s = evaluate(&map, &at(&["c"]), &ctx);
+            assert!(
+                s.notes.iter().any(|n| n.starts_with(
+                    "warning: 1 unreleased migration (NEXT_RELEASE_VERSION) pending on a production database"
+                ) && n.ends_with(": e")),
+                "{:?}",
+                s.notes
+            );
+        }
+        let (map, ctx) = setup(Request::default(), &[("env", "staging")]);
+        let s = evaluate(&map, &at(&["c"]), &ctx);
+        assert!(!s.notes.iter().any(|n| n.contains("production")));
+    }
+}
