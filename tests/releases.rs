@@ -464,6 +464,14 @@ fn history_marks_release_boundaries_and_unknown_from_release_is_said() {
         "{}",
         c["notes"]
     );
+    std::fs::remove_file(dir.join("py")).expect("rm py");
+    let out = db_status(dir, &["history", "--releases"], LIMIT);
+    assert!(
+        out.stderr
+            .contains("warning: release comments are off: set release_pattern"),
+        "{}",
+        out.stderr
+    );
     let out = db_status(dir, &["heads", "--from-release", "1.0.0"], LIMIT);
     assert_eq!(out.code, Some(2), "a flag is never dropped silently");
 }

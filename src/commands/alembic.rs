@@ -333,6 +333,17 @@ pub fn history(
         };
         if releases {
             let known = t.component.releases(&loaded);
+            if let Some(e) = &known.setting_error {
+                let _ = writeln!(err, "warning: release comments are off: {e}");
+            } else if matches!(
+                t.component.release_setting().0,
+                crate::releases::Setting::Off
+            ) {
+                let _ = writeln!(
+                    err,
+                    "warning: release comments are off: set release_pattern in db-status.toml (on by default in a Backend.AI checkout)"
+                );
+            }
             return Ok(crate::releases::history(&revs, &known.table, |r| {
                 render::history(map, &[r], g.verbose, currents)
             }));
