@@ -207,12 +207,13 @@ def current_commands(d, env, info, row_sets):
     case's own alembic.ini is copied as `current-<k>.ini` with
     `sqlalchemy.url = sqlite:///current-<k>.db` (relative: both tools run in
     the case directory), and that file gets an `alembic_version` table
-    holding the rows. Only for cases configured by a plain `alembic.ini` that
-    Alembic can load."""
+    holding the rows. Only for cases configured by a plain `alembic.ini`;
+    where Alembic cannot load the revisions (`info` is None), with no row and
+    with one row, so that what is printed before the error is compared too."""
     import sqlite3
 
     ini = os.path.join(d, "alembic.ini")
-    if not info or env or not os.path.isfile(ini):
+    if env or not os.path.isfile(ini):
         return []
     with open(ini, encoding="utf-8", newline="") as f:
         lines = f.read().splitlines(keepends=True)
@@ -243,6 +244,8 @@ def current_commands(d, env, info, row_sets):
 def named_row_sets(info):
     """No row; every head; one row that is not a head; several rows, one an
     ancestor of another (the base and a head)."""
+    if not info:
+        return [[], ["deadbeef0000"]]
     revs, heads = info["revs"], sorted(info["heads"])
     if not revs:
         return [[]]
@@ -252,7 +255,7 @@ def named_row_sets(info):
 
 def random_row_sets(info):
     """One row that is not (necessarily) a head; several rows."""
-    return named_row_sets(info)[2:]
+    return named_row_sets(info)[2:] if info else named_row_sets(info)
 
 
 def commands_for(info, rng, extra=()):
