@@ -22,7 +22,9 @@ pub const VERSION: &str = concat!(
     version = VERSION,
     about = "Where does each database stand against its Alembic migration scripts, and what to do next",
     after_help = crate::error::exit_codes_help(),
-    args_conflicts_with_subcommands = false
+    args_conflicts_with_subcommands = false,
+    // As Alembic's argparse: a repeated option keeps its last value.
+    args_override_self = true
 )]
 pub struct Cli {
     /// Options shared by every command.

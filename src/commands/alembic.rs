@@ -368,8 +368,10 @@ pub fn branches(g: &GlobalArgs, out: &mut dyn Write, err: &mut dyn Write) -> u8 
 pub fn current(g: &GlobalArgs, check_heads: bool, out: &mut dyn Write, err: &mut dyn Write) -> u8 {
     let result = (|| {
         let t = target(g, true)?;
-        let loaded = map(&t, false, err)?;
-        let map = &loaded.map;
+        // Alembic reads the database (and prints the verbose header) before
+        // it loads the revisions; `--check-heads` loads them in `get_heads`,
+        // outside its error wrapper (as plain `heads` does).
+        config(&t)?;
         let rows = read_rows(&t, err)?;
         let mut text = String::new();
         if g.verbose
@@ -377,6 +379,14 @@ pub fn current(g: &GlobalArgs, check_heads: bool, out: &mut dyn Write, err: &mut
         {
             text.push_str(&format!("Current revision(s) for {}:\n", url.masked()));
         }
+        let loaded = match map(&t, check_heads, err) {
+            Ok(loaded) => loaded,
+            Err(e) => {
+                let _ = out.write_all(text.as_bytes());
+                return Err(e);
+            }
+        };
+        let map = &loaded.map;
         if check_heads {
             // Alembic compares raw rows with `heads` (effective heads included).
             let have: std::collections::BTreeSet<&str> = rows.iter().map(String::as_str).collect();
@@ -409,16 +419,24 @@ pub fn current(g: &GlobalArgs, check_heads: bool, out: &mut dyn Write, err: &mut
 pub fn show(g: &GlobalArgs, rev: &str, out: &mut dyn Write, err: &mut dyn Write) -> u8 {
     let result = (|| {
         let t = target(g, rev == "current")?;
-        let loaded = map(&t, false, err)?;
-        let map = &loaded.map;
         if rev == "current" {
+            // Alembic reads the database first; with no rows it has nothing
+            // to resolve and never loads the revisions.
+            config(&t)?;
             let rows = read_rows(&t, err)?;
+            if rows.is_empty() {
+                return Ok(String::new());
+            }
+            let loaded = map(&t, false, err)?;
+            let map = &loaded.map;
             let mut all = Vec::new();
             for row in &rows {
                 all.extend(map.resolve(row).map_err(revision_error)?);
             }
             return Ok(render::show(map, &all));
         }
+        let loaded = map(&t, false, err)?;
+        let map = &loaded.map;
         // Alembic prints the revisions as it goes: those before a crash
         // (a `-N` past the base) are printed, then the error.
         match map.resolve_for_show(rev) {

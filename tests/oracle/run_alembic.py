@@ -76,6 +76,40 @@ def _cached_load_python_file(dir_, filename):
 
 alembic.util.load_python_file = _cached_load_python_file
 
+# Two orders Alembic takes from Python sets, fixed here to the orders
+# db-status documents, so that every output is compared byte for byte:
+#
+# - a revision's normalized dependencies (a set in hash order) decide the
+#   order of `history` between revisions with several dependencies: sorted,
+#   as in tests/graph_fuzz/oracle.py and the spec's fuzz_sorted.py;
+# - `current` lists `get_all_current`, a set of Script objects hashed by
+#   address (random even with a fixed seed): listed in load order.
+from alembic.script import revision as _revision  # noqa: E402
+from alembic.script.base import ScriptDirectory as _ScriptDirectory  # noqa: E402
+
+_normalize_depends_on = _revision.RevisionMap._normalize_depends_on
+
+
+def _sorted_dependencies(self, revisions, map_):
+    _normalize_depends_on(self, revisions, map_)
+    for r in revisions:
+        r._normalized_resolved_dependencies = tuple(sorted(r._normalized_resolved_dependencies))
+
+
+_revision.RevisionMap._normalize_depends_on = _sorted_dependencies
+_get_all_current = _ScriptDirectory.get_all_current
+
+
+def _current_in_load_order(self, id_):
+    found = _get_all_current(self, id_)
+    # The order `_load_revisions` reads the files in (version locations in
+    # order, file names sorted inside each).
+    order = {sc.revision: i for i, sc in enumerate(self._load_revisions())}
+    return sorted(found, key=lambda r: order.get(r.revision, len(order)))
+
+
+_ScriptDirectory.get_all_current = _current_in_load_order
+
 # Modules that live outside the interpreter's own trees (a scenario's
 # `mypkg` for a package-resource script_location) must not leak into the
 # next job, or two scenarios with the same package name would share it.

@@ -189,7 +189,73 @@ STANDARD = [
     ["show", "deadbeef0000"],
     ["history", "-r", "heads:"],
     ["history", "-r", "base:base"],
+    # usage errors: argparse exits 2 (what it prints to stderr is its own)
+    ["history", "-r"],
+    ["show"],
+    ["heads", "--no-such-option"],
+    ["no-such-command"],
+    ["branches", "extra-argument"],
+    # a repeated option keeps its last value (argparse)
+    ["history", "-r", "base:base", "-r", "heads:"],
+    ["heads", "-v", "-v"],
 ]
+
+
+def current_commands(d, env, info, row_sets):
+    """`current`, `current -v`, `current --check-heads`, `history -i` and
+    `show current` against SQLite version tables: for each set of rows the
+    case's own alembic.ini is copied as `current-<k>.ini` with
+    `sqlalchemy.url = sqlite:///current-<k>.db` (relative: both tools run in
+    the case directory), and that file gets an `alembic_version` table
+    holding the rows. Only for cases configured by a plain `alembic.ini`;
+    where Alembic cannot load the revisions (`info` is None), with no row and
+    with one row, so that what is printed before the error is compared too."""
+    import sqlite3
+
+    ini = os.path.join(d, "alembic.ini")
+    if env or not os.path.isfile(ini):
+        return []
+    with open(ini, encoding="utf-8", newline="") as f:
+        lines = f.read().splitlines(keepends=True)
+    if not any(l.startswith("sqlalchemy.url") for l in lines):
+        return []
+    cmds = []
+    for k, rows in enumerate(row_sets(info)):
+        name = "current-%d" % k
+        text = "".join(
+            "sqlalchemy.url = sqlite:///%s.db%s" % (name, l[len(l.rstrip("\r\n")):])
+            if l.startswith("sqlalchemy.url") else l
+            for l in lines
+        )
+        with open(os.path.join(d, name + ".ini"), "w", encoding="utf-8", newline="") as f:
+            f.write(text)
+        db = sqlite3.connect(os.path.join(d, name + ".db"))
+        db.execute("CREATE TABLE alembic_version (version_num VARCHAR(32) NOT NULL, "
+                   "CONSTRAINT alembic_version_pkc PRIMARY KEY (version_num))")
+        db.executemany("INSERT INTO alembic_version VALUES (?)", [(r,) for r in dict.fromkeys(rows)])
+        db.commit()
+        db.close()
+        c = ["-c", name + ".ini"]
+        cmds += [c + ["current"], c + ["current", "-v"], c + ["current", "--check-heads"],
+                 c + ["history", "-i"], c + ["show", "current"]]
+    return cmds
+
+
+def named_row_sets(info):
+    """No row; every head; one row that is not a head; several rows, one an
+    ancestor of another (the base and a head)."""
+    if not info:
+        return [[], ["deadbeef0000"]]
+    revs, heads = info["revs"], sorted(info["heads"])
+    if not revs:
+        return [[]]
+    mid = revs[len(revs) // 2]
+    return [[], heads, [mid], list(dict.fromkeys([revs[-1], heads[0] if heads else mid]))]
+
+
+def random_row_sets(info):
+    """One row that is not (necessarily) a head; several rows."""
+    return named_row_sets(info)[2:] if info else named_row_sets(info)
 
 
 def commands_for(info, rng, extra=()):
@@ -991,7 +1057,8 @@ def main():
                 "kind": "named",
                 "cwd": d,
                 "env": env,
-                "commands": commands_for(info, rng, extra),
+                "commands": commands_for(info, rng, extra)
+                + current_commands(d, env, info, named_row_sets),
                 "hash": info["hash"] if info else {},
             })
     if not args.named_only:
@@ -1006,7 +1073,8 @@ def main():
                 "kind": "random",
                 "cwd": d,
                 "env": env,
-                "commands": commands_for(info, rng, extra),
+                "commands": commands_for(info, rng, extra)
+                + current_commands(d, env, info, random_row_sets),
                 "hash": info["hash"] if info else {},
             })
     json.dump({"seed": args.seed, "cases": cases}, sys.stdout)
