@@ -548,7 +548,12 @@ impl Component {
                     .root
                     .join(&config.script_location)
                     .join("env.py");
-                envpy::read(&path, config.databases.as_deref()).map(Arc::new)
+                envpy::read(
+                    &path,
+                    config.databases.as_deref(),
+                    Some(&config.search_path),
+                )
+                .map(Arc::new)
             })
             .as_deref()
     }

@@ -33,6 +33,10 @@ use std::path::{Path, PathBuf};
 
 use lex::{Line, Tk, Tok, logical_lines};
 
+use crate::config::paths::SearchPath;
+use crate::scripts::imports::{Resolved, Resolver};
+use crate::scripts::scan::Value;
+
 /// A value `env.py` passes, or why it cannot be read.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Setting {
@@ -125,19 +129,50 @@ pub struct ImportedName {
     pub dotted: String,
 }
 
-/// Resolve an imported name of `env_py` to a string literal. The one place
-/// `env.py` consults import resolution.
-pub fn imported(env_py: &Path, name: &ImportedName) -> Result<String, String> {
-    let _ = env_py;
-    Err(format!(
-        "{} comes from the import of {} (line {}), which db-status does not follow in env.py",
-        name.dotted, name.module, name.line
-    ))
+/// Resolve an imported name of `env_py` to a string literal through the
+/// static import resolution of revision files ([`Resolver`]), on the
+/// config's search path. The one place `env.py` consults it.
+pub fn imported(resolver: &Resolver, env_py: &Path, name: &ImportedName) -> Result<String, String> {
+    // The import alone, on its own line number, so that messages name
+    // env.py's real line.
+    let source = format!(
+        "{}{}\n",
+        "\n".repeat(name.line.saturating_sub(1) as usize),
+        name.statement
+    );
+    let module = resolver
+        .load_source(env_py, source.as_bytes())
+        .map_err(|e| e.message)?;
+    match module.lookup(resolver, &name.dotted) {
+        Ok(Some(Resolved {
+            value: Value::Str(s),
+            ..
+        })) => Ok(s),
+        Ok(Some(r)) => Err(format!(
+            "{} is {} in {}, not a string",
+            name.dotted,
+            r.value.describe(),
+            r.trail
+                .last()
+                .map_or_else(|| name.module.clone(), ToString::to_string)
+        )),
+        Ok(None) => Err(format!(
+            "{} is not bound by {}",
+            name.dotted, name.statement
+        )),
+        Err(e) => Err(e.message),
+    }
 }
 
 /// Read `env.py` at `path`. `None` when there is no such file (a sourceless
 /// or generated environment): nothing is known, nothing is said.
-pub fn read(path: &Path, ini_databases: Option<&str>) -> Option<EnvPy> {
+/// `search` is where imported modules are looked for (the config's search
+/// path); `None` follows no import.
+pub fn read(
+    path: &Path,
+    ini_databases: Option<&str>,
+    search: Option<&SearchPath>,
+) -> Option<EnvPy> {
     let bytes = std::fs::read(path).ok()?;
     let mut env = EnvPy {
         path: path.to_path_buf(),
@@ -154,7 +189,10 @@ pub fn read(path: &Path, ini_databases: Option<&str>) -> Option<EnvPy> {
         }
     };
     match logical_lines(&text) {
-        Ok(lines) => Analysis::new(&text, lines, path).fill(&mut env, ini_databases),
+        Ok(lines) => {
+            let resolver = search.map(|s| Resolver::new(s.clone()));
+            Analysis::new(&text, lines, path, resolver.as_ref()).fill(&mut env, ini_databases)
+        }
         Err((line, message)) => env.notes.push(format!(
             "line {line}: env.py cannot be read ({message}); nothing in it was read"
         )),
@@ -199,6 +237,7 @@ struct Call<'a, 's> {
 struct Analysis<'s> {
     src: &'s str,
     path: &'s Path,
+    resolver: Option<&'s Resolver>,
     lines: Vec<Line<'s>>,
     /// For each line, the index of the innermost `def` line that holds it.
     owner: Vec<Option<usize>>,
@@ -291,13 +330,18 @@ fn literal(toks: &[Tok<'_>]) -> Option<String> {
     let text: Vec<&str> = toks.iter().map(|t| t.text).collect();
     let scanned = crate::scripts::scan::scan_str(&format!("revision = {}\n", text.join(" ")));
     match scanned.ok()?.revision?.value {
-        crate::scripts::scan::Value::Str(s) => Some(s),
+        Value::Str(s) => Some(s),
         _ => None,
     }
 }
 
 impl<'s> Analysis<'s> {
-    fn new(src: &'s str, lines: Vec<Line<'s>>, path: &'s Path) -> Analysis<'s> {
+    fn new(
+        src: &'s str,
+        lines: Vec<Line<'s>>,
+        path: &'s Path,
+        resolver: Option<&'s Resolver>,
+    ) -> Analysis<'s> {
         let n = lines.len();
         let mut owner = vec![None; n];
         let mut defs: HashMap<&str, Vec<(usize, usize)>> = HashMap::new();
@@ -355,6 +399,7 @@ impl<'s> Analysis<'s> {
         let mut a = Analysis {
             src,
             path,
+            resolver,
             lines,
             owner,
             branch,
@@ -596,7 +641,13 @@ impl<'s> Analysis<'s> {
             line: import.line,
             dotted: dotted.to_string(),
         };
-        match imported(self.path, &name) {
+        let Some(resolver) = self.resolver else {
+            return Val::Unreadable(format!(
+                "{dotted} comes from the import of {} (line {}), and no search path is known",
+                import.module, import.line
+            ));
+        };
+        match imported(resolver, self.path, &name) {
             Ok(v) => Val::Str(v),
             Err(why) => Val::Unreadable(why),
         }

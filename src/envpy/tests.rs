@@ -1,10 +1,22 @@
 use super::*;
+use crate::config::paths::SearchPath;
 
 fn analyse(src: &str, databases: Option<&str>) -> EnvPy {
+    analyse_with(src, databases, &[])
+}
+
+/// `src` as `env.py` in a directory that also holds `files` (the search path).
+fn analyse_with(src: &str, databases: Option<&str>, files: &[(&str, &str)]) -> EnvPy {
     let d = tempfile::tempdir().expect("tmp");
+    for (path, text) in files {
+        let p = d.path().join(path);
+        std::fs::create_dir_all(p.parent().expect("parent")).expect("mkdir");
+        std::fs::write(p, text).expect("write");
+    }
     let p = d.path().join("env.py");
     std::fs::write(&p, src).expect("write");
-    let mut e = read(&p, databases).expect("read");
+    let search = SearchPath::new(d.path(), &[], None, None);
+    let mut e = read(&p, databases, Some(&search)).expect("read");
     e.path = PathBuf::from("env.py");
     e
 }
@@ -130,13 +142,30 @@ fn ckan_format_is_unreadable_with_its_line() {
 }
 
 #[test]
-fn fab_class_attribute_goes_through_the_import_hook() {
+fn fab_class_attribute_is_resolved_through_the_import() {
     let src = "from alembic import context\nfrom airflow.providers.fab.auth_manager.models.db import FABDBManager\n\nversion_table = FABDBManager.version_table_name\n\ndef run_migrations_online():\n    context.configure(connection=c, version_table=version_table)\n\nrun_migrations_online()\n";
+    let module = "airflow/providers/fab/auth_manager/models/db.py";
+    let class = "class FABDBManager(BaseDBManager):\n    version_table_name = \"alembic_version_fab\"\n    migration_dir = 'x'\n";
+    let e = analyse_with(src, None, &[(module, class)]);
+    assert_eq!(e.version_table, value("alembic_version_fab", 7));
+    // `import a.b as m` then `m.NAME`, and a plain imported constant.
+    let src = "from alembic import context\nimport pkg.names as n\nfrom pkg.names import SCHEMA\ncontext.configure(version_table=n.TABLE, version_table_schema=SCHEMA)\n";
+    let e = analyse_with(
+        src,
+        None,
+        &[
+            ("pkg/__init__.py", ""),
+            ("pkg/names.py", "TABLE = 't_v'\nSCHEMA = 'meta'\n"),
+        ],
+    );
+    assert_eq!(e.version_table, value("t_v", 4));
+    assert_eq!(e.version_table_schema, value("meta", 4));
+    // Not found: unreadable, naming env.py's import line and the module.
     match analyse(src, None).version_table {
         Some(Setting::Unreadable { line, why, .. }) => {
-            assert_eq!(line, 7);
+            assert_eq!(line, 4);
             assert!(
-                why.contains("airflow.providers.fab.auth_manager.models.db"),
+                why.contains("env.py:2") && why.contains("pkg.names"),
                 "{why}"
             );
         }
@@ -300,7 +329,7 @@ fn every_prefix_of_a_real_env_py_is_read_without_panicking() {
     let p = d.path().join("env.py");
     for end in (0..=full.len()).filter(|&i| full.is_char_boundary(i)) {
         std::fs::write(&p, &full[..end]).expect("write");
-        let _ = read(&p, Some("a, b"));
+        let _ = read(&p, Some("a, b"), None);
     }
     for weird in [
         "\\",
@@ -312,7 +341,7 @@ fn every_prefix_of_a_real_env_py_is_read_without_panicking() {
         "\u{feff}café = 'é'\n",
     ] {
         std::fs::write(&p, weird).expect("write");
-        let _ = read(&p, None);
+        let _ = read(&p, None, None);
     }
 }
 
