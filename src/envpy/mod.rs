@@ -888,33 +888,42 @@ impl<'s> Analysis<'s> {
                 }
             }
         }
+        // A dict of URLs: `URLS = {GXY: …, TSI: …}` (Galaxy's older env.py) or
+        // `return {GXY: gxy_url, TSI: tsi_url}` (its current one).
         for (i, l) in self.lines.iter().enumerate() {
             let toks = &l.toks;
-            if self.owner[i].is_some()
-                || toks.len() < 4
-                || toks[0].kind != Tk::Name
-                || !toks[0].text.to_ascii_lowercase().contains("url")
-                || !toks[1].is("=")
-                || !toks[2].is("{")
-                || closing(toks, 2) != toks.len()
-            {
-                continue;
-            }
-            let entries = split_commas(&toks[3..toks.len() - 1]);
-            let names: Vec<String> = entries
-                .iter()
-                .filter_map(|e| {
-                    let colon = e.iter().position(|t| t.is(":"))?;
-                    let key = &e[..colon];
-                    Some(literal(key).unwrap_or_else(|| self.expr_text(key)))
-                })
-                .collect();
-            if names.len() >= 2 {
-                return Some(MultiDb {
-                    how: "a dict of URLs",
-                    names,
-                    line: l.line,
-                });
+            let named_url = toks
+                .first()
+                .is_some_and(|t| t.kind == Tk::Name && t.text.to_ascii_lowercase().contains("url"))
+                && toks.get(1).is_some_and(|t| t.is("="));
+            for open in (0..toks.len()).filter(|&k| toks[k].is("{")) {
+                let close = closing(toks, open);
+                let entries = split_commas(&toks[open + 1..close.saturating_sub(1).max(open + 1)]);
+                let mut names = Vec::new();
+                let mut urls = 0usize;
+                for e in &entries {
+                    let Some(colon) = e.iter().position(|t| t.is(":")) else {
+                        continue;
+                    };
+                    let (key, value) = (&e[..colon], &e[colon + 1..]);
+                    if value
+                        .iter()
+                        .any(|t| t.text.to_ascii_lowercase().contains("url"))
+                    {
+                        urls += 1;
+                    }
+                    names.push(match self.eval(key, i, 0) {
+                        Val::Str(s) => s,
+                        _ => self.expr_text(key),
+                    });
+                }
+                if names.len() >= 2 && (named_url || urls == names.len()) {
+                    return Some(MultiDb {
+                        how: "a dict of URLs",
+                        names,
+                        line: l.line,
+                    });
+                }
             }
         }
         None

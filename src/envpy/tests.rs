@@ -304,6 +304,22 @@ fn multidb_template_and_dicts_of_urls() {
     let m = analyse(src, None).multidb.expect("galaxy");
     assert_eq!(m.names, ["GXY", "TSI"]);
     assert_eq!(m.line, 2);
+    // Galaxy's current env.py: built in a function, keys imported (and resolved).
+    let src = "from alembic import context\nfrom galaxy.model.migrations import (\n    GXY,\n    TSI,\n)\n\ndef _load_urls():\n    d = context.get_x_argument(as_dictionary=True)\n    return {\n        GXY: d.get(f'{GXY}_url'),\n        TSI: d.get(f'{TSI}_url'),\n    }\n";
+    let files = [
+        ("galaxy/__init__.py", ""),
+        ("galaxy/model/__init__.py", ""),
+        (
+            "galaxy/model/migrations/__init__.py",
+            "GXY = 'gxy'\nTSI = 'tsi'\n",
+        ),
+    ];
+    let m = analyse_with(src, None, &files).multidb.expect("galaxy now");
+    assert_eq!(m.names, ["gxy", "tsi"]);
+    assert_eq!(m.line, 9);
+    // Other dicts are not databases.
+    let src = "from alembic import context\nconvention = {'ix': 'ix_%(column_0_label)s', 'uq': 'uq_%(table_name)s'}\ncontext.configure(dialect_opts={'paramstyle': 'named', 'x': 1})\n";
+    assert_eq!(analyse(src, None).multidb, None);
 }
 
 #[test]
