@@ -135,6 +135,11 @@ impl UrlSource {
     pub fn is_ini(&self) -> bool {
         matches!(self, UrlSource::Ini { .. })
     }
+
+    /// Whether Alembic connects to this URL too: the ini's, or what `env.py` reads.
+    pub fn alembic_reads_it(&self) -> bool {
+        matches!(self, UrlSource::Ini { .. } | UrlSource::EnvPy { .. })
+    }
 }
 
 /// Where a target's version table name (or schema) came from.

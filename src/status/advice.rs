@@ -345,7 +345,7 @@ fn upgrade_target(map: &RevisionMap, ctx: &Context) -> &'static str {
 /// command it qualifies when db-status read another URL than the ini's.
 fn env_py_warning(ctx: &Context) -> Option<Action> {
     let source = ctx.url_source.as_ref()?;
-    if source.is_ini() {
+    if source.alembic_reads_it() {
         return None;
     }
     Some(Action::say(format!(
