@@ -601,8 +601,17 @@ impl Component {
         };
         if let Some(env) = self.env_py() {
             let file = self.env_py_shown(env);
-            for n in &env.notes {
-                notes.push(format!("{file}: {n}"));
+            for (line, n) in &env.notes {
+                notes.push(format!("{file}:{line}: {n}"));
+            }
+            // One `**kwargs` may hide both settings: one note for it.
+            let is_spread = |f: &Option<envpy::Setting>| matches!(f, Some(envpy::Setting::Unreadable { expr, .. }) if expr.starts_with("**"));
+            let mut spread_settings = Vec::new();
+            if name_source.is_none() && is_spread(&env.version_table) {
+                spread_settings.push("version_table");
+            }
+            if schema_source.is_none() && is_spread(&env.version_table_schema) {
+                spread_settings.push("version_table_schema");
             }
             let slots = [
                 (
@@ -618,6 +627,7 @@ impl Component {
                     &mut schema_source,
                 ),
             ];
+            let mut spread_said = false;
             for (setting, found, value, source) in slots {
                 if source.is_some() {
                     continue;
@@ -649,9 +659,21 @@ impl Component {
                                 spec.name
                             )
                         };
-                        notes.push(format!(
-                            "{file}:{line} passes {setting}={expr}, which db-status cannot read without running Python ({why}); {instead} is read instead: {how}"
-                        ));
+                        let what = if expr.starts_with("**") {
+                            if spread_said {
+                                continue;
+                            }
+                            spread_said = true;
+                            format!(
+                                "{file}:{line} passes {expr} to context.configure, which may set {} and cannot be read without running Python",
+                                spread_settings.join(" or ")
+                            )
+                        } else {
+                            format!(
+                                "{file}:{line} passes {setting}={expr}, which db-status cannot read without running Python ({why})"
+                            )
+                        };
+                        notes.push(format!("{what}; {instead} is read instead: {how}"));
                     }
                     None => {}
                 }

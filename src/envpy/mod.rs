@@ -111,8 +111,8 @@ pub struct EnvPy {
     /// Set when `env.py` migrates several databases.
     pub multidb: Option<MultiDb>,
     /// Facts worth saying (offline/online disagreement, a file that cannot
-    /// be lexed), each starting with `line N:`.
-    pub notes: Vec<String>,
+    /// be lexed), each with the line it is about.
+    pub notes: Vec<(u32, String)>,
 }
 
 /// A value `env.py` takes from another module.
@@ -181,9 +181,12 @@ pub fn read(
     let text = match crate::scripts::scan::decode_source(&bytes) {
         Ok(t) => t.replace("\r\n", "\n"),
         Err(e) => {
-            env.notes.push(format!(
-                "line {}: env.py cannot be decoded ({}); nothing in it was read",
-                e.line, e.message
+            env.notes.push((
+                e.line,
+                format!(
+                    "env.py cannot be decoded ({}); nothing in it was read",
+                    e.message
+                ),
             ));
             return Some(env);
         }
@@ -193,8 +196,9 @@ pub fn read(
             let resolver = search.map(|s| Resolver::new(s.clone()));
             Analysis::new(&text, lines, path, resolver.as_ref()).fill(&mut env, ini_databases)
         }
-        Err((line, message)) => env.notes.push(format!(
-            "line {line}: env.py cannot be read ({message}); nothing in it was read"
+        Err((line, message)) => env.notes.push((
+            line,
+            format!("env.py cannot be read ({message}); nothing in it was read"),
         )),
     }
     Some(env)
@@ -699,7 +703,7 @@ impl<'s> Analysis<'s> {
         &self,
         configures: &[Call<'_, 's>],
         key: &str,
-        notes: &mut Vec<String>,
+        notes: &mut Vec<(u32, String)>,
     ) -> Option<Setting> {
         let value = |c: &Call<'_, 's>| -> Option<(Val, String)> {
             match c.keywords.iter().find(|(k, _)| *k == key) {
@@ -755,17 +759,23 @@ impl<'s> Analysis<'s> {
                 });
             }
         }
+        // Said only where both are read: an unreadable value has its own note.
+        let readable = |v: &Option<(Val, String)>| !matches!(v, Some((Val::Unreadable(_), _)));
         if !online.is_empty()
-            && let Some(off) = offline
-                .iter()
-                .find(|c| value(c).as_ref().map(|x| &x.0) != got.as_ref().map(|x| &x.0))
+            && readable(&got)
+            && let Some(off) = offline.iter().find(|c| {
+                let v = value(c);
+                readable(&v) && v.as_ref().map(|x| &x.0) != got.as_ref().map(|x| &x.0)
+            })
         {
-            notes.push(format!(
-                "line {}: the offline path passes {}, the online path (line {}) {}: the online one is used, as `alembic current` connects",
+            notes.push((
                 off.line,
-                shown(&value(off)),
-                first.line,
-                shown(&got)
+                format!(
+                    "the offline path passes {}, the online path (line {}) {}: the online one is used, as `alembic current` connects",
+                    shown(&value(off)),
+                    first.line,
+                    shown(&got)
+                ),
             ));
         }
         setting
@@ -832,16 +842,21 @@ impl<'s> Analysis<'s> {
             self.setting(&configures, "version_table_schema", &mut env.notes);
         let online = self.url_on(ONLINE);
         let offline = self.url_on(OFFLINE);
+        let unreadable = |v: &Val| matches!(v, Val::Unreadable(_));
         if let (Some(on), Some(off)) = (&online, &offline)
             && on.1 != off.1
             && on.1 != Val::Ini
+            && !unreadable(&on.1)
+            && !unreadable(&off.1)
         {
-            env.notes.push(format!(
-                "line {}: the offline path takes the URL from {}, the online path (line {}) from {}: the online one is used",
+            env.notes.push((
                 off.0,
-                if off.1 == Val::Ini { "the ini".to_string() } else { off.2.clone() },
-                on.0,
-                on.2
+                format!(
+                    "the offline path takes the URL from {}, the online path (line {}) from {}: the online one is used",
+                    if off.1 == Val::Ini { "the ini".to_string() } else { off.2.clone() },
+                    on.0,
+                    on.2
+                ),
             ));
         }
         let url = match online {

@@ -186,7 +186,10 @@ fn online_wins_and_the_disagreement_is_said() {
     assert_eq!(e.version_table, value("on_v", 32));
     assert_eq!(e.notes.len(), 1, "{:?}", e.notes);
     assert!(
-        e.notes[0].starts_with("line 13: the offline path passes version_table='off_v'"),
+        e.notes[0].0 == 13
+            && e.notes[0]
+                .1
+                .starts_with("the offline path passes version_table='off_v'"),
         "{:?}",
         e.notes
     );
@@ -194,7 +197,9 @@ fn online_wins_and_the_disagreement_is_said() {
     let e = analyse(&template("", "\n        version_table='off_v',", ""), None);
     assert_eq!(e.version_table, None);
     assert!(
-        e.notes[0].contains("online path (line 32) no version_table"),
+        e.notes[0]
+            .1
+            .contains("online path (line 32) no version_table"),
         "{:?}",
         e.notes
     );
@@ -327,7 +332,7 @@ fn unlexable_files_say_so() {
     let e = analyse("x = (\n", None);
     assert_eq!(e.version_table, None);
     assert!(
-        e.notes[0].starts_with("line 1: env.py cannot be read"),
+        e.notes[0].0 == 1 && e.notes[0].1.starts_with("env.py cannot be read"),
         "{:?}",
         e.notes
     );
@@ -375,4 +380,25 @@ fn quoted_url_expressions_never_show_a_password() {
             expr: "'postgresql://app:***@db/' + NAME".into()
         })
     );
+}
+
+/// Flask-Migrate's template: the URL from the app, keywords through `**conf_args`.
+#[test]
+fn flask_migrate_template_is_unreadable_once_each() {
+    let e = analyse(include_str!("testdata/flask_migrate_env.py"), None);
+    assert_eq!(
+        e.url,
+        Some(EnvUrl::Unreadable {
+            line: 28,
+            expr: "get_engine_url()".into()
+        })
+    );
+    for s in [&e.version_table, &e.version_table_schema] {
+        match s {
+            Some(Setting::Unreadable { line: 63, expr, .. }) => assert_eq!(expr, "**conf_args"),
+            other => panic!("{other:?}"),
+        }
+    }
+    // Unreadable values have their own notes: no offline/online disagreement on top.
+    assert!(e.notes.is_empty(), "{:?}", e.notes);
 }
