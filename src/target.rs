@@ -979,7 +979,8 @@ fn component_url(component: &Component, bare_env: Option<&str>) -> (TargetUrl, V
         return (TargetUrl::from_raw(raw, source), Vec::new());
     }
     // What env.py reads, when it can be read; else why not, for the fallback.
-    let mut unusable: Option<(UrlSource, String)> = None;
+    // (source, why, whether to say it when the ini's URL is used instead)
+    let mut unusable: Option<(UrlSource, String, bool)> = None;
     if let Some(e) = component.env_py()
         && let Some(u) = &e.url
     {
@@ -997,7 +998,12 @@ fn component_url(component: &Component, bare_env: Option<&str>) -> (TargetUrl, V
                 };
                 return (TargetUrl::from_raw(url, source), Vec::new());
             }
-            EnvUrl::Var { var, default, line } => {
+            EnvUrl::Var {
+                var,
+                default,
+                else_ini,
+                line,
+            } => {
                 let literal = default.as_deref().filter(|_| env.get(var).is_none());
                 let source = UrlSource::EnvPy {
                     var: literal.is_none().then(|| var.clone()),
@@ -1012,6 +1018,8 @@ fn component_url(component: &Component, bare_env: Option<&str>) -> (TargetUrl, V
                     format!(
                         "{file}:{line} takes the database URL from the environment variable {var}, which is not set: set {var}, or {pass}"
                     ),
+                    // `os.getenv("X") or <the ini's URL>`: Alembic uses the ini's too.
+                    !else_ini,
                 ));
             }
             EnvUrl::Unreadable { line, expr } => {
@@ -1024,25 +1032,26 @@ fn component_url(component: &Component, bare_env: Option<&str>) -> (TargetUrl, V
                     format!(
                         "{file}:{line} builds the database URL from {expr}, which db-status cannot read without running Python: {pass}"
                     ),
+                    true,
                 ));
             }
         }
     }
     match (ini_url(component), unusable) {
-        (TargetUrl::Missing, Some((source, message))) => (
+        (TargetUrl::Missing, Some((source, message, _))) => (
             TargetUrl::Invalid {
                 source,
                 error: DbError::new(DbErrorKind::BadUrl, message),
             },
             Vec::new(),
         ),
-        (url, Some((_, message))) => (
+        (url, Some((_, message, true))) => (
             url,
             vec![format!(
                 "{message} (sqlalchemy.url of the ini is checked instead, which may not be the database Alembic uses)"
             )],
         ),
-        (url, None) => (url, Vec::new()),
+        (url, _) => (url, Vec::new()),
     }
 }
 
@@ -1758,6 +1767,19 @@ mod tests {
             "{:?}",
             t.notes
         );
+        // `os.getenv(X) or <the ini's URL>`: unset, the ini's is Alembic's too, nothing to say.
+        envpy_project(
+            d.path(),
+            &ENV_PY.replace(
+                "os.environ['APP_URL']",
+                "os.getenv('APP_URL') or config.get_main_option('sqlalchemy.url')",
+            ),
+            "sqlalchemy.url = sqlite:///ini.db\n",
+            "",
+        );
+        let t = one(d.path(), env(&[]));
+        assert_eq!(source(&t), "sqlalchemy.url in alembic.ini");
+        assert!(t.notes.is_empty(), "{:?}", t.notes);
         // Not set and no ini URL: the error names the variable.
         envpy_project(d.path(), ENV_PY, "", "");
         match one(d.path(), env(&[])).url {

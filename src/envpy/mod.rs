@@ -72,8 +72,10 @@ pub enum EnvUrl {
     Var {
         /// The variable.
         var: String,
-        /// The literal default (`os.getenv("X", "…")`), if any.
+        /// The literal default (`os.getenv("X", "…")`, `os.getenv("X") or "…"`), if any.
         default: Option<String>,
+        /// Unset, the ini's URL is used (`os.getenv("X") or config.get_main_option("sqlalchemy.url")`).
+        else_ini: bool,
         /// Where it is read.
         line: u32,
     },
@@ -216,6 +218,7 @@ enum Val {
     Var {
         var: String,
         default: Option<String>,
+        else_ini: bool,
     },
     Ini,
     Unreadable(String),
@@ -288,6 +291,21 @@ fn closing(toks: &[Tok<'_>], open: usize) -> usize {
         }
     }
     toks.len()
+}
+
+/// Whether `toks` is not inside a bracket it opens (so an `or` after it is top-level).
+fn closing_free(toks: &[Tok<'_>]) -> bool {
+    let mut depth = 0i32;
+    for t in toks {
+        if t.kind == Tk::Op {
+            match t.text {
+                "(" | "[" | "{" => depth += 1,
+                ")" | "]" | "}" => depth -= 1,
+                _ => {}
+            }
+        }
+    }
+    depth == 0
 }
 
 /// Split at top-level commas (empty pieces dropped).
@@ -591,6 +609,39 @@ impl<'s> Analysis<'s> {
         if toks.is_empty() || depth > 8 {
             return computed();
         }
+        // `os.getenv("X") or <literal | the ini's URL>`.
+        if let Some(or) = toks.iter().position(|t| t.is("or"))
+            && split_commas(toks).len() == 1
+            && closing_free(&toks[..or])
+        {
+            let first = self.eval(&toks[..or], at, depth + 1);
+            let rest = self.eval(&toks[or + 1..], at, depth + 1);
+            return match (first, rest) {
+                (Val::Str(s), _) if !s.is_empty() => Val::Str(s),
+                (
+                    Val::Var {
+                        var,
+                        default: None,
+                        else_ini: false,
+                    },
+                    rest,
+                ) => match rest {
+                    Val::Str(d) => Val::Var {
+                        var,
+                        default: Some(d),
+                        else_ini: false,
+                    },
+                    Val::Ini => Val::Var {
+                        var,
+                        default: None,
+                        else_ini: true,
+                    },
+                    v @ Val::Var { .. } => v,
+                    _ => computed(),
+                },
+                _ => computed(),
+            };
+        }
         if toks.iter().all(|t| t.kind == Tk::Str) {
             return match literal(toks) {
                 Some(s) => Val::Str(s),
@@ -695,7 +746,11 @@ impl<'s> Analysis<'s> {
                 }
             }
         };
-        Some(Val::Var { var, default })
+        Some(Val::Var {
+            var,
+            default,
+            else_ini: false,
+        })
     }
 
     /// `version_table` or `version_table_schema` as the online path passes it.
@@ -866,7 +921,16 @@ impl<'s> Analysis<'s> {
         };
         env.url = url.and_then(|(line, val, expr)| match val {
             Val::Str(url) => Some(EnvUrl::Literal { url, line }),
-            Val::Var { var, default } => Some(EnvUrl::Var { var, default, line }),
+            Val::Var {
+                var,
+                default,
+                else_ini,
+            } => Some(EnvUrl::Var {
+                var,
+                default,
+                else_ini,
+                line,
+            }),
             Val::Ini | Val::None => None,
             Val::Unreadable(_) => Some(EnvUrl::Unreadable {
                 line,

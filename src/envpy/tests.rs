@@ -252,6 +252,7 @@ fn urls_from_the_environment() {
         Some(EnvUrl::Var {
             var: "APP_DB".into(),
             default: None,
+            else_ini: false,
             line: 9
         })
     );
@@ -261,6 +262,7 @@ fn urls_from_the_environment() {
         Some(EnvUrl::Var {
             var: "X_URL".into(),
             default: Some("sqlite:///d.db".into()),
+            else_ini: false,
             line: 6
         })
     );
@@ -270,6 +272,7 @@ fn urls_from_the_environment() {
         Some(EnvUrl::Var {
             var: "OFF_URL".into(),
             default: None,
+            else_ini: false,
             line: 4
         })
     );
@@ -401,4 +404,34 @@ fn flask_migrate_template_is_unreadable_once_each() {
     }
     // Unreadable values have their own notes: no offline/online disagreement on top.
     assert!(e.notes.is_empty(), "{:?}", e.notes);
+}
+
+#[test]
+fn env_var_or_fallbacks() {
+    let url = |expr: &str| {
+        let src =
+            format!("import os\nfrom alembic import context\ncontext.configure(url={expr})\n");
+        analyse(&src, None).url
+    };
+    let var = |default: Option<&str>, else_ini: bool| {
+        Some(EnvUrl::Var {
+            var: "DB".into(),
+            default: default.map(str::to_string),
+            else_ini,
+            line: 3,
+        })
+    };
+    assert_eq!(
+        url("os.getenv('DB') or config.get_main_option('sqlalchemy.url')"),
+        var(None, true)
+    );
+    assert_eq!(
+        url("os.environ.get('DB') or 'sqlite:///x.db'"),
+        var(Some("sqlite:///x.db"), false)
+    );
+    assert!(matches!(
+        url("os.getenv('DB') or settings.URL"),
+        Some(EnvUrl::Unreadable { .. })
+    ));
+    assert!(matches!(url("f(a or b)"), Some(EnvUrl::Unreadable { .. })));
 }
