@@ -135,6 +135,11 @@ impl UrlSource {
     pub fn is_ini(&self) -> bool {
         matches!(self, UrlSource::Ini { .. })
     }
+
+    /// Whether Alembic connects to this URL too: the ini's, or what `env.py` reads.
+    pub fn alembic_reads_it(&self) -> bool {
+        matches!(self, UrlSource::Ini { .. } | UrlSource::EnvPy { .. })
+    }
 }
 
 /// Where a target's version table name (or schema) came from.
@@ -548,7 +553,12 @@ impl Component {
                     .root
                     .join(&config.script_location)
                     .join("env.py");
-                envpy::read(&path, config.databases.as_deref()).map(Arc::new)
+                envpy::read(
+                    &path,
+                    config.databases.as_deref(),
+                    Some(&config.search_path),
+                )
+                .map(Arc::new)
             })
             .as_deref()
     }
@@ -591,8 +601,17 @@ impl Component {
         };
         if let Some(env) = self.env_py() {
             let file = self.env_py_shown(env);
-            for n in &env.notes {
-                notes.push(format!("{file}: {n}"));
+            for (line, n) in &env.notes {
+                notes.push(format!("{file}:{line}: {n}"));
+            }
+            // One `**kwargs` may hide both settings: one note for it.
+            let is_spread = |f: &Option<envpy::Setting>| matches!(f, Some(envpy::Setting::Unreadable { expr, .. }) if expr.starts_with("**"));
+            let mut spread_settings = Vec::new();
+            if name_source.is_none() && is_spread(&env.version_table) {
+                spread_settings.push("version_table");
+            }
+            if schema_source.is_none() && is_spread(&env.version_table_schema) {
+                spread_settings.push("version_table_schema");
             }
             let slots = [
                 (
@@ -608,6 +627,7 @@ impl Component {
                     &mut schema_source,
                 ),
             ];
+            let mut spread_said = false;
             for (setting, found, value, source) in slots {
                 if source.is_some() {
                     continue;
@@ -639,9 +659,21 @@ impl Component {
                                 spec.name
                             )
                         };
-                        notes.push(format!(
-                            "{file}:{line} passes {setting}={expr}, which db-status cannot read without running Python ({why}); {instead} is read instead: {how}"
-                        ));
+                        let what = if expr.starts_with("**") {
+                            if spread_said {
+                                continue;
+                            }
+                            spread_said = true;
+                            format!(
+                                "{file}:{line} passes {expr} to context.configure, which may set {} and cannot be read without running Python",
+                                spread_settings.join(" or ")
+                            )
+                        } else {
+                            format!(
+                                "{file}:{line} passes {setting}={expr}, which db-status cannot read without running Python ({why})"
+                            )
+                        };
+                        notes.push(format!("{what}; {instead} is read instead: {how}"));
                     }
                     None => {}
                 }
@@ -947,7 +979,8 @@ fn component_url(component: &Component, bare_env: Option<&str>) -> (TargetUrl, V
         return (TargetUrl::from_raw(raw, source), Vec::new());
     }
     // What env.py reads, when it can be read; else why not, for the fallback.
-    let mut unusable: Option<(UrlSource, String)> = None;
+    // (source, why, whether to say it when the ini's URL is used instead)
+    let mut unusable: Option<(UrlSource, String, bool)> = None;
     if let Some(e) = component.env_py()
         && let Some(u) = &e.url
     {
@@ -965,7 +998,12 @@ fn component_url(component: &Component, bare_env: Option<&str>) -> (TargetUrl, V
                 };
                 return (TargetUrl::from_raw(url, source), Vec::new());
             }
-            EnvUrl::Var { var, default, line } => {
+            EnvUrl::Var {
+                var,
+                default,
+                else_ini,
+                line,
+            } => {
                 let literal = default.as_deref().filter(|_| env.get(var).is_none());
                 let source = UrlSource::EnvPy {
                     var: literal.is_none().then(|| var.clone()),
@@ -980,6 +1018,8 @@ fn component_url(component: &Component, bare_env: Option<&str>) -> (TargetUrl, V
                     format!(
                         "{file}:{line} takes the database URL from the environment variable {var}, which is not set: set {var}, or {pass}"
                     ),
+                    // `os.getenv("X") or <the ini's URL>`: Alembic uses the ini's too.
+                    !else_ini,
                 ));
             }
             EnvUrl::Unreadable { line, expr } => {
@@ -992,25 +1032,26 @@ fn component_url(component: &Component, bare_env: Option<&str>) -> (TargetUrl, V
                     format!(
                         "{file}:{line} builds the database URL from {expr}, which db-status cannot read without running Python: {pass}"
                     ),
+                    true,
                 ));
             }
         }
     }
     match (ini_url(component), unusable) {
-        (TargetUrl::Missing, Some((source, message))) => (
+        (TargetUrl::Missing, Some((source, message, _))) => (
             TargetUrl::Invalid {
                 source,
                 error: DbError::new(DbErrorKind::BadUrl, message),
             },
             Vec::new(),
         ),
-        (url, Some((_, message))) => (
+        (url, Some((_, message, true))) => (
             url,
             vec![format!(
                 "{message} (sqlalchemy.url of the ini is checked instead, which may not be the database Alembic uses)"
             )],
         ),
-        (url, None) => (url, Vec::new()),
+        (url, _) => (url, Vec::new()),
     }
 }
 
@@ -1726,6 +1767,19 @@ mod tests {
             "{:?}",
             t.notes
         );
+        // `os.getenv(X) or <the ini's URL>`: unset, the ini's is Alembic's too, nothing to say.
+        envpy_project(
+            d.path(),
+            &ENV_PY.replace(
+                "os.environ['APP_URL']",
+                "os.getenv('APP_URL') or config.get_main_option('sqlalchemy.url')",
+            ),
+            "sqlalchemy.url = sqlite:///ini.db\n",
+            "",
+        );
+        let t = one(d.path(), env(&[]));
+        assert_eq!(source(&t), "sqlalchemy.url in alembic.ini");
+        assert!(t.notes.is_empty(), "{:?}", t.notes);
         // Not set and no ini URL: the error names the variable.
         envpy_project(d.path(), ENV_PY, "", "");
         match one(d.path(), env(&[])).url {

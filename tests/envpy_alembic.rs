@@ -102,6 +102,21 @@ const CASES: &[Case] = &[
         env_url: false,
     },
     Case {
+        name: "airflow fab: an imported class attribute",
+        head: "from fabpkg.models import FABDBManager\n\nversion_table = FABDBManager.version_table_name",
+        kw: ", version_table=version_table",
+        files: &[
+            ("fabpkg/__init__.py", ""),
+            (
+                "fabpkg/models.py",
+                "class FABDBManager:\n    version_table_name = \"alembic_version_fab\"\n",
+            ),
+        ],
+        table: "alembic_version_fab",
+        source: "env.py",
+        env_url: false,
+    },
+    Case {
         name: "the URL from os.environ",
         head: r#"config.set_main_option("sqlalchemy.url", os.environ["APP_DB_URL"])"#,
         kw: "",
@@ -114,32 +129,15 @@ const CASES: &[Case] = &[
 
 /// Forms db-status cannot read: Alembic writes `table`, db-status warns and
 /// reads `alembic_version` until `version_table` is set in db-status.toml.
-const UNREADABLE: &[Case] = &[
-    Case {
-        name: "ckan: str.format",
-        head: r#"name = os.path.basename("plugin")"#,
-        kw: r#", version_table="{}_alembic_version".format(name)"#,
-        files: &[],
-        table: "plugin_alembic_version",
-        source: "project-file",
-        env_url: false,
-    },
-    Case {
-        name: "airflow fab: an imported class attribute",
-        head: "from fabpkg.models import FABDBManager\n\nversion_table = FABDBManager.version_table_name",
-        kw: ", version_table=version_table",
-        files: &[
-            ("fabpkg/__init__.py", ""),
-            (
-                "fabpkg/models.py",
-                "class FABDBManager:\n    version_table_name = \"alembic_version_fab\"\n",
-            ),
-        ],
-        table: "alembic_version_fab",
-        source: "project-file",
-        env_url: false,
-    },
-];
+const UNREADABLE: &[Case] = &[Case {
+    name: "ckan: str.format",
+    head: r#"name = os.path.basename("plugin")"#,
+    kw: r#", version_table="{}_alembic_version".format(name)"#,
+    files: &[],
+    table: "plugin_alembic_version",
+    source: "project-file",
+    env_url: false,
+}];
 
 /// A database behind the project.
 enum Db {

@@ -33,6 +33,10 @@ use std::path::{Path, PathBuf};
 
 use lex::{Line, Tk, Tok, logical_lines};
 
+use crate::config::paths::SearchPath;
+use crate::scripts::imports::{Resolved, Resolver};
+use crate::scripts::scan::Value;
+
 /// A value `env.py` passes, or why it cannot be read.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Setting {
@@ -68,8 +72,10 @@ pub enum EnvUrl {
     Var {
         /// The variable.
         var: String,
-        /// The literal default (`os.getenv("X", "…")`), if any.
+        /// The literal default (`os.getenv("X", "…")`, `os.getenv("X") or "…"`), if any.
         default: Option<String>,
+        /// Unset, the ini's URL is used (`os.getenv("X") or config.get_main_option("sqlalchemy.url")`).
+        else_ini: bool,
         /// Where it is read.
         line: u32,
     },
@@ -107,8 +113,8 @@ pub struct EnvPy {
     /// Set when `env.py` migrates several databases.
     pub multidb: Option<MultiDb>,
     /// Facts worth saying (offline/online disagreement, a file that cannot
-    /// be lexed), each starting with `line N:`.
-    pub notes: Vec<String>,
+    /// be lexed), each with the line it is about.
+    pub notes: Vec<(u32, String)>,
 }
 
 /// A value `env.py` takes from another module.
@@ -125,19 +131,50 @@ pub struct ImportedName {
     pub dotted: String,
 }
 
-/// Resolve an imported name of `env_py` to a string literal. The one place
-/// `env.py` consults import resolution.
-pub fn imported(env_py: &Path, name: &ImportedName) -> Result<String, String> {
-    let _ = env_py;
-    Err(format!(
-        "{} comes from the import of {} (line {}), which db-status does not follow in env.py",
-        name.dotted, name.module, name.line
-    ))
+/// Resolve an imported name of `env_py` to a string literal through the
+/// static import resolution of revision files ([`Resolver`]), on the
+/// config's search path. The one place `env.py` consults it.
+pub fn imported(resolver: &Resolver, env_py: &Path, name: &ImportedName) -> Result<String, String> {
+    // The import alone, on its own line number, so that messages name
+    // env.py's real line.
+    let source = format!(
+        "{}{}\n",
+        "\n".repeat(name.line.saturating_sub(1) as usize),
+        name.statement
+    );
+    let module = resolver
+        .load_source(env_py, source.as_bytes())
+        .map_err(|e| e.message)?;
+    match module.lookup(resolver, &name.dotted) {
+        Ok(Some(Resolved {
+            value: Value::Str(s),
+            ..
+        })) => Ok(s),
+        Ok(Some(r)) => Err(format!(
+            "{} is {} in {}, not a string",
+            name.dotted,
+            r.value.describe(),
+            r.trail
+                .last()
+                .map_or_else(|| name.module.clone(), ToString::to_string)
+        )),
+        Ok(None) => Err(format!(
+            "{} is not bound by {}",
+            name.dotted, name.statement
+        )),
+        Err(e) => Err(e.message),
+    }
 }
 
 /// Read `env.py` at `path`. `None` when there is no such file (a sourceless
 /// or generated environment): nothing is known, nothing is said.
-pub fn read(path: &Path, ini_databases: Option<&str>) -> Option<EnvPy> {
+/// `search` is where imported modules are looked for (the config's search
+/// path); `None` follows no import.
+pub fn read(
+    path: &Path,
+    ini_databases: Option<&str>,
+    search: Option<&SearchPath>,
+) -> Option<EnvPy> {
     let bytes = std::fs::read(path).ok()?;
     let mut env = EnvPy {
         path: path.to_path_buf(),
@@ -146,17 +183,24 @@ pub fn read(path: &Path, ini_databases: Option<&str>) -> Option<EnvPy> {
     let text = match crate::scripts::scan::decode_source(&bytes) {
         Ok(t) => t.replace("\r\n", "\n"),
         Err(e) => {
-            env.notes.push(format!(
-                "line {}: env.py cannot be decoded ({}); nothing in it was read",
-                e.line, e.message
+            env.notes.push((
+                e.line,
+                format!(
+                    "env.py cannot be decoded ({}); nothing in it was read",
+                    e.message
+                ),
             ));
             return Some(env);
         }
     };
     match logical_lines(&text) {
-        Ok(lines) => Analysis::new(&text, lines, path).fill(&mut env, ini_databases),
-        Err((line, message)) => env.notes.push(format!(
-            "line {line}: env.py cannot be read ({message}); nothing in it was read"
+        Ok(lines) => {
+            let resolver = search.map(|s| Resolver::new(s.clone()));
+            Analysis::new(&text, lines, path, resolver.as_ref()).fill(&mut env, ini_databases)
+        }
+        Err((line, message)) => env.notes.push((
+            line,
+            format!("env.py cannot be read ({message}); nothing in it was read"),
         )),
     }
     Some(env)
@@ -174,6 +218,7 @@ enum Val {
     Var {
         var: String,
         default: Option<String>,
+        else_ini: bool,
     },
     Ini,
     Unreadable(String),
@@ -199,6 +244,7 @@ struct Call<'a, 's> {
 struct Analysis<'s> {
     src: &'s str,
     path: &'s Path,
+    resolver: Option<&'s Resolver>,
     lines: Vec<Line<'s>>,
     /// For each line, the index of the innermost `def` line that holds it.
     owner: Vec<Option<usize>>,
@@ -247,6 +293,21 @@ fn closing(toks: &[Tok<'_>], open: usize) -> usize {
     toks.len()
 }
 
+/// Whether `toks` is not inside a bracket it opens (so an `or` after it is top-level).
+fn closing_free(toks: &[Tok<'_>]) -> bool {
+    let mut depth = 0i32;
+    for t in toks {
+        if t.kind == Tk::Op {
+            match t.text {
+                "(" | "[" | "{" => depth += 1,
+                ")" | "]" | "}" => depth -= 1,
+                _ => {}
+            }
+        }
+    }
+    depth == 0
+}
+
 /// Split at top-level commas (empty pieces dropped).
 fn split_commas<'a, 's>(toks: &'a [Tok<'s>]) -> Vec<&'a [Tok<'s>]> {
     let mut out = Vec::new();
@@ -291,13 +352,18 @@ fn literal(toks: &[Tok<'_>]) -> Option<String> {
     let text: Vec<&str> = toks.iter().map(|t| t.text).collect();
     let scanned = crate::scripts::scan::scan_str(&format!("revision = {}\n", text.join(" ")));
     match scanned.ok()?.revision?.value {
-        crate::scripts::scan::Value::Str(s) => Some(s),
+        Value::Str(s) => Some(s),
         _ => None,
     }
 }
 
 impl<'s> Analysis<'s> {
-    fn new(src: &'s str, lines: Vec<Line<'s>>, path: &'s Path) -> Analysis<'s> {
+    fn new(
+        src: &'s str,
+        lines: Vec<Line<'s>>,
+        path: &'s Path,
+        resolver: Option<&'s Resolver>,
+    ) -> Analysis<'s> {
         let n = lines.len();
         let mut owner = vec![None; n];
         let mut defs: HashMap<&str, Vec<(usize, usize)>> = HashMap::new();
@@ -355,6 +421,7 @@ impl<'s> Analysis<'s> {
         let mut a = Analysis {
             src,
             path,
+            resolver,
             lines,
             owner,
             branch,
@@ -542,6 +609,39 @@ impl<'s> Analysis<'s> {
         if toks.is_empty() || depth > 8 {
             return computed();
         }
+        // `os.getenv("X") or <literal | the ini's URL>`.
+        if let Some(or) = toks.iter().position(|t| t.is("or"))
+            && split_commas(toks).len() == 1
+            && closing_free(&toks[..or])
+        {
+            let first = self.eval(&toks[..or], at, depth + 1);
+            let rest = self.eval(&toks[or + 1..], at, depth + 1);
+            return match (first, rest) {
+                (Val::Str(s), _) if !s.is_empty() => Val::Str(s),
+                (
+                    Val::Var {
+                        var,
+                        default: None,
+                        else_ini: false,
+                    },
+                    rest,
+                ) => match rest {
+                    Val::Str(d) => Val::Var {
+                        var,
+                        default: Some(d),
+                        else_ini: false,
+                    },
+                    Val::Ini => Val::Var {
+                        var,
+                        default: None,
+                        else_ini: true,
+                    },
+                    v @ Val::Var { .. } => v,
+                    _ => computed(),
+                },
+                _ => computed(),
+            };
+        }
         if toks.iter().all(|t| t.kind == Tk::Str) {
             return match literal(toks) {
                 Some(s) => Val::Str(s),
@@ -596,7 +696,13 @@ impl<'s> Analysis<'s> {
             line: import.line,
             dotted: dotted.to_string(),
         };
-        match imported(self.path, &name) {
+        let Some(resolver) = self.resolver else {
+            return Val::Unreadable(format!(
+                "{dotted} comes from the import of {} (line {}), and no search path is known",
+                import.module, import.line
+            ));
+        };
+        match imported(resolver, self.path, &name) {
             Ok(v) => Val::Str(v),
             Err(why) => Val::Unreadable(why),
         }
@@ -640,7 +746,11 @@ impl<'s> Analysis<'s> {
                 }
             }
         };
-        Some(Val::Var { var, default })
+        Some(Val::Var {
+            var,
+            default,
+            else_ini: false,
+        })
     }
 
     /// `version_table` or `version_table_schema` as the online path passes it.
@@ -648,7 +758,7 @@ impl<'s> Analysis<'s> {
         &self,
         configures: &[Call<'_, 's>],
         key: &str,
-        notes: &mut Vec<String>,
+        notes: &mut Vec<(u32, String)>,
     ) -> Option<Setting> {
         let value = |c: &Call<'_, 's>| -> Option<(Val, String)> {
             match c.keywords.iter().find(|(k, _)| *k == key) {
@@ -704,17 +814,23 @@ impl<'s> Analysis<'s> {
                 });
             }
         }
+        // Said only where both are read: an unreadable value has its own note.
+        let readable = |v: &Option<(Val, String)>| !matches!(v, Some((Val::Unreadable(_), _)));
         if !online.is_empty()
-            && let Some(off) = offline
-                .iter()
-                .find(|c| value(c).as_ref().map(|x| &x.0) != got.as_ref().map(|x| &x.0))
+            && readable(&got)
+            && let Some(off) = offline.iter().find(|c| {
+                let v = value(c);
+                readable(&v) && v.as_ref().map(|x| &x.0) != got.as_ref().map(|x| &x.0)
+            })
         {
-            notes.push(format!(
-                "line {}: the offline path passes {}, the online path (line {}) {}: the online one is used, as `alembic current` connects",
+            notes.push((
                 off.line,
-                shown(&value(off)),
-                first.line,
-                shown(&got)
+                format!(
+                    "the offline path passes {}, the online path (line {}) {}: the online one is used, as `alembic current` connects",
+                    shown(&value(off)),
+                    first.line,
+                    shown(&got)
+                ),
             ));
         }
         setting
@@ -781,16 +897,21 @@ impl<'s> Analysis<'s> {
             self.setting(&configures, "version_table_schema", &mut env.notes);
         let online = self.url_on(ONLINE);
         let offline = self.url_on(OFFLINE);
+        let unreadable = |v: &Val| matches!(v, Val::Unreadable(_));
         if let (Some(on), Some(off)) = (&online, &offline)
             && on.1 != off.1
             && on.1 != Val::Ini
+            && !unreadable(&on.1)
+            && !unreadable(&off.1)
         {
-            env.notes.push(format!(
-                "line {}: the offline path takes the URL from {}, the online path (line {}) from {}: the online one is used",
+            env.notes.push((
                 off.0,
-                if off.1 == Val::Ini { "the ini".to_string() } else { off.2.clone() },
-                on.0,
-                on.2
+                format!(
+                    "the offline path takes the URL from {}, the online path (line {}) from {}: the online one is used",
+                    if off.1 == Val::Ini { "the ini".to_string() } else { off.2.clone() },
+                    on.0,
+                    on.2
+                ),
             ));
         }
         let url = match online {
@@ -800,7 +921,16 @@ impl<'s> Analysis<'s> {
         };
         env.url = url.and_then(|(line, val, expr)| match val {
             Val::Str(url) => Some(EnvUrl::Literal { url, line }),
-            Val::Var { var, default } => Some(EnvUrl::Var { var, default, line }),
+            Val::Var {
+                var,
+                default,
+                else_ini,
+            } => Some(EnvUrl::Var {
+                var,
+                default,
+                else_ini,
+                line,
+            }),
             Val::Ini | Val::None => None,
             Val::Unreadable(_) => Some(EnvUrl::Unreadable {
                 line,
@@ -837,33 +967,42 @@ impl<'s> Analysis<'s> {
                 }
             }
         }
+        // A dict of URLs: `URLS = {GXY: …, TSI: …}` (Galaxy's older env.py) or
+        // `return {GXY: gxy_url, TSI: tsi_url}` (its current one).
         for (i, l) in self.lines.iter().enumerate() {
             let toks = &l.toks;
-            if self.owner[i].is_some()
-                || toks.len() < 4
-                || toks[0].kind != Tk::Name
-                || !toks[0].text.to_ascii_lowercase().contains("url")
-                || !toks[1].is("=")
-                || !toks[2].is("{")
-                || closing(toks, 2) != toks.len()
-            {
-                continue;
-            }
-            let entries = split_commas(&toks[3..toks.len() - 1]);
-            let names: Vec<String> = entries
-                .iter()
-                .filter_map(|e| {
-                    let colon = e.iter().position(|t| t.is(":"))?;
-                    let key = &e[..colon];
-                    Some(literal(key).unwrap_or_else(|| self.expr_text(key)))
-                })
-                .collect();
-            if names.len() >= 2 {
-                return Some(MultiDb {
-                    how: "a dict of URLs",
-                    names,
-                    line: l.line,
-                });
+            let named_url = toks
+                .first()
+                .is_some_and(|t| t.kind == Tk::Name && t.text.to_ascii_lowercase().contains("url"))
+                && toks.get(1).is_some_and(|t| t.is("="));
+            for open in (0..toks.len()).filter(|&k| toks[k].is("{")) {
+                let close = closing(toks, open);
+                let entries = split_commas(&toks[open + 1..close.saturating_sub(1).max(open + 1)]);
+                let mut names = Vec::new();
+                let mut urls = 0usize;
+                for e in &entries {
+                    let Some(colon) = e.iter().position(|t| t.is(":")) else {
+                        continue;
+                    };
+                    let (key, value) = (&e[..colon], &e[colon + 1..]);
+                    if value
+                        .iter()
+                        .any(|t| t.text.to_ascii_lowercase().contains("url"))
+                    {
+                        urls += 1;
+                    }
+                    names.push(match self.eval(key, i, 0) {
+                        Val::Str(s) => s,
+                        _ => self.expr_text(key),
+                    });
+                }
+                if names.len() >= 2 && (named_url || urls == names.len()) {
+                    return Some(MultiDb {
+                        how: "a dict of URLs",
+                        names,
+                        line: l.line,
+                    });
+                }
             }
         }
         None

@@ -1,10 +1,22 @@
 use super::*;
+use crate::config::paths::SearchPath;
 
 fn analyse(src: &str, databases: Option<&str>) -> EnvPy {
+    analyse_with(src, databases, &[])
+}
+
+/// `src` as `env.py` in a directory that also holds `files` (the search path).
+fn analyse_with(src: &str, databases: Option<&str>, files: &[(&str, &str)]) -> EnvPy {
     let d = tempfile::tempdir().expect("tmp");
+    for (path, text) in files {
+        let p = d.path().join(path);
+        std::fs::create_dir_all(p.parent().expect("parent")).expect("mkdir");
+        std::fs::write(p, text).expect("write");
+    }
     let p = d.path().join("env.py");
     std::fs::write(&p, src).expect("write");
-    let mut e = read(&p, databases).expect("read");
+    let search = SearchPath::new(d.path(), &[], None, None);
+    let mut e = read(&p, databases, Some(&search)).expect("read");
     e.path = PathBuf::from("env.py");
     e
 }
@@ -130,13 +142,30 @@ fn ckan_format_is_unreadable_with_its_line() {
 }
 
 #[test]
-fn fab_class_attribute_goes_through_the_import_hook() {
+fn fab_class_attribute_is_resolved_through_the_import() {
     let src = "from alembic import context\nfrom airflow.providers.fab.auth_manager.models.db import FABDBManager\n\nversion_table = FABDBManager.version_table_name\n\ndef run_migrations_online():\n    context.configure(connection=c, version_table=version_table)\n\nrun_migrations_online()\n";
+    let module = "airflow/providers/fab/auth_manager/models/db.py";
+    let class = "class FABDBManager(BaseDBManager):\n    version_table_name = \"alembic_version_fab\"\n    migration_dir = 'x'\n";
+    let e = analyse_with(src, None, &[(module, class)]);
+    assert_eq!(e.version_table, value("alembic_version_fab", 7));
+    // `import a.b as m` then `m.NAME`, and a plain imported constant.
+    let src = "from alembic import context\nimport pkg.names as n\nfrom pkg.names import SCHEMA\ncontext.configure(version_table=n.TABLE, version_table_schema=SCHEMA)\n";
+    let e = analyse_with(
+        src,
+        None,
+        &[
+            ("pkg/__init__.py", ""),
+            ("pkg/names.py", "TABLE = 't_v'\nSCHEMA = 'meta'\n"),
+        ],
+    );
+    assert_eq!(e.version_table, value("t_v", 4));
+    assert_eq!(e.version_table_schema, value("meta", 4));
+    // Not found: unreadable, naming env.py's import line and the module.
     match analyse(src, None).version_table {
         Some(Setting::Unreadable { line, why, .. }) => {
-            assert_eq!(line, 7);
+            assert_eq!(line, 4);
             assert!(
-                why.contains("airflow.providers.fab.auth_manager.models.db"),
+                why.contains("env.py:2") && why.contains("pkg.names"),
                 "{why}"
             );
         }
@@ -157,7 +186,10 @@ fn online_wins_and_the_disagreement_is_said() {
     assert_eq!(e.version_table, value("on_v", 32));
     assert_eq!(e.notes.len(), 1, "{:?}", e.notes);
     assert!(
-        e.notes[0].starts_with("line 13: the offline path passes version_table='off_v'"),
+        e.notes[0].0 == 13
+            && e.notes[0]
+                .1
+                .starts_with("the offline path passes version_table='off_v'"),
         "{:?}",
         e.notes
     );
@@ -165,7 +197,9 @@ fn online_wins_and_the_disagreement_is_said() {
     let e = analyse(&template("", "\n        version_table='off_v',", ""), None);
     assert_eq!(e.version_table, None);
     assert!(
-        e.notes[0].contains("online path (line 32) no version_table"),
+        e.notes[0]
+            .1
+            .contains("online path (line 32) no version_table"),
         "{:?}",
         e.notes
     );
@@ -218,6 +252,7 @@ fn urls_from_the_environment() {
         Some(EnvUrl::Var {
             var: "APP_DB".into(),
             default: None,
+            else_ini: false,
             line: 9
         })
     );
@@ -227,6 +262,7 @@ fn urls_from_the_environment() {
         Some(EnvUrl::Var {
             var: "X_URL".into(),
             default: Some("sqlite:///d.db".into()),
+            else_ini: false,
             line: 6
         })
     );
@@ -236,6 +272,7 @@ fn urls_from_the_environment() {
         Some(EnvUrl::Var {
             var: "OFF_URL".into(),
             default: None,
+            else_ini: false,
             line: 4
         })
     );
@@ -275,6 +312,22 @@ fn multidb_template_and_dicts_of_urls() {
     let m = analyse(src, None).multidb.expect("galaxy");
     assert_eq!(m.names, ["GXY", "TSI"]);
     assert_eq!(m.line, 2);
+    // Galaxy's current env.py: built in a function, keys imported (and resolved).
+    let src = "from alembic import context\nfrom galaxy.model.migrations import (\n    GXY,\n    TSI,\n)\n\ndef _load_urls():\n    d = context.get_x_argument(as_dictionary=True)\n    return {\n        GXY: d.get(f'{GXY}_url'),\n        TSI: d.get(f'{TSI}_url'),\n    }\n";
+    let files = [
+        ("galaxy/__init__.py", ""),
+        ("galaxy/model/__init__.py", ""),
+        (
+            "galaxy/model/migrations/__init__.py",
+            "GXY = 'gxy'\nTSI = 'tsi'\n",
+        ),
+    ];
+    let m = analyse_with(src, None, &files).multidb.expect("galaxy now");
+    assert_eq!(m.names, ["gxy", "tsi"]);
+    assert_eq!(m.line, 9);
+    // Other dicts are not databases.
+    let src = "from alembic import context\nconvention = {'ix': 'ix_%(column_0_label)s', 'uq': 'uq_%(table_name)s'}\ncontext.configure(dialect_opts={'paramstyle': 'named', 'x': 1})\n";
+    assert_eq!(analyse(src, None).multidb, None);
 }
 
 #[test]
@@ -282,7 +335,7 @@ fn unlexable_files_say_so() {
     let e = analyse("x = (\n", None);
     assert_eq!(e.version_table, None);
     assert!(
-        e.notes[0].starts_with("line 1: env.py cannot be read"),
+        e.notes[0].0 == 1 && e.notes[0].1.starts_with("env.py cannot be read"),
         "{:?}",
         e.notes
     );
@@ -300,7 +353,7 @@ fn every_prefix_of_a_real_env_py_is_read_without_panicking() {
     let p = d.path().join("env.py");
     for end in (0..=full.len()).filter(|&i| full.is_char_boundary(i)) {
         std::fs::write(&p, &full[..end]).expect("write");
-        let _ = read(&p, Some("a, b"));
+        let _ = read(&p, Some("a, b"), None);
     }
     for weird in [
         "\\",
@@ -312,7 +365,7 @@ fn every_prefix_of_a_real_env_py_is_read_without_panicking() {
         "\u{feff}café = 'é'\n",
     ] {
         std::fs::write(&p, weird).expect("write");
-        let _ = read(&p, None);
+        let _ = read(&p, None, None);
     }
 }
 
@@ -330,4 +383,55 @@ fn quoted_url_expressions_never_show_a_password() {
             expr: "'postgresql://app:***@db/' + NAME".into()
         })
     );
+}
+
+/// Flask-Migrate's template: the URL from the app, keywords through `**conf_args`.
+#[test]
+fn flask_migrate_template_is_unreadable_once_each() {
+    let e = analyse(include_str!("testdata/flask_migrate_env.py"), None);
+    assert_eq!(
+        e.url,
+        Some(EnvUrl::Unreadable {
+            line: 28,
+            expr: "get_engine_url()".into()
+        })
+    );
+    for s in [&e.version_table, &e.version_table_schema] {
+        match s {
+            Some(Setting::Unreadable { line: 63, expr, .. }) => assert_eq!(expr, "**conf_args"),
+            other => panic!("{other:?}"),
+        }
+    }
+    // Unreadable values have their own notes: no offline/online disagreement on top.
+    assert!(e.notes.is_empty(), "{:?}", e.notes);
+}
+
+#[test]
+fn env_var_or_fallbacks() {
+    let url = |expr: &str| {
+        let src =
+            format!("import os\nfrom alembic import context\ncontext.configure(url={expr})\n");
+        analyse(&src, None).url
+    };
+    let var = |default: Option<&str>, else_ini: bool| {
+        Some(EnvUrl::Var {
+            var: "DB".into(),
+            default: default.map(str::to_string),
+            else_ini,
+            line: 3,
+        })
+    };
+    assert_eq!(
+        url("os.getenv('DB') or config.get_main_option('sqlalchemy.url')"),
+        var(None, true)
+    );
+    assert_eq!(
+        url("os.environ.get('DB') or 'sqlite:///x.db'"),
+        var(Some("sqlite:///x.db"), false)
+    );
+    assert!(matches!(
+        url("os.getenv('DB') or settings.URL"),
+        Some(EnvUrl::Unreadable { .. })
+    ));
+    assert!(matches!(url("f(a or b)"), Some(EnvUrl::Unreadable { .. })));
 }

@@ -230,9 +230,22 @@ pub(crate) fn db_error_actions(e: &DbError, ctx: &Context) -> Vec<Action> {
             )));
         }
         DbErrorKind::BadUrl => {
-            a.push(Action::say(format!(
-                "Fix the URL in {origin}: dialect+driver://user:password@host:port/database (postgresql, mysql, mariadb or sqlite)"
-            )));
+            let what = match &ctx.url_source {
+                // env.py's variable is unset, or its URL cannot be read: pass one.
+                Some(crate::target::UrlSource::EnvPy { var, .. }) => {
+                    let set = var
+                        .as_ref()
+                        .map_or(String::new(), |v| format!("set {v}, or "));
+                    format!(
+                        "Give db-status the database's URL: {set}--url URL, DB_STATUS_URL_{} or url_env in db-status.toml (dialect+driver://user:password@host:port/database)",
+                        crate::target::env_suffix(&ctx.name)
+                    )
+                }
+                _ => format!(
+                    "Fix the URL in {origin}: dialect+driver://user:password@host:port/database (postgresql, mysql, mariadb or sqlite)"
+                ),
+            };
+            a.push(Action::say(what));
         }
         DbErrorKind::BadData => {
             a.push(Action::say(format!(
@@ -345,7 +358,7 @@ fn upgrade_target(map: &RevisionMap, ctx: &Context) -> &'static str {
 /// command it qualifies when db-status read another URL than the ini's.
 fn env_py_warning(ctx: &Context) -> Option<Action> {
     let source = ctx.url_source.as_ref()?;
-    if source.is_ini() {
+    if source.alembic_reads_it() {
         return None;
     }
     Some(Action::say(format!(

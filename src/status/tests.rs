@@ -402,3 +402,31 @@ fn repoint_prefers_the_head_this_database_has_not_applied() {
         s.actions
     );
 }
+
+#[test]
+fn no_env_py_warning_when_alembic_reads_the_same_url() {
+    use crate::target::UrlSource;
+    let with = |source: UrlSource| {
+        let c = Context {
+            url_source: Some(source),
+            ..ctx()
+        };
+        evaluate(&linear(), &rows(&["a1"]), &c)
+    };
+    let flag = with(UrlSource::Flag { component: None });
+    assert!(
+        any_action(&flag, "Before running Alembic"),
+        "{:?}",
+        flag.actions
+    );
+    let env_py = with(UrlSource::EnvPy {
+        var: Some("APP_URL".into()),
+        file: "migrations/env.py".into(),
+        line: 9,
+    });
+    assert!(
+        !any_action(&env_py, "Before running Alembic"),
+        "{:?}",
+        env_py.actions
+    );
+}
