@@ -75,6 +75,8 @@ pub struct ScriptSet {
     /// How values that needed another module were decided: which modules,
     /// found where (for `-v` and `check`).
     pub notes: Vec<String>,
+    /// Star imports of modules that are not found (also in `warnings`).
+    pub missing_modules: Vec<imports::MissingModule>,
 }
 
 /// How files that the scanner alone cannot read are retried.
@@ -176,7 +178,14 @@ pub fn load_partial_with(
     }
     let (files, mut warnings) = walk::select(candidates, sourceless);
     let mut notes = Vec::new();
-    let results = resolve::retry(read_all(&files), fallbacks, &mut warnings, &mut notes);
+    let mut missing_modules = Vec::new();
+    let results = resolve::retry(
+        read_all(&files),
+        fallbacks,
+        &mut missing_modules,
+        &mut notes,
+    );
+    warnings.extend(missing_modules.iter().map(ToString::to_string));
     let mut scripts = Vec::with_capacity(results.len());
     for r in results {
         match r {
@@ -190,6 +199,7 @@ pub fn load_partial_with(
             scripts,
             warnings,
             notes,
+            missing_modules,
         },
         errors,
     )

@@ -5,7 +5,7 @@
 
 use std::path::Path;
 
-use super::imports::{ResolveError, Resolver};
+use super::imports::{MissingModule, ResolveError, Resolver};
 use super::scan::{self, Assigned};
 use super::{Fallbacks, Script, ScriptError, ScriptErrorKind, script_from_scanned};
 
@@ -13,11 +13,11 @@ use super::{Fallbacks, Script, ScriptError, ScriptErrorKind, script_from_scanned
 const FIELDS: [&str; 4] = ["revision", "down_revision", "branch_labels", "depends_on"];
 
 /// Retry every not-static failure in `results` (keeping their order) with
-/// the fallbacks given; warnings and notes are appended.
+/// the fallbacks given; star imports of missing modules and notes are appended.
 pub(super) fn retry(
     results: Vec<Result<Script, ScriptError>>,
     fallbacks: Fallbacks<'_>,
-    warnings: &mut Vec<String>,
+    missing: &mut Vec<MissingModule>,
     notes: &mut Vec<String>,
 ) -> Vec<Result<Script, ScriptError>> {
     let Some(resolver) = fallbacks.imports else {
@@ -27,7 +27,7 @@ pub(super) fn retry(
         .into_iter()
         .map(|r| match r {
             Err(e) if e.kind == ScriptErrorKind::NotStatic && is_source(&e.path) => {
-                with_imports(&e, resolver, warnings, notes)
+                with_imports(&e, resolver, missing, notes)
             }
             other => other,
         })
@@ -42,7 +42,7 @@ fn is_source(path: &Path) -> bool {
 fn with_imports(
     failed: &ScriptError,
     resolver: &Resolver,
-    warnings: &mut Vec<String>,
+    missing: &mut Vec<MissingModule>,
     notes: &mut Vec<String>,
 ) -> Result<Script, ScriptError> {
     let path = &failed.path;
@@ -110,7 +110,7 @@ fn with_imports(
         });
     }
     let script = script_from_scanned(path, scanned)?;
-    warnings.extend(env.warnings().iter().cloned());
+    missing.extend(env.missing_modules().iter().cloned());
     notes.extend(file_notes);
     Ok(script)
 }
