@@ -51,6 +51,7 @@ pub fn check_component(component: &Component) -> ComponentCheck {
         config.sourceless,
         crate::scripts::Fallbacks {
             imports: Some(&resolver),
+            python: ws.python.as_ref(),
         },
     );
     result.revisions = set.scripts.len();

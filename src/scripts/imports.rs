@@ -206,6 +206,11 @@ impl Resolver {
         self.search.find_module(dotted)
     }
 
+    /// The search path modules are found on.
+    pub fn search(&self) -> &SearchPath {
+        &self.search
+    }
+
     /// The places searched, for messages.
     pub fn describe_search(&self) -> String {
         self.search.describe()

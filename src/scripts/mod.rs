@@ -3,6 +3,7 @@
 //! with the module-level scanner in [`scan`] (nothing is executed or imported).
 
 pub mod imports;
+pub mod python;
 mod resolve;
 pub mod scan;
 mod walk;
@@ -85,6 +86,9 @@ pub struct Fallbacks<'a> {
     /// Resolve imported names, star imports and `try: import` through this
     /// resolver's search path.
     pub imports: Option<&'a imports::Resolver>,
+    /// `--python`: ask this interpreter about what still cannot be read
+    /// (one subprocess for all such files; needs `imports` for the search path).
+    pub python: Option<&'a python::Fallback>,
 }
 
 /// A revision file that cannot be read the way Alembic would read it.
