@@ -34,6 +34,10 @@ pub struct Answer {
     pub docstring: Option<String>,
 }
 
+/// Why Python could not give a file's values: the 1-based line in the file
+/// (0 when unknown) and what went wrong.
+pub type Refusal = (u32, String);
+
 impl Fallback {
     /// `--python PATH|auto`: `auto` is `$VIRTUAL_ENV/bin/python`, else
     /// `<root>/.venv/bin/python`, else `<root>/py` (Backend.AI's wrapper),
@@ -73,13 +77,14 @@ impl Fallback {
     }
 
     /// Ask the interpreter about `files` (one subprocess), with `search`'s
-    /// directories first on `sys.path`. One answer (or error) per file, in
-    /// order; `Err` when the subprocess itself fails or times out.
+    /// directories first on `sys.path`. One answer (or error with its line,
+    /// 0 when unknown) per file, in order; `Err` when the subprocess itself
+    /// fails or times out.
     pub fn ask(
         &self,
         files: &[PathBuf],
         search: &SearchPath,
-    ) -> Result<Vec<Result<Answer, String>>, String> {
+    ) -> Result<Vec<Result<Answer, Refusal>>, String> {
         let request = serde_json::json!({
             "path": search.roots.iter().map(|(p, _)| p.display().to_string()).collect::<Vec<_>>(),
             "files": files.iter().map(|p| p.display().to_string()).collect::<Vec<_>>(),
@@ -162,9 +167,13 @@ fn value(v: &serde_json::Value) -> Option<Value> {
     }
 }
 
-fn answer(v: &serde_json::Value) -> Result<Answer, String> {
+fn answer(v: &serde_json::Value) -> Result<Answer, Refusal> {
     if let Some(e) = v.get("error").and_then(|e| e.as_str()) {
-        return Err(e.to_owned());
+        let line = v
+            .get("line")
+            .and_then(serde_json::Value::as_u64)
+            .unwrap_or(0);
+        return Err((u32::try_from(line).unwrap_or(0), e.to_owned()));
     }
     let mut a = Answer {
         docstring: v.get("doc").and_then(|d| d.as_str()).map(str::to_owned),
@@ -174,7 +183,10 @@ fn answer(v: &serde_json::Value) -> Result<Answer, String> {
     for (slot, name) in a.fields.iter_mut().zip(names) {
         if let Some(x) = v.get(name) {
             *slot = Some(value(x).ok_or_else(|| {
-                format!("`{name}` is not a string, None, or a tuple/list of strings")
+                (
+                    0,
+                    format!("`{name}` is not a string, None, or a tuple/list of strings"),
+                )
             })?);
         }
     }
@@ -217,7 +229,7 @@ for i, path in enumerate(req["files"]):
     except BaseException as e:
         tb = traceback.extract_tb(e.__traceback__)
         where = next((f for f in reversed(tb) if f.filename == path), None)
-        line = (":%d" % where.lineno) if where else ""
-        out.append({"error": "%s%s: Python fails importing it: %s: %s" % (path, line, type(e).__name__, e)})
+        out.append({"error": "Python fails importing it: %s: %s" % (type(e).__name__, e),
+                    "line": where.lineno if where else 0})
 sys.stdout.write(json.dumps(out))
 "#;

@@ -74,7 +74,8 @@ pub(super) fn retry(
             }),
             Ok(list) => match list.get(k) {
                 Some(Ok(a)) => from_python(failed, a, &python.interpreter, notes),
-                Some(Err(why)) => Err(ScriptError {
+                Some(Err((line, why))) => Err(ScriptError {
+                    line: *line,
                     message: why.clone(),
                     ..failed.clone()
                 }),
