@@ -146,3 +146,24 @@ fn the_subprocess_is_bounded_by_timeout_and_python_errors_name_the_file() {
         "{err}"
     );
 }
+
+#[test]
+fn encodings_db_status_does_not_carry_are_read_by_python() {
+    let dir = project(&[("migrations/versions/a.py", ROOT)]);
+    let koi8 = b"# -*- coding: koi8-r -*-\n\"\"\"\xf0\xd2\xc9\xd7\xc5\xd4\"\"\"\nrevision = 'bb0000000001'\ndown_revision = 'aa0000000001'\n";
+    std::fs::write(dir.path().join("migrations/versions/b.py"), koi8).expect("write");
+    let without = db_status(dir.path(), &["history"]);
+    let err = String::from_utf8_lossy(&without.stderr);
+    assert!(err.contains("koi8-r") && err.contains("--python"), "{err}");
+    let py = python();
+    let py = py.to_str().expect("utf-8 path");
+    let ours = db_status(dir.path(), &["history", "--python", py]);
+    let theirs = alembic(dir.path(), &["history"]);
+    let _ = std::fs::remove_file(dir.path().join("static-was-imported"));
+    assert_eq!(ours.status.code(), Some(0));
+    assert_eq!(
+        String::from_utf8_lossy(&ours.stdout),
+        String::from_utf8_lossy(&theirs.stdout)
+    );
+    assert!(String::from_utf8_lossy(&ours.stdout).contains("Привет"));
+}
