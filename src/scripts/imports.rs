@@ -4,7 +4,7 @@
 //! `Cls.attr`, star imports, `try: import X / except ImportError:`).
 //!
 //! Modules are found on the same [`SearchPath`] that `package.module:dir`
-//! script locations use. A module is read with [`scan::module`] and
+//! script locations use. A module is read with [`super::scan::module`] and
 //! evaluated statement by statement; only literals (strings, `None`,
 //! tuples/lists of strings) are values, anything else is an error naming the
 //! file and line where the chain stopped.
