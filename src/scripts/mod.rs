@@ -412,7 +412,17 @@ fn script_from_scanned(path: &Path, scanned: scan::Scanned) -> Result<Script, Sc
         None => Vec::new(),
     };
     let branch_labels = field(&scanned.branch_labels, &mut lines.branch_labels);
-    let dependencies = field(&scanned.depends_on, &mut lines.depends_on);
+    let mut dependencies = field(&scanned.depends_on, &mut lines.depends_on);
+    // Alembic keeps a one-element tuple as its element and then tests it for
+    // truth (`tuple_rev_as_scalar`, `if revision.dependencies:`): `""` or
+    // `("",)` is no dependency (Invenio writes `depends_on = ""`). On a root
+    // it still makes the revision no "real base" (`dependencies is None` is
+    // false), and Alembic fails with DependencyCycleDetected: keeping `""`
+    // there makes db-status fail too (a missing revision).
+    let falsy = dependencies.len() == 1 && dependencies.first().is_some_and(String::is_empty);
+    if falsy && !down.value.to_tuple().is_empty() {
+        dependencies.clear();
+    }
     Ok(Script {
         revision,
         down_revisions: down.value.to_tuple(),
