@@ -72,6 +72,9 @@ pub enum Code {
     LabelClash,
     /// A revision id with a character Alembic forbids (`@ - + :`).
     BadIdentifier,
+    /// `from M import *` in a revision file, with M not on the search path
+    /// (taken to bind nothing; a warning).
+    MissingModule,
     /// The docstring's `Revision ID:` line disagrees with `revision`.
     DocstringRevisionId,
     /// The docstring's `Revises:` line disagrees with `down_revision`.
@@ -111,6 +114,7 @@ impl Code {
             Code::RedundantParent => "redundant-parent",
             Code::LabelClash => "label-clash",
             Code::BadIdentifier => "bad-identifier",
+            Code::MissingModule => "missing-module",
             Code::DocstringRevisionId => "docstring-revision-id",
             Code::DocstringRevises => "docstring-revises",
             Code::Config => "config",
@@ -229,6 +233,9 @@ pub struct ComponentCheck {
     pub heads: Vec<String>,
     /// Findings, ordered by file, line and code.
     pub findings: Vec<Finding>,
+    /// Which modules decided values that revision files import, and where
+    /// they were found (printed on stderr).
+    pub notes: Vec<String>,
 }
 
 impl ComponentCheck {
@@ -343,7 +350,7 @@ pub fn analyze(scripts: &[Script], ctx: &FixContext) -> (Vec<Finding>, Vec<Strin
 
 /// Order findings by file, line, then code, so output is stable and reads
 /// top to bottom; file-less findings come last.
-fn sort(findings: &mut [Finding]) {
+pub fn sort(findings: &mut [Finding]) {
     findings.sort_by(|a, b| {
         (a.file.is_none(), &a.file, a.line, a.code).cmp(&(
             b.file.is_none(),

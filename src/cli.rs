@@ -66,6 +66,11 @@ pub struct GlobalArgs {
     /// Connect and query timeout in seconds [default: 5].
     #[arg(long = "timeout", global = true, value_name = "SECS", value_parser = parse_timeout)]
     pub timeout: Option<std::time::Duration>,
+    /// Let this Python (a path, or `auto`: $VIRTUAL_ENV, ./.venv, ./py) read
+    /// the revision files db-status cannot read statically; one subprocess,
+    /// bounded by --timeout.
+    #[arg(long = "python", global = true, value_name = "PATH|auto")]
+    pub python: Option<String>,
     /// More detail (Alembic's `-v` for heads/history/branches/current).
     #[arg(short = 'v', long = "verbose", global = true)]
     pub verbose: bool,

@@ -259,6 +259,8 @@ pub struct Workspace {
     pub backend_ai: bool,
     /// The environment.
     pub env: Env,
+    /// `--python PATH|auto`: the interpreter that reads revision files db-status cannot.
+    pub python: Option<crate::scripts::python::Fallback>,
 }
 
 impl Workspace {
@@ -269,6 +271,7 @@ impl Workspace {
             cwd: root.clone(),
             root,
             env,
+            python: None,
         }
     }
 
@@ -332,8 +335,12 @@ pub enum LoadError {
     Graph(#[from] crate::graph::GraphError),
 }
 
-/// Read every revision file of `config` and build the revision map.
-pub fn load_map(config: &AlembicConfig) -> Result<Loaded, LoadError> {
+/// Read every revision file of `config` and build the revision map; files
+/// the scanner cannot read go through the import resolver, then `python`.
+pub fn load_map(
+    config: &AlembicConfig,
+    python: Option<&crate::scripts::python::Fallback>,
+) -> Result<Loaded, LoadError> {
     let resolver = crate::scripts::imports::Resolver::new(config.search_path.clone());
     let set = crate::scripts::load_with(
         &config.version_locations,
@@ -341,6 +348,7 @@ pub fn load_map(config: &AlembicConfig) -> Result<Loaded, LoadError> {
         config.sourceless,
         crate::scripts::Fallbacks {
             imports: Some(&resolver),
+            python,
         },
     )
     .map_err(LoadError::Scripts)?;
@@ -501,7 +509,11 @@ impl Component {
             return Err(Arc::new(LoadError::Scripts(Vec::new())));
         };
         self.loaded
-            .get_or_init(|| load_map(config).map(Arc::new).map_err(Arc::new))
+            .get_or_init(|| {
+                load_map(config, self.workspace.python.as_ref())
+                    .map(Arc::new)
+                    .map_err(Arc::new)
+            })
             .clone()
     }
 
@@ -1126,6 +1138,8 @@ pub struct Request {
     pub urls: Vec<String>,
     /// `--timeout`.
     pub timeout: Option<Duration>,
+    /// `--python PATH|auto`.
+    pub python: Option<String>,
     /// Whether `DB_STATUS_URL` / `DB_STATUS_URL_<NAME>` apply (commands that read databases).
     pub use_env_urls: bool,
     /// Search the project root upward from the working directory.
@@ -1179,11 +1193,24 @@ pub fn select(req: &Request, cwd: PathBuf, env: Env) -> Result<Selection, Error>
     } else {
         cwd.clone()
     };
+    let python = match &req.python {
+        Some(flag) => Some(
+            crate::scripts::python::Fallback::from_flag(
+                flag,
+                &root,
+                env.get("VIRTUAL_ENV"),
+                req.timeout,
+            )
+            .map_err(|why| Error::new(ErrorKind::Usage, why))?,
+        ),
+        None => None,
+    };
     let workspace = Arc::new(Workspace {
         backend_ai: is_backend_ai(&root),
         cwd,
         root: root.clone(),
         env,
+        python,
     });
     let selected = if plain_alembic {
         // Alembic reads ALEMBIC_CONFIG for its defaults even with -c.

@@ -244,9 +244,12 @@ fn duplicate_revision_ids() {
         "{}",
         stderr(&a)
     );
+    // Alembic goes on: a warning, an error only under --strict.
+    assert!(a.status.success(), "{}", stderr(&a));
+    assert_eq!(t.db_status(&["check", "--strict"]).status.code(), Some(7));
 
     let o = t.db_status(&["check", "--format", "json"]);
-    assert_eq!(o.status.code(), Some(7));
+    assert_eq!(o.status.code(), Some(0));
     let r = json(&o);
     let line = line_of(&copy, "revision");
     assert_eq!(
@@ -671,6 +674,25 @@ fn backend_ai_checkout_gets_py_m_alembic_in_the_fix() {
     );
 }
 
+/// Point the tree's `sqlalchemy.url` at a SQLite file, so that real
+/// `alembic upgrade` runs.
+fn use_sqlite(t: &Tree) {
+    let ini = t.root().join("alembic.ini");
+    let text = std::fs::read_to_string(&ini).expect("ini");
+    let text: String = text
+        .lines()
+        .map(|l| {
+            if l.starts_with("sqlalchemy.url") {
+                "sqlalchemy.url = sqlite:///db.sqlite".to_owned()
+            } else {
+                l.to_owned()
+            }
+        })
+        .collect::<Vec<_>>()
+        .join("\n");
+    std::fs::write(&ini, text).expect("ini");
+}
+
 /// `bad-merge` (an error) and `redundant-parent` (a warning) agree with what
 /// real Alembic does on the same trees: a redundant parent beside two or
 /// more others makes `alembic upgrade heads` fail from an empty database
@@ -706,20 +728,7 @@ fn merge_shapes_match_real_alembic_upgrade_and_downgrade() {
         };
         let t = tree.build();
         t.edit("m1", |s| set_down_revision(s, parents));
-        let ini = t.root().join("alembic.ini");
-        let text = std::fs::read_to_string(&ini).expect("ini");
-        let text: String = text
-            .lines()
-            .map(|l| {
-                if l.starts_with("sqlalchemy.url") {
-                    "sqlalchemy.url = sqlite:///db.sqlite".to_owned()
-                } else {
-                    l.to_owned()
-                }
-            })
-            .collect::<Vec<_>>()
-            .join("\n");
-        std::fs::write(&ini, text).expect("ini");
+        use_sqlite(&t);
 
         let o = t.db_status(&["check", "--format", "json"]);
         let got: Vec<String> = findings(&json(&o))
@@ -756,5 +765,76 @@ fn merge_shapes_match_real_alembic_upgrade_and_downgrade() {
                 stderr(&up)
             );
         }
+    }
+}
+
+/// Every graph error `check` reports names a tree on which real Alembic
+/// fails: `heads` (or, for diverged heads, `upgrade head`) exits non-zero.
+#[test]
+fn each_graph_error_is_a_tree_alembic_fails_on() {
+    type Edit = fn(&Tree);
+    let cases: [(&str, Edit, &[&str], &str); 5] = [
+        (
+            "missing-revision",
+            |t| t.edit("b1", |s| set_down_revision(s, "\"zz0000000000\"")),
+            &["heads"],
+            "KeyError",
+        ),
+        (
+            "cycle",
+            |t| t.edit("a1", |s| set_down_revision(s, "\"c1\"")),
+            &["heads"],
+            "Cycle is detected",
+        ),
+        (
+            "label-clash",
+            |t| {
+                t.edit("c1", |s| {
+                    replace_assignment(s, "branch_labels", "(\"a1\",)")
+                })
+            },
+            &["heads"],
+            "already used",
+        ),
+        (
+            "bad-identifier",
+            |t| t.edit("c1", |s| replace_assignment(s, "revision", "\"c-1\"")),
+            &["heads"],
+            "not allowed in revision identifier",
+        ),
+        (
+            "diverged-heads",
+            |t| t.edit("c1", |s| set_down_revision(s, "\"a1\"")),
+            &["upgrade", "head"],
+            "Multiple head revisions",
+        ),
+    ];
+    for (code, edit, alembic_args, why) in cases {
+        let t = Tree::new()
+            .simple("a1", None)
+            .simple("b1", Some("a1"))
+            .simple("c1", Some("b1"))
+            .build();
+        edit(&t);
+        use_sqlite(&t);
+        let o = t.db_status(&["check", "--format", "json"]);
+        let r = json(&o);
+        assert!(
+            errors(&r).iter().any(|f| f.0 == code),
+            "{code}: {}",
+            stdout(&o)
+        );
+        assert_ne!(o.status.code(), Some(0), "{code}");
+        let a = t.alembic(alembic_args);
+        assert!(
+            !a.status.success(),
+            "{code}: alembic {alembic_args:?} succeeded:\n{}",
+            stdout(&a)
+        );
+        assert!(
+            stderr(&a).contains(why),
+            "{code}: alembic failed for another reason:\n{}",
+            stderr(&a)
+        );
     }
 }

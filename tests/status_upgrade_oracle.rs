@@ -513,3 +513,97 @@ fn depends_on_across_branches() {
     }
     report("depends_on", &counts);
 }
+
+/// Revision files whose labels and dependencies come from other modules
+/// (issue 9: Neutron's `cli.EXPAND_BRANCH`, Invenio's `try: import`):
+/// db-status resolves them statically and its plan is Alembic's.
+#[test]
+fn imported_labels_and_try_import_dependencies() {
+    let p = Project::init();
+    p.rev("imp0000root", "root", &[])
+        .rev(
+            "imp00expand",
+            "expand",
+            &["--head", "imp0000root", "--branch-label", "expand"],
+        )
+        .rev(
+            "imp0contract",
+            "contract",
+            &[
+                "--head",
+                "imp0000root",
+                "--splice",
+                "--branch-label",
+                "contract",
+            ],
+        );
+    for (path, text) in [
+        ("proj/__init__.py", ""),
+        (
+            "proj/cli.py",
+            "EXPAND_BRANCH = 'expand'\nCONTRACT_BRANCH = 'contract'\n",
+        ),
+    ] {
+        let f = p.path().join(path);
+        std::fs::create_dir_all(f.parent().expect("parent")).expect("mkdir");
+        std::fs::write(f, text).expect("write");
+    }
+    let rewrite = |id: &str, labels: &str, deps: &str| {
+        let versions = p.path().join("migrations/versions");
+        let file = std::fs::read_dir(&versions)
+            .expect("versions")
+            .filter_map(Result::ok)
+            .map(|e| e.path())
+            .find(|f| {
+                f.file_name()
+                    .is_some_and(|n| n.to_string_lossy().starts_with(id))
+            })
+            .expect("revision file");
+        let text = std::fs::read_to_string(&file).expect("read");
+        let text: String = text
+            .lines()
+            .map(|l| {
+                if l.starts_with("branch_labels") {
+                    labels.to_owned()
+                } else if l.starts_with("depends_on") {
+                    deps.to_owned()
+                } else {
+                    l.to_owned()
+                }
+            })
+            .collect::<Vec<_>>()
+            .join("\n");
+        std::fs::write(&file, text + "\n").expect("write");
+    };
+    rewrite(
+        "imp00expand",
+        "from proj import cli\nbranch_labels = (cli.EXPAND_BRANCH,)",
+        "depends_on = None",
+    );
+    rewrite(
+        "imp0contract",
+        "import proj.cli as c\nbranch_labels = [c.CONTRACT_BRANCH]",
+        "deps = []\ntry:\n    import proj\n    deps += ['imp00expand']\nexcept ImportError:\n    pass\ndepends_on = deps",
+    );
+    let dbs = databases(p.path());
+    let mut counts = Vec::new();
+    for db in &dbs {
+        let mut o = Oracle::new(&p, db);
+        o.check("fresh", &[], "no-revision", 3);
+        o.check("upgrade root", &[&["upgrade", "imp0000root"]], "behind", 1);
+        o.check(
+            "upgrade expand@head",
+            &[&["upgrade", "expand@head"]],
+            "behind",
+            1,
+        );
+        o.check(
+            "upgrade contract@head (pulls in expand)",
+            &[&["upgrade", "contract@head"]],
+            "up-to-date",
+            0,
+        );
+        counts.push((db.label(), o.comparisons));
+    }
+    report("imported", &counts);
+}

@@ -118,12 +118,23 @@ fn tracked_config_hint(t: &Target) -> Vec<String> {
 /// `heads` reports map-construction errors as tracebacks (Alembic calls
 /// `get_heads()` outside its error wrapper); the other commands as
 /// `FAILED:`. A missing revision is always a traceback (Alembic's KeyError).
-fn map(t: &Target, heads_command: bool, err: &mut dyn Write) -> Result<Arc<Loaded>, Exit> {
+fn map(
+    t: &Target,
+    heads_command: bool,
+    verbose: bool,
+    err: &mut dyn Write,
+) -> Result<Arc<Loaded>, Exit> {
     config(t)?;
     match t.component.scripts() {
         Ok(loaded) => {
             for w in &loaded.warnings {
                 let _ = writeln!(err, "warning: {w}");
+            }
+            // How imported values were decided: on stderr, so stdout stays Alembic's.
+            if verbose {
+                for n in &loaded.notes {
+                    let _ = writeln!(err, "note: {n}");
+                }
             }
             Ok(loaded)
         }
@@ -244,7 +255,7 @@ pub fn heads(
         let t = target(g, false)?;
         // `heads --resolve-dependencies` goes through `get_revisions("heads")`,
         // inside Alembic's error wrapper; plain `heads` does not.
-        let loaded = map(&t, !resolve_dependencies, err)?;
+        let loaded = map(&t, !resolve_dependencies, g.verbose, err)?;
         let map = &loaded.map;
         let revs = if resolve_dependencies {
             map.real_heads()
@@ -297,7 +308,7 @@ pub fn history(
                 }
             }
         };
-        let loaded = map(&t, false, err)?;
+        let loaded = map(&t, false, g.verbose, err)?;
         let map: &RevisionMap = &loaded.map;
         let needs_db = indicate_current || base == "current" || head == "current";
         let rows = if needs_db {
@@ -357,7 +368,7 @@ pub fn history(
 pub fn branches(g: &GlobalArgs, out: &mut dyn Write, err: &mut dyn Write) -> u8 {
     let result = (|| {
         let t = target(g, false)?;
-        let loaded = map(&t, false, err)?;
+        let loaded = map(&t, false, g.verbose, err)?;
         let order = loaded.map.history(None, None).map_err(revision_error)?;
         Ok(render::branches(&loaded.map, &order, g.verbose))
     })();
@@ -379,7 +390,7 @@ pub fn current(g: &GlobalArgs, check_heads: bool, out: &mut dyn Write, err: &mut
         {
             text.push_str(&format!("Current revision(s) for {}:\n", url.masked()));
         }
-        let loaded = match map(&t, check_heads, err) {
+        let loaded = match map(&t, check_heads, g.verbose, err) {
             Ok(loaded) => loaded,
             Err(e) => {
                 let _ = out.write_all(text.as_bytes());
@@ -427,7 +438,7 @@ pub fn show(g: &GlobalArgs, rev: &str, out: &mut dyn Write, err: &mut dyn Write)
             if rows.is_empty() {
                 return Ok(String::new());
             }
-            let loaded = map(&t, false, err)?;
+            let loaded = map(&t, false, g.verbose, err)?;
             let map = &loaded.map;
             let mut all = Vec::new();
             for row in &rows {
@@ -435,7 +446,7 @@ pub fn show(g: &GlobalArgs, rev: &str, out: &mut dyn Write, err: &mut dyn Write)
             }
             return Ok(render::show(map, &all));
         }
-        let loaded = map(&t, false, err)?;
+        let loaded = map(&t, false, g.verbose, err)?;
         let map = &loaded.map;
         // Alembic prints the revisions as it goes: those before a crash
         // (a `-N` past the base) are printed, then the error.

@@ -51,9 +51,33 @@ pub fn check_component(component: &Component) -> ComponentCheck {
         config.sourceless,
         crate::scripts::Fallbacks {
             imports: Some(&resolver),
+            python: ws.python.as_ref(),
         },
     );
     result.revisions = set.scripts.len();
+    result.notes = set.notes.clone();
+    let missing: Vec<Finding> = set
+        .missing_modules
+        .iter()
+        .map(|m| {
+            Finding::warning(
+                Code::MissingModule,
+                Some(m.at.file.clone()),
+                m.at.line,
+                format!(
+                    "`from {0} import *`: module `{0}` is not found on the search path, so \
+                     db-status takes it to bind none of revision, down_revision, branch_labels, \
+                     depends_on (Alembic would fail to import it)",
+                    m.module
+                ),
+            )
+            .with_fix(format!(
+                "install `{}` where db-status looks (the virtualenv, PYTHONPATH, or \
+                 prepend_sys_path)",
+                m.module
+            ))
+        })
+        .collect();
     if errors.is_empty() {
         let (findings, heads) = check::analyze(&set.scripts, &ctx);
         result.findings = findings;
@@ -67,6 +91,8 @@ pub fn check_component(component: &Component) -> ComponentCheck {
             .findings
             .extend(check::file_local_findings(&set.scripts, &ctx));
     }
+    result.findings.extend(missing);
+    check::sort(&mut result.findings);
     result
 }
 
@@ -156,6 +182,9 @@ pub fn run(
         .map(|c| c.exit_code(strict))
         .max()
         .unwrap_or(crate::error::Exit::UpToDate.code());
+    for n in results.iter().flat_map(|r| &r.notes) {
+        let _ = writeln!(err, "note: {n}");
+    }
     let written = match format {
         Format::Json => report::check::render_json(&results, strict, code, cwd, out),
         Format::Github => report::github::render(&results, cwd, out),

@@ -25,6 +25,7 @@ pub fn request(g: &GlobalArgs, reads_database: bool, alembic_semantics: bool) ->
         section: g.name.clone(),
         urls: g.url.clone(),
         timeout: g.timeout,
+        python: g.python.clone(),
         use_env_urls: reads_database,
         find_root: true,
         alembic_semantics,
@@ -124,7 +125,8 @@ pub fn check_flags(command: &Command, g: &GlobalArgs) -> Result<(), Error> {
     if !g.url.is_empty() && !reads_db {
         return not_here("--url", &db_hint(command));
     }
-    if g.timeout.is_some() && !reads_db {
+    // `--timeout` also bounds the `--python` subprocess.
+    if g.timeout.is_some() && !reads_db && g.python.is_none() {
         return not_here("--timeout", &db_hint(command));
     }
     if let Some(f) = g.format

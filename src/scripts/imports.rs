@@ -4,7 +4,7 @@
 //! `Cls.attr`, star imports, `try: import X / except ImportError:`).
 //!
 //! Modules are found on the same [`SearchPath`] that `package.module:dir`
-//! script locations use. A module is read with [`scan::module`] and
+//! script locations use. A module is read with [`super::scan::module`] and
 //! evaluated statement by statement; only literals (strings, `None`,
 //! tuples/lists of strings) are values, anything else is an error naming the
 //! file and line where the chain stopped.
@@ -93,6 +93,28 @@ enum Bound {
     Failed(ResolveError),
 }
 
+/// A star import of a module that is not on the search path: taken to bind
+/// none of the names Alembic reads (a warning; a finding under `check --strict`).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct MissingModule {
+    /// The `from … import *` statement.
+    pub at: Origin,
+    /// The module named.
+    pub module: String,
+}
+
+impl std::fmt::Display for MissingModule {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let m = &self.module;
+        write!(
+            f,
+            "{}: `from {m} import *`: module `{m}` is not found on the search path, so it is \
+             taken to bind none of revision, down_revision, branch_labels, depends_on",
+            self.at
+        )
+    }
+}
+
 /// What a module's top level binds, evaluated statically.
 #[derive(Debug, Clone, Default)]
 pub struct ModuleEnv {
@@ -104,7 +126,7 @@ pub struct ModuleEnv {
     /// A statement that may have rebound any name (`globals()`, `exec`, …).
     wildcard: Option<(Origin, String)>,
     decisions: Vec<Decision>,
-    warnings: Vec<String>,
+    missing: Vec<MissingModule>,
 }
 
 impl ModuleEnv {
@@ -113,9 +135,9 @@ impl ModuleEnv {
         &self.decisions
     }
 
-    /// Warnings (a star import of a module that is not found).
-    pub fn warnings(&self) -> &[String] {
-        &self.warnings
+    /// Star imports of modules that are not found.
+    pub fn missing_modules(&self) -> &[MissingModule] {
+        &self.missing
     }
 
     /// Whether the module binds `name` at all.
@@ -182,6 +204,11 @@ impl Resolver {
     /// Where module `dotted` is, if it is on the search path.
     pub fn find_module(&self, dotted: &str) -> Option<ModuleLocation> {
         self.search.find_module(dotted)
+    }
+
+    /// The search path modules are found on.
+    pub fn search(&self) -> &SearchPath {
+        &self.search
     }
 
     /// The places searched, for messages.
@@ -444,10 +471,7 @@ impl Resolver {
             }
         };
         if self.find_module(&m).is_none() {
-            env.warnings.push(format!(
-                "{o}: `from {m} import *`: module `{m}` is not found on the search path, so it \
-                 is taken to bind none of revision, down_revision, branch_labels, depends_on"
-            ));
+            env.missing.push(MissingModule { at: o, module: m });
             return;
         }
         let target = match self.module(&m, &o, depth) {

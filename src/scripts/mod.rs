@@ -3,6 +3,7 @@
 //! with the module-level scanner in [`scan`] (nothing is executed or imported).
 
 pub mod imports;
+pub mod python;
 mod resolve;
 pub mod scan;
 mod walk;
@@ -75,6 +76,8 @@ pub struct ScriptSet {
     /// How values that needed another module were decided: which modules,
     /// found where (for `-v` and `check`).
     pub notes: Vec<String>,
+    /// Star imports of modules that are not found (also in `warnings`).
+    pub missing_modules: Vec<imports::MissingModule>,
 }
 
 /// How files that the scanner alone cannot read are retried.
@@ -83,6 +86,9 @@ pub struct Fallbacks<'a> {
     /// Resolve imported names, star imports and `try: import` through this
     /// resolver's search path.
     pub imports: Option<&'a imports::Resolver>,
+    /// `--python`: ask this interpreter about what still cannot be read
+    /// (one subprocess for all such files; needs `imports` for the search path).
+    pub python: Option<&'a python::Fallback>,
 }
 
 /// A revision file that cannot be read the way Alembic would read it.
@@ -176,7 +182,14 @@ pub fn load_partial_with(
     }
     let (files, mut warnings) = walk::select(candidates, sourceless);
     let mut notes = Vec::new();
-    let results = resolve::retry(read_all(&files), fallbacks, &mut warnings, &mut notes);
+    let mut missing_modules = Vec::new();
+    let results = resolve::retry(
+        read_all(&files),
+        fallbacks,
+        &mut missing_modules,
+        &mut notes,
+    );
+    warnings.extend(missing_modules.iter().map(ToString::to_string));
     let mut scripts = Vec::with_capacity(results.len());
     for r in results {
         match r {
@@ -190,6 +203,7 @@ pub fn load_partial_with(
             scripts,
             warnings,
             notes,
+            missing_modules,
         },
         errors,
     )
@@ -398,7 +412,17 @@ fn script_from_scanned(path: &Path, scanned: scan::Scanned) -> Result<Script, Sc
         None => Vec::new(),
     };
     let branch_labels = field(&scanned.branch_labels, &mut lines.branch_labels);
-    let dependencies = field(&scanned.depends_on, &mut lines.depends_on);
+    let mut dependencies = field(&scanned.depends_on, &mut lines.depends_on);
+    // Alembic keeps a one-element tuple as its element and then tests it for
+    // truth (`tuple_rev_as_scalar`, `if revision.dependencies:`): `""` or
+    // `("",)` is no dependency (Invenio writes `depends_on = ""`). On a root
+    // it still makes the revision no "real base" (`dependencies is None` is
+    // false), and Alembic fails with DependencyCycleDetected: keeping `""`
+    // there makes db-status fail too (a missing revision).
+    let falsy = dependencies.len() == 1 && dependencies.first().is_some_and(String::is_empty);
+    if falsy && !down.value.to_tuple().is_empty() {
+        dependencies.clear();
+    }
     Ok(Script {
         revision,
         down_revisions: down.value.to_tuple(),

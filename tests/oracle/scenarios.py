@@ -854,6 +854,19 @@ def s_empty_string_down_revision(d):
     return [], {}
 
 
+def s_empty_string_depends_on(d):
+    """`depends_on = ""` (Invenio's style) and `("",)`: no dependency for Alembic."""
+    init(d)
+    vd = os.path.join(d, "migrations", "versions")
+    write(os.path.join(vd, "a.py"), '"""root"""\nrevision = "aa0000000001"\ndown_revision = None\n')
+    write(os.path.join(vd, "b.py"), '"""child"""\nrevision = "bb0000000001"\n'
+                                     'down_revision = "aa0000000001"\nbranch_labels = ()\n'
+                                     'depends_on = ""\n')
+    write(os.path.join(vd, "c.py"), '"""grandchild"""\nrevision = "cc0000000001"\n'
+                                     'down_revision = "bb0000000001"\ndepends_on = ("",)\n')
+    return [["show", "bb0000000001"], ["show", "cc0000000001"]], {}
+
+
 def s_missing_down_revision(d):
     init(d)
     vd = os.path.join(d, "migrations", "versions")

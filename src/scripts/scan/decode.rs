@@ -3,7 +3,7 @@
 
 use std::borrow::Cow;
 
-use super::{ScanError, count_newlines, syntax};
+use super::{ScanError, ScanErrorKind, count_newlines, syntax};
 
 /// The text encodings a coding cookie may name that we can decode without a
 /// codec library.
@@ -56,14 +56,14 @@ pub(super) fn decode_with<'a>(
     let encoding = match coding_cookie(body) {
         None => Encoding::Utf8,
         Some((name, line)) => {
-            let enc = encoding_from_name(&name).ok_or_else(|| {
-                syntax(
-                    line,
-                    format!(
-                        "unsupported source encoding '{name}': db-status reads utf-8, latin-1, \
-                         cp1252 and ascii; re-save the file as UTF-8 or change the coding line"
-                    ),
-                )
+            // Python knows more codecs: not a syntax error, a file for `--python`.
+            let enc = encoding_from_name(&name).ok_or_else(|| ScanError {
+                line,
+                kind: ScanErrorKind::NotStatic,
+                message: format!(
+                    "source encoding '{name}': db-status itself reads utf-8, latin-1, cp1252 and \
+                     ascii; re-save the file as UTF-8"
+                ),
             })?;
             if bom && enc != Encoding::Utf8 {
                 return Err(syntax(
