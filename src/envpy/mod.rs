@@ -221,6 +221,13 @@ enum Val {
         else_ini: bool,
     },
     Ini,
+    /// `config.get_main_option("KEY"[, default])`: the ini's main-section
+    /// option (the ini is read before env.py, so this is only met where the
+    /// ini does not set the setting itself).
+    MainOption {
+        key: String,
+        default: Option<String>,
+    },
     Unreadable(String),
 }
 
@@ -674,6 +681,20 @@ impl<'s> Analysis<'s> {
         {
             return Val::Ini;
         }
+        // `config.get_main_option("KEY"[, "default"])` for any other key.
+        if let [_, ".", "get_main_option", "(", ..] = words.as_slice()
+            && toks.last().is_some_and(|t| t.is(")"))
+        {
+            let args = split_commas(&toks[4..toks.len() - 1]);
+            let key = args.first().and_then(|a| literal(a));
+            let default = match args.get(1) {
+                None => Some(None),
+                Some(d) => literal(d).map(Some),
+            };
+            if let (Some(key), Some(default), true) = (key, default, args.len() <= 2) {
+                return Val::MainOption { key, default };
+            }
+        }
         // `a.b.NAME`: an imported module's constant or an imported class's attribute.
         let dotted = toks.len() >= 3
             && toks.iter().enumerate().all(|(k, t)| {
@@ -687,6 +708,20 @@ impl<'s> Analysis<'s> {
             return self.resolve(import, &self.expr_text(toks));
         }
         computed()
+    }
+
+    /// `config.get_main_option(KEY)` passed as KEY itself: the ini is read
+    /// first, and where it sets KEY that value wins before env.py is looked
+    /// at; so here the ini lacks KEY and the call returns its default (None:
+    /// nothing passed). Another key's value is not kept: unreadable.
+    fn main_option(&self, v: Val, key: &str) -> Val {
+        match v {
+            Val::MainOption { key: k, default } if k == key => default.map_or(Val::None, Val::Str),
+            Val::MainOption { key: k, .. } => Val::Unreadable(format!(
+                "it is the ini option {k}, which db-status does not read for {key}"
+            )),
+            v => v,
+        }
     }
 
     fn resolve(&self, import: &Import, dotted: &str) -> Val {
@@ -762,7 +797,10 @@ impl<'s> Analysis<'s> {
     ) -> Option<Setting> {
         let value = |c: &Call<'_, 's>| -> Option<(Val, String)> {
             match c.keywords.iter().find(|(k, _)| *k == key) {
-                Some((_, e)) => Some((self.eval(e, c.idx, 0), self.expr_text(e))),
+                Some((_, e)) => Some((
+                    self.main_option(self.eval(e, c.idx, 0), key),
+                    self.expr_text(e),
+                )),
                 None => c.spread.map(|s| {
                     (
                         Val::Unreadable(format!(
@@ -932,7 +970,7 @@ impl<'s> Analysis<'s> {
                 line,
             }),
             Val::Ini | Val::None => None,
-            Val::Unreadable(_) => Some(EnvUrl::Unreadable {
+            Val::MainOption { .. } | Val::Unreadable(_) => Some(EnvUrl::Unreadable {
                 line,
                 expr: mask_passwords(&expr),
             }),

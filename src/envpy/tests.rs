@@ -116,6 +116,29 @@ fn airflow_module_level_variable_and_indico_schema() {
 }
 
 #[test]
+fn the_ini_option_of_the_same_name_is_what_the_ini_lacks() {
+    // Read after the ini: where the ini sets the key, env.py is not consulted.
+    let e = analyse(
+        &template(
+            "",
+            "",
+            ", version_table_schema=config.get_main_option('version_table_schema'), version_table=config.get_main_option('version_table', 'v_default')",
+        ),
+        None,
+    );
+    assert_eq!(e.version_table_schema, None);
+    assert_eq!(e.version_table, value("v_default", 31));
+    let other = analyse(
+        &template("", "", ", version_table=config.get_main_option('my_table')"),
+        None,
+    );
+    assert!(
+        matches!(other.version_table, Some(Setting::Unreadable { .. })),
+        "{other:?}"
+    );
+}
+
+#[test]
 fn a_local_variable_wins_over_the_module_level_one() {
     let src = "from alembic import context\nT = 'a'\ndef run_migrations_online():\n    T = 'b'\n    context.configure(version_table=T)\nrun_migrations_online()\n";
     assert_eq!(analyse(src, None).version_table, value("b", 5));
