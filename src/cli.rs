@@ -76,6 +76,14 @@ pub struct GlobalArgs {
     /// migrations pending); a target labelled env=prod counts too.
     #[arg(long = "production", global = true)]
     pub production: bool,
+    /// A fleet: check every [[target]] of this TOML file (component, url or
+    /// url_env, version_table_schema, labels; see examples/targets.toml)
+    /// instead of --component/--all.
+    #[arg(long = "targets", global = true, value_name = "FILE")]
+    pub targets: Option<PathBuf>,
+    /// Check at most N databases at the same time [default: 16].
+    #[arg(long = "jobs", global = true, value_name = "N", value_parser = clap::value_parser!(u16).range(1..=1024))]
+    pub jobs: Option<u16>,
 }
 
 /// The longest `--timeout` accepted (a day).

@@ -141,6 +141,8 @@ pub enum ErrorKind {
     UnknownComponent,
     /// `db-status.toml` / `[tool.db-status]` cannot be read or is invalid.
     ProjectFile,
+    /// A `--targets` file cannot be read or is invalid.
+    TargetsFile,
     /// Nothing to check: no component found, or several and no default.
     NoComponent,
     /// The ini file does not exist.
@@ -188,7 +190,9 @@ impl ErrorKind {
         use Exit::*;
         match self {
             ErrorKind::Usage | ErrorKind::UnknownComponent => (Usage, Usage),
-            ErrorKind::ProjectFile | ErrorKind::NoComponent => (ConfigError, AlembicCrash),
+            ErrorKind::ProjectFile | ErrorKind::TargetsFile | ErrorKind::NoComponent => {
+                (ConfigError, AlembicCrash)
+            }
             ErrorKind::MissingConfig | ErrorKind::Config => (ConfigError, AlembicFailed),
             ErrorKind::ConfigCrash | ErrorKind::UnreadableRevisionFile => {
                 (ConfigError, AlembicCrash)
@@ -226,6 +230,7 @@ impl ErrorKind {
             ErrorKind::Usage => "usage",
             ErrorKind::UnknownComponent => "unknown-component",
             ErrorKind::ProjectFile => "project-file",
+            ErrorKind::TargetsFile => "targets-file",
             ErrorKind::NoComponent => "no-component",
             ErrorKind::MissingConfig => "missing-config",
             ErrorKind::Config | ErrorKind::ConfigCrash => "config",
@@ -253,6 +258,7 @@ impl ErrorKind {
             ErrorKind::Usage,
             ErrorKind::UnknownComponent,
             ErrorKind::ProjectFile,
+            ErrorKind::TargetsFile,
             ErrorKind::NoComponent,
             ErrorKind::MissingConfig,
             ErrorKind::Config,

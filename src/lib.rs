@@ -36,6 +36,7 @@ pub mod database;
 pub mod drift;
 pub mod envpy;
 pub mod error;
+pub mod fleet;
 pub mod graph;
 pub mod inspect;
 pub mod releases;

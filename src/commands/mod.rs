@@ -13,7 +13,7 @@ pub mod status;
 use std::io::Write;
 
 use crate::cli::{Cli, Command, Format, GlobalArgs};
-use crate::error::{Error, Exit};
+use crate::error::{Error, Mode};
 use crate::target::{self, Env, Request, Selection};
 
 /// What the flags ask for, as a target request.
@@ -38,6 +38,9 @@ pub fn select(
     alembic_semantics: bool,
 ) -> Result<Selection, Error> {
     let cwd = std::env::current_dir().unwrap_or_else(|_| ".".into());
+    if let Some(file) = &g.targets {
+        return crate::fleet::select(file, cwd, Env::from_process(), g.timeout);
+    }
     target::select(
         &request(g, reads_database, alembic_semantics),
         cwd,
@@ -45,10 +48,23 @@ pub fn select(
     )
 }
 
-/// Report a usage error: one JSON document on stdout under `--format json`,
-/// else one `error:` line on stderr. Returns the exit code.
+/// How to check: `--jobs` (else the default), `--from-release`, `--production`.
+pub fn inspect_options(g: &GlobalArgs) -> crate::inspect::Options {
+    let defaults = crate::inspect::Options::default();
+    crate::inspect::Options {
+        jobs: g.jobs.map_or(defaults.jobs, usize::from),
+        releases: crate::releases::Request {
+            from_release: g.from_release.clone(),
+            production: g.production,
+        },
+    }
+}
+
+/// Report an error that stops the run (a usage error, an unreadable
+/// `--targets` file): one JSON document on stdout under `--format json`,
+/// else `error:` lines on stderr. Returns the exit code (the error kind's).
 pub fn usage(e: &Error, g: &GlobalArgs, out: &mut dyn Write, err: &mut dyn Write) -> u8 {
-    let code = Exit::Usage.code();
+    let code = e.exit(Mode::Status).code();
     if g.format == Some(Format::Json) {
         let _ = crate::report::json::render_error(e, code, out);
     } else {
@@ -168,6 +184,27 @@ pub fn check_flags(command: &Command, g: &GlobalArgs) -> Result<(), Error> {
     }
     if g.ascii && !matches!(command, Command::Status) {
         return not_here("--ascii", "only `status` prints state markers");
+    }
+    let fleet = matches!(command, Command::Status);
+    if g.targets.is_some() {
+        if !fleet {
+            return not_here("--targets", "use `db-status --targets FILE` (status)");
+        }
+        let selecting = [
+            (!g.component.is_empty(), "--component"),
+            (g.all, "--all"),
+            (!g.config.is_empty(), "-c/--config"),
+            (g.name.is_some(), "-n/--name"),
+            (!g.url.is_empty(), "--url"),
+        ];
+        if let Some((_, flag)) = selecting.iter().find(|(given, _)| *given) {
+            return Err(Error::usage(format!(
+                "{flag} cannot be combined with --targets: the targets file names each database (drop {flag}, or drop --targets)"
+            )));
+        }
+    }
+    if g.jobs.is_some() && !fleet {
+        return not_here("--jobs", "only commands that check databases take it");
     }
     if g.verbose && !verbose {
         return not_here("-v/--verbose", "drop it");

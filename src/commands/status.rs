@@ -22,14 +22,7 @@ pub fn run(g: &GlobalArgs, out: &mut dyn Write, err: &mut dyn Write) -> u8 {
         Ok(s) => s,
         Err(e) => return super::usage(&e, g, out, err),
     };
-    let options = inspect::Options {
-        releases: crate::releases::Request {
-            from_release: g.from_release.clone(),
-            production: g.production,
-        },
-        ..inspect::Options::default()
-    };
-    let report = inspect::check_selection(&selection, options);
+    let report = inspect::check_selection(&selection, super::inspect_options(g));
     if let Err(e) = crate::report::status(&report, format, out)
         && e.kind() != std::io::ErrorKind::BrokenPipe
     {
