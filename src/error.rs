@@ -29,6 +29,8 @@ pub enum Exit {
     ConfigError,
     /// Tables but no version table (or an empty one): never stamped, or the wrong database.
     Unstamped,
+    /// `wait`: the time ran out before the goal was reached.
+    Timeout,
     /// Alembic's `FAILED: …` (its `CommandError`; `sys.exit(-1)`).
     AlembicFailed,
     /// Where Alembic dies with a Python traceback.
@@ -48,6 +50,7 @@ impl Exit {
             Exit::DatabaseError => 6,
             Exit::ConfigError => 7,
             Exit::Unstamped => 8,
+            Exit::Timeout => 9,
             Exit::AlembicFailed => 255,
             Exit::AlembicCrash => 1,
         }
@@ -106,6 +109,11 @@ pub fn exit_codes_help() -> String {
     for (exit, name, meaning) in Exit::STATUS_TABLE {
         s.push_str(&format!("  {:<2} {name:<17} {meaning}\n", exit.code()));
     }
+    s.push_str(&format!(
+        "  {:<2} {:<17} `wait` only: --timeout passed before the goal was reached\n",
+        Exit::Timeout.code(),
+        "timeout"
+    ));
     s.push_str(&format!(
         "With several components the exit code is the largest of theirs.\n\
          Alembic-compatible commands (heads, history, branches, current, show) exit\n\

@@ -303,6 +303,7 @@ pub fn targets(
     let mut components: Vec<Arc<Component>> = Vec::new();
     let mut by_name: HashMap<String, Arc<Component>> = HashMap::new();
     let mut targets = Vec::with_capacity(entries.len());
+    let file_shown = file.to_string();
     for e in entries {
         let name = canonical_name(&e.component).to_string();
         let component = match by_name.get(&name) {
@@ -318,48 +319,51 @@ pub fn targets(
                 c
             }
         };
-        let source = || UrlSource::TargetsFile {
-            file: file.to_string(),
-        };
+        let file = file.to_string();
         let mut target = match &e.url {
             EntryUrl::Url(raw) => Target::new(
                 component,
-                Some((raw, source())),
+                Some((raw, UrlSource::TargetsFile { file })),
                 e.version_table_schema.clone(),
                 e.labels.clone(),
                 connect.clone(),
             ),
-            EntryUrl::Env(var) => match workspace.env.get(var) {
-                Some(raw) => Target::new(
-                    component,
-                    Some((raw, source())),
-                    e.version_table_schema.clone(),
-                    e.labels.clone(),
-                    connect.clone(),
-                ),
-                None => {
-                    let mut t = Target::new(
+            EntryUrl::Env(var) => {
+                let source = UrlSource::TargetsFileEnv {
+                    var: var.clone(),
+                    file,
+                };
+                match workspace.env.get(var) {
+                    Some(raw) => Target::new(
                         component,
-                        None,
+                        Some((raw, source)),
                         e.version_table_schema.clone(),
                         e.labels.clone(),
                         connect.clone(),
-                    );
-                    t.url = TargetUrl::Invalid {
-                        source: source(),
-                        error: DbError::new(
+                    ),
+                    None => {
+                        let mut t = Target::new(
+                            component,
+                            None,
+                            e.version_table_schema.clone(),
+                            e.labels.clone(),
+                            connect.clone(),
+                        );
+                        let error = DbError::new(
                             DbErrorKind::BadUrl,
                             format!(
-                                "the environment variable {var} (url_env of {} in {file}) is not set",
-                                e.at()
+                                "the environment variable {var} (url_env of {} in {}) is not set",
+                                e.at(),
+                                file_shown
                             ),
-                        ),
-                    };
-                    t
+                        );
+                        t.url = TargetUrl::Invalid { source, error };
+                        t
+                    }
                 }
-            },
+            }
         };
-        target.recheck = vec!["db-status".into(), "--targets".into(), file.to_string()];
+        target.recheck = vec!["db-status".into(), "--targets".into(), file_shown.clone()];
         targets.push(target);
     }
     Ok((targets, components))

@@ -46,3 +46,4 @@ pub mod serve;
 pub mod shell;
 pub mod status;
 pub mod target;
+pub mod wait;

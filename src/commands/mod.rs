@@ -9,6 +9,7 @@ pub mod graph;
 pub mod man;
 pub mod serve;
 pub mod status;
+pub mod wait;
 
 use std::io::Write;
 
@@ -87,6 +88,7 @@ fn name(command: &Command) -> &'static str {
         Command::Completions { .. } => "completions",
         Command::Man => "man",
         Command::Serve { .. } => "serve",
+        Command::Wait { .. } => "wait",
     }
 }
 
@@ -95,7 +97,10 @@ pub fn check_flags(command: &Command, g: &GlobalArgs) -> Result<(), Error> {
     let cmd = name(command);
     // Whether this invocation reads a database (so --url and --timeout apply).
     let reads_db = match command {
-        Command::Status | Command::Current { .. } | Command::Serve { .. } => true,
+        Command::Status
+        | Command::Current { .. }
+        | Command::Serve { .. }
+        | Command::Wait { .. } => true,
         Command::History {
             rev_range,
             indicate_current,
@@ -118,6 +123,7 @@ pub fn check_flags(command: &Command, g: &GlobalArgs) -> Result<(), Error> {
         Command::Status => &[Format::Human, Format::Json],
         Command::Check { .. } => &[Format::Human, Format::Json, Format::Github],
         Command::Graph { .. } => &[Format::Mermaid, Format::Dot],
+        Command::Wait { .. } => &[Format::Human],
         _ => &[],
     };
     let verbose = matches!(
@@ -130,7 +136,7 @@ pub fn check_flags(command: &Command, g: &GlobalArgs) -> Result<(), Error> {
     );
     let all = matches!(
         command,
-        Command::Status | Command::Check { .. } | Command::Serve { .. }
+        Command::Status | Command::Check { .. } | Command::Serve { .. } | Command::Wait { .. }
     );
     let not_here = |flag: &str, instead: &str| {
         Err(Error::usage(format!(
@@ -185,10 +191,13 @@ pub fn check_flags(command: &Command, g: &GlobalArgs) -> Result<(), Error> {
     if g.ascii && !matches!(command, Command::Status) {
         return not_here("--ascii", "only `status` prints state markers");
     }
-    let fleet = matches!(command, Command::Status);
+    let fleet = matches!(command, Command::Status | Command::Wait { .. });
     if g.targets.is_some() {
         if !fleet {
-            return not_here("--targets", "use `db-status --targets FILE` (status)");
+            return not_here(
+                "--targets",
+                "use `db-status --targets FILE` (status) or `db-status wait --targets FILE`",
+            );
         }
         let selecting = [
             (!g.component.is_empty(), "--component"),
@@ -293,6 +302,7 @@ fn dispatch(command: &Command, g: &GlobalArgs, out: &mut dyn Write, err: &mut dy
             out,
             err,
         ),
+        Command::Wait { until, interval } => wait::run(g, *until, *interval, out, err),
     }
 }
 
