@@ -417,3 +417,238 @@ fn postgres_fleet_one_schema_per_target() {
     }
     check_states(d.path(), &targets, &want);
 }
+
+// ---------------------------------------------------------------------- wait
+
+/// A port that nothing listens on (yet).
+fn free_port() -> u16 {
+    std::net::TcpListener::bind("127.0.0.1:0")
+        .and_then(|l| l.local_addr())
+        .map(|a| a.port())
+        .expect("free port")
+}
+
+/// After `delay`, listen on `port` and forward every connection to the test
+/// PostgreSQL: a PostgreSQL that comes up late, as seen from the client.
+fn late_postgres(port: u16, delay: Duration) {
+    let url = pg_admin_url();
+    let hostport = url
+        .split_once('@')
+        .map_or("127.0.0.1:5432", |(_, rest)| {
+            rest.split('/').next().unwrap_or(rest)
+        })
+        .to_string();
+    std::thread::spawn(move || {
+        std::thread::sleep(delay);
+        let listener = std::net::TcpListener::bind(("127.0.0.1", port)).expect("bind late port");
+        for client in listener.incoming().flatten() {
+            let Ok(server) = std::net::TcpStream::connect(&hostport) else {
+                continue;
+            };
+            let (mut c2, mut s2) = (
+                client.try_clone().expect("clone"),
+                server.try_clone().expect("clone"),
+            );
+            let (mut c1, mut s1) = (client, server);
+            std::thread::spawn(move || {
+                let _ = std::io::copy(&mut c1, &mut s1);
+                let _ = s1.shutdown(std::net::Shutdown::Both);
+            });
+            std::thread::spawn(move || {
+                let _ = std::io::copy(&mut s2, &mut c2);
+                let _ = c2.shutdown(std::net::Shutdown::Both);
+            });
+        }
+    });
+}
+
+/// The state lines of `wait`'s output (`   0.3s  name: state`), without the times.
+fn state_lines(stdout: &str) -> Vec<String> {
+    stdout
+        .lines()
+        .take_while(|l| !l.is_empty())
+        .filter_map(|l| {
+            let (time, rest) = l.trim_start().split_once("s  ")?;
+            time.parse::<f64>().ok()?;
+            Some(rest.to_string())
+        })
+        .collect()
+}
+
+#[test]
+fn wait_for_a_postgres_that_never_comes_up_times_out() {
+    let d = project();
+    let url = format!("postgresql://postgres@127.0.0.1:{}/x", free_port());
+    let out = run(
+        d.path(),
+        &[
+            "wait",
+            "--component",
+            "app",
+            "--url",
+            &url,
+            "--timeout",
+            "2",
+            "--interval",
+            "0.2",
+        ],
+        &[("NO_COLOR", "1")],
+        LIMIT,
+    );
+    out.assert_clean("wait");
+    assert_eq!(out.code, Some(9), "{}", out.all());
+    assert!(out.elapsed >= Duration::from_secs(2), "{:?}", out.elapsed);
+    // About ten polls, one line: the state never changed.
+    assert_eq!(
+        state_lines(&out.stdout),
+        ["app: database-error (Cannot connect to database)"],
+        "{}",
+        out.stdout
+    );
+    let last = out.stdout.lines().nth(1).unwrap_or_default();
+    assert!(
+        last.starts_with("timed out after 2.")
+            && last.ends_with("s waiting for reachable: 1 unreachable"),
+        "{}",
+        out.stdout
+    );
+    assert!(
+        out.stdout.contains("connection refused by 127.0.0.1:"),
+        "the details follow"
+    );
+}
+
+#[test]
+fn wait_for_a_fleet_whose_postgres_comes_up_late() {
+    let d = project();
+    let db = unique("dbs_wait");
+    pg("postgres")
+        .batch_execute(&format!("CREATE DATABASE {db}"))
+        .expect("create database");
+    let _dbs = Databases(vec![db.clone()]);
+    pg(&db)
+        .batch_execute(&stamp_sql(0, "public").0)
+        .expect("stamp at head");
+    let port = free_port();
+    let late = format!("postgresql://postgres@127.0.0.1:{port}/{db}?sslmode=disable");
+    std::fs::write(
+        d.path().join("targets.toml"),
+        format!(
+            "[[target]]\ncomponent = \"app\"\nurl = \"{}\"\nlabels = {{ env = \"prod\" }}\n\n[[target]]\ncomponent = \"app\"\nurl = \"{late}\"\nlabels = {{ env = \"late\" }}\n",
+            pg_url(&db)
+        ),
+    )
+    .expect("targets");
+    late_postgres(port, Duration::from_millis(1500));
+    let out = run(
+        d.path(),
+        &[
+            "wait",
+            "--targets",
+            "targets.toml",
+            "--until",
+            "up-to-date",
+            "--timeout",
+            "40",
+            "--interval",
+            "0.2",
+        ],
+        &[("NO_COLOR", "1")],
+        LIMIT,
+    );
+    out.assert_clean("wait");
+    assert_eq!(out.code, Some(0), "{}", out.all());
+    assert_eq!(
+        state_lines(&out.stdout),
+        [
+            "app (env=prod): up-to-date",
+            "app (env=late): database-error (Cannot connect to database)",
+            "app (env=late): up-to-date",
+        ],
+        "{}",
+        out.stdout
+    );
+    assert!(out.elapsed >= Duration::from_millis(1500));
+    assert!(
+        out.stdout
+            .lines()
+            .last()
+            .is_some_and(|l| l.starts_with("up-to-date after ") && l.ends_with("s: 2 up to date")),
+        "{}",
+        out.stdout
+    );
+}
+
+#[test]
+fn wait_follows_a_migration_and_stops_where_waiting_cannot_help() {
+    let d = project();
+    let db = unique("dbs_wait");
+    pg("postgres")
+        .batch_execute(&format!("CREATE DATABASE {db}"))
+        .expect("create database");
+    let _dbs = Databases(vec![db.clone()]);
+    pg(&db)
+        .batch_execute(&stamp_sql(1, "public").0)
+        .expect("stamp behind");
+    let url = pg_url(&db);
+    let args = |until: &'static str| {
+        vec![
+            "wait".to_string(),
+            "--component".into(),
+            "app".into(),
+            "--url".into(),
+            url.clone(),
+            "--until".into(),
+            until.into(),
+            "--interval".into(),
+            "0.2".into(),
+            "--timeout".into(),
+            "40".into(),
+        ]
+    };
+    // Reachable at once: the final state's code (1, behind).
+    let a = args("reachable");
+    let a: Vec<&str> = a.iter().map(String::as_str).collect();
+    let out = run(d.path(), &a, &[("NO_COLOR", "1")], LIMIT);
+    assert_eq!(out.code, Some(1), "{}", out.all());
+    assert_eq!(state_lines(&out.stdout), ["app: behind (2 pending)"]);
+
+    // Up to date once "the migration" (an UPDATE here) has run.
+    let db2 = db.clone();
+    let migrate = std::thread::spawn(move || {
+        std::thread::sleep(Duration::from_millis(1500));
+        pg(&db2)
+            .batch_execute("UPDATE alembic_version SET version_num = 'c3'")
+            .expect("upgrade");
+    });
+    let a = args("up-to-date");
+    let a: Vec<&str> = a.iter().map(String::as_str).collect();
+    let out = run(d.path(), &a, &[("NO_COLOR", "1")], LIMIT);
+    migrate.join().expect("migrate");
+    assert_eq!(out.code, Some(0), "{}", out.all());
+    assert_eq!(
+        state_lines(&out.stdout),
+        ["app: behind (2 pending)", "app: up-to-date"],
+        "{}",
+        out.stdout
+    );
+
+    // A revision the scripts do not know: waiting cannot make it up to date.
+    pg(&db)
+        .batch_execute("UPDATE alembic_version SET version_num = 'zz9'")
+        .expect("unknown");
+    let out = run(d.path(), &a, &[("NO_COLOR", "1")], LIMIT);
+    assert_eq!(out.code, Some(5), "{}", out.all());
+    assert!(
+        out.stdout.contains("stopped after ")
+            && out
+                .stdout
+                .contains("not up-to-date: waiting cannot change app (unknown-revision)"),
+        "{}",
+        out.stdout
+    );
+    assert!(
+        out.elapsed < Duration::from_secs(40),
+        "it did not wait for the timeout"
+    );
+}
