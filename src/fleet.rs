@@ -461,6 +461,15 @@ mod tests {
     }
 
     #[test]
+    fn the_example_parses() {
+        let text = include_str!("../examples/targets.toml");
+        let e = parse(text, "examples/targets.toml").expect("the example is valid");
+        assert_eq!(e.len(), 6);
+        assert!(e.iter().any(|e| e.version_table_schema.is_some()));
+        assert!(e.iter().any(|e| matches!(e.url, EntryUrl::Env(_))));
+    }
+
+    #[test]
     fn syntax_errors_never_quote_a_password() {
         let e = err("[[target]]\ncomponent = \"a\"\nurl = \"postgresql://u:s3cret@h/db\" oops\n");
         assert!(e.starts_with("t.toml: line 3: "), "{e}");
