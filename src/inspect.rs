@@ -82,6 +82,8 @@ pub fn check_with(
             });
         }
     });
+    // Connections reused between targets of one database live for one check.
+    database::close_idle_connections();
     let results = results.into_inner().unwrap_or_default();
     results
         .into_iter()
