@@ -415,7 +415,33 @@ fn postgres_fleet_one_schema_per_target() {
             pg_url(&db)
         ));
     }
+    let sessions = |c: &mut postgres::Client| -> i64 {
+        c.query_one(
+            "SELECT sessions FROM pg_stat_database WHERE datname = current_database()",
+            &[],
+        )
+        .expect("sessions")
+        .get(0)
+    };
+    let before = sessions(&mut c);
     check_states(d.path(), &targets, &want);
+    // Two runs of 24 targets with --jobs 8: without reuse 48 sessions, with
+    // reuse at most 8 per run (statistics arrive when sessions end).
+    let mut after = 0;
+    for _ in 0..50 {
+        c.batch_execute("SELECT pg_stat_clear_snapshot()")
+            .expect("fresh statistics");
+        after = sessions(&mut c);
+        if after - before >= 2 {
+            break;
+        }
+        std::thread::sleep(Duration::from_millis(100));
+    }
+    let opened = after - before;
+    assert!(
+        (2..=20).contains(&opened),
+        "{opened} sessions for 2 x {N} targets sharing one database"
+    );
 }
 
 // ---------------------------------------------------------------------- wait
