@@ -175,6 +175,18 @@ def main(argv: list[str]) -> int:
                             ok,
                         ]
                     )
+        # The figures first: dropping 1,000 databases takes minutes.
+        load = Path("/proc/loadavg").read_text().split()[:3]
+        print(f"db-status fleet benchmark — {common.machine()}; load average after: {' '.join(load)}")
+        print()
+        print(f"Component `app`: a {len(CHAIN)}-revision chain; every tenth target one revision behind.")
+        print(f"URL: postgresql://postgres@127.0.0.1:5432/<db>{query} (PostgreSQL's own default TLS negotiation unless given)")
+        print()
+        common.print_table(
+            ["fleet", "targets", "--jobs", "wall", "CPU (user+sys)", "wall/target", "CPU/target", "peak RSS", "verdicts right"],
+            rows,
+        )
+        sys.stdout.flush()
     finally:
         if args.keep:
             log(f"kept {work} and {len(created)} databases ({tag}_*)")
@@ -186,16 +198,6 @@ def main(argv: list[str]) -> int:
                 log(f"{e}: drop the databases {tag}_* by hand")
             shutil.rmtree(work, ignore_errors=True)
 
-    load = Path("/proc/loadavg").read_text().split()[:3]
-    print(f"db-status fleet benchmark — {common.machine()}; load average after: {' '.join(load)}")
-    print()
-    print(f"Component `app`: a {len(CHAIN)}-revision chain; every tenth target one revision behind.")
-    print(f"URL: postgresql://postgres@127.0.0.1:5432/<db>{query} (PostgreSQL's own default TLS negotiation unless given)")
-    print()
-    common.print_table(
-        ["fleet", "targets", "--jobs", "wall", "CPU (user+sys)", "wall/target", "CPU/target", "peak RSS", "verdicts right"],
-        rows,
-    )
     return 0
 
 

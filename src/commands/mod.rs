@@ -350,6 +350,12 @@ mod tests {
             &["status", "--format", "dot"],
             &["check", "--ascii"],
             &["show", "head", "-v"],
+            &["check", "--targets", "t.toml"],
+            &["heads", "--jobs", "2"],
+            &["--targets", "t.toml", "--all"],
+            &["--targets", "t.toml", "--component", "manager"],
+            &["wait", "--targets", "t.toml", "--url", "sqlite://"],
+            &["wait", "--format", "json"],
         ] {
             let e = flags(bad).expect_err(&bad.join(" "));
             assert_eq!(e.kind, crate::error::ErrorKind::Usage, "{bad:?}");
@@ -371,6 +377,9 @@ mod tests {
             ],
             &["check", "--all", "--format", "github"],
             &["heads", "-v"],
+            &["--targets", "t.toml", "--jobs", "4", "--format", "json"],
+            &["wait", "--targets", "t.toml", "--jobs", "4"],
+            &["wait", "--all", "--until", "up-to-date", "--timeout", "60"],
         ] {
             assert!(flags(good).is_ok(), "{good:?}");
         }
