@@ -191,12 +191,15 @@ pub fn check_flags(command: &Command, g: &GlobalArgs) -> Result<(), Error> {
     if g.ascii && !matches!(command, Command::Status) {
         return not_here("--ascii", "only `status` prints state markers");
     }
-    let fleet = matches!(command, Command::Status | Command::Wait { .. });
+    let fleet = matches!(
+        command,
+        Command::Status | Command::Wait { .. } | Command::Serve { .. }
+    );
     if g.targets.is_some() {
         if !fleet {
             return not_here(
                 "--targets",
-                "use `db-status --targets FILE` (status) or `db-status wait --targets FILE`",
+                "use `db-status --targets FILE` (status), `wait --targets FILE` or `serve --targets FILE`",
             );
         }
         let selecting = [
