@@ -63,7 +63,8 @@ pub struct GlobalArgs {
     /// Use plain-text markers ([OK], [BEHIND], …) instead of symbols.
     #[arg(long = "ascii", global = true)]
     pub ascii: bool,
-    /// Connect and query timeout in seconds [default: 5].
+    /// Connect and query timeout in seconds [default: 5]. For `wait`: how
+    /// long to wait in all [default: 300].
     #[arg(long = "timeout", global = true, value_name = "SECS", value_parser = parse_timeout)]
     pub timeout: Option<std::time::Duration>,
     /// Let this Python (a path, or `auto`: $VIRTUAL_ENV, ./.venv, ./py) read
@@ -83,6 +84,14 @@ pub struct GlobalArgs {
     /// migrations pending); a target labelled env=prod counts too.
     #[arg(long = "production", global = true)]
     pub production: bool,
+    /// A fleet: check every [[target]] of this TOML file (component, url or
+    /// url_env, version_table_schema, labels; see examples/targets.toml)
+    /// instead of --component/--all.
+    #[arg(long = "targets", global = true, value_name = "FILE")]
+    pub targets: Option<PathBuf>,
+    /// Check at most N databases at the same time [default: 16].
+    #[arg(long = "jobs", global = true, value_name = "N", value_parser = clap::value_parser!(u16).range(1..=1024))]
+    pub jobs: Option<u16>,
 }
 
 /// The longest `--timeout` accepted (a day).
@@ -122,6 +131,15 @@ pub enum Format {
     Mermaid,
     /// Graphviz dot (`graph`).
     Dot,
+}
+
+/// `wait --until`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum WaitUntil {
+    /// The database answers (any state but a database error).
+    Reachable,
+    /// The database holds exactly the script heads.
+    UpToDate,
 }
 
 /// Subcommands.
@@ -207,6 +225,18 @@ pub enum Command {
         /// arrive: requests inside it get the last result [default: 10].
         #[arg(long = "min-interval", value_name = "SECS", value_parser = parse_timeout)]
         min_interval: Option<std::time::Duration>,
+    },
+    /// Wait until the database answers (or, with --until up-to-date, holds
+    /// the script heads): for deploy scripts and init containers. Prints one
+    /// line per change of state; exits with the final state's code, or 9
+    /// when --timeout passes first.
+    Wait {
+        /// What to wait for.
+        #[arg(long = "until", value_enum, default_value_t = WaitUntil::Reachable)]
+        until: WaitUntil,
+        /// Check again this often, in seconds [default: 2].
+        #[arg(long = "interval", value_name = "SECS", value_parser = parse_timeout)]
+        interval: Option<std::time::Duration>,
     },
     /// Print a shell completion script (bash, zsh, fish, powershell, elvish).
     Completions {

@@ -29,6 +29,8 @@ pub enum Exit {
     ConfigError,
     /// Tables but no version table (or an empty one): never stamped, or the wrong database.
     Unstamped,
+    /// `wait`: the time ran out before the goal was reached.
+    Timeout,
     /// Alembic's `FAILED: …` (its `CommandError`; `sys.exit(-1)`).
     AlembicFailed,
     /// Where Alembic dies with a Python traceback.
@@ -48,6 +50,7 @@ impl Exit {
             Exit::DatabaseError => 6,
             Exit::ConfigError => 7,
             Exit::Unstamped => 8,
+            Exit::Timeout => 9,
             Exit::AlembicFailed => 255,
             Exit::AlembicCrash => 1,
         }
@@ -107,6 +110,11 @@ pub fn exit_codes_help() -> String {
         s.push_str(&format!("  {:<2} {name:<17} {meaning}\n", exit.code()));
     }
     s.push_str(&format!(
+        "  {:<2} {:<17} `wait` only: --timeout passed before the goal was reached\n",
+        Exit::Timeout.code(),
+        "timeout"
+    ));
+    s.push_str(&format!(
         "With several components the exit code is the largest of theirs.\n\
          Alembic-compatible commands (heads, history, branches, current, show) exit\n\
          like Alembic: {}, or {} with `FAILED: …` on stdout, or {} for what Alembic\n\
@@ -141,6 +149,8 @@ pub enum ErrorKind {
     UnknownComponent,
     /// `db-status.toml` / `[tool.db-status]` cannot be read or is invalid.
     ProjectFile,
+    /// A `--targets` file cannot be read or is invalid.
+    TargetsFile,
     /// Nothing to check: no component found, or several and no default.
     NoComponent,
     /// The ini file does not exist.
@@ -188,7 +198,9 @@ impl ErrorKind {
         use Exit::*;
         match self {
             ErrorKind::Usage | ErrorKind::UnknownComponent => (Usage, Usage),
-            ErrorKind::ProjectFile | ErrorKind::NoComponent => (ConfigError, AlembicCrash),
+            ErrorKind::ProjectFile | ErrorKind::TargetsFile | ErrorKind::NoComponent => {
+                (ConfigError, AlembicCrash)
+            }
             ErrorKind::MissingConfig | ErrorKind::Config => (ConfigError, AlembicFailed),
             ErrorKind::ConfigCrash | ErrorKind::UnreadableRevisionFile => {
                 (ConfigError, AlembicCrash)
@@ -226,6 +238,7 @@ impl ErrorKind {
             ErrorKind::Usage => "usage",
             ErrorKind::UnknownComponent => "unknown-component",
             ErrorKind::ProjectFile => "project-file",
+            ErrorKind::TargetsFile => "targets-file",
             ErrorKind::NoComponent => "no-component",
             ErrorKind::MissingConfig => "missing-config",
             ErrorKind::Config | ErrorKind::ConfigCrash => "config",
@@ -253,6 +266,7 @@ impl ErrorKind {
             ErrorKind::Usage,
             ErrorKind::UnknownComponent,
             ErrorKind::ProjectFile,
+            ErrorKind::TargetsFile,
             ErrorKind::NoComponent,
             ErrorKind::MissingConfig,
             ErrorKind::Config,

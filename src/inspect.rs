@@ -47,6 +47,17 @@ pub fn check_selection(selection: &Selection, options: Options) -> Report {
 /// every component whose revisions may turn up in a database (for telling
 /// that a URL points at another component's database).
 pub fn check(targets: &[Target], catalog: &Catalog, options: Options) -> Vec<ComponentStatus> {
+    check_with(targets, catalog, options, &|_| {})
+}
+
+/// [`check`], calling `done` (from the worker thread) as each target's
+/// verdict is known, in completion order (for a progress bar).
+pub fn check_with(
+    targets: &[Target],
+    catalog: &Catalog,
+    options: Options,
+    done: &(dyn Fn(&ComponentStatus) + Sync),
+) -> Vec<ComponentStatus> {
     let results: Mutex<Vec<Option<ComponentStatus>>> = Mutex::new(vec![None; targets.len()]);
     let next = AtomicUsize::new(0);
     let workers = options.jobs.clamp(1, targets.len().max(1));
@@ -61,6 +72,7 @@ pub fn check(targets: &[Target], catalog: &Catalog, options: Options) -> Vec<Com
                         check_target_with(target, catalog, &options.releases)
                     }))
                     .unwrap_or_else(|_| internal_error(target));
+                    done(&status);
                     if let Ok(mut r) = results.lock()
                         && let Some(slot) = r.get_mut(i)
                     {
@@ -70,6 +82,8 @@ pub fn check(targets: &[Target], catalog: &Catalog, options: Options) -> Vec<Com
             });
         }
     });
+    // Connections reused between targets of one database live for one check.
+    database::close_idle_connections();
     let results = results.into_inner().unwrap_or_default();
     results
         .into_iter()

@@ -418,6 +418,7 @@ pub fn error_title(kind: ErrorKind) -> &'static str {
         ErrorKind::Usage => "Usage error",
         ErrorKind::UnknownComponent => "Unknown component",
         ErrorKind::ProjectFile => "Cannot read the component list",
+        ErrorKind::TargetsFile => "Cannot read the targets file",
         ErrorKind::NoComponent => "Nothing to check",
         ErrorKind::MissingConfig => "Alembic config not found",
         ErrorKind::Config | ErrorKind::ConfigCrash => "Cannot read the Alembic configuration",

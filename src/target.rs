@@ -78,7 +78,7 @@ pub enum UrlSource {
         /// The ini, as shown.
         file: String,
     },
-    /// A fleet's targets file.
+    /// A fleet's targets file: `url = "…"`.
     TargetsFile {
         /// The targets file, as shown.
         file: String,
@@ -92,6 +92,13 @@ pub enum UrlSource {
         /// The line that reads it.
         line: u32,
     },
+    /// A fleet's targets file: `url_env = "VAR"`.
+    TargetsFileEnv {
+        /// The variable it names.
+        var: String,
+        /// The targets file, as shown.
+        file: String,
+    },
 }
 
 impl UrlSource {
@@ -102,7 +109,7 @@ impl UrlSource {
             UrlSource::Env { .. } => "env",
             UrlSource::ProjectUrl { .. } | UrlSource::ProjectEnv { .. } => "project-file",
             UrlSource::Ini { .. } => "ini",
-            UrlSource::TargetsFile { .. } => "targets-file",
+            UrlSource::TargetsFile { .. } | UrlSource::TargetsFileEnv { .. } => "targets-file",
             UrlSource::EnvPy { .. } => "env.py",
         }
     }
@@ -128,6 +135,9 @@ impl UrlSource {
                 file,
                 line,
             } => format!("{file}:{line}"),
+            UrlSource::TargetsFileEnv { var, file } => {
+                format!("{var} (url_env in the targets file {file})")
+            }
         }
     }
 

@@ -9,11 +9,12 @@ pub mod graph;
 pub mod man;
 pub mod serve;
 pub mod status;
+pub mod wait;
 
 use std::io::Write;
 
 use crate::cli::{Cli, Command, Format, GlobalArgs};
-use crate::error::{Error, Exit};
+use crate::error::{Error, Mode};
 use crate::target::{self, Env, Request, Selection};
 
 /// What the flags ask for, as a target request.
@@ -39,6 +40,9 @@ pub fn select(
     alembic_semantics: bool,
 ) -> Result<Selection, Error> {
     let cwd = std::env::current_dir().unwrap_or_else(|_| ".".into());
+    if let Some(file) = &g.targets {
+        return crate::fleet::select(file, cwd, Env::from_process(), g.timeout);
+    }
     target::select(
         &request(g, reads_database, alembic_semantics),
         cwd,
@@ -46,10 +50,23 @@ pub fn select(
     )
 }
 
-/// Report a usage error: one JSON document on stdout under `--format json`,
-/// else one `error:` line on stderr. Returns the exit code.
+/// How to check: `--jobs` (else the default), `--from-release`, `--production`.
+pub fn inspect_options(g: &GlobalArgs) -> crate::inspect::Options {
+    let defaults = crate::inspect::Options::default();
+    crate::inspect::Options {
+        jobs: g.jobs.map_or(defaults.jobs, usize::from),
+        releases: crate::releases::Request {
+            from_release: g.from_release.clone(),
+            production: g.production,
+        },
+    }
+}
+
+/// Report an error that stops the run (a usage error, an unreadable
+/// `--targets` file): one JSON document on stdout under `--format json`,
+/// else `error:` lines on stderr. Returns the exit code (the error kind's).
 pub fn usage(e: &Error, g: &GlobalArgs, out: &mut dyn Write, err: &mut dyn Write) -> u8 {
-    let code = Exit::Usage.code();
+    let code = e.exit(Mode::Status).code();
     if g.format == Some(Format::Json) {
         let _ = crate::report::json::render_error(e, code, out);
     } else {
@@ -72,6 +89,7 @@ fn name(command: &Command) -> &'static str {
         Command::Completions { .. } => "completions",
         Command::Man => "man",
         Command::Serve { .. } => "serve",
+        Command::Wait { .. } => "wait",
     }
 }
 
@@ -80,7 +98,10 @@ pub fn check_flags(command: &Command, g: &GlobalArgs) -> Result<(), Error> {
     let cmd = name(command);
     // Whether this invocation reads a database (so --url and --timeout apply).
     let reads_db = match command {
-        Command::Status | Command::Current { .. } | Command::Serve { .. } => true,
+        Command::Status
+        | Command::Current { .. }
+        | Command::Serve { .. }
+        | Command::Wait { .. } => true,
         Command::History {
             rev_range,
             indicate_current,
@@ -103,6 +124,7 @@ pub fn check_flags(command: &Command, g: &GlobalArgs) -> Result<(), Error> {
         Command::Status => &[Format::Human, Format::Json],
         Command::Check { .. } => &[Format::Human, Format::Json, Format::Github],
         Command::Graph { .. } => &[Format::Mermaid, Format::Dot],
+        Command::Wait { .. } => &[Format::Human],
         _ => &[],
     };
     let verbose = matches!(
@@ -115,7 +137,7 @@ pub fn check_flags(command: &Command, g: &GlobalArgs) -> Result<(), Error> {
     );
     let all = matches!(
         command,
-        Command::Status | Command::Check { .. } | Command::Serve { .. }
+        Command::Status | Command::Check { .. } | Command::Serve { .. } | Command::Wait { .. }
     );
     let not_here = |flag: &str, instead: &str| {
         Err(Error::usage(format!(
@@ -170,6 +192,33 @@ pub fn check_flags(command: &Command, g: &GlobalArgs) -> Result<(), Error> {
     }
     if g.ascii && !matches!(command, Command::Status) {
         return not_here("--ascii", "only `status` prints state markers");
+    }
+    let fleet = matches!(
+        command,
+        Command::Status | Command::Wait { .. } | Command::Serve { .. }
+    );
+    if g.targets.is_some() {
+        if !fleet {
+            return not_here(
+                "--targets",
+                "use `db-status --targets FILE` (status), `wait --targets FILE` or `serve --targets FILE`",
+            );
+        }
+        let selecting = [
+            (!g.component.is_empty(), "--component"),
+            (g.all, "--all"),
+            (!g.config.is_empty(), "-c/--config"),
+            (g.name.is_some(), "-n/--name"),
+            (!g.url.is_empty(), "--url"),
+        ];
+        if let Some((_, flag)) = selecting.iter().find(|(given, _)| *given) {
+            return Err(Error::usage(format!(
+                "{flag} cannot be combined with --targets: the targets file names each database (drop {flag}, or drop --targets)"
+            )));
+        }
+    }
+    if g.jobs.is_some() && !fleet {
+        return not_here("--jobs", "only commands that check databases take it");
     }
     if g.verbose && !verbose {
         return not_here("-v/--verbose", "drop it");
@@ -258,6 +307,7 @@ fn dispatch(command: &Command, g: &GlobalArgs, out: &mut dyn Write, err: &mut dy
             out,
             err,
         ),
+        Command::Wait { until, interval } => wait::run(g, *until, *interval, out, err),
     }
 }
 
@@ -305,6 +355,12 @@ mod tests {
             &["status", "--format", "dot"],
             &["check", "--ascii"],
             &["show", "head", "-v"],
+            &["check", "--targets", "t.toml"],
+            &["heads", "--jobs", "2"],
+            &["--targets", "t.toml", "--all"],
+            &["--targets", "t.toml", "--component", "manager"],
+            &["wait", "--targets", "t.toml", "--url", "sqlite://"],
+            &["wait", "--format", "json"],
         ] {
             let e = flags(bad).expect_err(&bad.join(" "));
             assert_eq!(e.kind, crate::error::ErrorKind::Usage, "{bad:?}");
@@ -326,6 +382,9 @@ mod tests {
             ],
             &["check", "--all", "--format", "github"],
             &["heads", "-v"],
+            &["--targets", "t.toml", "--jobs", "4", "--format", "json"],
+            &["wait", "--targets", "t.toml", "--jobs", "4"],
+            &["wait", "--all", "--until", "up-to-date", "--timeout", "60"],
         ] {
             assert!(flags(good).is_ok(), "{good:?}");
         }

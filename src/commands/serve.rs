@@ -50,7 +50,7 @@ pub fn options(a: &ServeArgs) -> Result<Options, Error> {
 /// One round: select the targets as `status` does, check them all.
 fn check(g: &GlobalArgs) -> Report {
     match super::select(g, true, false) {
-        Ok(selection) => inspect::check_selection(&selection, inspect::Options::default()),
+        Ok(selection) => inspect::check_selection(&selection, super::inspect_options(g)),
         Err(e) => Report {
             components: Vec::new(),
             notes: vec![format!("the targets could not be selected: {}", e.message)],

@@ -7,6 +7,8 @@ use crate::cli::{Format, GlobalArgs};
 use crate::inspect;
 use crate::report::StatusFormat;
 use crate::report::human::HumanOptions;
+use crate::status::Report;
+use crate::target::Selection;
 
 /// Run the status check for the selected components.
 pub fn run(g: &GlobalArgs, out: &mut dyn Write, err: &mut dyn Write) -> u8 {
@@ -22,20 +24,53 @@ pub fn run(g: &GlobalArgs, out: &mut dyn Write, err: &mut dyn Write) -> u8 {
         Ok(s) => s,
         Err(e) => return super::usage(&e, g, out, err),
     };
-    let options = inspect::Options {
-        releases: crate::releases::Request {
-            from_release: g.from_release.clone(),
-            production: g.production,
-        },
-        ..inspect::Options::default()
+    let options = super::inspect_options(g);
+    let fleet = g.targets.is_some();
+    let report = if fleet {
+        check_with_progress(&selection, options)
+    } else {
+        inspect::check_selection(&selection, options)
     };
-    let report = inspect::check_selection(&selection, options);
-    if let Err(e) = crate::report::status(&report, format, out)
+    let written = match format {
+        StatusFormat::Human(opts) if fleet => crate::report::fleet::render(&report, &opts, out),
+        _ => crate::report::status(&report, format, out),
+    };
+    if let Err(e) = written
         && e.kind() != std::io::ErrorKind::BrokenPipe
     {
         let _ = writeln!(err, "error: cannot write the report: {e}");
     }
     report.exit_code()
+}
+
+/// Check a fleet, with a progress bar on stderr when it is a terminal.
+fn check_with_progress(selection: &Selection, options: inspect::Options) -> Report {
+    let total = selection.targets.len();
+    let bar = if std::io::stderr().is_terminal() {
+        let bar = indicatif::ProgressBar::new(u64::try_from(total).unwrap_or(u64::MAX));
+        bar.set_draw_target(indicatif::ProgressDrawTarget::stderr());
+        if let Ok(style) = indicatif::ProgressStyle::with_template(
+            "{spinner} checking {pos}/{len} databases {wide_bar} {elapsed}",
+        ) {
+            bar.set_style(style);
+        }
+        Some(bar)
+    } else {
+        None
+    };
+    let components = inspect::check_with(&selection.targets, &selection.catalog, options, &|_| {
+        if let Some(b) = &bar {
+            b.inc(1);
+        }
+    });
+    if let Some(b) = bar {
+        b.finish_and_clear();
+    }
+    Report {
+        components,
+        notes: selection.notes.clone(),
+        working_directory: Some(selection.workspace.root.clone()),
+    }
 }
 
 /// Colour only for a terminal, and never with NO_COLOR set (https://no-color.org).

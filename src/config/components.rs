@@ -586,7 +586,7 @@ fn toml_error(path: &Path, message: &str) -> ComponentError {
 }
 
 /// 1-based line of a byte offset.
-fn line_of(text: &str, offset: usize) -> usize {
+pub(crate) fn line_of(text: &str, offset: usize) -> usize {
     text.get(..offset)
         .map_or(0, |before| before.matches('\n').count())
         + 1

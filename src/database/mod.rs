@@ -168,6 +168,12 @@ pub fn read(
     start(url, table, options).wait()
 }
 
+/// Close the connections kept for reuse during a check (see
+/// [`crate::inspect::check`], which calls this when it ends).
+pub fn close_idle_connections() {
+    postgres::close_idle();
+}
+
 /// Start reading a target's version table on a worker thread, so the caller
 /// can scan the revision files meanwhile. Mistakes in the URL are reported
 /// at once (the returned read is already finished).

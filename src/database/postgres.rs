@@ -2,6 +2,7 @@
 //! would use ([`super::pg_settings`]), and one `BEGIN READ ONLY`
 //! transaction that reads the version table.
 
+use std::sync::Mutex;
 use std::time::Duration;
 
 use postgres::config::{ChannelBinding as PgChannelBinding, SslMode, TargetSessionAttrs};
@@ -98,6 +99,16 @@ fn read(s: &Settings, table: &VersionTable, timeout: Duration) -> Result<Version
             ));
         }
     }
+    let key = idle_key(s);
+    if let Some(mut client) = take_idle(&key) {
+        // A connection left by an earlier read with the same settings (a
+        // schema per tenant: many version tables in one database).
+        if let Ok(read) = read_on(&mut client, s, table, timeout) {
+            put_idle(key, client);
+            return Ok(read);
+        }
+        // Whatever went wrong, a fresh connection decides.
+    }
     let mut client = match connect(s, timeout) {
         Ok(client) => client,
         Err(ConnectError::Driver(e)) => return Err(classify(&e, s, table)),
@@ -108,7 +119,76 @@ fn read(s: &Settings, table: &VersionTable, timeout: Duration) -> Result<Version
             ));
         }
     };
+    let read = read_on(&mut client, s, table, timeout)?;
+    put_idle(key, client);
+    Ok(read)
+}
 
+/// Connections whose last read succeeded and ended its transaction, by
+/// their settings, for the next read with the same settings during the same
+/// check; [`close_idle`] closes them when the check ends, so none is kept
+/// between checks (`serve`, `wait`) or left for the process exit.
+static IDLE: Mutex<Vec<(String, postgres::Client)>> = Mutex::new(Vec::new());
+
+/// At most this many idle connections are kept.
+const IDLE_MAX: usize = 64;
+
+/// Everything a connection was made with (the password too: kept in memory
+/// only, never shown), so a connection is reused only by an identical read.
+fn idle_key(s: &Settings) -> String {
+    format!(
+        "{:?}",
+        (
+            &s.host,
+            s.hostaddr,
+            s.port,
+            &s.user,
+            &s.database,
+            &s.password,
+            &s.options,
+            &s.tls,
+            s.channel_binding,
+            s.session,
+        )
+    )
+}
+
+fn take_idle(key: &str) -> Option<postgres::Client> {
+    let mut idle = IDLE.lock().ok()?;
+    let i = idle.iter().position(|(k, _)| k == key)?;
+    Some(idle.swap_remove(i).1)
+}
+
+fn put_idle(key: String, mut client: postgres::Client) {
+    // Only a connection whose transaction ended cleanly is reused.
+    if client.is_closed() || client.simple_query("ROLLBACK").is_err() {
+        return;
+    }
+    if let Ok(mut idle) = IDLE.lock()
+        && idle.len() < IDLE_MAX
+    {
+        idle.push((key, client));
+    }
+}
+
+/// Close every idle connection (the end of a check).
+pub(crate) fn close_idle() {
+    let idle = IDLE
+        .lock()
+        .map(|mut idle| std::mem::take(&mut *idle))
+        .unwrap_or_default();
+    // Dropping a client sends Terminate: a clean goodbye, outside the lock.
+    drop(idle);
+}
+
+/// The read on an open connection: one `BEGIN READ ONLY` transaction, left
+/// open (the caller ends it).
+fn read_on(
+    client: &mut postgres::Client,
+    s: &Settings,
+    table: &VersionTable,
+    timeout: Duration,
+) -> Result<VersionRead, DbError> {
     let ms = timeout.as_millis().max(1);
     let qualified = match &table.schema {
         Some(schema) => format!(
@@ -130,8 +210,7 @@ fn read(s: &Settings, table: &VersionTable, timeout: Duration) -> Result<Version
         .map_err(|e| classify(&e, s, table))?;
     let exists = first_values(&messages).first().copied().flatten() == Some("t");
     if !exists {
-        let tables = other_tables(&mut client, s, table)?;
-        let _ = client.simple_query("ROLLBACK");
+        let tables = other_tables(client, s, table)?;
         return Ok(VersionRead {
             rows: VersionRows::NoTable,
             tables: Some(tables),
@@ -157,12 +236,12 @@ fn read(s: &Settings, table: &VersionTable, timeout: Duration) -> Result<Version
         }
     }
     let tables = if rows.is_empty() {
-        Some(other_tables(&mut client, s, table)?)
+        Some(other_tables(client, s, table)?)
     } else {
         None
     };
-    // Nothing was written; ending the transaction is a courtesy to poolers.
-    let _ = client.simple_query("ROLLBACK");
+    // Nothing was written; the caller ends the transaction (a courtesy to
+    // poolers, and what makes the connection reusable).
     Ok(VersionRead {
         rows: VersionRows::Rows(rows),
         tables,

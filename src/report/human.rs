@@ -147,7 +147,18 @@ pub fn render_one(s: &ComponentStatus, opts: &HumanOptions, out: &mut dyn Write)
     };
     writeln!(out, "{ind} {}", p.paint(state_style(s.state), &headline))?;
     writeln!(out)?;
-    writeln!(out, "{} {}", p.bold("Component:"), s.name)?;
+    if s.labels.is_empty() {
+        writeln!(out, "{} {}", p.bold("Component:"), s.name)?;
+    } else {
+        let labels: Vec<String> = s.labels.iter().map(|(k, v)| format!("{k}={v}")).collect();
+        writeln!(
+            out,
+            "{} {} ({})",
+            p.bold("Component:"),
+            s.name,
+            labels.join(", ")
+        )?;
+    }
     let error_state = matches!(s.state, State::DatabaseError | State::ConfigError)
         && s.error
             .as_ref()

@@ -3,6 +3,7 @@
 
 pub mod alembic;
 pub mod check;
+pub mod fleet;
 pub mod github;
 pub mod graph;
 pub mod human;
