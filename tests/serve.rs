@@ -926,11 +926,37 @@ fn the_page_in_headless_chromium_shows_every_target_and_its_pending_list() {
         "unknown-revision" => "⛔",
         _ => "❌",
     };
+    let attribute = |e: &str, name: &str| {
+        browser
+            .call("GET", &format!("/element/{e}/attribute/{name}"), None)
+            .as_str()
+            .unwrap_or("")
+            .to_string()
+    };
+    // Worst state first (by exit code), each target once.
+    let codes: Vec<u64> = rows
+        .iter()
+        .map(|row| {
+            let name = attribute(row, "data-component");
+            let c = components
+                .iter()
+                .find(|c| c["name"] == name.as_str())
+                .unwrap_or_else(|| panic!("row for an unknown target {name}"));
+            c["exit_code"].as_u64().expect("exit code")
+        })
+        .collect();
+    let mut sorted = codes.clone();
+    sorted.sort_unstable_by(|a, b| b.cmp(a));
+    assert_eq!(codes, sorted, "rows worst first");
     let mut behind_row = None;
-    for (row, c) in rows.iter().zip(&components) {
+    for row in &rows {
+        let name = attribute(row, "data-component");
+        let c = components
+            .iter()
+            .find(|c| c["name"] == name.as_str())
+            .expect("target");
         let state = c["state"].as_str().expect("state");
-        let shown = browser.call("GET", &format!("/element/{row}/attribute/data-state"), None);
-        assert_eq!(shown, state);
+        assert_eq!(attribute(row, "data-state"), state);
         let text = browser.text(row);
         assert!(text.contains(c["name"].as_str().expect("name")), "{text}");
         assert!(text.contains(c["title"].as_str().expect("title")), "{text}");
