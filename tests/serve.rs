@@ -534,6 +534,12 @@ fn every_endpoint_serves_the_demo_and_sigterm_stops_it() {
         page.header("content-type").as_deref(),
         Some("text/html; charset=utf-8")
     );
+    assert!(
+        page.header("content-security-policy")
+            .is_some_and(|c| c.starts_with("default-src 'none'")),
+        "{}",
+        page.headers
+    );
     let html = page.text();
     for external in ["src=", "href=\"http", "@import", "url("] {
         assert!(
@@ -993,6 +999,26 @@ fn the_page_in_headless_chromium_shows_every_target_and_its_pending_list() {
         "{}",
         browser.text(&items[0])
     );
+
+    // The inline script runs under the page's Content-Security-Policy: it
+    // remembers the open list, and a reload (what the timer does) keeps it open.
+    let remembered = browser.call(
+        "POST",
+        "/execute/sync",
+        Some(json!({"script": "return sessionStorage.getItem('db-status-open')", "args": []})),
+    );
+    assert!(
+        remembered.as_str().is_some_and(|k| k.contains("manager")),
+        "{remembered}"
+    );
+    browser.call("POST", "/refresh", Some(json!({})));
+    let row = browser
+        .find_all(None, "tr.target[data-state=\"behind\"]")
+        .pop()
+        .expect("the behind row after the reload");
+    let details = &browser.find_all(Some(&row), "details")[0];
+    let open = browser.call("GET", &format!("/element/{details}/property/open"), None);
+    assert_eq!(open, true, "the list stays open across a reload");
 
     let png = base64_decode(
         browser
