@@ -13,7 +13,8 @@
 //!   pending list on a click, and is saved as `target/tmp/serve-page.png`;
 //! * a burst of 1,000 requests reaches the database at most once per floor,
 //!   counted in the server log of a throw-away PostgreSQL cluster, and no
-//!   password appears on any endpoint;
+//!   password appears on any endpoint; with no requests at all, the
+//!   interval alone re-checks;
 //! * SIGTERM stops the server cleanly (exit 0).
 //!
 //! Missing tools (promtool, chromium, chromedriver, the Python parser) fail
@@ -761,6 +762,21 @@ fn a_burst_of_1000_requests_reaches_the_database_at_most_once_per_floor() {
     );
     let (status, _) = served.stop();
     assert!(status.success());
+
+    // No requests at all: the interval alone re-checks.
+    let mut a = args("1");
+    a[7] = "1".to_string(); // --interval 1
+    let a: Vec<&str> = a.iter().map(String::as_str).collect();
+    let before = connections(&cluster, "appdb");
+    let served = Served::start(&demo(), &a);
+    std::thread::sleep(Duration::from_millis(3500));
+    let (status, _) = served.stop();
+    assert!(status.success());
+    let unasked = connections(&cluster, "appdb") - before;
+    assert!(
+        unasked >= 2,
+        "{unasked} checks in 3.5 s with --interval 1 and no requests"
+    );
 }
 
 /// User + system CPU time of a process so far (Linux `/proc`), for the log.
