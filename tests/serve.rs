@@ -15,6 +15,7 @@
 //!   counted in the server log of a throw-away PostgreSQL cluster, and no
 //!   password appears on any endpoint; with no requests at all, the
 //!   interval alone re-checks;
+//! * a fleet (`--targets FILE`) is served target by target with its labels;
 //! * SIGTERM stops the server cleanly (exit 0).
 //!
 //! Missing tools (promtool, chromium, chromedriver, the Python parser) fail
@@ -565,6 +566,68 @@ fn every_endpoint_serves_the_demo_and_sigterm_stops_it() {
         "loopback needs no warning:\n{stderr}"
     );
     assert!(stderr.contains("db-status serve: stopped"), "{stderr}");
+}
+
+#[test]
+fn a_fleet_serves_every_target_with_its_labels() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let var = demo().join("var");
+    let file = dir.path().join("targets.toml");
+    std::fs::write(
+        &file,
+        format!(
+            "[[target]]\ncomponent = \"manager\"\nurl = \"sqlite:///{m}\"\nlabels = {{ env = \"prod\", region = \"eu\" }}\n\n\
+             [[target]]\ncomponent = \"manager\"\nurl = \"sqlite:///{m}\"\nlabels = {{ env = \"staging\", region = \"eu\" }}\n\n\
+             [[target]]\ncomponent = \"storage\"\nurl = \"sqlite:///{s}\"\nlabels = {{ env = \"prod\", tenant = \"acme\" }}\n",
+            m = var.join("manager.db").display(),
+            s = var.join("storage.db").display(),
+        ),
+    )
+    .expect("targets file");
+    let file = file.to_str().expect("utf-8 path");
+    let served = Served::start(&demo(), &["--targets", file, "--jobs", "2"]);
+    let doc = json_schema::parse(&get(&served.addr, "/status.json").text());
+    let labels: Vec<&Value> = doc["components"]
+        .as_array()
+        .expect("components")
+        .iter()
+        .map(|c| &c["labels"])
+        .collect();
+    assert_eq!(
+        labels,
+        [
+            &json!({"env": "prod", "region": "eu"}),
+            &json!({"env": "staging", "region": "eu"}),
+            &json!({"env": "prod", "tenant": "acme"}),
+        ]
+    );
+    let all = parse_exposition(&get(&served.addr, "/metrics").text(), true);
+    let hot: Vec<(String, String, String)> = samples(&all, "db_status_state")
+        .into_iter()
+        .filter(|s| s["value"] == 1.0)
+        .map(|s| {
+            let l = &s["labels"];
+            let get = |k: &str| l[k].as_str().unwrap_or("").to_string();
+            (get("component"), get("env"), get("state"))
+        })
+        .collect();
+    assert_eq!(
+        hot,
+        [
+            ("manager".into(), "prod".into(), "behind".into()),
+            ("manager".into(), "staging".into(), "behind".into()),
+            ("storage".into(), "prod".into(), "up-to-date".into()),
+        ]
+    );
+    let page = get(&served.addr, "/").text();
+    assert!(page.contains("<th>Labels</th>"), "{page}");
+    assert!(
+        page.contains("<span class=\"label\">tenant=acme</span>"),
+        "{page}"
+    );
+    assert!(page.contains("3 targets: 1 up to date, 2 behind"), "{page}");
+    let (status, stderr) = served.stop();
+    assert!(status.success(), "{stderr}");
 }
 
 #[test]
