@@ -14,8 +14,8 @@
 //! * the file holds `[[target]]` entries and nothing else; each entry has
 //!   exactly the keys above, `component` and one of `url` / `url_env`;
 //! * labels are strings whose names are Prometheus label names
-//!   (`[A-Za-z_][A-Za-z0-9_]*`, not `__…`, not `component`, `state` or
-//!   `revision`, which `serve` uses itself), with non-empty values;
+//!   (`[A-Za-z_][A-Za-z0-9_]*`, not `__…`, not one of [`RESERVED_LABELS`],
+//!   which `serve` uses itself), with non-empty values;
 //! * no two entries share a component and the same labels (they would be one
 //!   series in Prometheus and one row in the table: add a label).
 //!
@@ -40,7 +40,14 @@ use crate::error::{Error, ErrorKind};
 use crate::target::{Catalog, Component, Env, Selection, Target, TargetUrl, UrlSource, Workspace};
 
 /// Label names `serve` uses for its own labels; a target may not use them.
-pub const RESERVED_LABELS: [&str; 3] = ["component", "state", "revision"];
+pub const RESERVED_LABELS: [&str; 6] = [
+    "component",
+    "database",
+    "version_table",
+    "state",
+    "revision",
+    "version",
+];
 
 /// Where an entry's database URL comes from.
 #[derive(Clone, PartialEq, Eq)]

@@ -13,7 +13,9 @@
 //!   pending list on a click, and is saved as `target/tmp/serve-page.png`;
 //! * a burst of 1,000 requests reaches the database at most once per floor,
 //!   counted in the server log of a throw-away PostgreSQL cluster, and no
-//!   password appears on any endpoint;
+//!   password appears on any endpoint; with no requests at all, the
+//!   interval alone re-checks;
+//! * a fleet (`--targets FILE`) is served target by target with its labels;
 //! * SIGTERM stops the server cleanly (exit 0).
 //!
 //! Missing tools (promtool, chromium, chromedriver, the Python parser) fail
@@ -534,6 +536,12 @@ fn every_endpoint_serves_the_demo_and_sigterm_stops_it() {
         page.header("content-type").as_deref(),
         Some("text/html; charset=utf-8")
     );
+    assert!(
+        page.header("content-security-policy")
+            .is_some_and(|c| c.starts_with("default-src 'none'")),
+        "{}",
+        page.headers
+    );
     let html = page.text();
     for external in ["src=", "href=\"http", "@import", "url("] {
         assert!(
@@ -558,6 +566,68 @@ fn every_endpoint_serves_the_demo_and_sigterm_stops_it() {
         "loopback needs no warning:\n{stderr}"
     );
     assert!(stderr.contains("db-status serve: stopped"), "{stderr}");
+}
+
+#[test]
+fn a_fleet_serves_every_target_with_its_labels() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let var = demo().join("var");
+    let file = dir.path().join("targets.toml");
+    std::fs::write(
+        &file,
+        format!(
+            "[[target]]\ncomponent = \"manager\"\nurl = \"sqlite:///{m}\"\nlabels = {{ env = \"prod\", region = \"eu\" }}\n\n\
+             [[target]]\ncomponent = \"manager\"\nurl = \"sqlite:///{m}\"\nlabels = {{ env = \"staging\", region = \"eu\" }}\n\n\
+             [[target]]\ncomponent = \"storage\"\nurl = \"sqlite:///{s}\"\nlabels = {{ env = \"prod\", tenant = \"acme\" }}\n",
+            m = var.join("manager.db").display(),
+            s = var.join("storage.db").display(),
+        ),
+    )
+    .expect("targets file");
+    let file = file.to_str().expect("utf-8 path");
+    let served = Served::start(&demo(), &["--targets", file, "--jobs", "2"]);
+    let doc = json_schema::parse(&get(&served.addr, "/status.json").text());
+    let labels: Vec<&Value> = doc["components"]
+        .as_array()
+        .expect("components")
+        .iter()
+        .map(|c| &c["labels"])
+        .collect();
+    assert_eq!(
+        labels,
+        [
+            &json!({"env": "prod", "region": "eu"}),
+            &json!({"env": "staging", "region": "eu"}),
+            &json!({"env": "prod", "tenant": "acme"}),
+        ]
+    );
+    let all = parse_exposition(&get(&served.addr, "/metrics").text(), true);
+    let hot: Vec<(String, String, String)> = samples(&all, "db_status_state")
+        .into_iter()
+        .filter(|s| s["value"] == 1.0)
+        .map(|s| {
+            let l = &s["labels"];
+            let get = |k: &str| l[k].as_str().unwrap_or("").to_string();
+            (get("component"), get("env"), get("state"))
+        })
+        .collect();
+    assert_eq!(
+        hot,
+        [
+            ("manager".into(), "prod".into(), "behind".into()),
+            ("manager".into(), "staging".into(), "behind".into()),
+            ("storage".into(), "prod".into(), "up-to-date".into()),
+        ]
+    );
+    let page = get(&served.addr, "/").text();
+    assert!(page.contains("<th>Labels</th>"), "{page}");
+    assert!(
+        page.contains("<span class=\"label\">tenant=acme</span>"),
+        "{page}"
+    );
+    assert!(page.contains("3 targets: 1 up to date, 2 behind"), "{page}");
+    let (status, stderr) = served.stop();
+    assert!(status.success(), "{stderr}");
 }
 
 #[test]
@@ -755,6 +825,21 @@ fn a_burst_of_1000_requests_reaches_the_database_at_most_once_per_floor() {
     );
     let (status, _) = served.stop();
     assert!(status.success());
+
+    // No requests at all: the interval alone re-checks.
+    let mut a = args("1");
+    a[7] = "1".to_string(); // --interval 1
+    let a: Vec<&str> = a.iter().map(String::as_str).collect();
+    let before = connections(&cluster, "appdb");
+    let served = Served::start(&demo(), &a);
+    std::thread::sleep(Duration::from_millis(3500));
+    let (status, _) = served.stop();
+    assert!(status.success());
+    let unasked = connections(&cluster, "appdb") - before;
+    assert!(
+        unasked >= 2,
+        "{unasked} checks in 3.5 s with --interval 1 and no requests"
+    );
 }
 
 /// User + system CPU time of a process so far (Linux `/proc`), for the log.
@@ -926,11 +1011,37 @@ fn the_page_in_headless_chromium_shows_every_target_and_its_pending_list() {
         "unknown-revision" => "⛔",
         _ => "❌",
     };
+    let attribute = |e: &str, name: &str| {
+        browser
+            .call("GET", &format!("/element/{e}/attribute/{name}"), None)
+            .as_str()
+            .unwrap_or("")
+            .to_string()
+    };
+    // Worst state first (by exit code), each target once.
+    let codes: Vec<u64> = rows
+        .iter()
+        .map(|row| {
+            let name = attribute(row, "data-component");
+            let c = components
+                .iter()
+                .find(|c| c["name"] == name.as_str())
+                .unwrap_or_else(|| panic!("row for an unknown target {name}"));
+            c["exit_code"].as_u64().expect("exit code")
+        })
+        .collect();
+    let mut sorted = codes.clone();
+    sorted.sort_unstable_by(|a, b| b.cmp(a));
+    assert_eq!(codes, sorted, "rows worst first");
     let mut behind_row = None;
-    for (row, c) in rows.iter().zip(&components) {
+    for row in &rows {
+        let name = attribute(row, "data-component");
+        let c = components
+            .iter()
+            .find(|c| c["name"] == name.as_str())
+            .expect("target");
         let state = c["state"].as_str().expect("state");
-        let shown = browser.call("GET", &format!("/element/{row}/attribute/data-state"), None);
-        assert_eq!(shown, state);
+        assert_eq!(attribute(row, "data-state"), state);
         let text = browser.text(row);
         assert!(text.contains(c["name"].as_str().expect("name")), "{text}");
         assert!(text.contains(c["title"].as_str().expect("title")), "{text}");
@@ -967,6 +1078,26 @@ fn the_page_in_headless_chromium_shows_every_target_and_its_pending_list() {
         "{}",
         browser.text(&items[0])
     );
+
+    // The inline script runs under the page's Content-Security-Policy: it
+    // remembers the open list, and a reload (what the timer does) keeps it open.
+    let remembered = browser.call(
+        "POST",
+        "/execute/sync",
+        Some(json!({"script": "return sessionStorage.getItem('db-status-open')", "args": []})),
+    );
+    assert!(
+        remembered.as_str().is_some_and(|k| k.contains("manager")),
+        "{remembered}"
+    );
+    browser.call("POST", "/refresh", Some(json!({})));
+    let row = browser
+        .find_all(None, "tr.target[data-state=\"behind\"]")
+        .pop()
+        .expect("the behind row after the reload");
+    let details = &browser.find_all(Some(&row), "details")[0];
+    let open = browser.call("GET", &format!("/element/{details}/property/open"), None);
+    assert_eq!(open, true, "the list stays open across a reload");
 
     let png = base64_decode(
         browser

@@ -22,17 +22,6 @@ use crate::status::{ComponentStatus, Report, State};
 /// The content type of [`render`]'s output.
 pub const CONTENT_TYPE: &str = "application/openmetrics-text; version=1.0.0; charset=utf-8";
 
-/// Label names that db-status sets itself; a target label with one of these
-/// names is exported as `label_<name>`.
-const RESERVED: [&str; 6] = [
-    "component",
-    "database",
-    "version_table",
-    "state",
-    "revision",
-    "version",
-];
-
 type Labels = Vec<(String, String)>;
 
 /// One gauge family with its series in the order they were added (the
@@ -76,8 +65,10 @@ pub struct Round {
 }
 
 /// A target label's name as a Prometheus label name: characters outside
-/// `[a-zA-Z0-9_]` become `_`, a leading digit or a reserved name gets a
-/// `label_` prefix (`__` prefixes are Prometheus's own).
+/// `[a-zA-Z0-9_]` become `_`, a leading digit or a name db-status sets
+/// itself ([`crate::fleet::RESERVED_LABELS`]) gets a `label_` prefix (`__`
+/// prefixes are Prometheus's own). The targets file refuses such names
+/// already; this keeps the exposition valid whatever the labels' source.
 pub fn label_name(name: &str) -> String {
     let mut s: String = name
         .chars()
@@ -92,7 +83,7 @@ pub fn label_name(name: &str) -> String {
     if s.is_empty()
         || s.starts_with(|c: char| c.is_ascii_digit())
         || s.starts_with("__")
-        || RESERVED.contains(&s.as_str())
+        || crate::fleet::RESERVED_LABELS.contains(&s.as_str())
     {
         s = format!("label_{s}");
     }

@@ -223,6 +223,12 @@ fn respond(request: Request, status: u16, content_type: &str, body: Vec<u8>) {
     {
         response.add_header(h);
     }
+    // The page loads nothing from anywhere: the browser enforces it.
+    if content_type == page::CONTENT_TYPE
+        && let Some(h) = header("Content-Security-Policy", page::CSP)
+    {
+        response.add_header(h);
+    }
     // The client may have gone away; nothing to do about it.
     let _ = request.respond(response);
 }

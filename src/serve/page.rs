@@ -1,5 +1,5 @@
-//! `/`: the HTML page a person reads at a glance. One row per target with
-//! the seed's indicator and the state's colour (the same as the terminal's,
+//! `/`: the HTML page a person reads at a glance. One row per target, worst
+//! state first, with the seed's indicator and the state's colour (the same as the terminal's,
 //! [`crate::report::human`]), the pending list on click, and an automatic
 //! reload. Everything is inline: no external script, style sheet or font.
 
@@ -12,6 +12,11 @@ use crate::status::{ComponentStatus, Report, Revision, State};
 
 /// The content type of [`render`]'s output.
 pub const CONTENT_TYPE: &str = "text/html; charset=utf-8";
+
+/// The page's Content-Security-Policy: its own inline style and script,
+/// nothing else (no external script, style sheet, font, image or request).
+pub const CSP: &str = "default-src 'none'; style-src 'unsafe-inline'; script-src 'unsafe-inline'; \
+                       base-uri 'none'; form-action 'none'; frame-ancestors 'none'";
 
 /// Escape text for HTML element content and quoted attribute values.
 pub fn escape(s: &str) -> String {
@@ -129,7 +134,7 @@ fn row(s: &ComponentStatus, labelled: bool, out: &mut String) {
     let key = format!("{}|{database}|{labels}", s.name);
     let _ = write!(
         out,
-        "<tr class=\"target\" data-state=\"{state}\" style=\"background:{bg};border-left:6px solid {fg}\">\
+        "<tr class=\"target\" data-state=\"{state}\" data-component=\"{name}\" style=\"background:{bg};border-left:6px solid {fg}\">\
          <td class=\"state\" style=\"color:{fg}\"><span class=\"ind\">{ind}</span> <b>{title}</b>\
          <div class=\"summary\">{summary}</div></td>\
          <td class=\"component\">{name}</td>{labels_cell}\
@@ -172,8 +177,12 @@ sessionStorage.setItem(K,JSON.stringify([...open]));});});";
 /// The whole page for one round.
 pub fn render(report: &Report, checked_unix: f64, duration_secs: f64, refresh_secs: u64) -> String {
     let labelled = report.components.iter().any(|c| !c.labels.is_empty());
+    // Worst first, so that in a fleet of a thousand the few that need
+    // attention are on top; otherwise in the report's order.
+    let mut order: Vec<&ComponentStatus> = report.components.iter().collect();
+    order.sort_by_key(|c| std::cmp::Reverse(c.state));
     let mut rows = String::new();
-    for s in &report.components {
+    for s in order {
         row(s, labelled, &mut rows);
     }
     let notes: String = report
