@@ -127,7 +127,7 @@ def build_floor(build: bool = True) -> Path:
 
 @dataclass
 class Measured:
-    """Medians over the timed runs; peak RSS is the largest of them."""
+    """Medians over the timed runs; peak RSS of the first run (GNU time `%M`)."""
 
     wall: float | None
     cpu: float | None
@@ -136,9 +136,22 @@ class Measured:
     stdout: str
 
 
-def _run_rusage(argv: list[str], stdout, timeout: float | None, cwd: Path | None, env: dict | None):
-    """(wall, user+sys, maxrss KiB, exit code) of one child, from `wait4`; None wall on timeout."""
+def _run_rusage(
+    argv: list[str], stdout, timeout: float | None, cwd: Path | None, env: dict | None, peak: bool = False
+):
+    """(wall, user+sys, peak RSS KiB, exit code) of one child, from `wait4`; None wall on timeout.
+
+    `wait4`'s `ru_maxrss` cannot be used for the peak: Linux carries the
+    high-water mark of the forked image across `exec`, so every child would
+    report at least this Python process's own size. With `peak`, the child
+    runs under GNU time (`%M`), whose small forked image does not mask it.
+    """
     full_env = None if env is None else {**os.environ, **env}
+    gnu_time = Path("/usr/bin/time")
+    tf = None
+    if peak and gnu_time.exists():
+        tf = tempfile.NamedTemporaryFile(mode="r", suffix=".time")
+        argv = [str(gnu_time), "-f", "%M", "-o", tf.name, *argv]
     t0 = time.perf_counter()
     p = subprocess.Popen(argv, stdout=stdout, stderr=subprocess.DEVNULL, cwd=cwd, env=full_env)
     timer = None
@@ -157,9 +170,14 @@ def _run_rusage(argv: list[str], stdout, timeout: float | None, cwd: Path | None
     if timer is not None:
         timer.cancel()
     p.returncode = os.waitstatus_to_exitcode(status)
+    rss = None
+    if tf is not None:
+        lines = tf.read().split()
+        tf.close()
+        rss = int(lines[-1]) if lines and lines[-1].isdigit() else None
     if killed:
         return None, None, None, None
-    return wall, ru.ru_utime + ru.ru_stime, ru.ru_maxrss, p.returncode
+    return wall, ru.ru_utime + ru.ru_stime, rss, p.returncode
 
 
 def measure(
@@ -171,10 +189,10 @@ def measure(
     env: dict | None = None,
 ) -> Measured:
     """Median wall and median CPU (user+sys, from the child's `wait4` rusage)
-    of `runs` runs after `warmup` runs, and the largest peak RSS (`ru_maxrss`,
-    what GNU time prints as `%M`). The first run's stdout is kept (to compare
-    outputs); timed runs write to /dev/null. A run past `timeout` is killed
-    and the result has `wall=None`.
+    of `runs` runs after `warmup` runs. The first run (the warm-up, or the
+    only run) also gives the peak RSS, under GNU time (`%M`), and its stdout
+    is kept (to compare outputs); timed runs write to /dev/null. A run past
+    `timeout` is killed and the result has `wall=None`.
     """
     walls: list[float] = []
     cpus: list[float] = []
@@ -184,17 +202,16 @@ def measure(
     for i in range(warmup + runs):
         if i == 0:
             with tempfile.TemporaryFile() as f:
-                wall, cpu, peak, code = _run_rusage(argv, f, timeout, cwd, env)
+                wall, cpu, rss, code = _run_rusage(argv, f, timeout, cwd, env, peak=True)
                 f.seek(0)
                 out = f.read().decode("utf-8", "replace")
         else:
-            wall, cpu, peak, code = _run_rusage(argv, subprocess.DEVNULL, timeout, cwd, env)
+            wall, cpu, _, code = _run_rusage(argv, subprocess.DEVNULL, timeout, cwd, env)
         if wall is None:
             return Measured(None, None, None, None, out)
         if i >= warmup:
             walls.append(wall)
             cpus.append(cpu)
-            rss = max(rss or 0, peak)
     return Measured(statistics.median(walls), statistics.median(cpus), rss, code, out)
 
 

@@ -127,6 +127,7 @@ def main(argv: list[str]) -> int:
                         fmt_ratio(ds.wall / floor.wall if ds.wall and floor.wall else None),
                         fmt_s(al.wall) if al else "-",
                         fmt_ratio(al.wall / ds.wall if al and ds.wall else None),
+                        fmt_ratio(al.cpu / ds.cpu if al and al.cpu and ds.cpu else None),
                         fmt_mib(ds.rss_kib),
                         same,
                     ]
@@ -146,6 +147,7 @@ def main(argv: list[str]) -> int:
             "wall / floor",
             "Alembic wall",
             "Alembic / db-status",
+            "same, CPU",
             "db-status peak RSS",
             "same bytes as Alembic",
         ],
@@ -190,7 +192,11 @@ def main(argv: list[str]) -> int:
             ds, al, floor = summary[(1000, variant, cmd)]
             if al and ds.wall:
                 verdict = "met" if al.wall / ds.wall >= 100 else "NOT met"
-                print(f"- 1,000 {variant} `{cmd}`: {fmt_ratio(al.wall / ds.wall)} Alembic (>= 100x: {verdict})", end="")
+                print(
+                    f"- 1,000 {variant} `{cmd}`: {fmt_ratio(al.wall / ds.wall)} Alembic (>= 100x: {verdict}; "
+                    f"CPU {fmt_ratio(al.cpu / ds.cpu if al.cpu and ds.cpu else None)})",
+                    end="",
+                )
             else:
                 print(f"- 1,000 {variant} `{cmd}`: Alembic not run", end="")
             ok = ds.cpu is not None and floor.cpu and ds.cpu <= 2 * floor.cpu
