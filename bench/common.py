@@ -304,6 +304,42 @@ def tree(n: int, seed: int, shape: str = "branchy", labels: bool = True) -> Tree
     return Tree(root, n, head)
 
 
+@dataclass
+class Once:
+    """One timed run: wall seconds, CPU seconds, peak RSS (KiB), exit code, stdout."""
+
+    seconds: float | None
+    cpu: float | None
+    max_rss_kib: int | None
+    returncode: int | None
+    stdout: str
+
+
+def run_once(argv: list[str], timeout: float | None = None, cwd: Path | None = None) -> Once:
+    """Run once under `/usr/bin/time -v` (when present) for wall time and peak RSS.
+
+    A run past `timeout` is killed and reported with `seconds=None`.
+    """
+    gnu_time = Path("/usr/bin/time")
+    with tempfile.NamedTemporaryFile(mode="r", suffix=".time") as tf:
+        full = [str(gnu_time), "-v", "-o", tf.name, *argv] if gnu_time.exists() else argv
+        t0 = time.perf_counter()
+        try:
+            p = subprocess.run(full, cwd=cwd, capture_output=True, text=True, timeout=timeout)
+        except subprocess.TimeoutExpired:
+            return Once(None, None, None, None, "")
+        wall = time.perf_counter() - t0
+        rss = None
+        cpu = None
+        for line in tf.read().splitlines():
+            key, _, value = line.strip().rpartition(": ")
+            if key == "Maximum resident set size (kbytes)":
+                rss = int(value)
+            elif key in ("User time (seconds)", "System time (seconds)"):
+                cpu = (cpu or 0.0) + float(value)
+        return Once(wall, cpu, rss, p.returncode, p.stdout)
+
+
 _PAREN = re.compile(r"\(([^()]*)\)")
 
 
