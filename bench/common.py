@@ -14,7 +14,6 @@ import hashlib
 import json
 import os
 import re
-import shlex
 import shutil
 import statistics
 import subprocess
@@ -107,6 +106,115 @@ def build_release(build: bool = True) -> Path:
     return snapshot
 
 
+def build_floor(build: bool = True) -> Path:
+    """`cargo build --release --example floor` and a private copy of the floor program."""
+    if build:
+        log("cargo build --release --example floor")
+        if subprocess.run(["cargo", "build", "--release", "--quiet", "--example", "floor"], cwd=REPO).returncode != 0:
+            sys.exit("cargo build --release --example floor failed (see above)")
+    target = Path(os.environ.get("CARGO_TARGET_DIR", REPO / "target"))
+    if not target.is_absolute():
+        target = REPO / target
+    binary = target / "release" / "examples" / "floor"
+    if not binary.exists():
+        sys.exit(f"no floor program at {binary}: run without --no-build once")
+    CACHE.mkdir(parents=True, exist_ok=True)
+    snapshot = CACHE / f"floor.{os.getpid()}"
+    shutil.copy2(binary, snapshot)
+    atexit.register(lambda: snapshot.unlink(missing_ok=True))
+    return snapshot
+
+
+@dataclass
+class Measured:
+    """Medians over the timed runs; peak RSS of the first run (GNU time `%M`)."""
+
+    wall: float | None
+    cpu: float | None
+    rss_kib: int | None
+    returncode: int | None
+    stdout: str
+
+
+def _run_rusage(
+    argv: list[str], stdout, timeout: float | None, cwd: Path | None, env: dict | None, peak: bool = False
+):
+    """(wall, user+sys, peak RSS KiB, exit code) of one child, from `wait4`; None wall on timeout.
+
+    `wait4`'s `ru_maxrss` cannot be used for the peak: Linux carries the
+    high-water mark of the forked image across `exec`, so every child would
+    report at least this Python process's own size. With `peak`, the child
+    runs under GNU time (`%M`), whose small forked image does not mask it.
+    """
+    full_env = None if env is None else {**os.environ, **env}
+    gnu_time = Path("/usr/bin/time")
+    tf = None
+    if peak and gnu_time.exists():
+        tf = tempfile.NamedTemporaryFile(mode="r", suffix=".time")
+        argv = [str(gnu_time), "-f", "%M", "-o", tf.name, *argv]
+    t0 = time.perf_counter()
+    p = subprocess.Popen(argv, stdout=stdout, stderr=subprocess.DEVNULL, cwd=cwd, env=full_env)
+    timer = None
+    killed = []
+    if timeout is not None:
+        import threading
+
+        def kill() -> None:
+            killed.append(True)
+            p.kill()
+
+        timer = threading.Timer(timeout, kill)
+        timer.start()
+    _, status, ru = os.wait4(p.pid, 0)
+    wall = time.perf_counter() - t0
+    if timer is not None:
+        timer.cancel()
+    p.returncode = os.waitstatus_to_exitcode(status)
+    rss = None
+    if tf is not None:
+        lines = tf.read().split()
+        tf.close()
+        rss = int(lines[-1]) if lines and lines[-1].isdigit() else None
+    if killed:
+        return None, None, None, None
+    return wall, ru.ru_utime + ru.ru_stime, rss, p.returncode
+
+
+def measure(
+    argv: list[str],
+    runs: int = 5,
+    warmup: int = 1,
+    timeout: float | None = None,
+    cwd: Path | None = None,
+    env: dict | None = None,
+) -> Measured:
+    """Median wall and median CPU (user+sys, from the child's `wait4` rusage)
+    of `runs` runs after `warmup` runs. The first run (the warm-up, or the
+    only run) also gives the peak RSS, under GNU time (`%M`), and its stdout
+    is kept (to compare outputs); timed runs write to /dev/null. A run past
+    `timeout` is killed and the result has `wall=None`.
+    """
+    walls: list[float] = []
+    cpus: list[float] = []
+    rss: int | None = None
+    code: int | None = None
+    out = ""
+    for i in range(warmup + runs):
+        if i == 0:
+            with tempfile.TemporaryFile() as f:
+                wall, cpu, rss, code = _run_rusage(argv, f, timeout, cwd, env, peak=True)
+                f.seek(0)
+                out = f.read().decode("utf-8", "replace")
+        else:
+            wall, cpu, _, code = _run_rusage(argv, subprocess.DEVNULL, timeout, cwd, env)
+        if wall is None:
+            return Measured(None, None, None, None, out)
+        if i >= warmup:
+            walls.append(wall)
+            cpus.append(cpu)
+    return Measured(statistics.median(walls), statistics.median(cpus), rss, code, out)
+
+
 def revision() -> str:
     """The commit being measured (`+dirty` when the tree has local changes)."""
     try:
@@ -194,56 +302,6 @@ def tree(n: int, seed: int, shape: str = "branchy", labels: bool = True) -> Tree
     marker.write_text(json.dumps({"gen": gen_hash, "head": head}))
     log(f"  generated in {time.perf_counter() - t0:.1f} s")
     return Tree(root, n, head)
-
-
-def _hyperfine_median(cmd: str, runs: int, warmup: int, shell: bool, cwd: Path | None) -> tuple[float, float]:
-    with tempfile.NamedTemporaryFile(suffix=".json") as f:
-        argv = [
-            "hyperfine",
-            "--style", "none",
-            "--runs", str(runs),
-            "--warmup", str(warmup),
-            "--ignore-failure",
-            "--export-json", f.name,
-        ]
-        argv += ["--shell=bash"] if shell else ["-N"]
-        argv += ["--", cmd]
-        subprocess.run(argv, cwd=cwd, check=True, stdout=subprocess.DEVNULL)
-        with open(f.name) as fh:
-            r = json.load(fh)["results"][0]
-        return float(r["median"]), float(r["user"]) + float(r["system"])
-
-
-def _python_median(cmd: str, runs: int, warmup: int, shell: bool, cwd: Path | None) -> tuple[float, float]:
-    argv: str | list[str] = cmd if shell else shlex.split(cmd)
-    times = []
-    cpu = []
-    for i in range(warmup + runs):
-        before = os.times()
-        t0 = time.perf_counter()
-        subprocess.run(argv, shell=shell, cwd=cwd, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-        if i >= warmup:
-            times.append(time.perf_counter() - t0)
-            after = os.times()
-            cpu.append(
-                after.children_user - before.children_user + after.children_system - before.children_system
-            )
-    return statistics.median(times), statistics.mean(cpu)
-
-
-def median_time(
-    cmd: str, runs: int = 10, warmup: int = 2, shell: bool = False, cwd: Path | None = None
-) -> tuple[float, float]:
-    """(median wall seconds, mean CPU seconds user+system) of `cmd`.
-
-    hyperfine when installed, else a Python timer. `shell=False` runs the
-    command without a shell (hyperfine `-N`); with a shell, hyperfine
-    subtracts the shell's own start-up time. CPU time is reported because
-    on a loaded 2-core machine wall time also measures the neighbours.
-    """
-    if shutil.which("hyperfine"):
-        return _hyperfine_median(cmd, runs, warmup, shell, cwd)
-    return _python_median(cmd, runs, warmup, shell, cwd)
 
 
 @dataclass

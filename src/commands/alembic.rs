@@ -359,7 +359,9 @@ pub fn history(
                 render::history(map, &[r], g.verbose, currents)
             }));
         }
-        Ok(render::history(map, &revs, g.verbose, currents))
+        // Streamed: labelled histories of large trees run to gigabytes.
+        let _ = render::write_history(map, &revs, g.verbose, currents, &mut *out);
+        Ok(String::new())
     })();
     finish(result, out, err)
 }

@@ -3,20 +3,41 @@
 //! keys, `depends_on` resolution, parent links, dependency normalisation,
 //! cycle detection, then label inheritance.
 
-use std::collections::{BTreeSet, HashMap};
+use std::collections::BTreeSet;
 use std::sync::Arc;
 
 use super::bitset::BitSet;
+use super::hash::FastMap;
 use super::{GraphError, GraphErrorKind, RevIdx, RevisionMap};
 use crate::scripts::Script;
 
 /// One loaded file (Alembic keeps shadowed duplicates in `heads`/`bases`).
+/// A live entry reads its labels and parents from the map's script; a
+/// shadowed one keeps those of the file that a later duplicate replaced.
 struct Loaded {
     idx: RevIdx,
     shadowed: bool,
     base: bool,
     labels: Vec<String>,
     down: Vec<String>,
+}
+
+impl Loaded {
+    fn labels<'a>(&'a self, scripts: &'a [Script]) -> &'a [String] {
+        if self.shadowed {
+            &self.labels
+        } else {
+            &scripts[self.idx].branch_labels
+        }
+    }
+
+    fn down<'a>(&'a self, scripts: &'a [Script]) -> &'a [String] {
+        if self.shadowed {
+            &self.down
+        } else {
+            &scripts[self.idx].down_revisions
+        }
+    }
 }
 
 fn err(kind: GraphErrorKind, message: String) -> GraphError {
@@ -55,6 +76,28 @@ fn check_script(s: &Script) -> Result<(), GraphError> {
     Ok(())
 }
 
+/// `v` without repeats, first occurrence kept; borrowed when it cannot
+/// have any (nearly every revision has one parent).
+fn distinct(v: &[RevIdx]) -> std::borrow::Cow<'_, [RevIdx]> {
+    if v.len() < 2 {
+        std::borrow::Cow::Borrowed(v)
+    } else {
+        std::borrow::Cow::Owned(dedupe(v.iter().copied()))
+    }
+}
+
+/// How many distinct versioned parents each revision has (the in-degrees of
+/// a parents-before-children pass), counted from the children lists.
+fn parent_counts(map: &RevisionMap) -> Vec<usize> {
+    let mut pending = vec![0; map.len()];
+    for kids in &map.children {
+        for &c in kids {
+            pending[c] += 1;
+        }
+    }
+    pending
+}
+
 fn dedupe(items: impl IntoIterator<Item = RevIdx>) -> Vec<RevIdx> {
     let mut out: Vec<RevIdx> = Vec::new();
     for i in items {
@@ -75,26 +118,27 @@ fn location(s: &Script, line: u32) -> String {
 
 pub(super) fn build(input: Vec<Script>) -> Result<(RevisionMap, Vec<String>), GraphError> {
     let mut warnings = Vec::new();
-    let mut scripts: Vec<Script> = Vec::new();
-    let mut index: HashMap<String, RevIdx> = HashMap::new();
-    let mut loaded: Vec<Loaded> = Vec::new();
+    let mut scripts: Vec<Script> = Vec::with_capacity(input.len());
+    let mut index: FastMap<String, RevIdx> =
+        FastMap::with_capacity_and_hasher(input.len(), Default::default());
+    let mut loaded: Vec<Loaded> = Vec::with_capacity(input.len());
     for s in input {
         check_script(&s)?;
         let info = Loaded {
             idx: 0,
             shadowed: false,
             base: s.down_revisions.is_empty(),
-            labels: s.branch_labels.clone(),
-            down: s.down_revisions.clone(),
+            labels: Vec::new(),
+            down: Vec::new(),
         };
         let idx = match index.get(&s.revision) {
             Some(&i) => {
                 warnings.push(format!("Revision {} is present more than once", s.revision));
-                for l in loaded.iter_mut().filter(|l| l.idx == i) {
+                let old = std::mem::replace(&mut scripts[i], s);
+                if let Some(l) = loaded.iter_mut().find(|l| l.idx == i && !l.shadowed) {
                     l.shadowed = true;
-                }
-                if let Some(slot) = scripts.get_mut(i) {
-                    *slot = s;
+                    l.labels = old.branch_labels;
+                    l.down = old.down_revisions;
                 }
                 i
             }
@@ -111,9 +155,9 @@ pub(super) fn build(input: Vec<Script>) -> Result<(RevisionMap, Vec<String>), Gr
 
     // Branch-label keys: a label may not reuse any existing key.
     let mut label_keys: Vec<(String, RevIdx)> = Vec::new();
-    let mut label_index: HashMap<String, RevIdx> = HashMap::new();
+    let mut label_index: FastMap<String, RevIdx> = FastMap::default();
     for l in &loaded {
-        for label in &l.labels {
+        for label in l.labels(&scripts) {
             let other = index
                 .get(label)
                 .copied()
@@ -174,7 +218,12 @@ pub(super) fn build(input: Vec<Script>) -> Result<(RevisionMap, Vec<String>), Gr
                 }
             }
         }
-        for p in dedupe(down[i].iter().chain(&deps[i]).copied()) {
+        let edges = if deps[i].is_empty() {
+            distinct(&down[i])
+        } else {
+            std::borrow::Cow::Owned(dedupe(down[i].iter().chain(&deps[i]).copied()))
+        };
+        for &p in edges.iter() {
             all_children[p].push(i);
             if down[i].contains(&p) {
                 children[p].push(i);
@@ -200,7 +249,8 @@ pub(super) fn build(input: Vec<Script>) -> Result<(RevisionMap, Vec<String>), Gr
         bases: Vec::new(),
     };
 
-    normalize_depends_on(&mut map);
+    let (order, complete) = versioned_order(&map);
+    normalize_depends_on(&mut map, &order, complete);
 
     for l in &loaded {
         if l.shadowed || map.is_head(l.idx) {
@@ -219,19 +269,19 @@ pub(super) fn build(input: Vec<Script>) -> Result<(RevisionMap, Vec<String>), Gr
         .map(|l| l.idx)
         .collect();
     detect_cycles(&map, &real_bases)?;
-    add_branches(&mut map, &loaded);
+    add_branches(&mut map, &loaded, &order);
     Ok((map, warnings))
 }
 
 /// `_normalize_depends_on`: drop dependencies a versioned ancestor already
 /// declares. Only revisions sharing a dependency target with another
 /// revision need an ancestor walk, so the common case is linear.
-fn normalize_depends_on(map: &mut RevisionMap) {
+fn normalize_depends_on(map: &mut RevisionMap, topo: &[RevIdx], complete: bool) {
     let n = map.len();
     // Computed only when some dependency target is shared (rare in real trees).
     let mut order: Option<Vec<usize>> = None;
     let any_shared = {
-        let mut seen = HashMap::new();
+        let mut seen = FastMap::default();
         (0..n).any(|i| {
             dedupe(map.deps[i].iter().copied())
                 .into_iter()
@@ -239,9 +289,9 @@ fn normalize_depends_on(map: &mut RevisionMap) {
         })
     };
     if any_shared {
-        order = topological_positions(map);
+        order = complete.then(|| positions(topo, n));
     }
-    let mut declarers: HashMap<RevIdx, Vec<RevIdx>> = HashMap::new();
+    let mut declarers: FastMap<RevIdx, Vec<RevIdx>> = FastMap::default();
     for i in 0..n {
         for &d in &map.deps[i] {
             let v = declarers.entry(d).or_default();
@@ -251,7 +301,7 @@ fn normalize_depends_on(map: &mut RevisionMap) {
         }
     }
     let inherited = if any_shared {
-        declared_by_ancestors(map, &declarers)
+        declared_by_ancestors(map, &declarers, topo, complete)
     } else {
         None
     };
@@ -294,8 +344,13 @@ fn normalize_depends_on(map: &mut RevisionMap) {
 /// versioned edges have a cycle (the caller then walks per revision).
 fn declared_by_ancestors(
     map: &RevisionMap,
-    declarers: &HashMap<RevIdx, Vec<RevIdx>>,
+    declarers: &FastMap<RevIdx, Vec<RevIdx>>,
+    topo: &[RevIdx],
+    complete: bool,
 ) -> Option<Vec<Arc<[RevIdx]>>> {
+    if !complete {
+        return None;
+    }
     let n = map.len();
     let own_shared = |x: RevIdx| -> Vec<RevIdx> {
         let mut v: Vec<RevIdx> = map.deps[x]
@@ -309,20 +364,14 @@ fn declared_by_ancestors(
     };
     let empty: Arc<[RevIdx]> = Arc::from(Vec::new());
     let mut out: Vec<Arc<[RevIdx]>> = vec![Arc::clone(&empty); n];
-    let mut pending: Vec<usize> = (0..n)
-        .map(|i| dedupe(map.down[i].iter().copied()).len())
-        .collect();
-    let mut ready: Vec<RevIdx> = (0..n).filter(|&i| pending[i] == 0).collect();
-    let mut done = 0;
-    while let Some(x) = ready.pop() {
-        done += 1;
-        let parents = dedupe(map.down[x].iter().copied());
-        out[x] = match parents.as_slice() {
+    for &x in topo {
+        let parents = distinct(&map.down[x]);
+        out[x] = match parents.as_ref() {
             [] => Arc::clone(&empty),
             [p] if own_shared(*p).is_empty() => Arc::clone(&out[*p]),
             _ => {
                 let mut set: Vec<RevIdx> = Vec::new();
-                for &p in &parents {
+                for &p in parents.iter() {
                     set.extend(out[p].iter().copied());
                     set.extend(own_shared(p));
                 }
@@ -331,29 +380,20 @@ fn declared_by_ancestors(
                 Arc::from(set)
             }
         };
-        for &c in &map.children[x] {
-            pending[c] -= 1;
-            if pending[c] == 0 {
-                ready.push(c);
-            }
-        }
     }
-    (done == n).then_some(out)
+    Some(out)
 }
 
-/// Position of every revision in a parents-before-children order of the
-/// versioned edges, or `None` when those edges have a cycle (then no pruning).
-fn topological_positions(map: &RevisionMap) -> Option<Vec<usize>> {
+/// The versioned edges in parents-before-children order (Kahn's algorithm),
+/// computed once for every pass that needs it; the flag is false when those
+/// edges have a cycle, and the order then holds only the revisions outside it.
+fn versioned_order(map: &RevisionMap) -> (Vec<RevIdx>, bool) {
     let n = map.len();
-    let mut pending: Vec<usize> = (0..n)
-        .map(|i| dedupe(map.down[i].iter().copied()).len())
-        .collect();
+    let mut pending = parent_counts(map);
     let mut ready: Vec<RevIdx> = (0..n).filter(|&i| pending[i] == 0).collect();
-    let mut pos = vec![usize::MAX; n];
-    let mut next = 0;
+    let mut order = Vec::with_capacity(n);
     while let Some(x) = ready.pop() {
-        pos[x] = next;
-        next += 1;
+        order.push(x);
         for &c in &map.children[x] {
             pending[c] -= 1;
             if pending[c] == 0 {
@@ -361,7 +401,17 @@ fn topological_positions(map: &RevisionMap) -> Option<Vec<usize>> {
             }
         }
     }
-    (next == n).then_some(pos)
+    let complete = order.len() == n;
+    (order, complete)
+}
+
+/// Position of every revision in a complete `order`.
+fn positions(order: &[RevIdx], n: usize) -> Vec<usize> {
+    let mut pos = vec![usize::MAX; n];
+    for (i, &x) in order.iter().enumerate() {
+        pos[x] = i;
+    }
+    pos
 }
 
 /// Which of `candidates` are versioned ancestors of `start`. With a
@@ -421,6 +471,11 @@ fn detect_cycles(map: &RevisionMap, real_bases: &[RevIdx]) -> Result<(), GraphEr
     if n == 0 {
         return Ok(());
     }
+    if acyclic(map) {
+        // In a finite DAG every revision reaches a base through its parents
+        // and a head through its children: neither pass below finds anything.
+        return Ok(());
+    }
     let all_ids = || {
         map.scripts
             .iter()
@@ -465,24 +520,57 @@ fn detect_cycles(map: &RevisionMap, real_bases: &[RevIdx]) -> Result<(), GraphEr
     Ok(())
 }
 
+/// Whether versioned parents and dependencies together have no cycle
+/// (Kahn's algorithm over the children via any edge).
+fn acyclic(map: &RevisionMap) -> bool {
+    let n = map.len();
+    let mut pending = vec![0u32; n];
+    for kids in &map.all_children {
+        for &c in kids {
+            pending[c] += 1;
+        }
+    }
+    let mut ready: Vec<RevIdx> = (0..n).filter(|&i| pending[i] == 0).collect();
+    let mut done = 0;
+    while let Some(x) = ready.pop() {
+        done += 1;
+        for &c in &map.all_children[x] {
+            pending[c] -= 1;
+            if pending[c] == 0 {
+                ready.push(c);
+            }
+        }
+    }
+    done == n
+}
+
 /// `_add_branches`: labels flow to every versioned descendant; and when the
 /// labelled revision's descendants form a simple chain (no real branch point,
 /// no merge point), down its ancestors until a real branch point or merge
 /// point. This is the order-independent net effect of Alembic's DFS-then-walk
 /// (fuzz-verified in the spec), computed in one topological pass.
-fn add_branches(map: &mut RevisionMap, loaded: &[Loaded]) {
+fn add_branches(map: &mut RevisionMap, loaded: &[Loaded], topo: &[RevIdx]) {
+    if loaded.iter().all(|l| l.labels(&map.scripts).is_empty()) {
+        // Every set stays empty, as built.
+        return;
+    }
     let n = map.len();
-    let mut names: HashMap<String, u32> = HashMap::new();
-    let mut number = |map: &mut RevisionMap, labels: &[String]| -> Vec<u32> {
+    // Labels are numbered in name order, so a sorted set of numbers lists
+    // them sorted by name with no sort per revision at output time.
+    let mut all: Vec<&str> = loaded
+        .iter()
+        .flat_map(|l| l.labels(&map.scripts))
+        .map(String::as_str)
+        .collect();
+    all.sort_unstable();
+    all.dedup();
+    let names: Vec<String> = all.into_iter().map(str::to_owned).collect();
+    map.label_names = names.clone();
+    let number = |labels: &[String]| -> Vec<u32> {
         let mut ids: Vec<u32> = labels
             .iter()
-            .map(|name| {
-                let next = names.len() as u32;
-                *names.entry(name.clone()).or_insert_with(|| {
-                    map.label_names.push(name.clone());
-                    next
-                })
-            })
+            .filter_map(|name| names.binary_search(name).ok())
+            .map(|i| i as u32)
             .collect();
         ids.sort_unstable();
         ids.dedup();
@@ -499,13 +587,13 @@ fn add_branches(map: &mut RevisionMap, loaded: &[Loaded]) {
     let mut declared: Vec<Vec<u32>> = vec![Vec::new(); n];
     let mut walks: Vec<(Option<RevIdx>, Vec<u32>)> = Vec::new();
     for l in loaded {
-        if l.labels.is_empty() {
+        if l.labels(&map.scripts).is_empty() {
             continue;
         }
-        let ids = number(map, &l.labels);
+        let ids = number(l.labels(&map.scripts));
         if l.shadowed {
             // A shadowed duplicate has no children; its parent chain still gets the labels.
-            let start = match l.down.as_slice() {
+            let start = match l.down(&map.scripts) {
                 [one] => map.find(one),
                 _ => None,
             };
@@ -533,37 +621,25 @@ fn add_branches(map: &mut RevisionMap, loaded: &[Loaded]) {
             }
         }
     }
-    // Descendants: parents before children (Kahn on distinct versioned
-    // parents). A revision with one parent and no label of its own shares its
-    // parent's set instead of copying it.
-    let mut pending: Vec<usize> = (0..n)
-        .map(|i| dedupe(map.down[i].iter().copied()).len())
-        .collect();
-    let mut ready: Vec<RevIdx> = (0..n).filter(|&i| pending[i] == 0).collect();
-    while let Some(x) = ready.pop() {
+    // Descendants: parents before children. A revision with one parent and
+    // no label of its own shares its parent's set instead of copying it.
+    for &x in topo {
         let own = std::mem::take(&mut declared[x]);
-        let parents = dedupe(map.down[x].iter().copied());
-        let inherited: Arc<[u32]> = match parents.as_slice() {
+        let parents = distinct(&map.down[x]);
+        let inherited: Arc<[u32]> = match parents.as_ref() {
             [one] if own.is_empty() => Arc::clone(&map.labels[*one]),
             _ if own.is_empty() && parents.iter().all(|p| map.labels[*p].is_empty()) => {
                 Arc::clone(&map.labels[x])
             }
             _ => {
                 let mut set = own;
-                for p in &parents {
+                for p in parents.iter() {
                     merge(&mut set, &map.labels[*p]);
                 }
                 Arc::from(set)
             }
         };
         map.labels[x] = inherited;
-        for ci in 0..map.children[x].len() {
-            let c = map.children[x][ci];
-            pending[c] -= 1;
-            if pending[c] == 0 {
-                ready.push(c);
-            }
-        }
     }
     for (start, ids) in walks {
         let mut p = start;

@@ -12,12 +12,12 @@
 mod bitset;
 mod build;
 pub mod divergence;
+mod hash;
 mod resolve;
 mod walk;
 
-use std::collections::HashMap;
-
 pub use bitset::BitSet;
+use hash::FastMap;
 pub use walk::Bound;
 
 use crate::scripts::Script;
@@ -32,11 +32,11 @@ pub struct RevisionMap {
     /// holds the later file, as Alembic's dict assignment does.
     scripts: Vec<Script>,
     /// id → index.
-    index: HashMap<String, RevIdx>,
+    index: FastMap<String, RevIdx>,
     /// Branch-label keys in the order they were mapped, with the declaring revision.
     label_keys: Vec<(String, RevIdx)>,
     /// label → declaring revision.
-    label_index: HashMap<String, RevIdx>,
+    label_index: FastMap<String, RevIdx>,
     /// `_versioned_down_revisions`, as written.
     down: Vec<Vec<RevIdx>>,
     /// `_resolved_dependencies`, as written.
@@ -189,15 +189,18 @@ impl RevisionMap {
 
     /// Branch labels after inheritance, sorted (Alembic's set order is hash-random).
     pub fn labels(&self, idx: RevIdx) -> Vec<&str> {
-        let mut out: Vec<&str> = self
-            .labels
+        // Label numbers follow name order (see `build::add_branches`).
+        self.labels
             .get(idx)
             .into_iter()
             .flat_map(|l| l.iter())
             .filter_map(|&l| self.label_names.get(l as usize).map(String::as_str))
-            .collect();
-        out.sort_unstable();
-        out
+            .collect()
+    }
+
+    /// Whether the revision carries any branch label (declared or inherited).
+    pub fn has_labels(&self, idx: RevIdx) -> bool {
+        self.labels.get(idx).is_some_and(|l| !l.is_empty())
     }
 
     /// Versioned parents (`down_revision`) as indices, in written order.

@@ -37,32 +37,60 @@ impl Default for HeadOnly {
 
 /// `_format_down_revision`: `<base>` or the versioned parents as written.
 pub fn format_down_revision(map: &RevisionMap, idx: RevIdx) -> String {
+    let mut out = String::new();
+    push_down_revision(&mut out, map, idx);
+    out
+}
+
+fn push_down_revision(out: &mut String, map: &RevisionMap, idx: RevIdx) {
     let down = &map.script(idx).down_revisions;
     if down.is_empty() {
-        "<base>".to_string()
+        out.push_str("<base>");
     } else {
-        down.join(", ")
+        push_joined(out, down.iter().map(String::as_str));
+    }
+}
+
+/// Items separated by `", "` (Python's `", ".join(...)`), appended.
+fn push_joined<'a>(out: &mut String, items: impl IntoIterator<Item = &'a str>) {
+    for (i, item) in items.into_iter().enumerate() {
+        if i > 0 {
+            out.push_str(", ");
+        }
+        out.push_str(item);
     }
 }
 
 /// `Script._head_only(...)`; `current` is `_db_current_indicator`.
 pub fn head_only(map: &RevisionMap, idx: RevIdx, opts: HeadOnly, current: bool) -> String {
+    let mut text = String::new();
+    push_head_only(&mut text, map, idx, opts, current);
+    text
+}
+
+/// [`head_only`], appended to `text` (no allocation of its own).
+fn push_head_only(
+    text: &mut String,
+    map: &RevisionMap,
+    idx: RevIdx,
+    opts: HeadOnly,
+    current: bool,
+) {
     let s = map.script(idx);
-    let mut text = s.revision.clone();
     if opts.include_parents {
-        text = if s.dependencies.is_empty() {
-            format!("{} -> {text}", format_down_revision(map, idx))
-        } else {
-            format!(
-                "{} ({}) -> {text}",
-                format_down_revision(map, idx),
-                s.dependencies.join(", ")
-            )
-        };
+        push_down_revision(text, map, idx);
+        if !s.dependencies.is_empty() {
+            text.push_str(" (");
+            push_joined(text, s.dependencies.iter().map(String::as_str));
+            text.push(')');
+        }
+        text.push_str(" -> ");
     }
-    let labels = map.labels(idx);
-    if opts.include_branches && !labels.is_empty() {
-        text.push_str(&format!(" ({})", labels.join(", ")));
+    text.push_str(&s.revision);
+    if opts.include_branches && map.has_labels(idx) {
+        text.push_str(" (");
+        push_joined(text, map.labels(idx));
+        text.push(')');
     }
     if opts.head_indicators || opts.tree_indicators {
         if map.is_real_head(idx) {
@@ -87,7 +115,6 @@ pub fn head_only(map: &RevisionMap, idx: RevIdx, opts: HeadOnly, current: bool) 
         text.push_str(", ");
         text.push_str(s.doc());
     }
-    text
 }
 
 /// Python's `str.splitlines()` (no keepends): the line boundaries it knows.
@@ -129,46 +156,62 @@ pub fn python_splitlines(text: &str) -> Vec<&str> {
 
 /// `Script.log_entry` (ends with the indented docstring and one `\n`).
 pub fn log_entry(map: &RevisionMap, idx: RevIdx, current: bool) -> String {
+    let mut entry = String::new();
+    push_log_entry(&mut entry, map, idx, current);
+    entry
+}
+
+/// [`log_entry`], appended to `entry`.
+fn push_log_entry(entry: &mut String, map: &RevisionMap, idx: RevIdx, current: bool) {
+    use std::fmt::Write as _;
     let s = map.script(idx);
-    let mut entry = format!(
-        "Rev: {}{}{}{}{}\n",
-        s.revision,
-        if map.is_head(idx) { " (head)" } else { "" },
-        if map.is_branch_point(idx) {
-            " (branchpoint)"
-        } else {
-            ""
-        },
-        if map.is_merge_point(idx) {
-            " (mergepoint)"
-        } else {
-            ""
-        },
-        if current { " (current)" } else { "" },
-    );
-    if map.is_merge_point(idx) {
-        entry.push_str(&format!("Merges: {}\n", format_down_revision(map, idx)));
-    } else {
-        entry.push_str(&format!("Parent: {}\n", format_down_revision(map, idx)));
-    }
-    if !s.dependencies.is_empty() {
-        entry.push_str(&format!("Also depends on: {}\n", s.dependencies.join(", ")));
+    entry.push_str("Rev: ");
+    entry.push_str(&s.revision);
+    if map.is_head(idx) {
+        entry.push_str(" (head)");
     }
     if map.is_branch_point(idx) {
-        let kids: Vec<&str> = map.children(idx).into_iter().map(|c| map.id(c)).collect();
-        entry.push_str(&format!("Branches into: {}\n", kids.join(", ")));
+        entry.push_str(" (branchpoint)");
     }
-    let labels = map.labels(idx);
-    if !labels.is_empty() {
-        entry.push_str(&format!("Branch names: {}\n", labels.join(", ")));
+    if map.is_merge_point(idx) {
+        entry.push_str(" (mergepoint)");
     }
-    entry.push_str(&format!("Path: {}\n", s.path.display()));
-    let body: Vec<String> = python_splitlines(&s.longdoc)
-        .into_iter()
-        .map(|l| format!("    {l}"))
-        .collect();
-    entry.push_str(&format!("\n{}\n", body.join("\n")));
-    entry
+    if current {
+        entry.push_str(" (current)");
+    }
+    entry.push('\n');
+    entry.push_str(if map.is_merge_point(idx) {
+        "Merges: "
+    } else {
+        "Parent: "
+    });
+    push_down_revision(entry, map, idx);
+    entry.push('\n');
+    if !s.dependencies.is_empty() {
+        entry.push_str("Also depends on: ");
+        push_joined(entry, s.dependencies.iter().map(String::as_str));
+        entry.push('\n');
+    }
+    if map.is_branch_point(idx) {
+        entry.push_str("Branches into: ");
+        push_joined(entry, map.children(idx).into_iter().map(|c| map.id(c)));
+        entry.push('\n');
+    }
+    if map.has_labels(idx) {
+        entry.push_str("Branch names: ");
+        push_joined(entry, map.labels(idx));
+        entry.push('\n');
+    }
+    let _ = writeln!(entry, "Path: {}", s.path.display());
+    entry.push('\n');
+    for (i, line) in python_splitlines(&s.longdoc).into_iter().enumerate() {
+        if i > 0 {
+            entry.push('\n');
+        }
+        entry.push_str("    ");
+        entry.push_str(line);
+    }
+    entry.push('\n');
 }
 
 /// `Script.cmd_format(verbose, …)`: `log_entry` when verbose, else `_head_only`.
@@ -179,10 +222,24 @@ pub fn cmd_format(
     opts: HeadOnly,
     current: bool,
 ) -> String {
+    let mut text = String::new();
+    push_cmd_format(&mut text, map, idx, verbose, opts, current);
+    text
+}
+
+/// [`cmd_format`], appended to `text`.
+fn push_cmd_format(
+    text: &mut String,
+    map: &RevisionMap,
+    idx: RevIdx,
+    verbose: bool,
+    opts: HeadOnly,
+    current: bool,
+) {
     if verbose {
-        log_entry(map, idx, current)
+        push_log_entry(text, map, idx, current);
     } else {
-        head_only(map, idx, opts, current)
+        push_head_only(text, map, idx, opts, current);
     }
 }
 
@@ -193,9 +250,33 @@ pub fn heads(map: &RevisionMap, revs: &[RevIdx], verbose: bool) -> String {
         tree_indicators: false,
         ..HeadOnly::default()
     };
-    revs.iter()
-        .map(|&r| format!("{}\n", cmd_format(map, r, verbose, opts, false)))
-        .collect()
+    let mut out = String::new();
+    for &r in revs {
+        push_cmd_format(&mut out, map, r, verbose, opts, false);
+        out.push('\n');
+    }
+    out
+}
+
+/// The `HeadOnly` flags of `alembic history`.
+const HISTORY: HeadOnly = HeadOnly {
+    include_branches: true,
+    include_doc: true,
+    include_parents: true,
+    tree_indicators: true,
+    head_indicators: true,
+};
+
+fn push_history_entry(
+    text: &mut String,
+    map: &RevisionMap,
+    r: RevIdx,
+    verbose: bool,
+    currents: Option<&[String]>,
+) {
+    let current = currents.is_some_and(|c| c.iter().any(|row| row == map.id(r)));
+    push_cmd_format(text, map, r, verbose, HISTORY, current);
+    text.push('\n');
 }
 
 /// `alembic history` stdout; `currents` are the raw version-table rows for `-i`.
@@ -205,18 +286,33 @@ pub fn history(
     verbose: bool,
     currents: Option<&[String]>,
 ) -> String {
-    let opts = HeadOnly {
-        include_branches: true,
-        include_doc: true,
-        include_parents: true,
-        ..HeadOnly::default()
-    };
-    revs.iter()
-        .map(|&r| {
-            let current = currents.is_some_and(|c| c.iter().any(|row| row == map.id(r)));
-            format!("{}\n", cmd_format(map, r, verbose, opts, current))
-        })
-        .collect()
+    let mut out = String::new();
+    for &r in revs {
+        push_history_entry(&mut out, map, r, verbose, currents);
+    }
+    out
+}
+
+/// [`history`], written to `out` through one reused buffer as it is
+/// rendered: with thousands of inherited labels the text of 100,000
+/// revisions runs to gigabytes, which need not be held in memory.
+pub fn write_history(
+    map: &RevisionMap,
+    revs: &[RevIdx],
+    verbose: bool,
+    currents: Option<&[String]>,
+    out: &mut dyn std::io::Write,
+) -> std::io::Result<()> {
+    const CHUNK: usize = 64 * 1024;
+    let mut buf = String::with_capacity(2 * CHUNK);
+    for &r in revs {
+        push_history_entry(&mut buf, map, r, verbose, currents);
+        if buf.len() >= CHUNK {
+            out.write_all(buf.as_bytes())?;
+            buf.clear();
+        }
+    }
+    out.write_all(buf.as_bytes())
 }
 
 /// `alembic branches` stdout, given the full history order.

@@ -43,7 +43,10 @@ pub(super) fn decode_with<'a>(
     bytes: &'a [u8],
     invalid: Option<&mut Vec<(usize, u32)>>,
 ) -> Result<Cow<'a, str>, ScanError> {
-    if let Some(pos) = bytes.iter().position(|&b| b == 0) {
+    // `contains` is a word-at-a-time memchr; `position` goes byte by byte.
+    if bytes.contains(&0)
+        && let Some(pos) = bytes.iter().position(|&b| b == 0)
+    {
         return Err(syntax(
             line_at(bytes, pos),
             "source code cannot contain null bytes (Python refuses this file)",
