@@ -10,13 +10,15 @@
 //! the same decisions are taken in the same order. `tests/ini_differential.rs`
 //! checks this against Python itself on generated inputs.
 //!
-//! Whitespace is Python's (`str.isspace`, which unlike Rust's
+//! Whitespace is Python's ([`crate::python::is_space`], which unlike Rust's
 //! `char::is_whitespace` includes `\x1c`–`\x1f`), and indentation is counted
 //! in characters, as Python does.
 
 use std::collections::HashSet;
 use std::fmt;
 use std::path::Path;
+
+use crate::python;
 
 /// `configparser.MAX_INTERPOLATION_DEPTH`.
 pub const MAX_INTERPOLATION_DEPTH: usize = 10;
@@ -181,22 +183,22 @@ impl IniError {
     /// `str(exception)` as Python would print it (the file named as a plain
     /// string, where Alembic's traceback would show `PosixPath('…')`).
     pub fn python_message(&self) -> String {
-        let src = py_repr(&self.source);
+        let src = python::repr(&self.source);
         match &*self.kind {
             IniErrorKind::MissingSectionHeader { line, text } => format!(
                 "File contains no section headers.\nfile: {src}, line: {line}\n{}",
-                py_repr(text)
+                python::repr(text)
             ),
             IniErrorKind::Parsing { lines } => {
                 let mut m = format!("Source contains parsing errors: {src}");
                 for (n, text) in lines {
-                    m.push_str(&format!("\n\t[line {n:2}]: {}", py_repr(text)));
+                    m.push_str(&format!("\n\t[line {n:2}]: {}", python::repr(text)));
                 }
                 m
             }
             IniErrorKind::DuplicateSection { line, section } => format!(
                 "While reading from {src} [line {line:2}]: section {} already exists",
-                py_repr(section)
+                python::repr(section)
             ),
             IniErrorKind::DuplicateOption {
                 line,
@@ -204,8 +206,8 @@ impl IniError {
                 option,
             } => format!(
                 "While reading from {src} [line {line:2}]: option {} in section {} already exists",
-                py_repr(option),
-                py_repr(section)
+                python::repr(option),
+                python::repr(section)
             ),
             IniErrorKind::InterpolationSyntax { message, .. } => message.clone(),
             IniErrorKind::InterpolationMissingOption {
@@ -217,10 +219,10 @@ impl IniError {
             } => format!(
                 "Bad value substitution: option {} in section {} contains an interpolation key {} \
                  which is not a valid option name. Raw value: {}",
-                py_repr(option),
-                py_repr(section),
-                py_repr(reference),
-                py_repr(raw)
+                python::repr(option),
+                python::repr(section),
+                python::repr(reference),
+                python::repr(raw)
             ),
             IniErrorKind::InterpolationDepth {
                 section,
@@ -231,15 +233,15 @@ impl IniError {
                 "Recursion limit exceeded in value substitution: option {} in section {} contains \
                  an interpolation key which cannot be substituted in {MAX_INTERPOLATION_DEPTH} steps. \
                  Raw value: {}",
-                py_repr(option),
-                py_repr(section),
-                py_repr(raw)
+                python::repr(option),
+                python::repr(section),
+                python::repr(raw)
             ),
-            IniErrorKind::NoSection { section } => format!("No section: {}", py_repr(section)),
+            IniErrorKind::NoSection { section } => format!("No section: {}", python::repr(section)),
             IniErrorKind::NoOption { section, option } => format!(
                 "No option {} in section: {}",
-                py_repr(option),
-                py_repr(section)
+                python::repr(option),
+                python::repr(section)
             ),
             IniErrorKind::Decode { offset, byte, .. } => format!(
                 "'utf-8' codec can't decode byte {byte:#04x} in position {offset}: invalid utf-8"
@@ -329,8 +331,8 @@ impl fmt::Display for IniError {
                 write!(
                     f,
                     ", option {} in section {}",
-                    py_repr(option),
-                    py_repr(section)
+                    python::repr(option),
+                    python::repr(section)
                 )?;
             }
             write!(f, ": ")?;
@@ -392,7 +394,7 @@ impl Ini {
         };
         for (k, v) in defaults {
             ini.defaults.set(Entry {
-                name: py_lower(k),
+                name: python::lower(k),
                 value: (*v).to_owned(),
                 line: None,
             });
@@ -417,7 +419,7 @@ impl Ini {
 
         for (idx, (content, terminated)) in split_lines(text).into_iter().enumerate() {
             let lineno = idx + 1;
-            let stripped = py_strip(content);
+            let stripped = python::strip(content);
             let is_comment = stripped.starts_with('#') || stripped.starts_with(';');
             let value = if is_comment { "" } else { stripped };
             if value.is_empty() {
@@ -433,7 +435,7 @@ impl Ini {
                 }
                 continue;
             }
-            let cur_indent = content.chars().take_while(|c| py_isspace(*c)).count();
+            let cur_indent = content.chars().take_while(|c| python::is_space(*c)).count();
             if let (Some(sect), Some(name)) = (cursect, optname.as_deref())
                 && !name.is_empty()
                 && cur_indent > indent_level
@@ -476,7 +478,7 @@ impl Ini {
                 if name.is_empty() {
                     bad_lines.push((lineno, line_text()));
                 }
-                let name = py_lower(py_rstrip(name));
+                let name = python::lower(python::rstrip(name));
                 let key = (sectname.clone(), name.clone());
                 if added.contains(&key) {
                     return Err(err(IniErrorKind::DuplicateOption {
@@ -487,7 +489,12 @@ impl Ini {
                 }
                 added.insert(key);
                 let sect = cursect.unwrap_or(None);
-                let piece = (sect, name.clone(), vec![py_strip(val).to_owned()], lineno);
+                let piece = (
+                    sect,
+                    name.clone(),
+                    vec![python::strip(val).to_owned()],
+                    lineno,
+                );
                 match find_piece(&mut pieces, sect, &name) {
                     Some(i) => {
                         if let Some(p) = pieces.get_mut(i) {
@@ -507,7 +514,7 @@ impl Ini {
         for (sect, name, lines, line) in pieces {
             let entry = Entry {
                 name,
-                value: py_rstrip(&lines.join("\n")).to_owned(),
+                value: python::rstrip(&lines.join("\n")).to_owned(),
                 line: Some(line),
             };
             match sect {
@@ -543,7 +550,7 @@ impl Ini {
     /// `ConfigParser.has_option`: the section's own options or `[DEFAULT]`'s.
     /// An empty section name or `DEFAULT` asks about the defaults alone.
     pub fn has_option(&self, section: &str, option: &str) -> bool {
-        let option = py_lower(option);
+        let option = python::lower(option);
         if section.is_empty() || section == DEFAULT_SECTION {
             return self.defaults.get(&option).is_some();
         }
@@ -582,7 +589,7 @@ impl Ini {
     /// The raw (uninterpolated) value, `ConfigParser.get(..., raw=True)`;
     /// `None` if the section or option does not exist.
     pub fn get_raw(&self, section: &str, option: &str) -> Option<&str> {
-        let option = py_lower(option);
+        let option = python::lower(option);
         self.lookup(section, &option)
             .ok()
             .flatten()
@@ -591,7 +598,7 @@ impl Ini {
 
     /// `ConfigParser.get(section, option)` with `BasicInterpolation`.
     pub fn get(&self, section: &str, option: &str) -> Result<String, IniError> {
-        let option = py_lower(option);
+        let option = python::lower(option);
         let entry = self.lookup(section, &option)?.ok_or_else(|| {
             self.error(IniErrorKind::NoOption {
                 section: section.to_owned(),
@@ -604,7 +611,7 @@ impl Ini {
     /// `ConfigParser.get(section, option, fallback=None)`: `Ok(None)` when the
     /// section or the option is missing; interpolation errors still surface.
     pub fn get_fallback(&self, section: &str, option: &str) -> Result<Option<String>, IniError> {
-        let option = py_lower(option);
+        let option = python::lower(option);
         match self.lookup(section, &option) {
             Ok(Some(entry)) => self.interpolate(section, &option, entry).map(Some),
             Ok(None) | Err(_) => Ok(None),
@@ -729,10 +736,10 @@ impl Interp<'_> {
                 let Some(q) = name_end.filter(|q| inner[q + 1..].starts_with('s')) else {
                     return Err(self.syntax(format!(
                         "bad interpolation variable reference {}",
-                        py_repr(rest)
+                        python::repr(rest)
                     )));
                 };
-                let var = py_lower(&inner[..q]);
+                let var = python::lower(&inner[..q]);
                 rest = &inner[q + 2..];
                 let found = self
                     .own
@@ -755,7 +762,7 @@ impl Interp<'_> {
             } else {
                 return Err(self.syntax(format!(
                     "'%' must be followed by '%' or '(', found: {}",
-                    py_repr(rest)
+                    python::repr(rest)
                 )));
             }
         }
@@ -817,110 +824,9 @@ fn section_header(value: &str) -> Option<&str> {
 /// first `=` or `:`, whichever comes first.
 fn split_option(value: &str) -> Option<(&str, &str)> {
     let d = value.find(['=', ':'])?;
-    let name = py_rstrip(&value[..d]);
-    let rest = value[d + 1..].trim_start_matches(py_isspace);
+    let name = python::rstrip(&value[..d]);
+    let rest = value[d + 1..].trim_start_matches(python::is_space);
     Some((name, rest))
-}
-
-/// Python's `str.isspace()` (and `\s` in `re`), which includes the
-/// information separators `\x1c`–`\x1f` that Rust's `is_whitespace` lacks.
-pub fn py_isspace(c: char) -> bool {
-    matches!(
-        c,
-        '\t'..='\r'
-            | '\x1c'..='\x20'
-            | '\u{85}'
-            | '\u{a0}'
-            | '\u{1680}'
-            | '\u{2000}'..='\u{200a}'
-            | '\u{2028}'
-            | '\u{2029}'
-            | '\u{202f}'
-            | '\u{205f}'
-            | '\u{3000}'
-    )
-}
-
-/// Python's `str.strip()`.
-pub fn py_strip(s: &str) -> &str {
-    s.trim_matches(py_isspace)
-}
-
-/// Python's `str.rstrip()`.
-pub fn py_rstrip(s: &str) -> &str {
-    s.trim_end_matches(py_isspace)
-}
-
-/// Python's `str.lower()` (`optionxform`).
-pub fn py_lower(s: &str) -> String {
-    s.to_lowercase()
-}
-
-/// Python's `repr()` of a `str`, as it appears in configparser messages.
-pub fn py_repr(s: &str) -> String {
-    let quote = if s.contains('\'') && !s.contains('"') {
-        '"'
-    } else {
-        '\''
-    };
-    let mut out = String::with_capacity(s.len() + 2);
-    out.push(quote);
-    for c in s.chars() {
-        match c {
-            '\\' => out.push_str("\\\\"),
-            '\t' => out.push_str("\\t"),
-            '\n' => out.push_str("\\n"),
-            '\r' => out.push_str("\\r"),
-            c if c == quote => {
-                out.push('\\');
-                out.push(c);
-            }
-            c if !py_isprintable(c) => {
-                let n = u32::from(c);
-                if n <= 0xff {
-                    out.push_str(&format!("\\x{n:02x}"));
-                } else if n <= 0xffff {
-                    out.push_str(&format!("\\u{n:04x}"));
-                } else {
-                    out.push_str(&format!("\\U{n:08x}"));
-                }
-            }
-            c => out.push(c),
-        }
-    }
-    out.push(quote);
-    out
-}
-
-/// An approximation of Python's `str.isprintable()` for one character:
-/// control, format, separator (other than space), private-use and
-/// non-character code points are escaped by `repr`.
-fn py_isprintable(c: char) -> bool {
-    if c == ' ' {
-        return true;
-    }
-    if py_isspace(c) {
-        return false;
-    }
-    !matches!(
-        u32::from(c),
-        0..=0x1f
-            | 0x7f..=0x9f
-            | 0xad
-            | 0x600..=0x605
-            | 0x61c
-            | 0x6dd
-            | 0x70f
-            | 0x180e
-            | 0x200b..=0x200f
-            | 0x202a..=0x202e
-            | 0x2060..=0x206f
-            | 0xd800..=0xf8ff
-            | 0xfeff
-            | 0xfff9..=0xfffb
-            | 0xfffe..=0xffff
-            | 0xf0000..
-    )
 }
 
 #[cfg(test)]
@@ -1064,12 +970,5 @@ mod tests {
         assert_eq!(ini.get("a", "k").unwrap(), "1\n2\nj = 3");
         let ini = parse("[a]\nj = 3\x1c\n").unwrap();
         assert_eq!(ini.get("a", "j").unwrap(), "3");
-    }
-
-    #[test]
-    fn repr_matches_python() {
-        assert_eq!(py_repr("a'b"), "\"a'b\"");
-        assert_eq!(py_repr("a'\"b"), "'a\\'\"b'");
-        assert_eq!(py_repr("\x1c\u{3000}\u{a0}é\n"), "'\\x1c\\u3000\\xa0é\\n'");
     }
 }

@@ -461,7 +461,7 @@ impl Lookup<'_> {
             Some(toml::Value::Boolean(b)) => Ok(*b),
             Some(_) => Err(ConfigError::Command(format!(
                 "boolean value expected for TOML parameter {}",
-                ini::py_repr(name)
+                crate::python::repr(name)
             ))),
         }
     }
@@ -481,13 +481,13 @@ impl Lookup<'_> {
                 )));
             }
         };
-        if py_int_ok(text) {
+        if crate::python::int(text).is_some() {
             Ok(())
         } else {
             Err(ConfigError::Crash(format!(
                 "{source}: {name}: invalid literal for int() with base 10: {} (ValueError; \
                  Alembic stops with a traceback here)\nhint: write an integer, or remove the option",
-                ini::py_repr(text)
+                crate::python::repr(text)
             )))
         }
     }
@@ -497,7 +497,7 @@ impl Lookup<'_> {
         if !self.ini.has_section(self.section) {
             return Err(ConfigError::Command(format!(
                 "No config file {} found, or file has no '[{}]' section",
-                ini::py_repr(self.ini_name),
+                crate::python::repr(self.ini_name),
                 self.section
             )));
         }
@@ -521,7 +521,7 @@ impl Lookup<'_> {
                         "{}: {} is not a valid value for {name}; expected 'space', 'newline', \
                          'os', ':', ';' (ValueError; Alembic stops with a traceback here)",
                         self.ini_name,
-                        ini::py_repr(&value)
+                        crate::python::repr(&value)
                     ))),
                 };
             }
@@ -617,18 +617,6 @@ impl Lookup<'_> {
             )),
         }
     }
-}
-
-/// Whether Python's `int(text)` accepts `text` (ASCII digits; whitespace,
-/// a sign and single underscores between digits allowed).
-fn py_int_ok(text: &str) -> bool {
-    let t = ini::py_strip(text);
-    let t = t.strip_prefix(['+', '-']).unwrap_or(t);
-    !t.is_empty()
-        && !t.starts_with('_')
-        && !t.ends_with('_')
-        && !t.contains("__")
-        && t.chars().all(|c| c.is_ascii_digit() || c == '_')
 }
 
 #[cfg(test)]

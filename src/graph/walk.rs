@@ -3,7 +3,7 @@
 //! `_collect_upgrade_revisions`, `walk_revisions`, the upgrade plan and
 //! `get_all_current`.
 
-use super::resolve::{Node, RErr, python_int};
+use super::resolve::{Node, RErr};
 use super::{BitSet, RevIdx, RevisionError, RevisionMap};
 
 /// One side of a history range: a string as typed, or the version-table rows
@@ -245,7 +245,7 @@ impl RevisionMap {
                 Bound::Rows(r) => self.get_revisions_all(r),
             };
         };
-        let relative = python_int(&rel_str).unwrap_or(0);
+        let relative = crate::python::int(&rel_str).unwrap_or(0);
         let didnt = |shown: &str| {
             RErr::Other(format!(
                 "Relative revision {shown} didn't produce {} migrations",

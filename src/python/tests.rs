@@ -222,3 +222,26 @@ fn ids_literal_forms() {
     assert_eq!(ids_literal(&["a", "b"]), "(\"a\", \"b\")");
     assert_eq!(str_literal("a\"b"), "\"a\\\"b\"");
 }
+
+#[test]
+fn repr_quotes_and_escapes() {
+    assert_eq!(repr("a'b"), "\"a'b\"");
+    assert_eq!(repr("a'\"b"), "'a\\'\"b'");
+    assert_eq!(repr("\x1c\u{3000}\u{a0}é\n"), "'\\x1c\\u3000\\xa0é\\n'");
+}
+
+#[test]
+fn splitlines_and_strip_examples() {
+    assert_eq!(splitlines(""), Vec::<&str>::new());
+    assert_eq!(splitlines("a\n\nb\n"), ["a", "", "b"]);
+    assert_eq!(
+        splitlines("a\r\nb\rc\x0bd\x1ce\u{2028}f"),
+        ["a", "b", "c", "d", "e", "f"]
+    );
+    assert_eq!(splitlines("a\n\r"), ["a", ""]);
+    assert_eq!(
+        strip("\x1c\x1d\x1e\x1f\u{85}\u{a0}\u{2028}x y\u{3000}\u{202f}"),
+        "x y"
+    );
+    assert_eq!(strip("\u{200b}x"), "\u{200b}x"); // ZERO WIDTH SPACE is not whitespace
+}

@@ -90,43 +90,6 @@ pub fn head_only(map: &RevisionMap, idx: RevIdx, opts: HeadOnly, current: bool) 
     text
 }
 
-/// Python's `str.splitlines()` (no keepends): the line boundaries it knows.
-pub fn python_splitlines(text: &str) -> Vec<&str> {
-    let mut out = Vec::new();
-    let mut start = 0;
-    let mut chars = text.char_indices().peekable();
-    while let Some((i, c)) = chars.next() {
-        let is_break = matches!(
-            c,
-            '\n' | '\r'
-                | '\u{0b}'
-                | '\u{0c}'
-                | '\u{1c}'
-                | '\u{1d}'
-                | '\u{1e}'
-                | '\u{85}'
-                | '\u{2028}'
-                | '\u{2029}'
-        );
-        if !is_break {
-            continue;
-        }
-        out.push(&text[start..i]);
-        let mut next = i + c.len_utf8();
-        if c == '\r'
-            && let Some(&(j, '\n')) = chars.peek()
-        {
-            chars.next();
-            next = j + 1;
-        }
-        start = next;
-    }
-    if start < text.len() {
-        out.push(&text[start..]);
-    }
-    out
-}
-
 /// `Script.log_entry` (ends with the indented docstring and one `\n`).
 pub fn log_entry(map: &RevisionMap, idx: RevIdx, current: bool) -> String {
     let s = map.script(idx);
@@ -163,7 +126,7 @@ pub fn log_entry(map: &RevisionMap, idx: RevIdx, current: bool) -> String {
         entry.push_str(&format!("Branch names: {}\n", labels.join(", ")));
     }
     entry.push_str(&format!("Path: {}\n", s.path.display()));
-    let body: Vec<String> = python_splitlines(&s.longdoc)
+    let body: Vec<String> = crate::python::splitlines(&s.longdoc)
         .into_iter()
         .map(|l| format!("    {l}"))
         .collect();
@@ -264,20 +227,4 @@ pub fn current(map: &RevisionMap, revs: &[RevIdx], verbose: bool) -> String {
             )
         })
         .collect()
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn splitlines_matches_python() {
-        assert_eq!(python_splitlines(""), Vec::<&str>::new());
-        assert_eq!(python_splitlines("a\n\nb\n"), ["a", "", "b"]);
-        assert_eq!(
-            python_splitlines("a\r\nb\rc\x0bd\x1ce\u{2028}f"),
-            ["a", "b", "c", "d", "e", "f"]
-        );
-        assert_eq!(python_splitlines("a\n\r"), ["a", ""]);
-    }
 }
