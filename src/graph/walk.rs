@@ -41,7 +41,7 @@ impl Bound {
 }
 
 /// `_relative_destination = r"(?:(.+?)@)?(\w+)?((?:\+|-)\d+)"` with `re.match`
-/// (anchored at the start only). Returns (branch, symbol, signed number text).
+/// (anchored at the start only; `\d` is any Unicode decimal digit). Returns (branch, symbol, signed number text).
 pub(super) fn relative_match(s: &str) -> Option<(Option<String>, Option<String>, String)> {
     fn rest(t: &str) -> Option<(Option<String>, String)> {
         let word_end = t
@@ -52,7 +52,7 @@ pub(super) fn relative_match(s: &str) -> Option<(Option<String>, Option<String>,
         let sign = after.chars().next().filter(|c| *c == '+' || *c == '-')?;
         let digits: String = after[1..]
             .chars()
-            .take_while(|c| c.is_ascii_digit())
+            .take_while(|c| crate::python::is_decimal(*c))
             .collect();
         if digits.is_empty() {
             return None;

@@ -167,6 +167,12 @@ fn decimal(c: char) -> Option<u8> {
     u8::try_from(n - DIGIT_ZEROS[i]).ok().filter(|d| *d < 10)
 }
 
+/// `str.isdecimal()` for one character, which is also `\d` in `re`: a
+/// Unicode decimal digit (category `Nd`).
+pub fn is_decimal(c: char) -> bool {
+    decimal(c).is_some()
+}
+
 /// `int(s)` (base 10): surrounding whitespace, one sign, Unicode decimal
 /// digits with single underscores between them. `None` where Python raises
 /// `ValueError`; a value beyond `i64` saturates (Python's is unbounded).

@@ -200,7 +200,7 @@ fn agrees_with_cpython() {
         if is_space(c) != in_ranges(&space, c) {
             wrong.push(format!("{c:?}: is_space {}", is_space(c)));
         }
-        if decimal(c).is_some() != in_ranges(&digits, c) {
+        if is_decimal(c) != in_ranges(&digits, c) {
             wrong.push(format!("{c:?}: decimal {:?}", decimal(c)));
         }
         if !in_ranges(&unassigned, c) && is_printable(c) == in_ranges(&unprintable, c) {
