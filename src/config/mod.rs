@@ -90,7 +90,8 @@ pub struct AlembicConfig {
     pub script_location_is_package: bool,
     /// `sqlalchemy.url` is present but cannot be interpolated: Alembic's
     /// `env.py` would crash reading it (commands that do not run `env.py`
-    /// work). `sqlalchemy_url` is then `None`.
+    /// work). `sqlalchemy_url` is then `None`, and this says what is wrong
+    /// without quoting the value ([`ini::IniError::without_value`]).
     pub sqlalchemy_url_error: Option<String>,
     /// Where Python modules are looked for (`prepend_sys_path`,
     /// `PYTHONPATH`, …): `package.module:dir` locations and the imports of
@@ -337,7 +338,7 @@ pub fn load_with_env(
     let (sqlalchemy_url, sqlalchemy_url_error) = match ini.get_fallback(&section, "sqlalchemy.url")
     {
         Ok(url) => (url, None),
-        Err(e) => (None, Some(e.to_string())),
+        Err(e) => (None, Some(e.without_value())),
     };
     let extension = |name: &str| -> Result<Option<String>, ConfigError> {
         Ok(ini

@@ -190,6 +190,35 @@ impl IniError {
         }
     }
 
+    /// What is wrong, without quoting the value or any part of it (a
+    /// `sqlalchemy.url` may hold a password): the line, what configparser
+    /// objects to, its exception class, and what to do.
+    pub fn without_value(&self) -> String {
+        let what = match &*self.kind {
+            IniErrorKind::InterpolationSyntax { .. } => {
+                "a '%' is followed by neither '%' nor '(name)s'; write a literal '%' as '%%'"
+                    .to_owned()
+            }
+            IniErrorKind::InterpolationMissingOption { section, .. } => format!(
+                "a %(name)s reference names no option of section [{section}] or [DEFAULT]; \
+                 define it there, or write a literal '%' as '%%'"
+            ),
+            IniErrorKind::InterpolationDepth { .. } => format!(
+                "its %(name)s references nest deeper than {MAX_INTERPOLATION_DEPTH} levels \
+                 (usually a reference cycle); break the cycle"
+            ),
+            _ => self.hint(),
+        };
+        let line = self
+            .line()
+            .map(|n| format!("line {n}: "))
+            .unwrap_or_default();
+        format!(
+            "{line}{what} (configparser.{}; the value is not shown, it may hold a password)",
+            self.python_type()
+        )
+    }
+
     /// The line the error points at, if any.
     pub fn line(&self) -> Option<usize> {
         match &*self.kind {
