@@ -60,12 +60,8 @@ pub struct AlembicConfig {
     pub ini_name: String,
     /// Absolute path of the ini file, if it exists.
     pub ini_path: Option<PathBuf>,
-    /// The pyproject.toml read, if it exists and was used.
-    pub toml_path: Option<PathBuf>,
     /// The ini section read (`-n`, default `alembic`).
     pub section: String,
-    /// `script_location` as written (after interpolation).
-    pub script_location_raw: String,
     /// The script directory as Alembic prints it in messages (the coerced path, relative if given relative).
     pub script_location: PathBuf,
     /// Version locations, absolute (not symlink-resolved), in configured order.
@@ -170,14 +166,6 @@ impl PythonEnv {
             pythonpath: var("PYTHONPATH"),
             virtual_env: var("VIRTUAL_ENV").map(PathBuf::from),
         }
-    }
-}
-
-impl AlembicConfig {
-    /// Whether `script_location` was written as a `package.module:dir`
-    /// resource (Alembic's rule: not absolute and containing `:`).
-    pub fn is_package_resource(&self) -> bool {
-        self.script_location_is_package
     }
 }
 
@@ -356,11 +344,7 @@ pub fn load_with_env(
     Ok(AlembicConfig {
         ini_name,
         ini_path: ini_exists.then(|| PathBuf::from(&ini_abs)),
-        toml_path: toml_file
-            .is_file()
-            .then(|| PathBuf::from(paths::absolute(cwd, &toml_name))),
         section,
-        script_location_raw,
         script_location: PathBuf::from(script_dir),
         version_locations,
         recursive_version_locations,

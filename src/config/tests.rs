@@ -76,7 +76,6 @@ fn defaults_and_here() {
     let d = t.path();
     assert_eq!(c.ini_name, "alembic.ini");
     assert_eq!(c.ini_path, Some(p(d, "alembic.ini")));
-    assert_eq!(c.toml_path, None);
     assert_eq!(c.section, "alembic");
     assert_eq!(c.script_location, p(d, "migrations"));
     assert_eq!(c.version_locations, vec![p(d, "migrations/versions")]);
@@ -87,7 +86,7 @@ fn defaults_and_here() {
     assert_eq!(c.version_table, "alembic_version");
     assert_eq!(c.version_table_schema, None);
     assert!(!c.recursive_version_locations && !c.sourceless);
-    assert!(!c.is_package_resource());
+    assert!(!c.script_location_is_package);
 }
 
 #[test]
@@ -281,8 +280,7 @@ fn package_resource_script_location() {
         ("mypkg/migrations/versions/", ""),
     ]);
     let c = load_at(&request(t.path())).unwrap();
-    assert!(c.is_package_resource());
-    assert_eq!(c.script_location_raw, "mypkg:migrations");
+    assert!(c.script_location_is_package);
     assert_eq!(c.script_location, p(t.path(), "mypkg/migrations"));
     assert_eq!(
         c.version_locations,
@@ -393,7 +391,6 @@ fn pyproject_toml() {
         vec![p(d, "migrations/versions"), p(d, "more")]
     );
     assert!(c.recursive_version_locations);
-    assert_eq!(c.toml_path, Some(p(d, "pyproject.toml")));
     assert_eq!(c.ini_path, None);
     // From another directory, via ALEMBIC_CONFIG and via -c.
     let mut r = request(&d.join("sub"));
