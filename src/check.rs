@@ -361,49 +361,9 @@ pub fn sort(findings: &mut [Finding]) {
     });
 }
 
-/// Quote an id list the way Python prints a tuple of strings: `('a', 'b')`,
-/// or a single string as `'a'`, for the exact `down_revision = …` value.
-pub fn python_value(ids: &[&str]) -> String {
-    match ids {
-        [] => "None".to_string(),
-        [one] => python_str(one),
-        many => format!(
-            "({})",
-            many.iter()
-                .map(|s| python_str(s))
-                .collect::<Vec<_>>()
-                .join(", ")
-        ),
-    }
-}
-
-/// A Python string literal for `s` (double quotes, as ruff/black write them).
-pub fn python_str(s: &str) -> String {
-    let mut out = String::with_capacity(s.len() + 2);
-    out.push('"');
-    for c in s.chars() {
-        match c {
-            '"' => out.push_str("\\\""),
-            '\\' => out.push_str("\\\\"),
-            '\n' => out.push_str("\\n"),
-            c => out.push(c),
-        }
-    }
-    out.push('"');
-    out
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn python_value_forms() {
-        assert_eq!(python_value(&[]), "None");
-        assert_eq!(python_value(&["ab"]), "\"ab\"");
-        assert_eq!(python_value(&["a", "b"]), "(\"a\", \"b\")");
-        assert_eq!(python_str("a\"b"), "\"a\\\"b\"");
-    }
 
     #[test]
     fn exit_codes_by_severity_and_code() {

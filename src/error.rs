@@ -35,6 +35,9 @@ pub enum Exit {
     AlembicFailed,
     /// Where Alembic dies with a Python traceback.
     AlembicCrash,
+    /// `man` or `completions` could not write what it generated (a closed
+    /// pipe is not a failure).
+    OutputFailed,
 }
 
 impl Exit {
@@ -53,6 +56,7 @@ impl Exit {
             Exit::Timeout => 9,
             Exit::AlembicFailed => 255,
             Exit::AlembicCrash => 1,
+            Exit::OutputFailed => 1,
         }
     }
 

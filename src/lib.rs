@@ -25,7 +25,9 @@
 //! [`inspect`] checks a list of targets (bounded concurrency) and
 //! [`report::status`] renders the result; [`serve`] serves it over HTTP; [`commands`] wires the stages
 //! together for each subcommand; `main.rs` only parses flags. [`error`] is
-//! the one error model and exit-code table. The library API is internal to
+//! the one error model and exit-code table; [`python`] is the one place for
+//! Python's string and number rules (`isspace`, `strip`, `repr`, `int`,
+//! `splitlines`). The library API is internal to
 //! the binary and carries no semver promise.
 
 pub mod check;
@@ -39,6 +41,7 @@ pub mod error;
 pub mod fleet;
 pub mod graph;
 pub mod inspect;
+pub mod python;
 pub mod releases;
 pub mod report;
 pub mod scripts;

@@ -1086,12 +1086,11 @@ fn ini_url(component: &Component) -> TargetUrl {
         .config_shown
         .clone()
         .unwrap_or_else(|| config.ini_name.clone());
-    if config.sqlalchemy_url_error.is_some() {
-        // The parser's message quotes the value, which may hold a password.
+    if let Some(what) = &config.sqlalchemy_url_error {
         let error = DbError::new(
             DbErrorKind::BadUrl,
             format!(
-                "sqlalchemy.url in {file} cannot be read as Alembic reads it (its %-interpolation fails; the value is not shown, it may hold a password): write a literal '%' as '%%', and check any %(name)s reference"
+                "sqlalchemy.url in {file} cannot be read as Alembic reads it (its %-interpolation fails): {what}"
             ),
         );
         return TargetUrl::Invalid {

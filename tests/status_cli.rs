@@ -260,6 +260,20 @@ fn no_url() {
     snap_all_forms("no_url", p.path(), &[], 6);
 }
 
+/// A `sqlalchemy.url` that Alembic's `%`-interpolation rejects: the report
+/// says what is wrong and where, never the value.
+#[test]
+fn url_interpolation_error() {
+    let p = Project::new(Some(
+        "sqlalchemy.url = postgresql://app:S3cr3t%40x@127.0.0.1/appdb",
+    ))
+    .linear();
+    snap_all_forms("url_interpolation", p.path(), &[], 6);
+    let current = run(p.path(), &["current"], &[]);
+    assert!(!current.stderr.contains("S3cr3t"), "{}", current.stderr);
+    insta::assert_snapshot!("url_interpolation_current", current.stderr);
+}
+
 #[test]
 fn config_errors() {
     let empty = tempfile::tempdir().expect("tmp");

@@ -24,7 +24,8 @@ use crate::graph::RevisionMap;
 use crate::releases::{self, Pattern, Release};
 use crate::scripts::Script;
 
-use super::{Code, Finding, FixContext, python_value};
+use super::{Code, Finding, FixContext};
+use crate::python::{ids_literal, str_literal};
 
 /// One revision file as the base has it.
 #[derive(Debug, Clone)]
@@ -261,8 +262,8 @@ pub fn compare(
                                 "the down_revision of {} ({}) changed from {} to {} since {base_ref}; databases that ran it already hold a different history",
                                 old.revision,
                                 release_note(&b.releases),
-                                python_value(&ids(&old.down_revisions)),
-                                python_value(&ids(&new.down_revisions)),
+                                ids_literal(&ids(&old.down_revisions)),
+                                ids_literal(&ids(&new.down_revisions)),
                             ),
                         )
                         .with_fix(if released(&b.releases) {
@@ -292,7 +293,7 @@ pub fn compare(
                             old.revision
                         ),
                     )
-                    .with_fix(format!("restore revision = {}", super::python_str(&old.revision))),
+                    .with_fix(format!("restore revision = {}", str_literal(&old.revision))),
                 );
             }
             (None, None) => {}

@@ -2,9 +2,10 @@
 //! apart, from the one analysis in [`crate::graph::divergence`] (the same
 //! `status` uses), anchored at the line the fix changes.
 
-use super::{Code, Finding, FixContext, python_value};
+use super::{Code, Finding, FixContext};
 use crate::graph::RevisionMap;
 use crate::graph::divergence::{self, Group, Repoint};
+use crate::python::ids_literal;
 
 /// One finding per group of diverged heads, at the `down_revision` line
 /// where a re-point would go (else the newest head's).
@@ -104,7 +105,7 @@ fn repoint_advice(map: &RevisionMap, r: &Repoint, ctx: &FixContext) -> String {
         "{which}: in {}:{} set down_revision = {} (and the docstring's Revises: line)",
         ctx.show(&s.path),
         s.lines.down_revision,
-        python_value(&to)
+        ids_literal(&to)
     )
 }
 

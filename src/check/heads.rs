@@ -11,8 +11,9 @@
 //! one, it only moves that row: upgrades work, but `downgrade -1` from the
 //! merge finds two ways down ("Ambiguous walk").
 
-use super::{Code, Finding, python_str, python_value};
+use super::{Code, Finding};
 use crate::graph::{RevIdx, RevisionMap};
+use crate::python::{ids_literal, str_literal};
 
 /// Merge revisions (≥ 2 parents) where one parent is an ancestor of
 /// another: an error when two or more parents remain without it (`upgrade`
@@ -48,8 +49,8 @@ pub fn bad_merges(map: &RevisionMap) -> Vec<Finding> {
             .map(|&(p, q)| {
                 format!(
                     "{} is already an ancestor of {}",
-                    python_str(&map.script(p).revision),
-                    python_str(&map.script(q).revision)
+                    str_literal(&map.script(p).revision),
+                    str_literal(&map.script(q).revision)
                 )
             })
             .collect();
@@ -81,7 +82,7 @@ pub fn bad_merges(map: &RevisionMap) -> Vec<Finding> {
                 ),
             )
         };
-        findings.push(finding.with_fix(format!("down_revision = {}", python_value(&keep))));
+        findings.push(finding.with_fix(format!("down_revision = {}", ids_literal(&keep))));
     }
     findings
 }

@@ -7,7 +7,8 @@
 
 use std::collections::{HashMap, VecDeque};
 
-use super::{Code, Finding, FixContext, python_value};
+use super::{Code, Finding, FixContext};
+use crate::python::ids_literal;
 use crate::scripts::Script;
 
 /// Characters Alembic's `verify_rev_id` rejects in a revision id.
@@ -244,7 +245,7 @@ fn suggestion(missing: &str, all: &[String], ids: &HashMap<&str, Vec<usize>>) ->
             value.push(d);
         }
     }
-    Some(python_value(&value))
+    Some(ids_literal(&value))
 }
 
 /// An edge of the revision graph, remembering which assignment made it.
@@ -474,7 +475,7 @@ pub fn docstring_drift(scripts: &[Script]) -> Vec<Finding> {
             real.sort_unstable();
             real.dedup();
             if said != real {
-                let value = python_value(
+                let value = ids_literal(
                     &s.down_revisions
                         .iter()
                         .map(String::as_str)

@@ -21,7 +21,7 @@ pub fn run(out: &mut dyn Write, err: &mut dyn Write) -> u8 {
         Ok(page) => super::print_generated(&page, "man page", out, err),
         Err(e) => {
             let _ = writeln!(err, "error: cannot render the man page: {e}");
-            1
+            crate::error::Exit::OutputFailed.code()
         }
     }
 }

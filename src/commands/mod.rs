@@ -14,7 +14,7 @@ pub mod wait;
 use std::io::Write;
 
 use crate::cli::{Cli, Command, Format, GlobalArgs};
-use crate::error::{Error, Mode};
+use crate::error::{Error, Exit, Mode};
 use crate::target::{self, Env, Request, Selection};
 
 /// What the flags ask for, as a target request.
@@ -316,11 +316,11 @@ fn dispatch(command: &Command, g: &GlobalArgs, out: &mut dyn Write, err: &mut dy
 /// (`db-status man | head`) is not an error.
 fn print_generated(bytes: &[u8], what: &str, out: &mut dyn Write, err: &mut dyn Write) -> u8 {
     match out.write_all(bytes).and_then(|()| out.flush()) {
-        Ok(()) => 0,
-        Err(e) if e.kind() == std::io::ErrorKind::BrokenPipe => 0,
+        Ok(()) => Exit::UpToDate.code(),
+        Err(e) if e.kind() == std::io::ErrorKind::BrokenPipe => Exit::UpToDate.code(),
         Err(e) => {
             let _ = writeln!(err, "error: cannot write the {what}: {e}");
-            1
+            Exit::OutputFailed.code()
         }
     }
 }
@@ -388,5 +388,40 @@ mod tests {
         ] {
             assert!(flags(good).is_ok(), "{good:?}");
         }
+    }
+
+    /// A writer that fails every write with `kind`.
+    struct Failing(std::io::ErrorKind);
+
+    impl Write for Failing {
+        fn write(&mut self, _: &[u8]) -> std::io::Result<usize> {
+            Err(self.0.into())
+        }
+        fn flush(&mut self) -> std::io::Result<()> {
+            Ok(())
+        }
+    }
+
+    #[test]
+    fn generated_output_exit_codes() {
+        let mut err = Vec::new();
+        let mut ok = Vec::new();
+        assert_eq!(
+            print_generated(b"x", "page", &mut ok, &mut err),
+            Exit::UpToDate.code()
+        );
+        assert_eq!(ok, b"x");
+        let mut pipe = Failing(std::io::ErrorKind::BrokenPipe);
+        assert_eq!(
+            print_generated(b"x", "page", &mut pipe, &mut err),
+            Exit::UpToDate.code()
+        );
+        assert!(err.is_empty());
+        let mut full = Failing(std::io::ErrorKind::StorageFull);
+        assert_eq!(
+            print_generated(b"x", "page", &mut full, &mut err),
+            Exit::OutputFailed.code()
+        );
+        assert!(String::from_utf8_lossy(&err).starts_with("error: cannot write the page: "));
     }
 }

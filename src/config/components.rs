@@ -155,11 +155,6 @@ const BUILTINS: &[Builtin] = &[
     },
 ];
 
-/// The names of the built-in components (canonical names only).
-pub fn builtin_names() -> Vec<&'static str> {
-    BUILTINS.iter().map(|b| b.name).collect()
-}
-
 fn builtin_by_name(name: &str) -> Option<&'static Builtin> {
     BUILTINS
         .iter()

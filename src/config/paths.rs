@@ -101,7 +101,7 @@ pub fn split_list(value: &str, sep: Separator, colon: bool) -> Vec<String> {
         Separator::Char(c) => value
             .split(c)
             .filter(|x| !x.is_empty())
-            .map(|x| super::ini::py_strip(x).to_owned())
+            .map(|x| crate::python::strip(x).to_owned())
             .collect(),
         Separator::Legacy => {
             let mut out = Vec::new();

@@ -148,7 +148,7 @@ impl ToolAlembic {
             toml::Value::Float(_) | toml::Value::Datetime(_) => {
                 return Err(ConfigError::Command(format!(
                     "unsupported TOML value type for key: {}",
-                    super::ini::py_repr(name)
+                    crate::python::repr(name)
                 )));
             }
         }))
@@ -161,7 +161,7 @@ impl ToolAlembic {
                  hint: values are %-formatted: use %(here)s for the file's directory and %% \
                  for a literal '%'",
                 self.source,
-                super::ini::py_repr(s)
+                crate::python::repr(s)
             ))
         })
     }
@@ -252,7 +252,7 @@ pub fn percent_format(text: &str, args: &[(&str, &str)]) -> Result<String, Strin
         let value: String = match &key {
             Some(k) => match args.iter().find(|(n, _)| n == k) {
                 Some((_, v)) => (*v).to_owned(),
-                None => return Err(format!("KeyError: {}", super::ini::py_repr(k))),
+                None => return Err(format!("KeyError: {}", crate::python::repr(k))),
             },
             None => {
                 // With a mapping on the right, a bare `%s` formats the mapping itself.
@@ -262,14 +262,14 @@ pub fn percent_format(text: &str, args: &[(&str, &str)]) -> Result<String, Strin
                 unnamed_used = true;
                 let items: Vec<String> = args
                     .iter()
-                    .map(|(k, v)| format!("{}: {}", super::ini::py_repr(k), super::ini::py_repr(v)))
+                    .map(|(k, v)| format!("{}: {}", crate::python::repr(k), crate::python::repr(v)))
                     .collect();
                 format!("{{{}}}", items.join(", "))
             }
         };
         let mut s = match conv {
             's' => value,
-            'r' | 'a' => super::ini::py_repr(&value),
+            'r' | 'a' => crate::python::repr(&value),
             'd' | 'i' | 'o' | 'u' | 'x' | 'X' | 'e' | 'E' | 'f' | 'F' | 'g' | 'G' | 'c' => {
                 return Err(format!(
                     "TypeError: %{conv} format: a real number is required, not str"
@@ -278,7 +278,7 @@ pub fn percent_format(text: &str, args: &[(&str, &str)]) -> Result<String, Strin
             other => {
                 return Err(format!(
                     "ValueError: unsupported format character {} ({:#x}) at index {}",
-                    super::ini::py_repr(&other.to_string()),
+                    crate::python::repr(&other.to_string()),
                     u32::from(other),
                     i - 1
                 ));

@@ -300,22 +300,10 @@ fn split_host_port(s: &str) -> (Option<&str>, Option<&str>, &str) {
     (host, port, rest)
 }
 
-/// The port, as Python's `int()` would read it (surrounding whitespace, a
-/// `+` sign and `_` between digits allowed), limited to what TCP can use.
+/// The port, as Python's `int()` reads it ([`crate::python::int`]), limited
+/// to what TCP can use.
 fn parse_port(raw: &str) -> Result<u16, DbError> {
-    let trimmed = raw.trim_matches(|c: char| c.is_ascii_whitespace());
-    let digits = trimmed.strip_prefix('+').unwrap_or(trimmed);
-    let well_formed = !digits.is_empty()
-        && !digits.starts_with('_')
-        && !digits.ends_with('_')
-        && !digits.contains("__")
-        && digits.chars().all(|c| c.is_ascii_digit() || c == '_');
-    let value = if well_formed {
-        digits.replace('_', "").parse::<u32>().ok()
-    } else {
-        None
-    };
-    match value.and_then(|v| u16::try_from(v).ok()) {
+    match crate::python::int(raw).and_then(|v| u16::try_from(v).ok()) {
         Some(port) => Ok(port),
         // The text is not echoed: an unencoded `:` or `@` in a password
         // puts the rest of the password exactly here.

@@ -146,17 +146,6 @@ impl RevisionMap {
         self.real_heads.clone()
     }
 
-    /// Effective heads: in `heads` but not real heads (something only
-    /// `depends_on` them), load order.
-    pub fn effective_heads(&self) -> Vec<RevIdx> {
-        let mut seen = BitSet::new(self.len());
-        self.heads
-            .iter()
-            .copied()
-            .filter(|&h| !self.is_real_head(h) && seen.insert(h))
-            .collect()
-    }
-
     /// `bases`: revisions whose `down_revision` is None, load order.
     pub fn bases(&self) -> Vec<RevIdx> {
         self.bases.clone()

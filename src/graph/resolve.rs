@@ -60,31 +60,6 @@ impl RErr {
     }
 }
 
-/// Python's `int(s)` for the `-N` rule: optional sign, ASCII digits with
-/// single underscores between them, surrounding whitespace allowed.
-pub(super) fn python_int(s: &str) -> Option<i64> {
-    let t = s.trim();
-    let (neg, digits) = match t.as_bytes().first() {
-        Some(b'-') => (true, &t[1..]),
-        Some(b'+') => (false, &t[1..]),
-        _ => (false, t),
-    };
-    if digits.is_empty()
-        || digits.starts_with('_')
-        || digits.ends_with('_')
-        || digits.contains("__")
-        || !digits.chars().all(|c| c.is_ascii_digit() || c == '_')
-    {
-        return None;
-    }
-    let mut value: i64 = 0;
-    for c in digits.chars().filter(|c| *c != '_') {
-        let d = i64::from(c as u8 - b'0');
-        value = value.saturating_mul(10).saturating_add(d);
-    }
-    Some(if neg { -value } else { value })
-}
-
 /// `_resolve_revision_number`'s result: already-resolved heads, literal ids, branch.
 pub(super) type Resolved = (Vec<RevIdx>, Vec<String>, Option<String>);
 
@@ -245,7 +220,7 @@ impl RevisionMap {
         let (resolved, ids, branch) = self.resolve_number(ident)?;
         if resolved.is_empty()
             && let [only] = ids.as_slice()
-            && let Some(n) = python_int(only)
+            && let Some(n) = crate::python::int(only)
             && n < 0
         {
             let mut heads = self.real_heads.clone();

@@ -3,7 +3,7 @@
 //! `_collect_upgrade_revisions`, `walk_revisions`, the upgrade plan and
 //! `get_all_current`.
 
-use super::resolve::{Node, RErr, python_int};
+use super::resolve::{Node, RErr};
 use super::{BitSet, RevIdx, RevisionError, RevisionMap};
 
 /// One side of a history range: a string as typed, or the version-table rows
@@ -41,7 +41,7 @@ impl Bound {
 }
 
 /// `_relative_destination = r"(?:(.+?)@)?(\w+)?((?:\+|-)\d+)"` with `re.match`
-/// (anchored at the start only). Returns (branch, symbol, signed number text).
+/// (anchored at the start only; `\d` is any Unicode decimal digit). Returns (branch, symbol, signed number text).
 pub(super) fn relative_match(s: &str) -> Option<(Option<String>, Option<String>, String)> {
     fn rest(t: &str) -> Option<(Option<String>, String)> {
         let word_end = t
@@ -52,7 +52,7 @@ pub(super) fn relative_match(s: &str) -> Option<(Option<String>, Option<String>,
         let sign = after.chars().next().filter(|c| *c == '+' || *c == '-')?;
         let digits: String = after[1..]
             .chars()
-            .take_while(|c| c.is_ascii_digit())
+            .take_while(|c| crate::python::is_decimal(*c))
             .collect();
         if digits.is_empty() {
             return None;
@@ -229,7 +229,7 @@ impl RevisionMap {
                 Bound::Rows(r) => self.get_revisions_all(r),
             };
         };
-        let relative = python_int(&rel_str).unwrap_or(0);
+        let relative = crate::python::int(&rel_str).unwrap_or(0);
         let didnt = |shown: &str| {
             RErr::Other(format!(
                 "Relative revision {shown} didn't produce {} migrations",

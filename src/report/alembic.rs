@@ -117,43 +117,6 @@ fn push_head_only(
     }
 }
 
-/// Python's `str.splitlines()` (no keepends): the line boundaries it knows.
-pub fn python_splitlines(text: &str) -> Vec<&str> {
-    let mut out = Vec::new();
-    let mut start = 0;
-    let mut chars = text.char_indices().peekable();
-    while let Some((i, c)) = chars.next() {
-        let is_break = matches!(
-            c,
-            '\n' | '\r'
-                | '\u{0b}'
-                | '\u{0c}'
-                | '\u{1c}'
-                | '\u{1d}'
-                | '\u{1e}'
-                | '\u{85}'
-                | '\u{2028}'
-                | '\u{2029}'
-        );
-        if !is_break {
-            continue;
-        }
-        out.push(&text[start..i]);
-        let mut next = i + c.len_utf8();
-        if c == '\r'
-            && let Some(&(j, '\n')) = chars.peek()
-        {
-            chars.next();
-            next = j + 1;
-        }
-        start = next;
-    }
-    if start < text.len() {
-        out.push(&text[start..]);
-    }
-    out
-}
-
 /// `Script.log_entry` (ends with the indented docstring and one `\n`).
 pub fn log_entry(map: &RevisionMap, idx: RevIdx, current: bool) -> String {
     let mut entry = String::new();
@@ -204,7 +167,7 @@ fn push_log_entry(entry: &mut String, map: &RevisionMap, idx: RevIdx, current: b
     }
     let _ = writeln!(entry, "Path: {}", s.path.display());
     entry.push('\n');
-    for (i, line) in python_splitlines(&s.longdoc).into_iter().enumerate() {
+    for (i, line) in crate::python::splitlines(&s.longdoc).into_iter().enumerate() {
         if i > 0 {
             entry.push('\n');
         }
@@ -360,20 +323,4 @@ pub fn current(map: &RevisionMap, revs: &[RevIdx], verbose: bool) -> String {
             )
         })
         .collect()
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn splitlines_matches_python() {
-        assert_eq!(python_splitlines(""), Vec::<&str>::new());
-        assert_eq!(python_splitlines("a\n\nb\n"), ["a", "", "b"]);
-        assert_eq!(
-            python_splitlines("a\r\nb\rc\x0bd\x1ce\u{2028}f"),
-            ["a", "b", "c", "d", "e", "f"]
-        );
-        assert_eq!(python_splitlines("a\n\r"), ["a", ""]);
-    }
 }

@@ -321,13 +321,6 @@ fn read_into(path: &Path, buf: &mut Vec<u8>) -> Result<usize, ScriptError> {
     })
 }
 
-/// Read one revision file (used by `load` and by tests).
-pub fn read_script(path: &Path) -> Result<Script, ScriptError> {
-    let mut buf = Vec::new();
-    let n = read_into(path, &mut buf)?;
-    script_from_source(path, buf.get(..n).unwrap_or_default())
-}
-
 /// Build a [`Script`] from a file's bytes; `path` is stored as given and its
 /// file name decides the legacy revision id.
 pub fn script_from_source(path: &Path, source: &[u8]) -> Result<Script, ScriptError> {

@@ -94,7 +94,7 @@ impl Scanned {
     pub fn longdoc(&self) -> String {
         self.docstring
             .as_deref()
-            .map(|d| python_strip(d).to_owned())
+            .map(|d| crate::python::strip(d).to_owned())
             .unwrap_or_default()
     }
 }
@@ -126,18 +126,6 @@ fn syntax(line: u32, message: impl Into<String>) -> ScanError {
         kind: ScanErrorKind::Syntax,
         message: message.into(),
     }
-}
-
-/// Python's `str.strip()` with no argument: strips every character for which
-/// `str.isspace()` is true, which is Unicode `White_Space` plus the
-/// information separators `\x1c`–`\x1f`.
-pub fn python_strip(s: &str) -> &str {
-    s.trim_matches(is_python_space)
-}
-
-/// `str.isspace()` for one character.
-pub fn is_python_space(c: char) -> bool {
-    c.is_whitespace() || ('\x1c'..='\x1f').contains(&c)
 }
 
 fn count_newlines(s: &str) -> u32 {

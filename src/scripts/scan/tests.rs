@@ -518,15 +518,6 @@ fn robustness() {
 }
 
 #[test]
-fn python_strip_matches_str_strip() {
-    assert_eq!(
-        python_strip("\x1c\x1d\x1e\x1f\u{85}\u{a0}\u{2028}x y\u{3000}\u{202f}"),
-        "x y"
-    );
-    assert_eq!(python_strip("\u{200b}x"), "\u{200b}x"); // ZERO WIDTH SPACE is not whitespace
-}
-
-#[test]
 fn undecodable_bytes_only_in_comments() {
     let s = scan(b"'''doc'''\n# caf\xe9\nrevision = 'a'\n").expect("comment bytes are fine");
     assert_eq!(s.revision.map(|a| a.value), Some(st("a")));
