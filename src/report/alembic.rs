@@ -167,7 +167,10 @@ fn push_log_entry(entry: &mut String, map: &RevisionMap, idx: RevIdx, current: b
     }
     let _ = writeln!(entry, "Path: {}", s.path.display());
     entry.push('\n');
-    for (i, line) in crate::python::splitlines(&s.longdoc).into_iter().enumerate() {
+    for (i, line) in crate::python::splitlines(&s.longdoc)
+        .into_iter()
+        .enumerate()
+    {
         if i > 0 {
             entry.push('\n');
         }
