@@ -39,6 +39,7 @@ pub mod error;
 pub mod fleet;
 pub mod graph;
 pub mod inspect;
+pub mod mcp;
 pub mod releases;
 pub mod report;
 pub mod scripts;
