@@ -3,7 +3,7 @@
 //!
 //! Each tool runs the command of the same name in-process with
 //! `--format json`, so its structured content is the very document the CLI
-//! prints (`docs/status.schema.json`, `docs/listing.schema.json`), plus a
+//! prints (`docs/status.schema.json`), plus a
 //! one-line text summary. A document whose `exit_code` is not 0 is returned
 //! with `isError: true` (a failed check is a tool result, never a protocol
 //! error). Every tool is read-only (`readOnlyHint`); calls run on blocking

@@ -1,8 +1,8 @@
 //! JSON for `heads`, `history`, `show` and `graph` (`--format json`, and
 //! the MCP tools of the same names). The commands compute one list of
 //! revisions (or one graph view) and hand it either to the Alembic text
-//! renderer or to this one, so both always agree. `docs/listing.schema.json`
-//! describes the documents.
+//! renderer or to this one, so both always agree. `docs/status.schema.json`
+//! describes the documents (`listDocument`, `graphDocument`).
 //!
 //! ```text
 //! heads / history / show:
