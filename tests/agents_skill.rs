@@ -5,8 +5,6 @@
 //! fails the test). Every JSON field the skill names must exist in the
 //! documents those commands print (`docs/status.schema.json`).
 
-#[path = "json_schema/mod.rs"]
-mod json_schema;
 #[path = "status_support/mod.rs"]
 mod support;
 
@@ -272,13 +270,13 @@ fn schema_has(schema: &Value, path: &str) -> bool {
             let seg = seg.trim_end_matches("[]").trim_end_matches("[0]");
             let next: Vec<Value> = here
                 .iter()
-                .flat_map(|v| deref(v))
+                .flat_map(&deref)
                 .filter_map(|v| v.get("properties").and_then(|p| p.get(seg)).cloned())
                 .collect();
             if next.is_empty() {
                 continue 'start;
             }
-            here = next.iter().flat_map(|v| deref(v)).collect();
+            here = next.iter().flat_map(&deref).collect();
         }
         return true;
     }
@@ -353,7 +351,12 @@ fn run_skill_command(cmd: &str, component: &str, dir: &Path, envs: &[(&str, Stri
     }
     let out = command.output().unwrap();
     let stdout = String::from_utf8_lossy(&out.stdout);
-    let doc = json_schema::parse(&stdout);
+    let doc: Value = serde_json::from_str(&stdout)
+        .unwrap_or_else(|e| panic!("`{line}`: not JSON ({e}):\n{stdout}"));
+    let schema: Value = serde_json::from_str(include_str!("../docs/status.schema.json")).unwrap();
+    let validator = jsonschema::validator_for(&schema).expect("schema");
+    let errors: Vec<String> = validator.iter_errors(&doc).map(|e| e.to_string()).collect();
+    assert!(errors.is_empty(), "`{line}`: {errors:?}");
     assert_eq!(
         out.status.code(),
         doc["exit_code"].as_i64().map(|c| c as i32),
