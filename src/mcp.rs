@@ -468,3 +468,51 @@ pub fn serve(server: Server) -> Result<(), String> {
         Ok(())
     })
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// The tool list clients see: names, descriptions, input schemas and
+    /// annotations. A change here changes what agents may send.
+    #[test]
+    fn tool_list_snapshot() {
+        let tools = serde_json::to_string_pretty(&tools()).expect("serializes");
+        insta::assert_snapshot!("mcp_tools", tools);
+    }
+
+    #[test]
+    fn bad_arguments_are_tool_errors_not_panics() {
+        let server = Server::default();
+        for (tool, args) in [
+            ("status", serde_json::json!({"components": 1})),
+            ("show", serde_json::json!({})),
+            ("history", serde_json::json!({"range": ["a"]})),
+            ("heads", serde_json::json!({"extra": true})),
+            ("nope", serde_json::json!({})),
+        ] {
+            let Value::Object(args) = args else {
+                unreachable!()
+            };
+            let r = server.call(tool, Some(args));
+            assert_eq!(r.is_error, Some(true), "{tool}");
+            assert!(r.structured_content.is_none(), "{tool}");
+        }
+    }
+
+    #[test]
+    fn summaries_are_one_line() {
+        let doc = serde_json::json!({
+            "exit_code": 1,
+            "components": [{"name": "manager", "state": "behind", "summary": "3 migrations pending."}]
+        });
+        assert_eq!(
+            summarize("status", &doc),
+            "manager: behind (3 migrations pending.) (exit 1)"
+        );
+        let doc = serde_json::json!({"exit_code": 255, "error": {"kind": "bad-revision", "message": "no"}});
+        assert_eq!(summarize("show", &doc), "show: bad-revision (exit 255): no");
+        let doc = serde_json::json!({"exit_code": 0, "component": "m", "revisions": [{"revision": "a"}, {"revision": "b"}]});
+        assert_eq!(summarize("heads", &doc), "m: heads a, b");
+    }
+}
