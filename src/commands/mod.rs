@@ -163,9 +163,9 @@ pub fn check_flags(command: &Command, g: &GlobalArgs) -> Result<(), Error> {
         if !g.url.is_empty() {
             return not_here("--url", "pass `urls` in the `status` tool's arguments");
         }
-        if !g.component.is_empty() || !g.config.is_empty() || g.name.is_some() {
+        if !g.component.is_empty() || !g.config.is_empty() || g.name.is_some() || g.all {
             return not_here(
-                "--component/-c/-n",
+                "--component/--all/-c/-n",
                 "pass `components` (and `project_dir`) in each tool's arguments",
             );
         }
@@ -387,6 +387,8 @@ mod tests {
             &["check", "--url", "sqlite://"][..],
             &["branches", "--format", "json"],
             &["mcp", "--url", "sqlite://"],
+            &["mcp", "--all"],
+            &["mcp", "--component", "manager"],
             &["skill", "show", "--timeout", "3"],
             &["heads", "--url", "sqlite://"],
             &["history", "--url", "sqlite://"],
