@@ -415,7 +415,10 @@ fn every_command_runs_as_written_on_postgresql() {
         )
         .unwrap();
     }
-    let db = support::PgDb::create().expect("PostgreSQL for the skill test");
+    // Unreachable PostgreSQL fails the test unless DB_STATUS_TEST_SKIP names it.
+    let Some(db) = support::PgDb::create() else {
+        return;
+    };
     db.exec(
         "CREATE TABLE alembic_version (version_num VARCHAR(32) PRIMARY KEY); \
          INSERT INTO alembic_version VALUES ('aaa111')",
