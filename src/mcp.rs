@@ -151,7 +151,24 @@ fn schema_of<T: JsonSchema>() -> Arc<JsonObject> {
     Arc::new(object)
 }
 
-/// Every tool, with its input schema and `readOnlyHint: true`.
+/// The JSON Schema of every document the tools return (`docs/status.schema.json`,
+/// embedded), as an MCP output schema: an object at the root.
+pub fn output_schema() -> Arc<JsonObject> {
+    static SCHEMA: std::sync::OnceLock<Arc<JsonObject>> = std::sync::OnceLock::new();
+    SCHEMA
+        .get_or_init(|| {
+            let mut object = match serde_json::from_str(include_str!("../docs/status.schema.json"))
+            {
+                Ok(Value::Object(o)) => o,
+                _ => JsonObject::new(),
+            };
+            object.insert("type".to_string(), Value::String("object".to_string()));
+            Arc::new(object)
+        })
+        .clone()
+}
+
+/// Every tool, with its input schema, the output schema and `readOnlyHint: true`.
 pub fn tools() -> Vec<Tool> {
     TOOLS
         .iter()
@@ -168,7 +185,9 @@ pub fn tools() -> Vec<Tool> {
                 .destructive(false)
                 .idempotent(true)
                 .open_world(false);
-            Tool::new(name, description, schema).annotate(annotations)
+            Tool::new(name, description, schema)
+                .with_raw_output_schema(output_schema())
+                .annotate(annotations)
         })
         .collect()
 }
@@ -477,8 +496,17 @@ mod tests {
     /// annotations. A change here changes what agents may send.
     #[test]
     fn tool_list_snapshot() {
-        let tools = serde_json::to_string_pretty(&tools()).expect("serializes");
+        let mut tools = tools();
+        for t in &mut tools {
+            // The output schema is docs/status.schema.json itself (checked below).
+            assert_eq!(t.output_schema, Some(output_schema()), "{}", t.name);
+            t.output_schema = None;
+        }
+        let tools = serde_json::to_string_pretty(&tools).expect("serializes");
         insta::assert_snapshot!("mcp_tools", tools);
+        let schema = output_schema();
+        assert_eq!(schema.get("type"), Some(&Value::String("object".into())));
+        assert!(schema.contains_key("$defs") && schema.contains_key("oneOf"));
     }
 
     #[test]

@@ -66,6 +66,9 @@ async def demo_and_postgres(session):
         check({"components", "project_dir"} <= set(props), f"{t.name}: takes components and project_dir")
         check(props["components"]["type"] == "array", f"{t.name}: components is a list")
         check(t.annotations is not None and t.annotations.read_only_hint is True, f"{t.name}: readOnlyHint")
+        out_schema = dict(t.output_schema or {})
+        check(out_schema.pop("type", None) == "object", f"{t.name}: output schema is an object schema")
+        check(out_schema == SCHEMA, f"{t.name}: output schema is docs/status.schema.json")
     by_name = {t.name: t.input_schema["properties"] for t in init_tools}
     check({"all", "urls"} <= set(by_name["status"]), "status takes all and urls")
     check(by_name["status"]["urls"]["type"] == "object", "urls is an object")
