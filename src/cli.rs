@@ -92,6 +92,10 @@ pub struct GlobalArgs {
     /// Check at most N databases at the same time [default: 16].
     #[arg(long = "jobs", global = true, value_name = "N", value_parser = clap::value_parser!(u16).range(1..=1024))]
     pub jobs: Option<u16>,
+    /// The directory the components are looked up from, instead of the
+    /// process's working directory (the MCP server's `project_dir`; never a flag).
+    #[arg(skip)]
+    pub cwd: Option<PathBuf>,
 }
 
 /// The longest `--timeout` accepted (a day).
@@ -246,4 +250,28 @@ pub enum Command {
     },
     /// Print the man page (roff), for `man -l` or a man1 directory.
     Man,
+    /// The `/db-status` agent skill: print it, or install it for Claude Code.
+    Skill {
+        /// What to do with the skill.
+        #[command(subcommand)]
+        action: SkillAction,
+    },
+    /// Serve the checks as Model Context Protocol tools over stdio (for agents).
+    Mcp,
+}
+
+/// `db-status skill …`.
+#[derive(Debug, Subcommand)]
+pub enum SkillAction {
+    /// Print the skill (SKILL.md) to stdout.
+    Show,
+    /// Write the skill to DIR/db-status/SKILL.md (the one command that writes a file).
+    Install {
+        /// Skills directory [default: .claude/skills under the project root].
+        #[arg(long = "dir", value_name = "DIR")]
+        dir: Option<PathBuf>,
+        /// Replace a SKILL.md that was changed since db-status wrote it.
+        #[arg(long = "force")]
+        force: bool,
+    },
 }

@@ -191,6 +191,8 @@ pub enum ErrorKind {
     UnknownRevision,
     /// The database holds another component's revision: the URL points at the wrong database.
     WrongDatabase,
+    /// A file db-status was asked to write (`skill install`) cannot be written.
+    FileWrite,
     /// A bug in db-status.
     Internal,
 }
@@ -222,7 +224,7 @@ impl ErrorKind {
             ErrorKind::UnknownRevision | ErrorKind::WrongDatabase => {
                 (UnknownRevision, AlembicFailed)
             }
-            ErrorKind::Internal => (ConfigError, AlembicCrash),
+            ErrorKind::FileWrite | ErrorKind::Internal => (ConfigError, AlembicCrash),
         }
     }
 
@@ -260,6 +262,7 @@ impl ErrorKind {
             ErrorKind::InconsistentVersionTable => "inconsistent-version-table",
             ErrorKind::UnknownRevision => "unknown-revision",
             ErrorKind::WrongDatabase => "wrong-database",
+            ErrorKind::FileWrite => "file-write",
             ErrorKind::Internal => "internal",
         }
     }

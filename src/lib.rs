@@ -41,6 +41,7 @@ pub mod error;
 pub mod fleet;
 pub mod graph;
 pub mod inspect;
+pub mod mcp;
 pub mod python;
 pub mod releases;
 pub mod report;

@@ -436,6 +436,7 @@ pub fn error_title(kind: ErrorKind) -> &'static str {
         ErrorKind::InconsistentVersionTable => "Inconsistent version table",
         ErrorKind::UnknownRevision => "Unknown revision",
         ErrorKind::WrongDatabase => "Wrong database",
+        ErrorKind::FileWrite => "Cannot write the file",
         ErrorKind::Internal => "Internal error",
     }
 }

@@ -625,7 +625,7 @@ fn formats_belong_to_their_command() {
         Some(2)
     );
     assert_eq!(
-        t.db_status(&["graph", "--format", "json"]).status.code(),
+        t.db_status(&["graph", "--format", "github"]).status.code(),
         Some(2)
     );
     assert_eq!(

@@ -336,7 +336,7 @@ fn usage_errors_are_one_line_or_one_json_document() {
         "{}",
         r.stderr
     );
-    let r = run(p.path(), &["heads", "--format", "json"], &[]);
+    let r = run(p.path(), &["branches", "--format", "json"], &[]);
     assert_eq!(r.code, 2);
     assert_eq!(
         r.stdout.trim_start().chars().next(),

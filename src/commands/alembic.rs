@@ -14,12 +14,13 @@
 use std::io::Write;
 use std::sync::Arc;
 
-use crate::cli::GlobalArgs;
+use crate::cli::{Format, GlobalArgs};
 use crate::config::components;
 use crate::database::{VersionRead, VersionRows};
 use crate::error::{Error, ErrorKind, Mode};
-use crate::graph::{Bound, RevisionError, RevisionMap};
+use crate::graph::{Bound, RevIdx, RevisionError, RevisionMap};
 use crate::report::alembic as render;
+use crate::report::listing::ListCommand;
 use crate::scripts::ScriptErrorKind;
 use crate::target::{LoadError, Loaded, Target, TargetUrl, graph_kind};
 
@@ -244,31 +245,218 @@ fn finish(result: Result<String, Exit>, out: &mut dyn Write, err: &mut dyn Write
     }
 }
 
-/// `db-status heads [-v] [--resolve-dependencies]`.
+/// What `heads`, `history` and `show` list: the component, its revision
+/// map, the revisions in the order the text lists them, and the version-table
+/// rows when the command read them. The text and the JSON render this one value.
+pub struct Listing {
+    /// The component's name.
+    pub component: String,
+    /// The component's revision map (`None` when Alembic would not load it:
+    /// `show current` on an empty version table).
+    pub loaded: Option<Arc<Loaded>>,
+    /// The revisions, in output order.
+    pub revs: Vec<RevIdx>,
+    /// The version-table rows, when read (`history -i`).
+    pub currents: Option<Vec<String>>,
+    /// The working directory (paths are shown relative to it).
+    pub cwd: std::path::PathBuf,
+    /// The error Alembic reports after printing these revisions (`show -N` past the base).
+    then: Option<Exit>,
+    /// `history --releases`: the text with release boundaries marked.
+    release_text: Option<String>,
+}
+
+/// Write a listing as Alembic's text or as JSON.
+fn finish_listing(
+    g: &GlobalArgs,
+    command: ListCommand,
+    result: Result<Listing, Exit>,
+    text: impl FnOnce(&Listing) -> String,
+    out: &mut dyn Write,
+    err: &mut dyn Write,
+) -> u8 {
+    if g.format != Some(Format::Json) {
+        return match result {
+            Ok(mut l) => match l.then.take() {
+                None => finish(Ok(text(&l)), out, err),
+                Some(failure) => {
+                    let _ = out.write_all(text(&l).as_bytes());
+                    finish(Err(failure), out, err)
+                }
+            },
+            Err(e) => finish(Err(e), out, err),
+        };
+    }
+    let result = result.and_then(|mut l| match l.then.take() {
+        None => Ok(l),
+        Some(failure) => Err(failure),
+    });
+    match result {
+        Ok(l) => {
+            let written = crate::report::listing::render_list(
+                command,
+                &l.component,
+                l.loaded.as_ref().map(|ld| &ld.map),
+                &l.revs,
+                l.currents.as_deref(),
+                &l.cwd,
+                out,
+            );
+            if let Err(e) = written
+                && e.kind() != std::io::ErrorKind::BrokenPipe
+            {
+                let _ = writeln!(err, "error: cannot write the listing: {e}");
+            }
+            crate::error::Exit::UpToDate.code()
+        }
+        Err(Exit(e, mode)) => {
+            let code = e.exit(mode).code();
+            let _ = crate::report::json::render_error(&e, code, out);
+            let _ = err.write_all(e.render().as_bytes());
+            code
+        }
+    }
+}
+
+/// The revisions `heads` lists.
+fn list_heads(
+    g: &GlobalArgs,
+    resolve_dependencies: bool,
+    err: &mut dyn Write,
+) -> Result<Listing, Exit> {
+    let t = target(g, false)?;
+    // `heads --resolve-dependencies` goes through `get_revisions("heads")`,
+    // inside Alembic's error wrapper; plain `heads` does not.
+    let loaded = map(&t, !resolve_dependencies, g.verbose, err)?;
+    let revs = if resolve_dependencies {
+        loaded.map.real_heads()
+    } else {
+        loaded.map.heads()
+    };
+    Ok(Listing {
+        component: t.name().to_string(),
+        cwd: t.component.workspace.cwd.clone(),
+        loaded: Some(loaded),
+        revs,
+        currents: None,
+        then: None,
+        release_text: None,
+    })
+}
+
+/// `db-status heads [-v] [--resolve-dependencies] [--format json]`.
 pub fn heads(
     g: &GlobalArgs,
     resolve_dependencies: bool,
     out: &mut dyn Write,
     err: &mut dyn Write,
 ) -> u8 {
-    let result = (|| {
-        let t = target(g, false)?;
-        // `heads --resolve-dependencies` goes through `get_revisions("heads")`,
-        // inside Alembic's error wrapper; plain `heads` does not.
-        let loaded = map(&t, !resolve_dependencies, g.verbose, err)?;
-        let map = &loaded.map;
-        let revs = if resolve_dependencies {
-            map.real_heads()
-        } else {
-            map.heads()
-        };
-        Ok(render::heads(map, &revs, g.verbose))
-    })();
-    finish(result, out, err)
+    let result = list_heads(g, resolve_dependencies, err);
+    let text = |l: &Listing| {
+        l.loaded
+            .as_ref()
+            .map_or_else(String::new, |ld| render::heads(&ld.map, &l.revs, g.verbose))
+    };
+    finish_listing(g, ListCommand::Heads, result, text, out, err)
 }
 
-/// `db-status history [-r RANGE] [-v] [-i] [--releases]`; `flags` is
-/// (`-i`, `--releases`).
+/// The revisions `history` lists, newest first.
+fn list_history(
+    g: &GlobalArgs,
+    rev_range: Option<&str>,
+    (indicate_current, releases): (bool, bool),
+    err: &mut dyn Write,
+) -> Result<Listing, Exit> {
+    let needs_db_flags =
+        indicate_current || rev_range.is_some_and(|r| r.split(':').any(|s| s.trim() == "current"));
+    let t = target(g, needs_db_flags)?;
+    config(&t)?;
+    let (base, head) = match rev_range {
+        None => (String::new(), String::new()),
+        Some(r) => {
+            if !r.contains(':') {
+                return Err(Error::new(
+                    ErrorKind::BadRevision,
+                    "History range requires [start]:[end], [start]:, or :[end]",
+                )
+                .into());
+            }
+            let parts: Vec<&str> = r.trim().split(':').collect();
+            match parts.as_slice() {
+                [b, h] => (b.to_string(), h.to_string()),
+                _ => {
+                    return Err(Error::new(
+                        ErrorKind::RevisionCrash,
+                        format!(
+                            "history range '{r}' has more than one ':'; use [start]:[end] \
+                             (Alembic fails with a ValueError here)"
+                        ),
+                    )
+                    .into());
+                }
+            }
+        }
+    };
+    let loaded = map(&t, false, g.verbose, err)?;
+    let map: &RevisionMap = &loaded.map;
+    let needs_db = indicate_current || base == "current" || head == "current";
+    let rows = if needs_db {
+        Some(read_rows(&t, err)?)
+    } else {
+        None
+    };
+    let side = |s: &str, default: &str| -> Bound {
+        if s.is_empty() {
+            Bound::Ident(default.to_string())
+        } else {
+            Bound::Ident(s.to_string())
+        }
+    };
+    let rows_bound = |default: &str| -> Bound {
+        match rows.as_deref() {
+            Some(r) if !r.is_empty() => Bound::Rows(r.to_vec()),
+            _ => Bound::Ident(default.to_string()),
+        }
+    };
+    let (lower, upper) = if head == "current" {
+        (side(&base, "base"), rows_bound("heads"))
+    } else if base == "current" {
+        (rows_bound("base"), side(&head, "heads"))
+    } else {
+        (side(&base, "base"), side(&head, "heads"))
+    };
+    let revs = map.walk_revisions(&lower, &upper).map_err(revision_error)?;
+    let currents = if indicate_current { rows } else { None };
+    let release_text = releases.then(|| {
+        let known = t.component.releases(&loaded);
+        if let Some(e) = &known.setting_error {
+            let _ = writeln!(err, "warning: release comments are off: {e}");
+        } else if matches!(
+            t.component.release_setting().0,
+            crate::releases::Setting::Off
+        ) {
+            let _ = writeln!(
+                err,
+                "warning: release comments are off: set release_pattern in db-status.toml (on by default in a Backend.AI checkout)"
+            );
+        }
+        crate::releases::history(&revs, &known.table, |r| {
+            render::history(map, &[r], g.verbose, currents.as_deref())
+        })
+    });
+    Ok(Listing {
+        component: t.name().to_string(),
+        cwd: t.component.workspace.cwd.clone(),
+        loaded: Some(loaded.clone()),
+        revs,
+        currents,
+        then: None,
+        release_text,
+    })
+}
+
+/// `db-status history [-r RANGE] [-v] [-i] [--releases] [--format json]`; `flags`
+/// is (`-i`, `--releases`).
 pub fn history(
     g: &GlobalArgs,
     rev_range: Option<&str>,
@@ -276,94 +464,43 @@ pub fn history(
     out: &mut dyn Write,
     err: &mut dyn Write,
 ) -> u8 {
-    let (indicate_current, releases) = flags;
-    let result = (|| {
-        let needs_db_flags = indicate_current
-            || rev_range.is_some_and(|r| r.split(':').any(|s| s.trim() == "current"));
-        let t = target(g, needs_db_flags)?;
-        config(&t)?;
-        let (base, head) = match rev_range {
-            None => (String::new(), String::new()),
-            Some(r) => {
-                if !r.contains(':') {
-                    return Err(Error::new(
-                        ErrorKind::BadRevision,
-                        "History range requires [start]:[end], [start]:, or :[end]",
-                    )
-                    .into());
-                }
-                let parts: Vec<&str> = r.trim().split(':').collect();
-                match parts.as_slice() {
-                    [b, h] => (b.to_string(), h.to_string()),
-                    _ => {
-                        return Err(Error::new(
-                            ErrorKind::RevisionCrash,
-                            format!(
-                                "history range '{r}' has more than one ':'; use [start]:[end] \
-                                 (Alembic fails with a ValueError here)"
-                            ),
-                        )
-                        .into());
-                    }
-                }
-            }
-        };
-        let loaded = map(&t, false, g.verbose, err)?;
-        let map: &RevisionMap = &loaded.map;
-        let needs_db = indicate_current || base == "current" || head == "current";
-        let rows = if needs_db {
-            Some(read_rows(&t, err)?)
-        } else {
-            None
-        };
-        let side = |s: &str, default: &str| -> Bound {
-            if s.is_empty() {
-                Bound::Ident(default.to_string())
-            } else {
-                Bound::Ident(s.to_string())
-            }
-        };
-        let rows_bound = |default: &str| -> Bound {
-            match rows.as_deref() {
-                Some(r) if !r.is_empty() => Bound::Rows(r.to_vec()),
-                _ => Bound::Ident(default.to_string()),
-            }
-        };
-        let (lower, upper) = if head == "current" {
-            (side(&base, "base"), rows_bound("heads"))
-        } else if base == "current" {
-            (rows_bound("base"), side(&head, "heads"))
-        } else {
-            (side(&base, "base"), side(&head, "heads"))
-        };
-        let revs = map.walk_revisions(&lower, &upper).map_err(revision_error)?;
-        let currents = if indicate_current {
-            rows.as_deref()
-        } else {
-            None
-        };
-        if releases {
-            let known = t.component.releases(&loaded);
-            if let Some(e) = &known.setting_error {
-                let _ = writeln!(err, "warning: release comments are off: {e}");
-            } else if matches!(
-                t.component.release_setting().0,
-                crate::releases::Setting::Off
-            ) {
-                let _ = writeln!(
-                    err,
-                    "warning: release comments are off: set release_pattern in db-status.toml (on by default in a Backend.AI checkout)"
-                );
-            }
-            return Ok(crate::releases::history(&revs, &known.table, |r| {
-                render::history(map, &[r], g.verbose, currents)
-            }));
-        }
+    if flags.1 && g.format == Some(Format::Json) {
+        let e = Error::usage(
+            "--releases marks release boundaries in the text; with --format json, drop it",
+        );
+        return finish_listing(
+            g,
+            ListCommand::History,
+            Err(e.into()),
+            |_| String::new(),
+            out,
+            err,
+        );
+    }
+    let result = list_history(g, rev_range, flags, err);
+    if g.format != Some(Format::Json)
+        && let Ok(l) = &result
+        && l.release_text.is_none()
+        && l.then.is_none()
+        && let Some(ld) = &l.loaded
+    {
         // Streamed: labelled histories of large trees run to gigabytes.
-        let _ = render::write_history(map, &revs, g.verbose, currents, &mut *out);
-        Ok(String::new())
-    })();
-    finish(result, out, err)
+        let _ = render::write_history(
+            &ld.map,
+            &l.revs,
+            g.verbose,
+            l.currents.as_deref(),
+            &mut *out,
+        );
+        return finish(Ok(String::new()), out, err);
+    }
+    let text = |l: &Listing| match &l.release_text {
+        Some(t) => t.clone(),
+        None => l.loaded.as_ref().map_or_else(String::new, |ld| {
+            render::history(&ld.map, &l.revs, g.verbose, l.currents.as_deref())
+        }),
+    };
+    finish_listing(g, ListCommand::History, result, text, out, err)
 }
 
 /// `db-status branches [-v]`.
@@ -428,37 +565,50 @@ pub fn current(g: &GlobalArgs, check_heads: bool, out: &mut dyn Write, err: &mut
     finish(result, out, err)
 }
 
-/// `db-status show REV`.
-pub fn show(g: &GlobalArgs, rev: &str, out: &mut dyn Write, err: &mut dyn Write) -> u8 {
-    let result = (|| {
-        let t = target(g, rev == "current")?;
-        if rev == "current" {
-            // Alembic reads the database first; with no rows it has nothing
-            // to resolve and never loads the revisions.
-            config(&t)?;
-            let rows = read_rows(&t, err)?;
-            if rows.is_empty() {
-                return Ok(String::new());
-            }
-            let loaded = map(&t, false, g.verbose, err)?;
-            let map = &loaded.map;
-            let mut all = Vec::new();
+/// The revisions `show REV` lists. Alembic prints the revisions as it goes:
+/// those before a crash (a `-N` past the base) are listed, then the error.
+fn list_show(g: &GlobalArgs, rev: &str, err: &mut dyn Write) -> Result<Listing, Exit> {
+    let t = target(g, rev == "current")?;
+    let (loaded, revs, then) = if rev == "current" {
+        // Alembic reads the database first; with no rows it has nothing
+        // to resolve and never loads the revisions.
+        config(&t)?;
+        let rows = read_rows(&t, err)?;
+        let loaded = if rows.is_empty() {
+            None
+        } else {
+            Some(map(&t, false, g.verbose, err)?)
+        };
+        let mut all = Vec::new();
+        if let Some(loaded) = &loaded {
             for row in &rows {
-                all.extend(map.resolve(row).map_err(revision_error)?);
+                all.extend(loaded.map.resolve(row).map_err(revision_error)?);
             }
-            return Ok(render::show(map, &all));
         }
+        (loaded, all, None)
+    } else {
         let loaded = map(&t, false, g.verbose, err)?;
-        let map = &loaded.map;
-        // Alembic prints the revisions as it goes: those before a crash
-        // (a `-N` past the base) are printed, then the error.
-        match map.resolve_for_show(rev) {
-            (revs, None) => Ok(render::show(map, &revs)),
-            (revs, Some(e)) => {
-                let _ = out.write_all(render::show(map, &revs).as_bytes());
-                Err(revision_error(e))
-            }
-        }
-    })();
-    finish(result, out, err)
+        let (revs, e) = loaded.map.resolve_for_show(rev);
+        (Some(loaded), revs, e.map(revision_error))
+    };
+    Ok(Listing {
+        component: t.name().to_string(),
+        cwd: t.component.workspace.cwd.clone(),
+        loaded,
+        revs,
+        currents: None,
+        then,
+        release_text: None,
+    })
+}
+
+/// `db-status show REV [--format json]`.
+pub fn show(g: &GlobalArgs, rev: &str, out: &mut dyn Write, err: &mut dyn Write) -> u8 {
+    let result = list_show(g, rev, err);
+    let text = |l: &Listing| {
+        l.loaded
+            .as_ref()
+            .map_or_else(String::new, |ld| render::show(&ld.map, &l.revs))
+    };
+    finish_listing(g, ListCommand::Show, result, text, out, err)
 }

@@ -22,22 +22,28 @@ pub fn run(
     out: &mut dyn Write,
     err: &mut dyn Write,
 ) -> u8 {
-    let fail = |e: Error, err: &mut dyn Write| {
+    let json = g.format == Some(Format::Json);
+    let fail = |e: Error, out: &mut dyn Write, err: &mut dyn Write| {
+        let code = e.exit(Mode::Status).code();
+        if json {
+            let _ = crate::report::json::render_error(&e, code, out);
+        }
         let _ = err.write_all(e.render().as_bytes());
-        e.exit(Mode::Status).code()
+        code
     };
     if last.is_some() && rev_range.is_some() {
         return fail(
             Error::usage("use either --last N or -r RANGE, not both"),
+            out,
             err,
         );
     }
     let target = match one_target(g, with_db) {
         Ok(t) => t,
-        Err(e) => return fail(e, err),
+        Err(e) => return fail(e, out, err),
     };
     if let Err(e) = &target.component.config {
-        return fail(e.clone(), err);
+        return fail(e.clone(), out, err);
     }
     let loaded = match target.component.scripts() {
         Ok(l) => l,
@@ -45,22 +51,25 @@ pub fn run(
             let e = e
                 .to_error(&target.component.workspace.cwd)
                 .hint("`db-status check` lists every problem with its fix");
-            return fail(e, err);
+            return fail(e, out, err);
         }
     };
     let map = &loaded.map;
     let selected = match select(map, last, rev_range) {
         Ok(s) => s,
-        Err(e) => return fail(e, err),
+        Err(e) => return fail(e, out, err),
     };
     let mut code = crate::error::Exit::UpToDate.code();
+    let mut db_error = None;
     let marks = if with_db {
         match db_marks(&target, map) {
             Ok(m) => Some(m),
             Err(e) => {
                 // The graph is still worth drawing; the exit code tells scripts.
                 let e = e.hint("graph drawn without database marks; the exit code says why");
-                code = fail(e, err);
+                let _ = err.write_all(e.render().as_bytes());
+                code = e.exit(Mode::Status).code();
+                db_error = Some(e);
                 None
             }
         }
@@ -70,6 +79,9 @@ pub fn run(
     let view = build_view(map, &selected, marks.as_deref());
     let written = match g.format.unwrap_or(Format::Mermaid) {
         Format::Dot => crate::report::graph::render_dot(&view, out),
+        Format::Json => {
+            crate::report::listing::render_graph(target.name(), &view, code, db_error.as_ref(), out)
+        }
         _ => crate::report::graph::render_mermaid(&view, out),
     };
     if let Err(e) = written

@@ -7,13 +7,15 @@ pub mod check;
 pub mod completions;
 pub mod graph;
 pub mod man;
+pub mod mcp;
 pub mod serve;
+pub mod skill;
 pub mod status;
 pub mod wait;
 
 use std::io::Write;
 
-use crate::cli::{Cli, Command, Format, GlobalArgs};
+use crate::cli::{Cli, Command, Format, GlobalArgs, SkillAction};
 use crate::error::{Error, Exit, Mode};
 use crate::target::{self, Env, Request, Selection};
 
@@ -39,7 +41,10 @@ pub fn select(
     reads_database: bool,
     alembic_semantics: bool,
 ) -> Result<Selection, Error> {
-    let cwd = std::env::current_dir().unwrap_or_else(|_| ".".into());
+    let cwd = match &g.cwd {
+        Some(dir) => dir.clone(),
+        None => std::env::current_dir().unwrap_or_else(|_| ".".into()),
+    };
     if let Some(file) = &g.targets {
         return crate::fleet::select(file, cwd, Env::from_process(), g.timeout);
     }
@@ -90,14 +95,14 @@ fn name(command: &Command) -> &'static str {
         Command::Man => "man",
         Command::Serve { .. } => "serve",
         Command::Wait { .. } => "wait",
+        Command::Skill { .. } => "skill",
+        Command::Mcp => "mcp",
     }
 }
 
-/// Refuse flags that the command would ignore: a flag is never dropped silently.
-pub fn check_flags(command: &Command, g: &GlobalArgs) -> Result<(), Error> {
-    let cmd = name(command);
-    // Whether this invocation reads a database (so --url and --timeout apply).
-    let reads_db = match command {
+/// Whether this invocation reads a database (so --url and --timeout apply).
+pub fn reads_database(command: &Command) -> bool {
+    match command {
         Command::Status
         | Command::Current { .. }
         | Command::Serve { .. }
@@ -118,12 +123,22 @@ pub fn check_flags(command: &Command, g: &GlobalArgs) -> Result<(), Error> {
         | Command::Branches
         | Command::Check { .. }
         | Command::Completions { .. }
-        | Command::Man => false,
-    };
+        | Command::Man
+        | Command::Skill { .. } => false,
+        // The server's `status` calls read databases (bounded by --timeout).
+        Command::Mcp => true,
+    }
+}
+
+/// Refuse flags that the command would ignore: a flag is never dropped silently.
+pub fn check_flags(command: &Command, g: &GlobalArgs) -> Result<(), Error> {
+    let cmd = name(command);
+    let reads_db = reads_database(command);
     let formats: &[Format] = match command {
         Command::Status => &[Format::Human, Format::Json],
         Command::Check { .. } => &[Format::Human, Format::Json, Format::Github],
-        Command::Graph { .. } => &[Format::Mermaid, Format::Dot],
+        Command::Graph { .. } => &[Format::Mermaid, Format::Dot, Format::Json],
+        Command::Heads { .. } | Command::History { .. } | Command::Show { .. } => &[Format::Json],
         Command::Wait { .. } => &[Format::Human],
         _ => &[],
     };
@@ -144,6 +159,17 @@ pub fn check_flags(command: &Command, g: &GlobalArgs) -> Result<(), Error> {
             "{flag} does not apply to `db-status {cmd}`: {instead}"
         )))
     };
+    if matches!(command, Command::Mcp) {
+        if !g.url.is_empty() {
+            return not_here("--url", "pass `urls` in the `status` tool's arguments");
+        }
+        if !g.component.is_empty() || !g.config.is_empty() || g.name.is_some() || g.all {
+            return not_here(
+                "--component/--all/-c/-n",
+                "pass `components` (and `project_dir`) in each tool's arguments",
+            );
+        }
+    }
     if !g.url.is_empty() && !reads_db {
         return not_here("--url", &db_hint(command));
     }
@@ -248,6 +274,12 @@ fn db_hint(command: &Command) -> String {
 
 /// Run the parsed command line; returns the exit code.
 pub fn run(cli: Cli) -> u8 {
+    if let Some(Command::Mcp) = &cli.command
+        && check_flags(&Command::Mcp, &cli.global).is_ok()
+    {
+        // stdout belongs to the protocol: no lock held on it here.
+        return mcp::run(&cli.global, &mut std::io::stderr());
+    }
     let stdout = std::io::stdout();
     let mut out = std::io::BufWriter::new(stdout.lock());
     // Not `stderr.lock()`: database reads run on worker threads that may
@@ -265,7 +297,8 @@ pub fn run(cli: Cli) -> u8 {
     code
 }
 
-fn dispatch(command: &Command, g: &GlobalArgs, out: &mut dyn Write, err: &mut dyn Write) -> u8 {
+/// Run one command whose flags passed [`check_flags`]; returns the exit code.
+pub fn dispatch(command: &Command, g: &GlobalArgs, out: &mut dyn Write, err: &mut dyn Write) -> u8 {
     match command {
         Command::Status => status::run(g, out, err),
         Command::Heads {
@@ -308,6 +341,14 @@ fn dispatch(command: &Command, g: &GlobalArgs, out: &mut dyn Write, err: &mut dy
             err,
         ),
         Command::Wait { until, interval } => wait::run(g, *until, *interval, out, err),
+        Command::Skill {
+            action: SkillAction::Show,
+        } => skill::show(out, err),
+        Command::Skill {
+            action: SkillAction::Install { dir, force },
+        } => skill::install(dir.as_deref(), *force, out, err),
+        // `run` starts the server before stdout is locked; a tool call never gets here.
+        Command::Mcp => mcp::run(g, err),
     }
 }
 
@@ -344,7 +385,11 @@ mod tests {
     fn flags_that_do_not_apply_are_usage_errors() {
         for bad in [
             &["check", "--url", "sqlite://"][..],
-            &["heads", "--format", "json"],
+            &["branches", "--format", "json"],
+            &["mcp", "--url", "sqlite://"],
+            &["mcp", "--all"],
+            &["mcp", "--component", "manager"],
+            &["skill", "show", "--timeout", "3"],
             &["heads", "--url", "sqlite://"],
             &["history", "--url", "sqlite://"],
             &["show", "head", "--url", "sqlite://"],
@@ -385,6 +430,12 @@ mod tests {
             &["--targets", "t.toml", "--jobs", "4", "--format", "json"],
             &["wait", "--targets", "t.toml", "--jobs", "4"],
             &["wait", "--all", "--until", "up-to-date", "--timeout", "60"],
+            &["heads", "--format", "json"],
+            &["history", "-r", "base:", "--format", "json"],
+            &["show", "head", "--format", "json"],
+            &["graph", "--format", "json"],
+            &["mcp", "--timeout", "1"],
+            &["skill", "install", "--dir", "x", "--force"],
         ] {
             assert!(flags(good).is_ok(), "{good:?}");
         }

@@ -8,6 +8,7 @@ pub mod github;
 pub mod graph;
 pub mod human;
 pub mod json;
+pub mod listing;
 
 use std::io::{self, Write};
 
