@@ -115,6 +115,21 @@ pub(super) fn lex<S: Sink>(src: &str, a: &mut S) -> Result<(), ScanError> {
         }
         let c = b[i];
         let start = i;
+        // A string, prefixed (`rb"…"`) or not, is one token.
+        if let Some(quote) = string_quote(b, i) {
+            let (end, lines) = lex_string(b, quote, line)?;
+            if !skipping {
+                toks.push(Tok {
+                    kind: K::Str,
+                    start,
+                    end,
+                    line,
+                });
+            }
+            i = end;
+            line += lines;
+            continue;
+        }
         let kind = match c {
             b'\n' => {
                 line += 1;
@@ -156,43 +171,10 @@ pub(super) fn lex<S: Sink>(src: &str, a: &mut S) -> Result<(), ScanError> {
                 }
                 continue;
             }
-            b'"' | b'\'' => {
-                let (end, lines) = lex_string(b, i, line)?;
-                i = end;
-                let t = Tok {
-                    kind: K::Str,
-                    start,
-                    end,
-                    line,
-                };
-                line += lines;
-                if !skipping {
-                    toks.push(t);
-                }
-                continue;
-            }
             _ if is_ident_start(c) => {
                 let mut j = i + 1;
                 while j < n && is_ident_cont(b[j]) {
                     j += 1;
-                }
-                if j - i <= 2
-                    && matches!(b.get(j), Some(b'"' | b'\''))
-                    && is_string_prefix(&b[i..j])
-                {
-                    let (end, lines) = lex_string(b, j, line)?;
-                    i = end;
-                    let t = Tok {
-                        kind: K::Str,
-                        start,
-                        end,
-                        line,
-                    };
-                    line += lines;
-                    if !skipping {
-                        toks.push(t);
-                    }
-                    continue;
                 }
                 i = j;
                 K::Name
@@ -319,6 +301,23 @@ fn lex_number(b: &[u8], mut i: usize) -> usize {
         }
     }
     i
+}
+
+/// Where the opening quote is, when a string token starts at `i`: `i`
+/// itself, or just after a string prefix of one or two letters (`b`, `rb`, `f`…).
+fn string_quote(b: &[u8], i: usize) -> Option<usize> {
+    if matches!(b[i], b'"' | b'\'') {
+        return Some(i);
+    }
+    if !is_ident_start(b[i]) {
+        return None;
+    }
+    let mut j = i + 1;
+    while j < b.len() && j - i <= 2 && is_ident_cont(b[j]) {
+        j += 1;
+    }
+    (j - i <= 2 && matches!(b.get(j), Some(b'"' | b'\'')) && is_string_prefix(&b[i..j]))
+        .then_some(j)
 }
 
 /// Finds the end of the string whose opening quote is at `q`; returns the
