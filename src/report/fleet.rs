@@ -5,7 +5,7 @@
 
 use std::io::{self, Write};
 
-use anstyle::{AnsiColor, Style};
+use anstyle::Style;
 
 use super::human::{self, HumanOptions};
 use crate::status::{ComponentStatus, Report, State};
@@ -78,15 +78,6 @@ pub fn summary_line(components: &[ComponentStatus]) -> String {
     }
 }
 
-fn state_color(state: State) -> AnsiColor {
-    match state {
-        State::UpToDate => AnsiColor::Green,
-        State::Behind | State::NoRevision | State::Unstamped => AnsiColor::Yellow,
-        State::Diverged => AnsiColor::Magenta,
-        State::UnknownRevision | State::DatabaseError | State::ConfigError => AnsiColor::Red,
-    }
-}
-
 /// Render the table, the details and the summary.
 pub fn render(report: &Report, opts: &HumanOptions, out: &mut dyn Write) -> io::Result<()> {
     let rows: Vec<[String; 5]> = report
@@ -122,7 +113,10 @@ pub fn render(report: &Report, opts: &HumanOptions, out: &mut dyn Write) -> io::
         for (i, (cell, w)) in cells.iter().zip(width).enumerate() {
             let pad = w.saturating_sub(cell.chars().count());
             let text = match (i, state) {
-                (2, Some(st)) => paint(Style::new().fg_color(Some(state_color(st).into())), cell),
+                (2, Some(st)) => paint(
+                    Style::new().fg_color(Some(super::human::state_color(st).into())),
+                    cell,
+                ),
                 _ => (*cell).to_string(),
             };
             if i == 4 {

@@ -8,7 +8,7 @@ use std::fmt::Write as _;
 use anstyle::AnsiColor;
 
 use crate::report::human::{indicator, state_color};
-use crate::status::{ComponentStatus, Report, Revision, State};
+use crate::status::{ComponentStatus, Report, Revision};
 
 /// The content type of [`render`]'s output.
 pub const CONTENT_TYPE: &str = "text/html; charset=utf-8";
@@ -65,21 +65,9 @@ fn css_color(c: AnsiColor) -> (&'static str, &'static str) {
     }
 }
 
-/// "3 up to date, 1 behind, 1 database error": the count of each state
-/// that occurs, best first.
+/// "3 up to date, 1 behind, 1 unreachable": the fleet report's summary line.
 pub fn summary(report: &Report) -> String {
-    let parts: Vec<String> = State::ALL
-        .iter()
-        .filter_map(|st| {
-            let n = report.components.iter().filter(|c| c.state == *st).count();
-            (n > 0).then(|| format!("{n} {}", st.title().to_lowercase().replace('-', " ")))
-        })
-        .collect();
-    if parts.is_empty() {
-        "no targets".to_string()
-    } else {
-        parts.join(", ")
-    }
+    crate::report::fleet::summary_line(&report.components)
 }
 
 fn revisions(revs: &[Revision]) -> String {
@@ -249,7 +237,7 @@ pub(crate) mod tests {
         assert!(!html.contains("<script>x"));
         assert!(!html.contains("<b>bug"));
         assert!(html.contains("Note: one &amp; only"));
-        assert!(html.contains("1 target: 1 configuration error"));
+        assert!(html.contains("1 target: 1 config error"));
         assert!(html.contains("setTimeout(()=>location.reload(),30000)"));
         let mut plain = labelled_report();
         plain.components[0].labels.clear();
