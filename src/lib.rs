@@ -30,6 +30,9 @@
 //! `splitlines`). The library API is internal to
 //! the binary and carries no semver promise.
 
+// A panic is never the answer to bad input: errors are values. Tests may unwrap.
+#![cfg_attr(not(test), deny(clippy::unwrap_used))]
+
 pub mod check;
 pub mod cli;
 pub mod commands;

@@ -1,5 +1,7 @@
 //! The `db-status` binary: parse flags, run, exit with the command's code.
 
+#![deny(clippy::unwrap_used)]
+
 use clap::Parser;
 
 fn main() -> std::process::ExitCode {
