@@ -112,29 +112,26 @@ fn repoint_advice(map: &RevisionMap, r: &Repoint, ctx: &FixContext) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::graph::divergence::tests::script as labelled;
+    use crate::fixture::{map, rev};
     use std::path::PathBuf;
-
-    fn script(rev: &str, downs: &[&str], date: &str) -> crate::scripts::Script {
-        labelled(rev, downs, &[], date)
-    }
 
     #[test]
     fn newest_branch_is_repointed_at_its_first_revision() {
-        let m = RevisionMap::build(vec![
-            script("a", &[], "1"),
-            script("b", &["a"], "2"),
-            script("c", &["b"], "3"),
-            script("d", &["b"], "4"),
-            script("e", &["d"], "5"),
-        ])
-        .expect("map")
-        .0;
+        let m = map([
+            rev("a").created("1"),
+            rev("b").down(&["a"]).created("2"),
+            rev("c").down(&["b"]).created("3"),
+            rev("d").down(&["b"]).created("4"),
+            rev("e").down(&["d"]).created("5"),
+        ]);
         let f = findings(&m, &FixContext::default());
         assert_eq!(f.len(), 1);
-        assert_eq!(f[0].file, Some(PathBuf::from("/v/d.py")));
+        assert_eq!(f[0].file, Some(PathBuf::from("/proj/versions/d_x.py")));
         let fix = f[0].fix.as_deref().unwrap_or("");
-        assert!(fix.contains("/v/d.py:2 set down_revision = \"c\""), "{fix}");
+        assert!(
+            fix.contains("/proj/versions/d_x.py:11 set down_revision = \"c\""),
+            "{fix}"
+        );
         assert!(
             fix.contains("alembic merge heads -m 'merge heads'"),
             "{fix}"

@@ -4,29 +4,7 @@ use std::path::PathBuf;
 
 use super::*;
 use crate::database::{DbErrorKind, VersionRows};
-use crate::scripts::{FieldLines, Script};
-
-fn script(id: &str, down: &[&str], labels: &[&str], doc: &str) -> Script {
-    Script {
-        revision: id.to_string(),
-        down_revisions: down.iter().map(|s| s.to_string()).collect(),
-        dependencies: Vec::new(),
-        branch_labels: labels.iter().map(|s| s.to_string()).collect(),
-        longdoc: doc.to_string(),
-        path: PathBuf::from(format!("/proj/versions/{id}_x.py")),
-        lines: FieldLines {
-            revision: 9,
-            down_revision: 10,
-            branch_labels: 11,
-            depends_on: 12,
-        },
-        docstring_claims: Default::default(),
-    }
-}
-
-fn map(scripts: Vec<Script>) -> RevisionMap {
-    RevisionMap::build(scripts).expect("map").0
-}
+use crate::fixture::{map, rev};
 
 fn ctx() -> Context {
     Context {
@@ -62,10 +40,10 @@ fn any_action(s: &ComponentStatus, needle: &str) -> bool {
 }
 
 fn linear() -> RevisionMap {
-    map(vec![
-        script("a1", &[], &[], "first"),
-        script("a2", &["a1"], &[], "second\n\nmore text"),
-        script("a3", &["a2"], &[], "third"),
+    map([
+        rev("a1").doc("first"),
+        rev("a2").down(&["a1"]).doc("second\n\nmore text"),
+        rev("a3").down(&["a2"]).doc("third"),
     ])
 }
 
@@ -152,11 +130,11 @@ fn unknown_revision_is_reported_not_crashed() {
 
 #[test]
 fn unknown_row_leaves_no_plan() {
-    let m = map(vec![
-        script("a1", &[], &[], "first"),
-        script("a2", &["a1"], &[], "second"),
-        script("b1", &[], &["other"], "other root"),
-        script("b2", &["b1"], &[], "other two"),
+    let m = map([
+        rev("a1").doc("first"),
+        rev("a2").down(&["a1"]).doc("second"),
+        rev("b1").labels(&["other"]).doc("other root"),
+        rev("b2").down(&["b1"]).doc("other two"),
     ]);
     // a-branch unlabelled, b-branch labelled: not diverged.
     let s = evaluate(&m, &rows(&["a1", "zzz"]), &ctx());
@@ -222,21 +200,17 @@ fn populated_database_without_version_table_is_unstamped() {
 
 #[test]
 fn two_unlabelled_heads_are_diverged_with_common_ancestor() {
-    let m = map(vec![
-        script("a1", &[], &[], "root"),
-        script("a2", &["a1"], &[], "base of split"),
-        script(
-            "b1",
-            &["a2"],
-            &[],
-            "theirs\n\nCreate Date: 2026-01-01 10:00:00",
-        ),
-        script(
-            "c1",
-            &["a2"],
-            &[],
-            "mine\n\nCreate Date: 2026-02-01 10:00:00",
-        ),
+    let m = map([
+        rev("a1").doc("root"),
+        rev("a2").down(&["a1"]).doc("base of split"),
+        rev("b1")
+            .down(&["a2"])
+            .doc("theirs")
+            .created("2026-01-01 10:00:00"),
+        rev("c1")
+            .down(&["a2"])
+            .doc("mine")
+            .created("2026-02-01 10:00:00"),
     ]);
     let s = evaluate(&m, &rows(&["b1"]), &ctx());
     assert_eq!(s.state, State::Diverged);
@@ -249,7 +223,7 @@ fn two_unlabelled_heads_are_diverged_with_common_ancestor() {
     );
     // The newest head (by Create Date) is the one to re-point, at its down_revision line.
     assert!(
-        text(&s, 0).contains("versions/c1_x.py line 10")
+        text(&s, 0).contains("versions/c1_x.py line 11")
             && text(&s, 0).contains("change down_revision from 'a2' to 'b1'"),
         "{:?}",
         s.actions
@@ -265,10 +239,10 @@ fn two_unlabelled_heads_are_diverged_with_common_ancestor() {
 
 #[test]
 fn fresh_db_under_diverged_scripts_is_diverged() {
-    let m = map(vec![
-        script("a1", &[], &[], "root"),
-        script("b1", &["a1"], &[], "one"),
-        script("c1", &["a1"], &[], "two"),
+    let m = map([
+        rev("a1").doc("root"),
+        rev("b1").down(&["a1"]).doc("one"),
+        rev("c1").down(&["a1"]).doc("two"),
     ]);
     let s = evaluate(&m, &DbRead::rows(VersionRows::NoTable), &ctx());
     assert_eq!(s.state, State::Diverged);
@@ -277,10 +251,10 @@ fn fresh_db_under_diverged_scripts_is_diverged() {
 
 #[test]
 fn distinct_labels_are_separate_branches_not_divergence() {
-    let m = map(vec![
-        script("e1", &[], &["expand"], "expand root"),
-        script("e2", &["e1"], &[], "expand two"),
-        script("c1", &[], &["contract"], "contract root"),
+    let m = map([
+        rev("e1").labels(&["expand"]).doc("expand root"),
+        rev("e2").down(&["e1"]).doc("expand two"),
+        rev("c1").labels(&["contract"]).doc("contract root"),
     ]);
     let s = evaluate(&m, &rows(&["e2", "c1"]), &ctx());
     assert_eq!(s.state, State::UpToDate);
@@ -298,11 +272,11 @@ fn distinct_labels_are_separate_branches_not_divergence() {
 
 #[test]
 fn heads_sharing_a_label_are_diverged() {
-    let m = map(vec![
-        script("e1", &[], &["expand"], "expand root"),
-        script("e2", &["e1"], &[], "left"),
-        script("e3", &["e1"], &[], "right"),
-        script("c1", &[], &["contract"], "contract root"),
+    let m = map([
+        rev("e1").labels(&["expand"]).doc("expand root"),
+        rev("e2").down(&["e1"]).doc("left"),
+        rev("e3").down(&["e1"]).doc("right"),
+        rev("c1").labels(&["contract"]).doc("contract root"),
     ]);
     let s = evaluate(&m, &rows(&["e2", "e3", "c1"]), &ctx());
     assert_eq!(s.state, State::Diverged);
@@ -349,9 +323,9 @@ fn overlapping_rows_are_an_inconsistent_table() {
 
 #[test]
 fn partial_id_row_resolves() {
-    let m = map(vec![
-        script("abc123", &[], &[], "first"),
-        script("def456", &["abc123"], &[], "second"),
+    let m = map([
+        rev("abc123").doc("first"),
+        rev("def456").down(&["abc123"]).doc("second"),
     ]);
     let s = evaluate(&m, &rows(&["abc"]), &ctx());
     assert_eq!(s.state, State::Behind);
@@ -378,20 +352,16 @@ fn states_order_by_exit_code() {
 
 #[test]
 fn repoint_prefers_the_head_this_database_has_not_applied() {
-    let m = map(vec![
-        script("a1", &[], &[], "root"),
-        script(
-            "b1",
-            &["a1"],
-            &[],
-            "theirs\n\nCreate Date: 2026-01-01 10:00:00",
-        ),
-        script(
-            "c1",
-            &["a1"],
-            &[],
-            "applied here\n\nCreate Date: 2026-02-01 10:00:00",
-        ),
+    let m = map([
+        rev("a1").doc("root"),
+        rev("b1")
+            .down(&["a1"])
+            .doc("theirs")
+            .created("2026-01-01 10:00:00"),
+        rev("c1")
+            .down(&["a1"])
+            .doc("applied here")
+            .created("2026-02-01 10:00:00"),
     ]);
     let s = evaluate(&m, &rows(&["c1"]), &ctx());
     assert!(
