@@ -138,3 +138,15 @@ pub(crate) fn map(revs: impl IntoIterator<Item = Rev>) -> RevisionMap {
 pub(crate) fn ids(map: &RevisionMap, revs: &[RevIdx]) -> Vec<String> {
     revs.iter().map(|&i| map.id(i).to_string()).collect()
 }
+
+/// Two unlabelled heads that forked at `b`: a ← b ← c and b ← d ← e, created
+/// in that order (so `e` is the newest head and `d` starts its branch).
+pub(crate) fn forked() -> RevisionMap {
+    map([
+        rev("a").created("1"),
+        rev("b").down(&["a"]).created("2"),
+        rev("c").down(&["b"]).created("3"),
+        rev("d").down(&["b"]).created("4"),
+        rev("e").down(&["d"]).created("5"),
+    ])
+}

@@ -112,18 +112,12 @@ fn repoint_advice(map: &RevisionMap, r: &Repoint, ctx: &FixContext) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::fixture::{map, rev};
+    use crate::fixture::forked;
     use std::path::PathBuf;
 
     #[test]
     fn newest_branch_is_repointed_at_its_first_revision() {
-        let m = map([
-            rev("a").created("1"),
-            rev("b").down(&["a"]).created("2"),
-            rev("c").down(&["b"]).created("3"),
-            rev("d").down(&["b"]).created("4"),
-            rev("e").down(&["d"]).created("5"),
-        ]);
+        let m = forked();
         let f = findings(&m, &FixContext::default());
         assert_eq!(f.len(), 1);
         assert_eq!(f[0].file, Some(PathBuf::from("/proj/versions/d_x.py")));

@@ -324,17 +324,11 @@ fn repoint(map: &RevisionMap, group: &[RevIdx], newest: RevIdx) -> Option<Repoin
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::fixture::{ids, map, rev};
+    use crate::fixture::{forked, ids, map, rev};
 
     #[test]
     fn two_unlabelled_heads_diverge_at_their_fork() {
-        let m = map([
-            rev("a").created("1"),
-            rev("b").down(&["a"]).created("2"),
-            rev("c").down(&["b"]).created("3"),
-            rev("d").down(&["b"]).created("4"),
-            rev("e").down(&["d"]).created("5"),
-        ]);
+        let m = forked();
         let d = analyze(&m, None).expect("diverged");
         assert_eq!(d.groups.len(), 1);
         let g = &d.groups[0];

@@ -139,18 +139,18 @@ fn linear_current_and_pending() {
 }
 
 /// Transcript 02: ae1 <- ae2 <- ae3, be2 spliced onto ae2.
-fn two_heads() -> RevisionMap {
-    map([
+fn two_heads() -> [Rev; 4] {
+    [
         rev("ae1000000001"),
         rev("ae1000000002").down(&["ae1000000001"]),
         rev("ae1000000003").down(&["ae1000000002"]),
         rev("be2000000001").down(&["ae1000000002"]),
-    ])
+    ]
 }
 
 #[test]
 fn two_heads_transcript() {
-    let m = two_heads();
+    let m = map(two_heads());
     assert_eq!(ids(&m, &m.heads()), ["ae1000000003", "be2000000001"]);
     assert!(m.is_branch_point(1));
     assert_eq!(
@@ -190,13 +190,9 @@ fn two_heads_transcript() {
     );
     assert_eq!(hist(&m, "ae1000000003:").unwrap(), ["ae1000000003"]);
     // After the merge on top: pending is be2 then the merge.
-    let merged = map([
-        rev("ae1000000001"),
-        rev("ae1000000002").down(&["ae1000000001"]),
-        rev("ae1000000003").down(&["ae1000000002"]),
-        rev("be2000000001").down(&["ae1000000002"]),
-        rev("ee3000000001").down(&["ae1000000003", "be2000000001"]),
-    ]);
+    let merged = map(two_heads()
+        .into_iter()
+        .chain([rev("ee3000000001").down(&["ae1000000003", "be2000000001"])]));
     assert!(merged.is_merge_point(4));
     assert_eq!(
         ids(
@@ -277,7 +273,7 @@ fn depends_on_transcript() {
 #[test]
 fn dependency_on_ancestor_changes_order() {
     // Transcript 04: d4 depends on its own ancestor d1 -> d1 printed last.
-    let m = map([
+    let tree = [
         rev("0e1000000001").labels(&["other"]),
         rev("0e2000000002").down(&["0e1000000001"]),
         rev("0e3000000003").down(&["0e2000000002"]),
@@ -289,7 +285,8 @@ fn dependency_on_ancestor_changes_order() {
         rev("d4000000000d")
             .down(&["d3000000000c"])
             .deps(&["d1000000000a"]),
-    ]);
+    ];
+    let m = map(tree.clone());
     let order = [
         "0e3000000003",
         "d4000000000d",
@@ -302,20 +299,9 @@ fn dependency_on_ancestor_changes_order() {
     assert_eq!(hist(&m, ":").unwrap(), order);
     assert_eq!(ids(&m, &m.heads()), ["0e3000000003", "d4000000000d"]);
     // d5 depends on the label `other` (its declaring revision 0e1).
-    let m = map([
-        rev("0e1000000001").labels(&["other"]),
-        rev("0e2000000002").down(&["0e1000000001"]),
-        rev("0e3000000003").down(&["0e2000000002"]),
-        rev("d1000000000a"),
-        rev("d2000000000b").down(&["d1000000000a"]),
-        rev("d3000000000c")
-            .down(&["d2000000000b"])
-            .deps(&["0e2000000002"]),
-        rev("d4000000000d")
-            .down(&["d3000000000c"])
-            .deps(&["d1000000000a"]),
-        rev("d5000000000e").down(&["d4000000000d"]).deps(&["other"]),
-    ]);
+    let m = map(tree
+        .into_iter()
+        .chain([rev("d5000000000e").down(&["d4000000000d"]).deps(&["other"])]));
     assert_eq!(ids(&m, &m.real_heads()), ["0e3000000003", "d5000000000e"]);
     assert_eq!(
         hist(&m, ":").unwrap(),
@@ -373,24 +359,20 @@ fn load_order_breaks_ties() {
 #[test]
 fn labels_propagate_and_resolve() {
     // Transcript 03-like: label on the tip flows down to the root.
-    let m = map([
+    let chain = [
         rev("0a0000000001"),
         rev("0a0000000002").down(&["0a0000000001"]),
         rev("0a0000000003")
             .down(&["0a0000000002"])
             .labels(&["late"]),
-    ]);
+    ];
+    let m = map(chain.clone());
     assert_eq!(m.labels(0), ["late"]);
     assert_eq!(m.labels(1), ["late"]);
     // A side branch at 0a..01 stops the downward flow there.
-    let m = map([
-        rev("0a0000000001"),
-        rev("0a0000000002").down(&["0a0000000001"]),
-        rev("0a0000000003")
-            .down(&["0a0000000002"])
-            .labels(&["late"]),
-        rev("0b0000000001").down(&["0a0000000001"]),
-    ]);
+    let m = map(chain
+        .into_iter()
+        .chain([rev("0b0000000001").down(&["0a0000000001"])]));
     assert!(m.labels(0).is_empty());
     assert_eq!(m.labels(1), ["late"]);
     assert_eq!(ids(&m, &m.resolve("late@head").unwrap()), ["0a0000000003"]);

@@ -39,6 +39,17 @@ fn any_action(s: &ComponentStatus, needle: &str) -> bool {
     s.actions.iter().any(|a| a.text.contains(needle))
 }
 
+/// Asserts that action `i` says each of `parts`, showing every action when it does not.
+#[track_caller]
+fn assert_action(s: &ComponentStatus, i: usize, parts: &[&str]) {
+    let said = text(s, i);
+    assert!(
+        parts.iter().all(|p| said.contains(p)),
+        "action {i} should say {parts:?}: {:?}",
+        s.actions
+    );
+}
+
 fn linear() -> RevisionMap {
     map([
         rev("a1").doc("first"),
@@ -70,11 +81,7 @@ fn behind_lists_pending_oldest_first_with_doc_and_relative_path() {
         PathBuf::from("versions/a2_x.py")
     );
     assert_eq!(s.summary, "2 migrations pending.");
-    assert!(
-        text(&s, 0).contains("alembic upgrade heads"),
-        "{:?}",
-        s.actions
-    );
+    assert_action(&s, 0, &["alembic upgrade heads"]);
 }
 
 #[test]
@@ -101,16 +108,8 @@ fn backend_ai_manager_fresh_mentions_oneshot() {
     c.backend_ai = true;
     c.alembic = vec!["./py".into(), "-m".into(), "alembic".into()];
     let s = evaluate(&linear(), &DbRead::rows(VersionRows::NoTable), &c);
-    assert!(
-        text(&s, 0).contains("./backend.ai mgr schema oneshot"),
-        "{:?}",
-        s.actions
-    );
-    assert!(
-        text(&s, 1).contains("./py -m alembic upgrade head"),
-        "{:?}",
-        s.actions
-    );
+    assert_action(&s, 0, &["./backend.ai mgr schema oneshot"]);
+    assert_action(&s, 1, &["./py -m alembic upgrade head"]);
 }
 
 #[test]
@@ -222,17 +221,15 @@ fn two_unlabelled_heads_are_diverged_with_common_ancestor() {
         Some("a2")
     );
     // The newest head (by Create Date) is the one to re-point, at its down_revision line.
-    assert!(
-        text(&s, 0).contains("versions/c1_x.py line 11")
-            && text(&s, 0).contains("change down_revision from 'a2' to 'b1'"),
-        "{:?}",
-        s.actions
+    assert_action(
+        &s,
+        0,
+        &[
+            "versions/c1_x.py line 11",
+            "change down_revision from 'a2' to 'b1'",
+        ],
     );
-    assert!(
-        text(&s, 1).contains("alembic merge -m 'merge heads' heads"),
-        "{:?}",
-        s.actions
-    );
+    assert_action(&s, 1, &["alembic merge -m 'merge heads' heads"]);
     // Still pending facts are kept.
     assert_eq!(pending(&s), ["c1"]);
 }
@@ -314,10 +311,10 @@ fn database_error_keeps_kind_and_advice() {
 fn overlapping_rows_are_an_inconsistent_table() {
     let s = evaluate(&linear(), &rows(&["a1", "a3"]), &ctx());
     assert_eq!(s.state, State::DatabaseError);
-    assert!(
-        text(&s, 0).contains("DELETE FROM alembic_version WHERE version_num = 'a1'"),
-        "{:?}",
-        s.actions
+    assert_action(
+        &s,
+        0,
+        &["DELETE FROM alembic_version WHERE version_num = 'a1'"],
     );
 }
 
