@@ -1,18 +1,17 @@
 //! Revision files built in memory for unit tests, and the revision map built
 //! from them: `map([rev("a"), rev("b").down(&["a"]).labels(&["x"])])`.
 //!
-//! Every built script looks like one Alembic's template wrote: it lives at
-//! `/proj/versions/<id>_x.py`, declares `revision` on line 10 and
-//! `down_revision`, `branch_labels` and `depends_on` on the three lines after
-//! it, and its docstring's first line is its id unless [`Rev::doc`] says
-//! otherwise.
+//! Unless told otherwise, a built script lives at `/proj/versions/<id>_x.py`,
+//! declares `revision` on line 10 and `down_revision`, `branch_labels` and
+//! `depends_on` on the three lines after it, and its docstring is its id (so
+//! expected paths and lines in assertions are the same in every module).
 
 use std::path::PathBuf;
 
 use crate::graph::{RevIdx, RevisionMap};
 use crate::scripts::{DocstringClaims, FieldLines, Script};
 
-/// A revision file being described; [`Rev::build`] (or `Script::from`) makes it.
+/// A revision file being described; [`Rev::build`] makes it.
 #[derive(Debug, Clone)]
 pub(crate) struct Rev {
     script: Script,
@@ -111,12 +110,6 @@ impl Rev {
             None => message,
         };
         script
-    }
-}
-
-impl From<Rev> for Script {
-    fn from(rev: Rev) -> Script {
-        rev.build()
     }
 }
 
