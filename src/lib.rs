@@ -41,6 +41,8 @@ pub mod database;
 pub mod drift;
 pub mod envpy;
 pub mod error;
+#[cfg(test)]
+mod fixture;
 pub mod fleet;
 pub mod graph;
 pub mod inspect;

@@ -112,29 +112,20 @@ fn repoint_advice(map: &RevisionMap, r: &Repoint, ctx: &FixContext) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::graph::divergence::tests::script as labelled;
+    use crate::fixture::forked;
     use std::path::PathBuf;
-
-    fn script(rev: &str, downs: &[&str], date: &str) -> crate::scripts::Script {
-        labelled(rev, downs, &[], date)
-    }
 
     #[test]
     fn newest_branch_is_repointed_at_its_first_revision() {
-        let m = RevisionMap::build(vec![
-            script("a", &[], "1"),
-            script("b", &["a"], "2"),
-            script("c", &["b"], "3"),
-            script("d", &["b"], "4"),
-            script("e", &["d"], "5"),
-        ])
-        .expect("map")
-        .0;
+        let m = forked();
         let f = findings(&m, &FixContext::default());
         assert_eq!(f.len(), 1);
-        assert_eq!(f[0].file, Some(PathBuf::from("/v/d.py")));
+        assert_eq!(f[0].file, Some(PathBuf::from("/proj/versions/d_x.py")));
         let fix = f[0].fix.as_deref().unwrap_or("");
-        assert!(fix.contains("/v/d.py:2 set down_revision = \"c\""), "{fix}");
+        assert!(
+            fix.contains("/proj/versions/d_x.py:11 set down_revision = \"c\""),
+            "{fix}"
+        );
         assert!(
             fix.contains("alembic merge heads -m 'merge heads'"),
             "{fix}"

@@ -90,38 +90,15 @@ pub fn bad_merges(map: &RevisionMap) -> Vec<Finding> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::scripts::{DocstringClaims, FieldLines, Script};
-    use std::path::PathBuf;
-
-    fn script(rev: &str, downs: &[&str], labels: &[&str], date: &str) -> Script {
-        Script {
-            revision: rev.to_string(),
-            down_revisions: downs.iter().map(|s| s.to_string()).collect(),
-            dependencies: Vec::new(),
-            branch_labels: labels.iter().map(|s| s.to_string()).collect(),
-            longdoc: format!("{rev}\n\nRevision ID: {rev}\nCreate Date: {date}"),
-            path: PathBuf::from(format!("/v/{rev}.py")),
-            lines: FieldLines {
-                revision: 1,
-                down_revision: 2,
-                branch_labels: 3,
-                depends_on: 4,
-            },
-            docstring_claims: DocstringClaims::default(),
-        }
-    }
-
-    fn map(scripts: Vec<Script>) -> RevisionMap {
-        RevisionMap::build(scripts).expect("valid graph").0
-    }
+    use crate::fixture::{map, rev};
 
     #[test]
     fn redundant_merge_parent_beside_one_other_is_a_warning() {
-        let m = map(vec![
-            script("a", &[], &[], "1"),
-            script("b", &["a"], &[], "2"),
-            script("c", &["b"], &[], "3"),
-            script("m", &["a", "c"], &[], "4"),
+        let m = map([
+            rev("a"),
+            rev("b").down(&["a"]),
+            rev("c").down(&["b"]),
+            rev("m").down(&["a", "c"]),
         ]);
         let f = bad_merges(&m);
         assert_eq!(f.len(), 1);
@@ -139,12 +116,12 @@ mod tests {
 
     #[test]
     fn redundant_merge_parent_beside_two_others_is_an_error() {
-        let m = map(vec![
-            script("a", &[], &[], "1"),
-            script("b", &["a"], &[], "2"),
-            script("c", &["b"], &[], "3"),
-            script("x", &["a"], &[], "3"),
-            script("m", &["x", "c", "b"], &[], "4"),
+        let m = map([
+            rev("a"),
+            rev("b").down(&["a"]),
+            rev("c").down(&["b"]),
+            rev("x").down(&["a"]),
+            rev("m").down(&["x", "c", "b"]),
         ]);
         let f = bad_merges(&m);
         assert_eq!(f.len(), 1);

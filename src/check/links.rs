@@ -503,26 +503,7 @@ pub fn docstring_drift(scripts: &[Script]) -> Vec<Finding> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::scripts::{DocstringClaims, FieldLines};
-    use std::path::PathBuf;
-
-    fn script(rev: &str, downs: &[&str]) -> Script {
-        Script {
-            revision: rev.to_string(),
-            down_revisions: downs.iter().map(|s| s.to_string()).collect(),
-            dependencies: Vec::new(),
-            branch_labels: Vec::new(),
-            longdoc: String::new(),
-            path: PathBuf::from(format!("/v/{rev}_x.py")),
-            lines: FieldLines {
-                revision: 10,
-                down_revision: 11,
-                branch_labels: 12,
-                depends_on: 13,
-            },
-            docstring_claims: DocstringClaims::default(),
-        }
-    }
+    use crate::fixture::{rev, scripts};
 
     fn codes(f: &[Finding]) -> Vec<(&'static str, String, u32)> {
         f.iter()
@@ -541,33 +522,31 @@ mod tests {
 
     #[test]
     fn clean_chain_has_no_findings() {
-        let s = vec![script("a", &[]), script("b", &["a"]), script("c", &["b"])];
+        let s = scripts([rev("a"), rev("b").down(&["a"]), rev("c").down(&["b"])]);
         assert!(check(&s, &FixContext::default()).is_empty());
     }
 
     #[test]
     fn dangling_down_revision_and_dependency() {
-        let mut b = script("b", &["zzz"]);
-        b.dependencies = vec!["nope".into()];
-        let s = vec![script("a", &[]), b];
+        let s = scripts([rev("a"), rev("b").down(&["zzz"]).deps(&["nope"])]);
         let f = check(&s, &FixContext::default());
         assert_eq!(
             codes(&f),
             vec![
-                ("missing-revision", "/v/b_x.py".into(), 11),
-                ("missing-revision", "/v/b_x.py".into(), 13)
+                ("missing-revision", "/proj/versions/b_x.py".into(), 11),
+                ("missing-revision", "/proj/versions/b_x.py".into(), 13)
             ]
         );
     }
 
     #[test]
     fn comma_string_and_prefix_get_a_concrete_fix() {
-        let s = vec![
-            script("aaaa1", &[]),
-            script("bbbb1", &["aaaa1"]),
-            script("c", &["aaaa1,bbbb1"]),
-            script("d", &["bbb"]),
-        ];
+        let s = scripts([
+            rev("aaaa1"),
+            rev("bbbb1").down(&["aaaa1"]),
+            rev("c").down(&["aaaa1,bbbb1"]),
+            rev("d").down(&["bbb"]),
+        ]);
         let f = check(&s, &FixContext::default());
         let fixes: Vec<_> = f.iter().filter_map(|f| f.fix.clone()).collect();
         assert_eq!(
@@ -581,59 +560,61 @@ mod tests {
 
     #[test]
     fn duplicate_reported_on_the_later_file() {
-        let mut second = script("a", &[]);
-        second.path = PathBuf::from("/v/zz_dup.py");
-        let s = vec![script("a", &[]), second];
+        let s = scripts([rev("a"), rev("a").path("/proj/versions/zz_dup.py")]);
         let f = check(&s, &FixContext::default());
         assert_eq!(
             codes(&f),
-            vec![("duplicate-revision", "/v/zz_dup.py".into(), 10)]
+            vec![("duplicate-revision", "/proj/versions/zz_dup.py".into(), 10)]
         );
-        assert!(f[0].message.contains("/v/a_x.py:10"));
+        assert!(f[0].message.contains("/proj/versions/a_x.py:10"));
     }
 
     #[test]
     fn labels_clash_with_labels_and_ids() {
-        let mut a = script("a", &[]);
-        a.branch_labels = vec!["x".into()];
-        let mut b = script("b", &["a"]);
-        b.branch_labels = vec!["x".into()];
-        let mut c = script("c", &["b"]);
-        c.branch_labels = vec!["a".into()];
-        let f = check(&[a, b, c], &FixContext::default());
+        let s = scripts([
+            rev("a").labels(&["x"]),
+            rev("b").down(&["a"]).labels(&["x"]),
+            rev("c").down(&["b"]).labels(&["a"]),
+        ]);
+        let f = check(&s, &FixContext::default());
         assert_eq!(
             codes(&f),
             vec![
-                ("label-clash", "/v/b_x.py".into(), 12),
-                ("label-clash", "/v/c_x.py".into(), 12)
+                ("label-clash", "/proj/versions/b_x.py".into(), 12),
+                ("label-clash", "/proj/versions/c_x.py".into(), 12)
             ]
         );
     }
 
     #[test]
     fn cycle_named_in_order() {
-        let s = vec![
-            script("base", &[]),
-            script("a", &["c"]),
-            script("b", &["a"]),
-            script("c", &["b"]),
-        ];
+        let s = scripts([
+            rev("base"),
+            rev("a").down(&["c"]),
+            rev("b").down(&["a"]),
+            rev("c").down(&["b"]),
+        ]);
         let f = check(&s, &FixContext::default());
-        assert_eq!(codes(&f), vec![("cycle", "/v/a_x.py".into(), 11)]);
+        assert_eq!(
+            codes(&f),
+            vec![("cycle", "/proj/versions/a_x.py".into(), 11)]
+        );
         assert!(f[0].message.contains("a → c → b → a"), "{}", f[0].message);
     }
 
     #[test]
     fn self_loops() {
-        let mut d = script("d", &["base"]);
-        d.dependencies = vec!["d".into()];
-        let s = vec![script("base", &[]), script("a", &["a"]), d];
+        let s = scripts([
+            rev("base"),
+            rev("a").down(&["a"]),
+            rev("d").down(&["base"]).deps(&["d"]),
+        ]);
         let f = check(&s, &FixContext::default());
         assert_eq!(
             codes(&f),
             vec![
-                ("cycle", "/v/a_x.py".into(), 11),
-                ("cycle", "/v/d_x.py".into(), 13)
+                ("cycle", "/proj/versions/a_x.py".into(), 11),
+                ("cycle", "/proj/versions/d_x.py".into(), 13)
             ]
         );
         assert!(
@@ -646,41 +627,36 @@ mod tests {
     #[test]
     fn long_chain_does_not_overflow() {
         let n = 100_000;
-        let mut s = vec![script("r0", &[])];
-        for i in 1..n {
-            s.push(script(&format!("r{i}"), &[&format!("r{}", i - 1)]));
-        }
+        let s = scripts((0..n).map(|i| match i {
+            0 => rev("r0"),
+            _ => rev(&format!("r{i}")).down(&[&format!("r{}", i - 1)]),
+        }));
         assert!(check(&s, &FixContext::default()).is_empty());
     }
 
     #[test]
     fn forbidden_characters() {
-        let f = check(&[script("a-b@", &[])], &FixContext::default());
+        let f = check(&scripts([rev("a-b@")]), &FixContext::default());
         assert_eq!(
             codes(&f),
-            vec![("bad-identifier", "/v/a-b@_x.py".into(), 10)]
+            vec![("bad-identifier", "/proj/versions/a-b@_x.py".into(), 10)]
         );
         assert!(f[0].message.contains("Character(s) '-, @' not allowed"));
     }
 
     #[test]
     fn docstring_drift_warnings() {
-        let mut b = script("b", &["a"]);
-        b.docstring_claims = DocstringClaims {
-            revision_id: Some(("bb".into(), 3)),
-            revises: Some((vec!["x".into()], 4)),
-        };
-        let mut ok = script("c", &["a", "b"]);
-        ok.docstring_claims = DocstringClaims {
-            revision_id: Some(("c".into(), 3)),
-            revises: Some((vec!["b".into(), "a".into()], 4)),
-        };
-        let f = docstring_drift(&[script("a", &[]), b, ok]);
+        let f = docstring_drift(&scripts([
+            rev("a"),
+            rev("b").down(&["a"]).claims("bb", &["x"]),
+            // Revises: in another order is not drift.
+            rev("c").down(&["a", "b"]).claims("c", &["b", "a"]),
+        ]));
         assert_eq!(
             codes(&f),
             vec![
-                ("docstring-revision-id", "/v/b_x.py".into(), 3),
-                ("docstring-revises", "/v/b_x.py".into(), 4)
+                ("docstring-revision-id", "/proj/versions/b_x.py".into(), 3),
+                ("docstring-revises", "/proj/versions/b_x.py".into(), 4)
             ]
         );
         assert_eq!(f[1].fix.as_deref(), Some("Revises: a"));

@@ -244,29 +244,29 @@ fn invalid_path_separator_crashes_with_pythons_text() {
 
 #[test]
 fn empty_pieces_and_relative_locations() {
-    // Empty pieces are dropped before stripping: "  " survives as "" (the CWD).
-    let t = with_locations("path_separator = ;\nversion_locations = a;;  ;./b/");
-    let c = load_at(&request(t.path())).unwrap();
-    let d = t.path();
-    assert_eq!(
-        c.version_locations,
-        vec![p(d, "a"), PathBuf::from(d), p(d, "b")]
-    );
-    // Legacy splitting keeps empty pieces: "a ,b" → a, "", b.
-    let t = with_locations("version_locations = a ,b");
-    let c = load_at(&request(t.path())).unwrap();
-    let d = t.path();
-    assert_eq!(
-        c.version_locations,
-        vec![p(d, "a"), PathBuf::from(d), p(d, "b")]
-    );
-    // An empty value means the default location.
-    let t = with_locations("version_locations =");
-    let c = load_at(&request(t.path())).unwrap();
-    assert_eq!(
-        c.version_locations,
-        vec![p(t.path(), "migrations/versions")]
-    );
+    for (settings, expected) in [
+        // Empty pieces are dropped before stripping: "  " survives as "" (the CWD).
+        (
+            "path_separator = ;\nversion_locations = a;;  ;./b/",
+            &["a", "", "b"][..],
+        ),
+        // Legacy splitting keeps empty pieces: "a ,b" → a, "", b.
+        ("version_locations = a ,b", &["a", "", "b"]),
+        // An empty value means the default location.
+        ("version_locations =", &["migrations/versions"]),
+    ] {
+        let t = with_locations(settings);
+        let d = t.path();
+        let expected: Vec<PathBuf> = expected
+            .iter()
+            .map(|rel| match *rel {
+                "" => PathBuf::from(d),
+                rel => p(d, rel),
+            })
+            .collect();
+        let c = load_at(&request(d)).unwrap();
+        assert_eq!(c.version_locations, expected, "{settings}");
+    }
 }
 
 #[test]

@@ -28,6 +28,17 @@ fn value(v: &str, line: u32) -> Option<Setting> {
     })
 }
 
+/// A URL read from environment variable `var` on `line` (with `default`, or
+/// the ini's URL when `else_ini`).
+fn env_var(var: &str, default: Option<&str>, else_ini: bool, line: u32) -> Option<EnvUrl> {
+    Some(EnvUrl::Var {
+        var: var.to_string(),
+        default: default.map(str::to_string),
+        else_ini,
+        line,
+    })
+}
+
 /// Alembic's generic template, with `extra` inserted in both configure calls.
 fn template(head: &str, offline_kw: &str, online_kw: &str) -> String {
     format!(
@@ -270,35 +281,14 @@ fn urls_from_the_environment() {
         ),
         None,
     );
-    assert_eq!(
-        e.url,
-        Some(EnvUrl::Var {
-            var: "APP_DB".into(),
-            default: None,
-            else_ini: false,
-            line: 9
-        })
-    );
+    assert_eq!(e.url, env_var("APP_DB", None, false, 9));
     let src = "import os\nfrom alembic import context\nfrom sqlalchemy import create_engine\nURL_VAR = 'X_URL'\ndef run_migrations_online():\n    engine = create_engine(os.getenv(URL_VAR, 'sqlite:///d.db'))\n    context.configure(connection=engine.connect())\nrun_migrations_online()\n";
     assert_eq!(
         analyse(src, None).url,
-        Some(EnvUrl::Var {
-            var: "X_URL".into(),
-            default: Some("sqlite:///d.db".into()),
-            else_ini: false,
-            line: 6
-        })
+        env_var("X_URL", Some("sqlite:///d.db"), false, 6)
     );
     let src = "from os import environ\nfrom alembic import context\ndef run_migrations_offline():\n    context.configure(url=environ.get('OFF_URL'))\nrun_migrations_offline()\n";
-    assert_eq!(
-        analyse(src, None).url,
-        Some(EnvUrl::Var {
-            var: "OFF_URL".into(),
-            default: None,
-            else_ini: false,
-            line: 4
-        })
-    );
+    assert_eq!(analyse(src, None).url, env_var("OFF_URL", None, false, 4));
 }
 
 #[test]
@@ -436,21 +426,13 @@ fn env_var_or_fallbacks() {
             format!("import os\nfrom alembic import context\ncontext.configure(url={expr})\n");
         analyse(&src, None).url
     };
-    let var = |default: Option<&str>, else_ini: bool| {
-        Some(EnvUrl::Var {
-            var: "DB".into(),
-            default: default.map(str::to_string),
-            else_ini,
-            line: 3,
-        })
-    };
     assert_eq!(
         url("os.getenv('DB') or config.get_main_option('sqlalchemy.url')"),
-        var(None, true)
+        env_var("DB", None, true, 3)
     );
     assert_eq!(
         url("os.environ.get('DB') or 'sqlite:///x.db'"),
-        var(Some("sqlite:///x.db"), false)
+        env_var("DB", Some("sqlite:///x.db"), false, 3)
     );
     assert!(matches!(
         url("os.getenv('DB') or settings.URL"),

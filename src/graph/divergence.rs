@@ -322,48 +322,13 @@ fn repoint(map: &RevisionMap, group: &[RevIdx], newest: RevIdx) -> Option<Repoin
 }
 
 #[cfg(test)]
-pub(crate) mod tests {
+mod tests {
     use super::*;
-    use crate::scripts::{DocstringClaims, FieldLines, Script};
-    use std::path::PathBuf;
-
-    /// A revision for tests: `rev` with parents `downs`, `labels`, and a
-    /// template docstring created on `date`.
-    pub(crate) fn script(rev: &str, downs: &[&str], labels: &[&str], date: &str) -> Script {
-        Script {
-            revision: rev.to_string(),
-            down_revisions: downs.iter().map(|s| s.to_string()).collect(),
-            dependencies: Vec::new(),
-            branch_labels: labels.iter().map(|s| s.to_string()).collect(),
-            longdoc: format!("{rev}\n\nRevision ID: {rev}\nCreate Date: {date}"),
-            path: PathBuf::from(format!("/v/{rev}.py")),
-            lines: FieldLines {
-                revision: 1,
-                down_revision: 2,
-                branch_labels: 3,
-                depends_on: 4,
-            },
-            docstring_claims: DocstringClaims::default(),
-        }
-    }
-
-    fn map(scripts: Vec<Script>) -> RevisionMap {
-        RevisionMap::build(scripts).expect("valid graph").0
-    }
-
-    fn ids(m: &RevisionMap, v: &[RevIdx]) -> Vec<String> {
-        v.iter().map(|&i| m.id(i).to_string()).collect()
-    }
+    use crate::fixture::{forked, ids, map, rev};
 
     #[test]
     fn two_unlabelled_heads_diverge_at_their_fork() {
-        let m = map(vec![
-            script("a", &[], &[], "1"),
-            script("b", &["a"], &[], "2"),
-            script("c", &["b"], &[], "3"),
-            script("d", &["b"], &[], "4"),
-            script("e", &["d"], &[], "5"),
-        ]);
+        let m = forked();
         let d = analyze(&m, None).expect("diverged");
         assert_eq!(d.groups.len(), 1);
         let g = &d.groups[0];
@@ -382,22 +347,22 @@ pub(crate) mod tests {
 
     #[test]
     fn one_label_per_head_is_fine() {
-        let m = map(vec![
-            script("a", &[], &["expand"], "1"),
-            script("b", &[], &["contract"], "2"),
-            script("c", &["a"], &[], "3"),
+        let m = map([
+            rev("a").labels(&["expand"]).created("1"),
+            rev("b").labels(&["contract"]).created("2"),
+            rev("c").down(&["a"]).created("3"),
         ]);
         assert!(analyze(&m, None).is_none());
     }
 
     #[test]
     fn criss_cross_has_two_last_common_ancestors_and_no_repoint() {
-        let m = map(vec![
-            script("a", &[], &[], "1"),
-            script("b", &["a"], &[], "2"),
-            script("c", &["a"], &[], "3"),
-            script("m1", &["b", "c"], &[], "4"),
-            script("m2", &["b", "c"], &[], "5"),
+        let m = map([
+            rev("a").created("1"),
+            rev("b").down(&["a"]).created("2"),
+            rev("c").down(&["a"]).created("3"),
+            rev("m1").down(&["b", "c"]).created("4"),
+            rev("m2").down(&["b", "c"]).created("5"),
         ]);
         let d = analyze(&m, None).expect("diverged");
         let mut lca = ids(&m, &d.groups[0].last_common_ancestors);
@@ -408,10 +373,10 @@ pub(crate) mod tests {
 
     #[test]
     fn applied_heads_are_not_the_newest() {
-        let m = map(vec![
-            script("a", &[], &[], "1"),
-            script("b", &["a"], &[], "2026-01"),
-            script("c", &["a"], &[], "2026-02"),
+        let m = map([
+            rev("a").created("1"),
+            rev("b").down(&["a"]).created("2026-01"),
+            rev("c").down(&["a"]).created("2026-02"),
         ]);
         let applied = m.ancestor_set(m.find("c").expect("c"));
         let d = analyze(&m, Some(&applied)).expect("diverged");
@@ -422,11 +387,11 @@ pub(crate) mod tests {
 
     #[test]
     fn shared_label_names_its_heads_for_merge() {
-        let m = map(vec![
-            script("e1", &[], &["expand"], "1"),
-            script("e2", &["e1"], &[], "2"),
-            script("e3", &["e1"], &[], "3"),
-            script("c1", &[], &["contract"], "4"),
+        let m = map([
+            rev("e1").labels(&["expand"]).created("1"),
+            rev("e2").down(&["e1"]).created("2"),
+            rev("e3").down(&["e1"]).created("3"),
+            rev("c1").labels(&["contract"]).created("4"),
         ]);
         let d = analyze(&m, None).expect("diverged");
         assert_eq!(d.groups[0].label.as_deref(), Some("expand"));

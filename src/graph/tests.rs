@@ -1,50 +1,14 @@
 //! Unit tests of the revision map on the trees of the Alembic transcripts
 //! (`/work/shared/reference/alembic-transcripts/*.txt`).
 
-use std::path::PathBuf;
-
 use super::*;
-use crate::scripts::{DocstringClaims, FieldLines, Script};
+use crate::fixture::{Rev, ids, map, rev, scripts};
 
-fn script(id: &str, down: &[&str], deps: &[&str], labels: &[&str]) -> Script {
-    Script {
-        revision: id.to_string(),
-        down_revisions: down.iter().map(|s| s.to_string()).collect(),
-        dependencies: deps.iter().map(|s| s.to_string()).collect(),
-        branch_labels: labels.iter().map(|s| s.to_string()).collect(),
-        longdoc: format!("doc {id}"),
-        path: PathBuf::from(format!("/v/{id}.py")),
-        lines: FieldLines::default(),
-        docstring_claims: DocstringClaims::default(),
-    }
-}
-
-type Spec<'a> = (&'a str, &'a [&'a str], &'a [&'a str], &'a [&'a str]);
-
-fn map(specs: &[Spec]) -> RevisionMap {
-    let scripts = specs
-        .iter()
-        .map(|(i, d, p, l)| script(i, d, p, l))
-        .collect();
-    match RevisionMap::build(scripts) {
-        Ok((m, _)) => m,
-        Err(e) => panic!("build failed: {e}"),
-    }
-}
-
-fn build_err(specs: &[Spec]) -> GraphError {
-    let scripts = specs
-        .iter()
-        .map(|(i, d, p, l)| script(i, d, p, l))
-        .collect();
-    match RevisionMap::build(scripts) {
+fn build_err(revs: impl IntoIterator<Item = Rev>) -> GraphError {
+    match RevisionMap::build(scripts(revs)) {
         Ok(_) => panic!("expected a build error"),
         Err(e) => e,
     }
-}
-
-fn ids(m: &RevisionMap, v: &[RevIdx]) -> Vec<String> {
-    v.iter().map(|&i| m.id(i).to_string()).collect()
 }
 
 fn hist(m: &RevisionMap, range: &str) -> Result<Vec<String>, RevisionError> {
@@ -63,10 +27,10 @@ const MULTI_HEAD: &str = "Multiple head revisions are present for given argument
 
 /// Transcript 01: 1a2b3c4d5e6f <- 2b3c4d5e6f70 <- 3c4d5e6f7081.
 fn linear() -> RevisionMap {
-    map(&[
-        ("1a2b3c4d5e6f", &[], &[], &[]),
-        ("2b3c4d5e6f70", &["1a2b3c4d5e6f"], &[], &[]),
-        ("3c4d5e6f7081", &["2b3c4d5e6f70"], &[], &[]),
+    map([
+        rev("1a2b3c4d5e6f"),
+        rev("2b3c4d5e6f70").down(&["1a2b3c4d5e6f"]),
+        rev("3c4d5e6f7081").down(&["2b3c4d5e6f70"]),
     ])
 }
 
@@ -175,18 +139,18 @@ fn linear_current_and_pending() {
 }
 
 /// Transcript 02: ae1 <- ae2 <- ae3, be2 spliced onto ae2.
-fn two_heads() -> RevisionMap {
-    map(&[
-        ("ae1000000001", &[], &[], &[]),
-        ("ae1000000002", &["ae1000000001"], &[], &[]),
-        ("ae1000000003", &["ae1000000002"], &[], &[]),
-        ("be2000000001", &["ae1000000002"], &[], &[]),
-    ])
+fn two_heads() -> [Rev; 4] {
+    [
+        rev("ae1000000001"),
+        rev("ae1000000002").down(&["ae1000000001"]),
+        rev("ae1000000003").down(&["ae1000000002"]),
+        rev("be2000000001").down(&["ae1000000002"]),
+    ]
 }
 
 #[test]
 fn two_heads_transcript() {
-    let m = two_heads();
+    let m = map(two_heads());
     assert_eq!(ids(&m, &m.heads()), ["ae1000000003", "be2000000001"]);
     assert!(m.is_branch_point(1));
     assert_eq!(
@@ -226,13 +190,9 @@ fn two_heads_transcript() {
     );
     assert_eq!(hist(&m, "ae1000000003:").unwrap(), ["ae1000000003"]);
     // After the merge on top: pending is be2 then the merge.
-    let merged = map(&[
-        ("ae1000000001", &[], &[], &[]),
-        ("ae1000000002", &["ae1000000001"], &[], &[]),
-        ("ae1000000003", &["ae1000000002"], &[], &[]),
-        ("be2000000001", &["ae1000000002"], &[], &[]),
-        ("ee3000000001", &["ae1000000003", "be2000000001"], &[], &[]),
-    ]);
+    let merged = map(two_heads()
+        .into_iter()
+        .chain([rev("ee3000000001").down(&["ae1000000003", "be2000000001"])]));
     assert!(merged.is_merge_point(4));
     assert_eq!(
         ids(
@@ -255,12 +215,14 @@ fn two_heads_transcript() {
 
 /// Transcript 04: a dependency on another branch's head.
 fn depends() -> RevisionMap {
-    map(&[
-        ("0e1000000001", &[], &[], &["other"]),
-        ("0e2000000002", &["0e1000000001"], &[], &[]),
-        ("d1000000000a", &[], &[], &[]),
-        ("d2000000000b", &["d1000000000a"], &[], &[]),
-        ("d3000000000c", &["d2000000000b"], &["0e2000000002"], &[]),
+    map([
+        rev("0e1000000001").labels(&["other"]),
+        rev("0e2000000002").down(&["0e1000000001"]),
+        rev("d1000000000a"),
+        rev("d2000000000b").down(&["d1000000000a"]),
+        rev("d3000000000c")
+            .down(&["d2000000000b"])
+            .deps(&["0e2000000002"]),
     ])
 }
 
@@ -301,9 +263,9 @@ fn depends_on_transcript() {
         ["d2000000000b"]
     );
     // A label as dependency resolves to the declaring revision.
-    let l = map(&[
-        ("0e1000000001", &[], &[], &["other"]),
-        ("d1000000000a", &[], &["other"], &[]),
+    let l = map([
+        rev("0e1000000001").labels(&["other"]),
+        rev("d1000000000a").deps(&["other"]),
     ]);
     assert_eq!(l.dependencies(1), &[0]);
 }
@@ -311,15 +273,20 @@ fn depends_on_transcript() {
 #[test]
 fn dependency_on_ancestor_changes_order() {
     // Transcript 04: d4 depends on its own ancestor d1 -> d1 printed last.
-    let m = map(&[
-        ("0e1000000001", &[], &[], &["other"]),
-        ("0e2000000002", &["0e1000000001"], &[], &[]),
-        ("0e3000000003", &["0e2000000002"], &[], &[]),
-        ("d1000000000a", &[], &[], &[]),
-        ("d2000000000b", &["d1000000000a"], &[], &[]),
-        ("d3000000000c", &["d2000000000b"], &["0e2000000002"], &[]),
-        ("d4000000000d", &["d3000000000c"], &["d1000000000a"], &[]),
-    ]);
+    let tree = [
+        rev("0e1000000001").labels(&["other"]),
+        rev("0e2000000002").down(&["0e1000000001"]),
+        rev("0e3000000003").down(&["0e2000000002"]),
+        rev("d1000000000a"),
+        rev("d2000000000b").down(&["d1000000000a"]),
+        rev("d3000000000c")
+            .down(&["d2000000000b"])
+            .deps(&["0e2000000002"]),
+        rev("d4000000000d")
+            .down(&["d3000000000c"])
+            .deps(&["d1000000000a"]),
+    ];
+    let m = map(tree.clone());
     let order = [
         "0e3000000003",
         "d4000000000d",
@@ -332,16 +299,9 @@ fn dependency_on_ancestor_changes_order() {
     assert_eq!(hist(&m, ":").unwrap(), order);
     assert_eq!(ids(&m, &m.heads()), ["0e3000000003", "d4000000000d"]);
     // d5 depends on the label `other` (its declaring revision 0e1).
-    let m = map(&[
-        ("0e1000000001", &[], &[], &["other"]),
-        ("0e2000000002", &["0e1000000001"], &[], &[]),
-        ("0e3000000003", &["0e2000000002"], &[], &[]),
-        ("d1000000000a", &[], &[], &[]),
-        ("d2000000000b", &["d1000000000a"], &[], &[]),
-        ("d3000000000c", &["d2000000000b"], &["0e2000000002"], &[]),
-        ("d4000000000d", &["d3000000000c"], &["d1000000000a"], &[]),
-        ("d5000000000e", &["d4000000000d"], &["other"], &[]),
-    ]);
+    let m = map(tree
+        .into_iter()
+        .chain([rev("d5000000000e").down(&["d4000000000d"]).deps(&["other"])]));
     assert_eq!(ids(&m, &m.real_heads()), ["0e3000000003", "d5000000000e"]);
     assert_eq!(
         hist(&m, ":").unwrap(),
@@ -361,11 +321,11 @@ fn dependency_on_ancestor_changes_order() {
 #[test]
 fn load_order_breaks_ties() {
     // Transcript 12.
-    let m = map(&[
-        ("ffff00000001", &[], &[], &[]),
-        ("ffff00000002", &["ffff00000001"], &[], &[]),
-        ("aaaa00000002", &["aaaa00000001"], &[], &[]),
-        ("aaaa00000001", &[], &[], &[]),
+    let m = map([
+        rev("ffff00000001"),
+        rev("ffff00000002").down(&["ffff00000001"]),
+        rev("aaaa00000002").down(&["aaaa00000001"]),
+        rev("aaaa00000001"),
     ]);
     assert_eq!(ids(&m, &m.heads()), ["ffff00000002", "aaaa00000002"]);
     assert_eq!(
@@ -377,12 +337,12 @@ fn load_order_breaks_ties() {
             "aaaa00000001"
         ]
     );
-    let merged = map(&[
-        ("ffff00000001", &[], &[], &[]),
-        ("ffff00000002", &["ffff00000001"], &[], &[]),
-        ("aaaa00000002", &["aaaa00000001"], &[], &[]),
-        ("eeee00000001", &["aaaa00000002", "ffff00000002"], &[], &[]),
-        ("aaaa00000001", &[], &[], &[]),
+    let merged = map([
+        rev("ffff00000001"),
+        rev("ffff00000002").down(&["ffff00000001"]),
+        rev("aaaa00000002").down(&["aaaa00000001"]),
+        rev("eeee00000001").down(&["aaaa00000002", "ffff00000002"]),
+        rev("aaaa00000001"),
     ]);
     assert_eq!(
         hist(&merged, ":").unwrap(),
@@ -399,20 +359,20 @@ fn load_order_breaks_ties() {
 #[test]
 fn labels_propagate_and_resolve() {
     // Transcript 03-like: label on the tip flows down to the root.
-    let m = map(&[
-        ("0a0000000001", &[], &[], &[]),
-        ("0a0000000002", &["0a0000000001"], &[], &[]),
-        ("0a0000000003", &["0a0000000002"], &[], &["late"]),
-    ]);
+    let chain = [
+        rev("0a0000000001"),
+        rev("0a0000000002").down(&["0a0000000001"]),
+        rev("0a0000000003")
+            .down(&["0a0000000002"])
+            .labels(&["late"]),
+    ];
+    let m = map(chain.clone());
     assert_eq!(m.labels(0), ["late"]);
     assert_eq!(m.labels(1), ["late"]);
     // A side branch at 0a..01 stops the downward flow there.
-    let m = map(&[
-        ("0a0000000001", &[], &[], &[]),
-        ("0a0000000002", &["0a0000000001"], &[], &[]),
-        ("0a0000000003", &["0a0000000002"], &[], &["late"]),
-        ("0b0000000001", &["0a0000000001"], &[], &[]),
-    ]);
+    let m = map(chain
+        .into_iter()
+        .chain([rev("0b0000000001").down(&["0a0000000001"])]));
     assert!(m.labels(0).is_empty());
     assert_eq!(m.labels(1), ["late"]);
     assert_eq!(ids(&m, &m.resolve("late@head").unwrap()), ["0a0000000003"]);
@@ -422,89 +382,92 @@ fn labels_propagate_and_resolve() {
         format!("{CANT} '0b0000000001'")
     );
     // Merge below two labelled roots gets both labels (sorted).
-    let m = map(&[
-        ("aaaa00000001", &[], &[], &["lbl"]),
-        ("ffff00000001", &[], &[], &["r2a"]),
-        ("ffff00000002", &["aaaa00000001", "ffff00000001"], &[], &[]),
+    let m = map([
+        rev("aaaa00000001").labels(&["lbl"]),
+        rev("ffff00000001").labels(&["r2a"]),
+        rev("ffff00000002").down(&["aaaa00000001", "ffff00000001"]),
     ]);
     assert_eq!(m.labels(2), ["lbl", "r2a"]);
 }
 
 #[test]
 fn construction_errors() {
-    let e = build_err(&[("ab-cd", &[], &[], &[])]);
+    let e = build_err([rev("ab-cd")]);
     assert_eq!(e.kind, GraphErrorKind::BadIdentifier);
     assert_eq!(
         e.message,
         "Character(s) '-' not allowed in revision identifier 'ab-cd'"
     );
-    let e = build_err(&[("a@b+c", &[], &[], &[])]);
+    let e = build_err([rev("a@b+c")]);
     assert_eq!(
         e.message,
         "Character(s) '+, @' not allowed in revision identifier 'a@b+c'"
     );
-    let e = build_err(&[("ffff00000009", &["ffff00000009"], &[], &[])]);
+    let e = build_err([rev("ffff00000009").down(&["ffff00000009"])]);
     assert_eq!(
         e.message,
         "Self-loop is detected in revisions (ffff00000009)"
     );
-    let e = build_err(&[("ffff00000009", &[], &["ffff00000009"], &[])]);
+    let e = build_err([rev("ffff00000009").deps(&["ffff00000009"])]);
     assert_eq!(
         e.message,
         "Dependency self-loop is detected in revisions (ffff00000009)"
     );
-    let e = build_err(&[
-        ("aaaa00000001", &[], &[], &[]),
-        ("c2c2c2c2c2c2", &["c1c1c1c1c1c1"], &[], &[]),
-        ("c1c1c1c1c1c1", &["c2c2c2c2c2c2"], &[], &[]),
+    let e = build_err([
+        rev("aaaa00000001"),
+        rev("c2c2c2c2c2c2").down(&["c1c1c1c1c1c1"]),
+        rev("c1c1c1c1c1c1").down(&["c2c2c2c2c2c2"]),
     ]);
     assert_eq!(
         e.message,
         "Cycle is detected in revisions (c1c1c1c1c1c1, c2c2c2c2c2c2)"
     );
-    let e = build_err(&[
-        ("aaaa00000001", &[], &[], &[]),
-        ("d1d1d1d1d1d1", &["aaaa00000001"], &["d2d2d2d2d2d2"], &[]),
-        ("d2d2d2d2d2d2", &["aaaa00000001"], &["d1d1d1d1d1d1"], &[]),
+    let e = build_err([
+        rev("aaaa00000001"),
+        rev("d1d1d1d1d1d1")
+            .down(&["aaaa00000001"])
+            .deps(&["d2d2d2d2d2d2"]),
+        rev("d2d2d2d2d2d2")
+            .down(&["aaaa00000001"])
+            .deps(&["d1d1d1d1d1d1"]),
     ]);
     assert_eq!(
         e.message,
         "Dependency cycle is detected in revisions (aaaa00000001, d1d1d1d1d1d1, d2d2d2d2d2d2)"
     );
-    let e = build_err(&[
-        ("aaaa00000001", &[], &[], &["x"]),
-        ("bbbb00000001", &[], &[], &["x"]),
+    let e = build_err([
+        rev("aaaa00000001").labels(&["x"]),
+        rev("bbbb00000001").labels(&["x"]),
     ]);
     assert_eq!(e.kind, GraphErrorKind::LabelClash);
     assert_eq!(
         e.message,
         "Branch name 'x' in revision bbbb00000001 already used by revision aaaa00000001"
     );
-    let e = build_err(&[("bbbb00000001", &[], &[], &["bbbb00000001"])]);
+    let e = build_err([rev("bbbb00000001").labels(&["bbbb00000001"])]);
     assert_eq!(e.kind, GraphErrorKind::LabelClash);
-    let e = build_err(&[("ffff00000004", &["deadbeef0000"], &[], &[])]);
+    let e = build_err([rev("ffff00000004").down(&["deadbeef0000"])]);
     assert_eq!(e.kind, GraphErrorKind::MissingRevision);
     assert!(e.message.contains("deadbeef0000") && e.message.contains("ffff00000004"));
-    let e = build_err(&[("ffff00000004", &[], &["nope00000000"], &[])]);
+    let e = build_err([rev("ffff00000004").deps(&["nope00000000"])]);
     assert_eq!(e.kind, GraphErrorKind::MissingRevision);
     assert!(e.message.contains("nope00000000"));
     // A comma string is one id, not two.
-    let e = build_err(&[
-        ("aaaa00000003", &[], &[], &[]),
-        ("ffff00000001", &[], &[], &[]),
-        ("ffff00000003", &["aaaa00000003,ffff00000001"], &[], &[]),
+    let e = build_err([
+        rev("aaaa00000003"),
+        rev("ffff00000001"),
+        rev("ffff00000003").down(&["aaaa00000003,ffff00000001"]),
     ]);
     assert_eq!(e.kind, GraphErrorKind::MissingRevision);
 }
 
 #[test]
 fn duplicates_warn_and_list_twice() {
-    let scripts = vec![
-        script("ffff00000001", &[], &[], &[]),
-        script("ffff00000007", &["ffff00000001"], &[], &[]),
-        script("ffff00000007", &["ffff00000001"], &[], &[]),
-    ];
-    let (m, warnings) = match RevisionMap::build(scripts) {
+    let (m, warnings) = match RevisionMap::build(scripts([
+        rev("ffff00000001"),
+        rev("ffff00000007").down(&["ffff00000001"]),
+        rev("ffff00000007").down(&["ffff00000001"]),
+    ])) {
         Ok(x) => x,
         Err(e) => panic!("{e}"),
     };
@@ -521,22 +484,10 @@ fn duplicates_warn_and_list_twice() {
 fn long_chain_is_iterative() {
     const N: usize = 100_000;
     let names: Vec<String> = (0..N).map(|i| format!("r{i:011}")).collect();
-    let scripts: Vec<Script> = names
-        .iter()
-        .enumerate()
-        .map(|(i, id)| {
-            let down: Vec<&str> = if i == 0 {
-                vec![]
-            } else {
-                vec![names[i - 1].as_str()]
-            };
-            script(id, &down, &[], if i == 0 { &["main"] } else { &[] })
-        })
-        .collect();
-    let (m, _) = match RevisionMap::build(scripts) {
-        Ok(x) => x,
-        Err(e) => panic!("{e}"),
-    };
+    let m = map(names.iter().enumerate().map(|(i, id)| match i {
+        0 => rev(id).labels(&["main"]),
+        _ => rev(id).down(&[&names[i - 1]]),
+    }));
     assert_eq!(m.heads(), [N - 1]);
     assert_eq!(m.labels(N / 2), ["main"]);
     let h = m.history(None, None).unwrap();
@@ -575,11 +526,7 @@ fn relative_regex() {
 /// inclusive=True, assert_relative_length=False)` on the same three revisions.
 #[test]
 fn relative_numbers_follow_python_int() {
-    let m = map(&[
-        ("a", &[], &[], &[]),
-        ("b", &["a"], &[], &[]),
-        ("c", &["b"], &[], &[]),
-    ]);
+    let m = map([rev("a"), rev("b").down(&["a"]), rev("c").down(&["b"])]);
     let r = |s: &str| m.resolve(s).map(|v| ids(&m, &v));
     let walk = |s: &str| hist(&m, &format!(":{s}"));
     let no_one = "Relative revision -1 didn't produce 1 migrations";

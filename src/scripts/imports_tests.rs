@@ -103,26 +103,19 @@ fn chains_of_reexports_relative_imports_and_class_attributes() {
             "import pkg\nfrom pkg import LABEL\nfrom pkg.models import Meta\nlab = pkg.LABEL\ntbl = Meta.table\n",
         ),
     ]);
-    assert_eq!(
-        t.lookup("env.py", "lab").unwrap(),
-        Some(Value::Str("deep".into()))
-    );
-    assert_eq!(
-        t.lookup("env.py", "LABEL").unwrap(),
-        Some(Value::Str("deep".into()))
-    );
-    assert_eq!(
-        t.lookup("env.py", "tbl").unwrap(),
-        Some(Value::Str("my_version".into()))
-    );
-    assert_eq!(
-        t.lookup("env.py", "Meta.other").unwrap(),
-        Some(Value::Str("deep".into()))
-    );
-    assert_eq!(
-        t.lookup("env.py", "pkg.C.LABEL").unwrap(),
-        Some(Value::Str("deep".into()))
-    );
+    for (name, value) in [
+        ("lab", "deep"),
+        ("LABEL", "deep"),
+        ("tbl", "my_version"),
+        ("Meta.other", "deep"),
+        ("pkg.C.LABEL", "deep"),
+    ] {
+        assert_eq!(
+            t.lookup("env.py", name).unwrap(),
+            Some(Value::Str(value.into())),
+            "{name}"
+        );
+    }
 }
 
 #[test]

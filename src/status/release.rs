@@ -172,25 +172,12 @@ mod tests {
     use std::sync::Arc;
 
     use crate::database::VersionRows;
+    use crate::fixture::{map, rev};
     use crate::releases::dump::{Dump, DumpRevision};
     use crate::releases::{Facts, Known, Release, ReleaseKind, ReleaseTable, Request};
-    use crate::scripts::{FieldLines, Script};
     use crate::status::{Context, DbRead, evaluate};
 
     use super::*;
-
-    fn script(id: &str, down: &[&str]) -> Script {
-        Script {
-            revision: id.to_string(),
-            down_revisions: down.iter().map(|s| s.to_string()).collect(),
-            dependencies: Vec::new(),
-            branch_labels: Vec::new(),
-            longdoc: format!("rev {id}"),
-            path: PathBuf::from(format!("/proj/versions/{id}_x.py")),
-            lines: FieldLines::default(),
-            docstring_claims: Default::default(),
-        }
-    }
 
     fn main_line(v: &str) -> Vec<Release> {
         vec![Release {
@@ -208,13 +195,12 @@ mod tests {
 
     /// a → d → c → e on main; release 1.0 had a → c (c's parent was a).
     fn setup(request: Request, labels: &[(&str, &str)]) -> (RevisionMap, Context) {
-        let (map, _) = RevisionMap::build(vec![
-            script("a", &[]),
-            script("d", &["a"]),
-            script("c", &["d"]),
-            script("e", &["c"]),
-        ])
-        .expect("map");
+        let map = map([
+            rev("a"),
+            rev("d").down(&["a"]),
+            rev("c").down(&["d"]),
+            rev("e").down(&["c"]),
+        ]);
         let table = ReleaseTable::from_lists(vec![
             vec![],
             main_line("2.0"),

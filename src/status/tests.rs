@@ -4,29 +4,7 @@ use std::path::PathBuf;
 
 use super::*;
 use crate::database::{DbErrorKind, VersionRows};
-use crate::scripts::{FieldLines, Script};
-
-fn script(id: &str, down: &[&str], labels: &[&str], doc: &str) -> Script {
-    Script {
-        revision: id.to_string(),
-        down_revisions: down.iter().map(|s| s.to_string()).collect(),
-        dependencies: Vec::new(),
-        branch_labels: labels.iter().map(|s| s.to_string()).collect(),
-        longdoc: doc.to_string(),
-        path: PathBuf::from(format!("/proj/versions/{id}_x.py")),
-        lines: FieldLines {
-            revision: 9,
-            down_revision: 10,
-            branch_labels: 11,
-            depends_on: 12,
-        },
-        docstring_claims: Default::default(),
-    }
-}
-
-fn map(scripts: Vec<Script>) -> RevisionMap {
-    RevisionMap::build(scripts).expect("map").0
-}
+use crate::fixture::{map, rev};
 
 fn ctx() -> Context {
     Context {
@@ -61,11 +39,22 @@ fn any_action(s: &ComponentStatus, needle: &str) -> bool {
     s.actions.iter().any(|a| a.text.contains(needle))
 }
 
+/// Asserts that action `i` says each of `parts`, showing every action when it does not.
+#[track_caller]
+fn assert_action(s: &ComponentStatus, i: usize, parts: &[&str]) {
+    let said = text(s, i);
+    assert!(
+        parts.iter().all(|p| said.contains(p)),
+        "action {i} should say {parts:?}: {:?}",
+        s.actions
+    );
+}
+
 fn linear() -> RevisionMap {
-    map(vec![
-        script("a1", &[], &[], "first"),
-        script("a2", &["a1"], &[], "second\n\nmore text"),
-        script("a3", &["a2"], &[], "third"),
+    map([
+        rev("a1").doc("first"),
+        rev("a2").down(&["a1"]).doc("second\n\nmore text"),
+        rev("a3").down(&["a2"]).doc("third"),
     ])
 }
 
@@ -92,11 +81,7 @@ fn behind_lists_pending_oldest_first_with_doc_and_relative_path() {
         PathBuf::from("versions/a2_x.py")
     );
     assert_eq!(s.summary, "2 migrations pending.");
-    assert!(
-        text(&s, 0).contains("alembic upgrade heads"),
-        "{:?}",
-        s.actions
-    );
+    assert_action(&s, 0, &["alembic upgrade heads"]);
 }
 
 #[test]
@@ -123,16 +108,8 @@ fn backend_ai_manager_fresh_mentions_oneshot() {
     c.backend_ai = true;
     c.alembic = vec!["./py".into(), "-m".into(), "alembic".into()];
     let s = evaluate(&linear(), &DbRead::rows(VersionRows::NoTable), &c);
-    assert!(
-        text(&s, 0).contains("./backend.ai mgr schema oneshot"),
-        "{:?}",
-        s.actions
-    );
-    assert!(
-        text(&s, 1).contains("./py -m alembic upgrade head"),
-        "{:?}",
-        s.actions
-    );
+    assert_action(&s, 0, &["./backend.ai mgr schema oneshot"]);
+    assert_action(&s, 1, &["./py -m alembic upgrade head"]);
 }
 
 #[test]
@@ -152,11 +129,11 @@ fn unknown_revision_is_reported_not_crashed() {
 
 #[test]
 fn unknown_row_leaves_no_plan() {
-    let m = map(vec![
-        script("a1", &[], &[], "first"),
-        script("a2", &["a1"], &[], "second"),
-        script("b1", &[], &["other"], "other root"),
-        script("b2", &["b1"], &[], "other two"),
+    let m = map([
+        rev("a1").doc("first"),
+        rev("a2").down(&["a1"]).doc("second"),
+        rev("b1").labels(&["other"]).doc("other root"),
+        rev("b2").down(&["b1"]).doc("other two"),
     ]);
     // a-branch unlabelled, b-branch labelled: not diverged.
     let s = evaluate(&m, &rows(&["a1", "zzz"]), &ctx());
@@ -222,21 +199,17 @@ fn populated_database_without_version_table_is_unstamped() {
 
 #[test]
 fn two_unlabelled_heads_are_diverged_with_common_ancestor() {
-    let m = map(vec![
-        script("a1", &[], &[], "root"),
-        script("a2", &["a1"], &[], "base of split"),
-        script(
-            "b1",
-            &["a2"],
-            &[],
-            "theirs\n\nCreate Date: 2026-01-01 10:00:00",
-        ),
-        script(
-            "c1",
-            &["a2"],
-            &[],
-            "mine\n\nCreate Date: 2026-02-01 10:00:00",
-        ),
+    let m = map([
+        rev("a1").doc("root"),
+        rev("a2").down(&["a1"]).doc("base of split"),
+        rev("b1")
+            .down(&["a2"])
+            .doc("theirs")
+            .created("2026-01-01 10:00:00"),
+        rev("c1")
+            .down(&["a2"])
+            .doc("mine")
+            .created("2026-02-01 10:00:00"),
     ]);
     let s = evaluate(&m, &rows(&["b1"]), &ctx());
     assert_eq!(s.state, State::Diverged);
@@ -248,27 +221,25 @@ fn two_unlabelled_heads_are_diverged_with_common_ancestor() {
         Some("a2")
     );
     // The newest head (by Create Date) is the one to re-point, at its down_revision line.
-    assert!(
-        text(&s, 0).contains("versions/c1_x.py line 10")
-            && text(&s, 0).contains("change down_revision from 'a2' to 'b1'"),
-        "{:?}",
-        s.actions
+    assert_action(
+        &s,
+        0,
+        &[
+            "versions/c1_x.py line 11",
+            "change down_revision from 'a2' to 'b1'",
+        ],
     );
-    assert!(
-        text(&s, 1).contains("alembic merge -m 'merge heads' heads"),
-        "{:?}",
-        s.actions
-    );
+    assert_action(&s, 1, &["alembic merge -m 'merge heads' heads"]);
     // Still pending facts are kept.
     assert_eq!(pending(&s), ["c1"]);
 }
 
 #[test]
 fn fresh_db_under_diverged_scripts_is_diverged() {
-    let m = map(vec![
-        script("a1", &[], &[], "root"),
-        script("b1", &["a1"], &[], "one"),
-        script("c1", &["a1"], &[], "two"),
+    let m = map([
+        rev("a1").doc("root"),
+        rev("b1").down(&["a1"]).doc("one"),
+        rev("c1").down(&["a1"]).doc("two"),
     ]);
     let s = evaluate(&m, &DbRead::rows(VersionRows::NoTable), &ctx());
     assert_eq!(s.state, State::Diverged);
@@ -277,10 +248,10 @@ fn fresh_db_under_diverged_scripts_is_diverged() {
 
 #[test]
 fn distinct_labels_are_separate_branches_not_divergence() {
-    let m = map(vec![
-        script("e1", &[], &["expand"], "expand root"),
-        script("e2", &["e1"], &[], "expand two"),
-        script("c1", &[], &["contract"], "contract root"),
+    let m = map([
+        rev("e1").labels(&["expand"]).doc("expand root"),
+        rev("e2").down(&["e1"]).doc("expand two"),
+        rev("c1").labels(&["contract"]).doc("contract root"),
     ]);
     let s = evaluate(&m, &rows(&["e2", "c1"]), &ctx());
     assert_eq!(s.state, State::UpToDate);
@@ -298,11 +269,11 @@ fn distinct_labels_are_separate_branches_not_divergence() {
 
 #[test]
 fn heads_sharing_a_label_are_diverged() {
-    let m = map(vec![
-        script("e1", &[], &["expand"], "expand root"),
-        script("e2", &["e1"], &[], "left"),
-        script("e3", &["e1"], &[], "right"),
-        script("c1", &[], &["contract"], "contract root"),
+    let m = map([
+        rev("e1").labels(&["expand"]).doc("expand root"),
+        rev("e2").down(&["e1"]).doc("left"),
+        rev("e3").down(&["e1"]).doc("right"),
+        rev("c1").labels(&["contract"]).doc("contract root"),
     ]);
     let s = evaluate(&m, &rows(&["e2", "e3", "c1"]), &ctx());
     assert_eq!(s.state, State::Diverged);
@@ -340,18 +311,18 @@ fn database_error_keeps_kind_and_advice() {
 fn overlapping_rows_are_an_inconsistent_table() {
     let s = evaluate(&linear(), &rows(&["a1", "a3"]), &ctx());
     assert_eq!(s.state, State::DatabaseError);
-    assert!(
-        text(&s, 0).contains("DELETE FROM alembic_version WHERE version_num = 'a1'"),
-        "{:?}",
-        s.actions
+    assert_action(
+        &s,
+        0,
+        &["DELETE FROM alembic_version WHERE version_num = 'a1'"],
     );
 }
 
 #[test]
 fn partial_id_row_resolves() {
-    let m = map(vec![
-        script("abc123", &[], &[], "first"),
-        script("def456", &["abc123"], &[], "second"),
+    let m = map([
+        rev("abc123").doc("first"),
+        rev("def456").down(&["abc123"]).doc("second"),
     ]);
     let s = evaluate(&m, &rows(&["abc"]), &ctx());
     assert_eq!(s.state, State::Behind);
@@ -378,20 +349,16 @@ fn states_order_by_exit_code() {
 
 #[test]
 fn repoint_prefers_the_head_this_database_has_not_applied() {
-    let m = map(vec![
-        script("a1", &[], &[], "root"),
-        script(
-            "b1",
-            &["a1"],
-            &[],
-            "theirs\n\nCreate Date: 2026-01-01 10:00:00",
-        ),
-        script(
-            "c1",
-            &["a1"],
-            &[],
-            "applied here\n\nCreate Date: 2026-02-01 10:00:00",
-        ),
+    let m = map([
+        rev("a1").doc("root"),
+        rev("b1")
+            .down(&["a1"])
+            .doc("theirs")
+            .created("2026-01-01 10:00:00"),
+        rev("c1")
+            .down(&["a1"])
+            .doc("applied here")
+            .created("2026-02-01 10:00:00"),
     ]);
     let s = evaluate(&m, &rows(&["c1"]), &ctx());
     assert!(
