@@ -100,6 +100,86 @@ pub(crate) fn logical_lines(src: &str) -> Result<Vec<Line<'_>>, (u32, String)> {
     Ok(lines.out)
 }
 
+/// Whether `toks` starts with the names or operators `words`.
+pub(super) fn starts(toks: &[Tok<'_>], words: &[&str]) -> bool {
+    toks.len() >= words.len() && toks.iter().zip(words).all(|(t, w)| t.is(w))
+}
+
+/// The index after the bracket that closes the one at `open`.
+pub(super) fn closing(toks: &[Tok<'_>], open: usize) -> usize {
+    let mut depth = 0usize;
+    for (i, t) in toks.iter().enumerate().skip(open) {
+        if t.kind != Tk::Op {
+            continue;
+        }
+        match t.text {
+            "(" | "[" | "{" => depth += 1,
+            ")" | "]" | "}" => {
+                depth = depth.saturating_sub(1);
+                if depth == 0 {
+                    return i + 1;
+                }
+            }
+            _ => {}
+        }
+    }
+    toks.len()
+}
+
+/// Whether `toks` is not inside a bracket it opens (so an `or` after it is top-level).
+pub(super) fn closing_free(toks: &[Tok<'_>]) -> bool {
+    let mut depth = 0i32;
+    for t in toks {
+        if t.kind == Tk::Op {
+            match t.text {
+                "(" | "[" | "{" => depth += 1,
+                ")" | "]" | "}" => depth -= 1,
+                _ => {}
+            }
+        }
+    }
+    depth == 0
+}
+
+/// Split at top-level commas (empty pieces dropped).
+pub(super) fn split_commas<'a, 's>(toks: &'a [Tok<'s>]) -> Vec<&'a [Tok<'s>]> {
+    let mut out = Vec::new();
+    let mut depth = 0usize;
+    let mut from = 0usize;
+    for (i, t) in toks.iter().enumerate() {
+        if t.kind != Tk::Op {
+            continue;
+        }
+        match t.text {
+            "(" | "[" | "{" => depth += 1,
+            ")" | "]" | "}" => depth = depth.saturating_sub(1),
+            "," if depth == 0 => {
+                if i > from {
+                    out.push(&toks[from..i]);
+                }
+                from = i + 1;
+            }
+            _ => {}
+        }
+    }
+    if toks.len() > from {
+        out.push(&toks[from..]);
+    }
+    out
+}
+
+/// `toks` without the parentheses that wrap all of it.
+pub(super) fn strip_parens<'a, 's>(mut toks: &'a [Tok<'s>]) -> &'a [Tok<'s>] {
+    while toks.len() >= 2
+        && toks[0].is("(")
+        && toks.last().is_some_and(|t| t.is(")"))
+        && closing(toks, 0) == toks.len()
+    {
+        toks = &toks[1..toks.len() - 1];
+    }
+    toks
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

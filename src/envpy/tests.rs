@@ -1,3 +1,4 @@
+use super::settings::mask_passwords;
 use super::*;
 use crate::config::paths::SearchPath;
 
