@@ -76,17 +76,20 @@ def run_migrations_online() -> None:
         context.configure(
             connection=connection, target_metadata=None{online_kw}
         )
-
-        with context.begin_transaction():
-            context.run_migrations()
-
-
-if context.is_offline_mode():
-    run_migrations_offline()
-else:
-    run_migrations_online()
-"#
+{run_and_dispatch}"#,
+        run_and_dispatch = run_and_dispatch()
     )
+}
+
+/// The end of every Alembic template's `env.py`: the online path's
+/// transaction, then the choice between the paths. Taken from the
+/// Flask-Migrate file, which ends the same way.
+fn run_and_dispatch() -> &'static str {
+    let flask = include_str!("testdata/flask_migrate_env.py");
+    let at = flask
+        .rfind("\n        with context.begin_transaction():")
+        .expect("Flask-Migrate's env.py runs its migrations in a transaction");
+    &flask[at..]
 }
 
 #[test]
