@@ -6,6 +6,7 @@ use super::analysis::{Analysis, Call, OFFLINE, ONLINE};
 use super::eval::{Val, literal};
 use super::lex::{Tk, Tok, closing, split_commas};
 use super::{EnvPy, EnvUrl, MultiDb, Setting};
+use crate::database::mask::mask_url_passwords;
 
 impl<'s> Analysis<'s> {
     /// `version_table` or `version_table_schema` as the online path passes it.
@@ -193,7 +194,7 @@ impl<'s> Analysis<'s> {
             Val::Ini | Val::None => None,
             Val::MainOption { .. } | Val::Unreadable(_) => Some(EnvUrl::Unreadable {
                 line,
-                expr: mask_passwords(&expr),
+                expr: mask_url_passwords(&expr),
             }),
         });
         env.multidb = self.multidb(ini_databases);
@@ -266,30 +267,4 @@ impl<'s> Analysis<'s> {
         }
         None
     }
-}
-
-/// `scheme://user:secret@host` → `scheme://user:***@host` wherever it
-/// appears in `text` (an expression quoted in a message may hold a URL).
-pub(super) fn mask_passwords(text: &str) -> String {
-    let mut out = String::with_capacity(text.len());
-    let mut rest = text;
-    while let Some(at) = rest.find("://") {
-        let (head, tail) = rest.split_at(at + 3);
-        out.push_str(head);
-        let end = tail
-            .find(|c: char| c.is_whitespace() || matches!(c, '\'' | '"' | '/'))
-            .unwrap_or(tail.len());
-        let netloc = &tail[..end];
-        match (netloc.rfind('@'), netloc.find(':')) {
-            (Some(a), Some(c)) if c < a => {
-                out.push_str(&netloc[..=c]);
-                out.push_str("***");
-                out.push_str(&netloc[a..]);
-            }
-            _ => out.push_str(netloc),
-        }
-        rest = &tail[end..];
-    }
-    out.push_str(rest);
-    out
 }

@@ -1,6 +1,6 @@
-use super::settings::mask_passwords;
 use super::*;
 use crate::config::paths::SearchPath;
+use crate::database::mask::mask_url_passwords as mask_passwords;
 
 fn analyse(src: &str, databases: Option<&str>) -> EnvPy {
     analyse_with(src, databases, &[])
