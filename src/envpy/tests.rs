@@ -444,3 +444,28 @@ fn env_var_or_fallbacks() {
     ));
     assert!(matches!(url("f(a or b)"), Some(EnvUrl::Unreadable { .. })));
 }
+
+#[test]
+fn source_python_cannot_tokenize_is_a_note_in_cpythons_words() {
+    let e = analyse(
+        "from alembic import context\ncontext.configure(\n    url='x'\n",
+        None,
+    );
+    assert_eq!(
+        e.notes,
+        vec![(
+            2,
+            "env.py cannot be read ('(' was never closed); nothing in it was read".to_string()
+        )]
+    );
+    let e = analyse("x = 1 \\ 2\n", None);
+    assert_eq!(
+        e.notes,
+        vec![(
+            1,
+            "env.py cannot be read (unexpected character after line continuation character); \
+             nothing in it was read"
+                .to_string()
+        )]
+    );
+}
