@@ -1,7 +1,11 @@
-//! Splits `env.py` into logical lines of tokens, function bodies included
-//! (the revision-file scanner in [`crate::scripts::scan`] deliberately
-//! skips them). Only the token boundaries are decided here; string values
-//! are decoded by the scanner (see [`super::literal`]).
+//! `env.py` as logical lines of tokens, function bodies included (the
+//! revision-file scanner deliberately skips them). The tokens are the
+//! revision-file scanner's ([`crate::scripts::scan::lex`]): one set of
+//! Python's token rules. Here they only get their text, and `;` splits a
+//! line into statements. String values are decoded by the scanner too.
+
+use crate::scripts::scan::ScanError;
+use crate::scripts::scan::lex::{K, Sink, Tok as ScanTok, lex, split_top};
 
 /// What a token is.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -19,8 +23,11 @@ pub(crate) enum Tk {
 /// One token.
 #[derive(Debug, Clone, Copy)]
 pub(crate) struct Tok<'s> {
+    /// What it is.
     pub(crate) kind: Tk,
+    /// Its text in the source.
     pub(crate) text: &'s str,
+    /// 1-based line where it starts.
     pub(crate) line: u32,
 }
 
@@ -35,226 +42,142 @@ impl Tok<'_> {
 /// columns), its first line and its tokens.
 #[derive(Debug, Clone)]
 pub(crate) struct Line<'s> {
+    /// Columns of indentation (a tab moves to the next multiple of 8).
     pub(crate) indent: usize,
+    /// 1-based line where it starts.
     pub(crate) line: u32,
+    /// Its tokens, never none.
     pub(crate) toks: Vec<Tok<'s>>,
 }
 
-const OPS3: [&str; 5] = ["**=", "//=", ">>=", "<<=", "..."];
-const OPS2: [&str; 20] = [
-    "==", "!=", "<=", ">=", ":=", "->", "+=", "-=", "*=", "/=", "%=", "@=", "&=", "|=", "^=", "**",
-    "//", "<<", ">>", "<>",
-];
-
-fn is_ident_start(c: char) -> bool {
-    c.is_alphabetic() || c == '_'
+/// Collects every logical line, none skipped, as [`Line`]s.
+struct Lines<'s> {
+    src: &'s str,
+    out: Vec<Line<'s>>,
 }
 
-fn is_ident_cont(c: char) -> bool {
-    c.is_alphanumeric() || c == '_'
+impl Sink for Lines<'_> {
+    fn comment(&mut self, _from: usize, _to: usize) {}
+
+    fn skippable(&self, _indent: usize) -> bool {
+        false
+    }
+
+    fn line(&mut self, toks: &[ScanTok], indent: usize, _line: u32) -> Result<(), ScanError> {
+        for stmt in split_top(toks, K::Semi) {
+            let Some(first) = stmt.first() else { continue };
+            let toks = stmt
+                .iter()
+                .map(|t| Tok {
+                    kind: match t.kind {
+                        K::Name => Tk::Name,
+                        K::Str => Tk::Str,
+                        K::Number => Tk::Num,
+                        _ => Tk::Op,
+                    },
+                    text: self.src.get(t.start..t.end).unwrap_or(""),
+                    line: t.line,
+                })
+                .collect();
+            self.out.push(Line {
+                indent,
+                line: first.line,
+                toks,
+            });
+        }
+        Ok(())
+    }
 }
 
-/// Split `src` into logical lines. An unterminated string or bracket is an
-/// error naming its line.
+/// Split `src` into logical lines. Source CPython's tokenizer refuses (an
+/// unterminated string or bracket, …) is an error naming its line.
 pub(crate) fn logical_lines(src: &str) -> Result<Vec<Line<'_>>, (u32, String)> {
-    let b = src.as_bytes();
-    let n = b.len();
+    let mut lines = Lines {
+        src,
+        out: Vec::new(),
+    };
+    lex(src, &mut lines).map_err(|e| (e.line, e.message))?;
+    Ok(lines.out)
+}
+
+/// Whether `toks` starts with the names or operators `words`.
+pub(super) fn starts(toks: &[Tok<'_>], words: &[&str]) -> bool {
+    toks.len() >= words.len() && toks.iter().zip(words).all(|(t, w)| t.is(w))
+}
+
+/// The index after the bracket that closes the one at `open`.
+pub(super) fn closing(toks: &[Tok<'_>], open: usize) -> usize {
+    let mut depth = 0usize;
+    for (i, t) in toks.iter().enumerate().skip(open) {
+        if t.kind != Tk::Op {
+            continue;
+        }
+        match t.text {
+            "(" | "[" | "{" => depth += 1,
+            ")" | "]" | "}" => {
+                depth = depth.saturating_sub(1);
+                if depth == 0 {
+                    return i + 1;
+                }
+            }
+            _ => {}
+        }
+    }
+    toks.len()
+}
+
+/// Whether `toks` is not inside a bracket it opens (so an `or` after it is top-level).
+pub(super) fn closing_free(toks: &[Tok<'_>]) -> bool {
+    let mut depth = 0i32;
+    for t in toks {
+        if t.kind == Tk::Op {
+            match t.text {
+                "(" | "[" | "{" => depth += 1,
+                ")" | "]" | "}" => depth -= 1,
+                _ => {}
+            }
+        }
+    }
+    depth == 0
+}
+
+/// Split at top-level commas (empty pieces dropped).
+pub(super) fn split_commas<'a, 's>(toks: &'a [Tok<'s>]) -> Vec<&'a [Tok<'s>]> {
     let mut out = Vec::new();
-    let mut toks: Vec<Tok<'_>> = Vec::new();
-    let mut depth: Vec<u32> = Vec::new();
-    let mut line = 1u32;
-    let mut i = 0usize;
-    let mut at_start = true;
-    let mut indent = 0usize;
-    let mut first = 1u32;
-    while i < n {
-        if at_start {
-            let mut col = 0usize;
-            while i < n && matches!(b[i], b' ' | b'\t' | 0x0c) {
-                col = match b[i] {
-                    b'\t' => (col / 8 + 1) * 8,
-                    0x0c => 0,
-                    _ => col + 1,
-                };
-                i += 1;
-            }
-            if i >= n {
-                break;
-            }
-            match b[i] {
-                b'\n' | b'\r' => {
-                    line += u32::from(b[i] == b'\n');
-                    i += 1;
-                    continue;
-                }
-                b'#' => {
-                    while i < n && b[i] != b'\n' {
-                        i += 1;
-                    }
-                    continue;
-                }
-                _ => {
-                    at_start = false;
-                    indent = col;
-                    first = line;
-                }
-            }
+    let mut depth = 0usize;
+    let mut from = 0usize;
+    for (i, t) in toks.iter().enumerate() {
+        if t.kind != Tk::Op {
+            continue;
         }
-        let c = b[i];
-        match c {
-            b'\n' => {
-                line += 1;
-                i += 1;
-                if depth.is_empty() {
-                    flush(&mut toks, &mut out, indent, first);
-                    at_start = true;
+        match t.text {
+            "(" | "[" | "{" => depth += 1,
+            ")" | "]" | "}" => depth = depth.saturating_sub(1),
+            "," if depth == 0 => {
+                if i > from {
+                    out.push(&toks[from..i]);
                 }
+                from = i + 1;
             }
-            b' ' | b'\t' | 0x0c | b'\r' => i += 1,
-            b'#' => {
-                while i < n && b[i] != b'\n' {
-                    i += 1;
-                }
-            }
-            b'\\' if b.get(i + 1) == Some(&b'\n') => {
-                i += 2;
-                line += 1;
-            }
-            b';' if depth.is_empty() => {
-                flush(&mut toks, &mut out, indent, first);
-                first = line;
-                i += 1;
-            }
-            b'"' | b'\'' => {
-                let (end, lines) = string_end(b, i, line)?;
-                toks.push(Tok {
-                    kind: Tk::Str,
-                    text: &src[i..end],
-                    line,
-                });
-                line += lines;
-                i = end;
-            }
-            _ => {
-                let ch = src[i..].chars().next().unwrap_or(' ');
-                if is_ident_start(ch) {
-                    let start = i;
-                    let mut j = i;
-                    for c in src[i..].chars() {
-                        if !is_ident_cont(c) {
-                            break;
-                        }
-                        j += c.len_utf8();
-                    }
-                    let word = &src[start..j];
-                    if word.len() <= 2
-                        && matches!(b.get(j), Some(b'"' | b'\''))
-                        && matches!(
-                            word.to_ascii_lowercase().as_str(),
-                            "r" | "u" | "b" | "f" | "br" | "rb" | "fr" | "rf"
-                        )
-                    {
-                        let (end, lines) = string_end(b, j, line)?;
-                        toks.push(Tok {
-                            kind: Tk::Str,
-                            text: &src[start..end],
-                            line,
-                        });
-                        line += lines;
-                        i = end;
-                    } else {
-                        toks.push(Tok {
-                            kind: Tk::Name,
-                            text: word,
-                            line,
-                        });
-                        i = j;
-                    }
-                } else if ch.is_ascii_digit()
-                    || (ch == '.' && b.get(i + 1).is_some_and(u8::is_ascii_digit))
-                {
-                    let start = i;
-                    while i < n && (b[i].is_ascii_alphanumeric() || b[i] == b'_' || b[i] == b'.') {
-                        i += 1;
-                    }
-                    toks.push(Tok {
-                        kind: Tk::Num,
-                        text: &src[start..i],
-                        line,
-                    });
-                } else {
-                    let rest = &src[i..];
-                    let len = OPS3
-                        .iter()
-                        .chain(OPS2.iter())
-                        .find(|op| rest.starts_with(**op))
-                        .map_or(ch.len_utf8(), |op| op.len());
-                    match c {
-                        b'(' | b'[' | b'{' => depth.push(line),
-                        b')' | b']' | b'}' if depth.pop().is_none() => {
-                            return Err((line, format!("unmatched '{}'", char::from(c))));
-                        }
-                        _ => {}
-                    }
-                    toks.push(Tok {
-                        kind: Tk::Op,
-                        text: &rest[..len],
-                        line,
-                    });
-                    i += len;
-                }
-            }
+            _ => {}
         }
     }
-    if let Some(open) = depth.last() {
-        return Err((*open, "a bracket is never closed".to_string()));
+    if toks.len() > from {
+        out.push(&toks[from..]);
     }
-    flush(&mut toks, &mut out, indent, first);
-    Ok(out)
+    out
 }
 
-fn flush<'s>(toks: &mut Vec<Tok<'s>>, out: &mut Vec<Line<'s>>, indent: usize, first: u32) {
-    if !toks.is_empty() {
-        out.push(Line {
-            indent,
-            line: first,
-            toks: std::mem::take(toks),
-        });
+/// `toks` without the parentheses that wrap all of it.
+pub(super) fn strip_parens<'a, 's>(mut toks: &'a [Tok<'s>]) -> &'a [Tok<'s>] {
+    while toks.len() >= 2
+        && toks[0].is("(")
+        && toks.last().is_some_and(|t| t.is(")"))
+        && closing(toks, 0) == toks.len()
+    {
+        toks = &toks[1..toks.len() - 1];
     }
-}
-
-/// The end of the string whose opening quote is at `q`, and the newlines inside.
-fn string_end(b: &[u8], q: usize, line: u32) -> Result<(usize, u32), (u32, String)> {
-    let quote = b[q];
-    let triple = b.get(q + 1) == Some(&quote) && b.get(q + 2) == Some(&quote);
-    let mut j = q + if triple { 3 } else { 1 };
-    let mut lines = 0u32;
-    loop {
-        let Some(&c) = b.get(j) else {
-            return Err((line, "unterminated string literal".to_string()));
-        };
-        match c {
-            b'\\' => {
-                lines += u32::from(b.get(j + 1) == Some(&b'\n'));
-                j += 2;
-            }
-            b'\n' if !triple => return Err((line, "unterminated string literal".to_string())),
-            b'\n' => {
-                lines += 1;
-                j += 1;
-            }
-            _ if c == quote => {
-                if !triple {
-                    return Ok((j + 1, lines));
-                }
-                if b.get(j + 1) == Some(&quote) && b.get(j + 2) == Some(&quote) {
-                    return Ok((j + 3, lines));
-                }
-                j += 1;
-            }
-            _ => j += 1,
-        }
-    }
+    toks
 }
 
 #[cfg(test)]

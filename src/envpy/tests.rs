@@ -1,5 +1,6 @@
 use super::*;
 use crate::config::paths::SearchPath;
+use crate::database::mask::mask_url_passwords as mask_passwords;
 
 fn analyse(src: &str, databases: Option<&str>) -> EnvPy {
     analyse_with(src, databases, &[])
@@ -75,17 +76,20 @@ def run_migrations_online() -> None:
         context.configure(
             connection=connection, target_metadata=None{online_kw}
         )
-
-        with context.begin_transaction():
-            context.run_migrations()
-
-
-if context.is_offline_mode():
-    run_migrations_offline()
-else:
-    run_migrations_online()
-"#
+{run_and_dispatch}"#,
+        run_and_dispatch = run_and_dispatch()
     )
+}
+
+/// The end of every Alembic template's `env.py`: the online path's
+/// transaction, then the choice between the paths. Taken from the
+/// Flask-Migrate file, which ends the same way.
+fn run_and_dispatch() -> &'static str {
+    let flask = include_str!("testdata/flask_migrate_env.py");
+    let at = flask
+        .rfind("\n        with context.begin_transaction():")
+        .expect("Flask-Migrate's env.py runs its migrations in a transaction");
+    &flask[at..]
 }
 
 #[test]
@@ -439,4 +443,29 @@ fn env_var_or_fallbacks() {
         Some(EnvUrl::Unreadable { .. })
     ));
     assert!(matches!(url("f(a or b)"), Some(EnvUrl::Unreadable { .. })));
+}
+
+#[test]
+fn source_python_cannot_tokenize_is_a_note_in_cpythons_words() {
+    let e = analyse(
+        "from alembic import context\ncontext.configure(\n    url='x'\n",
+        None,
+    );
+    assert_eq!(
+        e.notes,
+        vec![(
+            2,
+            "env.py cannot be read ('(' was never closed); nothing in it was read".to_string()
+        )]
+    );
+    let e = analyse("x = 1 \\ 2\n", None);
+    assert_eq!(
+        e.notes,
+        vec![(
+            1,
+            "env.py cannot be read (unexpected character after line continuation character); \
+             nothing in it was read"
+                .to_string()
+        )]
+    );
 }

@@ -1,7 +1,7 @@
 //! Statement analysis: which module-level statements bind the watched names,
 //! and the literal values they are given.
 
-use super::lex::{K, Sink, Tok};
+use super::lex::{K, Sink, Tok, split_top, top_level_positions};
 use super::literal::{StrGroup, Surrogates, concat_strings, str_parts};
 use super::{Assigned, DocstringClaims, ScanError, ScanErrorKind, Scanned, Value, syntax};
 
@@ -203,15 +203,8 @@ impl<'s> Analyzer<'s> {
 
     /// `global revision` inside a function lets a call rebind the module name.
     fn check_global(&mut self, toks: &[Tok], line: u32) {
-        let mut in_global = false;
-        for t in toks {
-            if t.kind == K::Semi {
-                in_global = false;
-            } else if t.kind == K::Name && self.text(t) == "global" {
-                in_global = true;
-            } else if in_global {
-                self.bind_dynamic(t, line, "a function declares it `global` and may rebind it");
-            }
+        for t in global_names(self.src, toks) {
+            self.bind_dynamic(t, line, "a function declares it `global` and may rebind it");
         }
     }
 
@@ -560,33 +553,20 @@ fn not_static(name: &str, line: u32, why: &str) -> ScanError {
     }
 }
 
-/// Positions of `kind` tokens at bracket depth 0.
-pub(super) fn top_level_positions(toks: &[Tok], kind: K) -> Vec<usize> {
-    let mut depth = 0usize;
-    let mut out = Vec::new();
-    for (k, t) in toks.iter().enumerate() {
-        match t.kind {
-            K::LParen | K::LBrack | K::LBrace => depth += 1,
-            K::RParen | K::RBrack | K::RBrace => depth = depth.saturating_sub(1),
-            _ if t.kind == kind && depth == 0 => out.push(k),
-            _ => {}
+/// The names that `global a, b` statements among `toks` (one logical line,
+/// `;` included) declare.
+pub(super) fn global_names<'t>(src: &str, toks: &'t [Tok]) -> impl Iterator<Item = &'t Tok> {
+    let mut in_global = false;
+    toks.iter().filter(move |t| {
+        if t.kind == K::Semi {
+            in_global = false;
+        } else if t.kind == K::Name && src.get(t.start..t.end) == Some("global") {
+            in_global = true;
+        } else if in_global && t.kind == K::Name {
+            return true;
         }
-    }
-    out
-}
-
-/// Splits at top-level `sep` tokens; a trailing empty piece is dropped.
-pub(super) fn split_top(toks: &[Tok], sep: K) -> Vec<&[Tok]> {
-    let mut out = Vec::new();
-    let mut from = 0;
-    for p in top_level_positions(toks, sep) {
-        out.push(&toks[from..p]);
-        from = p + 1;
-    }
-    if from < toks.len() {
-        out.push(&toks[from..]);
-    }
-    out
+        false
+    })
 }
 
 /// Index of the bracket closing the one at 0, if `toks[0]` opens one.

@@ -1,11 +1,13 @@
 //! The lexer: splits the source into logical lines of tokens, just enough
 //! Python (strings with every prefix, comments, brackets, backslash
-//! continuations, `;`) for the statement analysis.
+//! continuations, `;`) for the statement analysis. The one place for
+//! Python's token rules: the `env.py` reader ([`crate::envpy`]) lexes
+//! with it too, through its own [`Sink`].
 
 use super::{ScanError, syntax};
 
 /// What the lexer hands its logical lines to.
-pub(super) trait Sink {
+pub(crate) trait Sink {
     /// A comment spans `from..to` (byte offsets).
     fn comment(&mut self, from: usize, to: usize);
     /// Whether an indented line at `indent` may be skipped unless it says `global`.
@@ -14,8 +16,10 @@ pub(super) trait Sink {
     fn line(&mut self, toks: &[Tok], indent: usize, line: u32) -> Result<(), ScanError>;
 }
 
+/// What a token is: the kinds the statement analysis tells apart (every
+/// other operator is [`K::Other`]).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub(super) enum K {
+pub(crate) enum K {
     Name,
     Number,
     Str,
@@ -36,12 +40,17 @@ pub(super) enum K {
     Other,
 }
 
+/// One token: its kind, its byte range in the source and its line.
 #[derive(Debug, Clone, Copy)]
-pub(super) struct Tok {
-    pub(super) kind: K,
-    pub(super) start: usize,
-    pub(super) end: usize,
-    pub(super) line: u32,
+pub(crate) struct Tok {
+    /// What it is.
+    pub(crate) kind: K,
+    /// Byte offset of its first character.
+    pub(crate) start: usize,
+    /// Byte offset after its last character.
+    pub(crate) end: usize,
+    /// 1-based line where it starts.
+    pub(crate) line: u32,
 }
 
 const THREE_CHAR_OPS: [&[u8; 3]; 5] = [b"**=", b"//=", b">>=", b"<<=", b"..."];
@@ -69,7 +78,7 @@ fn is_string_prefix(p: &[u8]) -> bool {
 /// indentation and its first line to the analyzer. Lines the analyzer does
 /// not need (function and class bodies) are only lexed for their extent, not
 /// tokenised, unless they contain `global`.
-pub(super) fn lex<S: Sink>(src: &str, a: &mut S) -> Result<(), ScanError> {
+pub(crate) fn lex<S: Sink>(src: &str, a: &mut S) -> Result<(), ScanError> {
     let b = src.as_bytes();
     let n = b.len();
     let mut i = 0usize;
@@ -84,8 +93,13 @@ pub(super) fn lex<S: Sink>(src: &str, a: &mut S) -> Result<(), ScanError> {
         if at_line_start {
             let mut col = 0usize;
             while i < n && matches!(b[i], b' ' | b'\t' | 0x0c) {
-                // Python's tokenizer resets the column on a form feed.
-                col = if b[i] == 0x0c { 0 } else { col + 1 };
+                // As Python's tokenizer counts: a tab moves to the next
+                // multiple of 8, a form feed resets the column.
+                col = match b[i] {
+                    b'\t' => (col / 8 + 1) * 8,
+                    0x0c => 0,
+                    _ => col + 1,
+                };
                 i += 1;
             }
             if i >= n {
@@ -98,11 +112,7 @@ pub(super) fn lex<S: Sink>(src: &str, a: &mut S) -> Result<(), ScanError> {
                     continue;
                 }
                 b'#' => {
-                    let from = i;
-                    while i < n && b[i] != b'\n' {
-                        i += 1;
-                    }
-                    a.comment(from, i);
+                    i = comment(b, i, a);
                     continue;
                 }
                 _ => {
@@ -148,11 +158,7 @@ pub(super) fn lex<S: Sink>(src: &str, a: &mut S) -> Result<(), ScanError> {
                 continue;
             }
             b'#' => {
-                let from = i;
-                while i < n && b[i] != b'\n' {
-                    i += 1;
-                }
-                a.comment(from, i);
+                i = comment(b, i, a);
                 continue;
             }
             b'\\' => {
@@ -287,6 +293,46 @@ pub(super) fn lex<S: Sink>(src: &str, a: &mut S) -> Result<(), ScanError> {
         a.line(&toks, indent, stmt_line)?;
     }
     Ok(())
+}
+
+/// Positions of `kind` tokens at bracket depth 0.
+pub(crate) fn top_level_positions(toks: &[Tok], kind: K) -> Vec<usize> {
+    let mut depth = 0usize;
+    let mut out = Vec::new();
+    for (k, t) in toks.iter().enumerate() {
+        match t.kind {
+            K::LParen | K::LBrack | K::LBrace => depth += 1,
+            K::RParen | K::RBrack | K::RBrace => depth = depth.saturating_sub(1),
+            _ if t.kind == kind && depth == 0 => out.push(k),
+            _ => {}
+        }
+    }
+    out
+}
+
+/// Splits at top-level `sep` tokens; a trailing empty piece is dropped.
+pub(crate) fn split_top(toks: &[Tok], sep: K) -> Vec<&[Tok]> {
+    let mut out = Vec::new();
+    let mut from = 0;
+    for p in top_level_positions(toks, sep) {
+        out.push(&toks[from..p]);
+        from = p + 1;
+    }
+    if from < toks.len() {
+        out.push(&toks[from..]);
+    }
+    out
+}
+
+/// Hands the comment starting at `from` to the sink; returns where it ends
+/// (its newline, which is not part of it, or the end of the source).
+fn comment<S: Sink>(b: &[u8], from: usize, a: &mut S) -> usize {
+    let end = b[from..]
+        .iter()
+        .position(|&c| c == b'\n')
+        .map_or(b.len(), |p| from + p);
+    a.comment(from, end);
+    end
 }
 
 fn lex_number(b: &[u8], mut i: usize) -> usize {

@@ -13,7 +13,7 @@
 
 mod analyze;
 mod decode;
-mod lex;
+pub(crate) mod lex;
 mod literal;
 pub mod module;
 mod name_aliases;

@@ -4,8 +4,8 @@
 //! scanner refuses and for the modules they import, so it keeps more than the
 //! scanner (imports, any name's assignment, `try`/`except`, class bodies).
 
-use super::analyze::{matching_close, split_top, strip_parens, top_level_positions};
-use super::lex::{K, Sink, Tok, lex};
+use super::analyze::{global_names, matching_close, strip_parens};
+use super::lex::{K, Sink, Tok, lex, split_top, top_level_positions};
 use super::literal::Surrogates;
 use super::{ScanError, Value, decode_with, syntax};
 
@@ -390,16 +390,7 @@ impl<'s> Parser<'s> {
 
     /// The names of `global a, b` statements on a line.
     fn globals(&self, toks: &[Tok], names: &mut Vec<String>) {
-        let mut in_global = false;
-        for t in toks {
-            if t.kind == K::Semi {
-                in_global = false;
-            } else if t.kind == K::Name && self.text(t) == "global" {
-                in_global = true;
-            } else if in_global && t.kind == K::Name {
-                names.push(self.text(t).to_owned());
-            }
-        }
+        names.extend(global_names(self.src, toks).map(|t| self.text(t).to_owned()));
     }
 
     /// Names a compound header binds: `for x in`, `with a as b`, walrus.
