@@ -3,13 +3,13 @@
 
 use std::path::PathBuf;
 
-use super::endpoint::{Endpoint, endpoint, os_user_by_env, with_password};
+use super::endpoint::{endpoint, os_user_by_env};
 use super::given::{env, env_given, one_of, param};
-use super::libpq_tls::protocol_versions;
-use super::{ChannelBinding, Settings, Ssl, Tls};
+use super::libpq_tls::{refuse_root_crl, shown_root, ssl_mode, versions_setup};
+use super::{Settings, Ssl, Tls};
 use crate::database::query::{Query, bad};
-use crate::database::tls::{self, ClientCert, Roots, Setup, Verify};
-use crate::database::{DbError, DbErrorKind, DbUrl, mask::Secrets};
+use crate::database::tls::{self, ClientCert, Roots, Verify};
+use crate::database::{DbError, DbErrorKind, DbUrl};
 
 /// Why an asyncpg query parameter is refused.
 pub(super) fn unknown(key: &str) -> String {
@@ -38,15 +38,7 @@ pub(super) fn unknown(key: &str) -> String {
 
 /// Resolve the settings of `url` as asyncpg does.
 pub(super) fn resolve(url: &DbUrl, q: &mut Query<'_>) -> Result<Settings, DbError> {
-    let Endpoint {
-        host,
-        port,
-        user,
-        database,
-        query_password,
-        passfile,
-        session,
-    } = endpoint(url, q, "database", os_user_by_env)?;
+    let endpoint = endpoint(url, q, "database", os_user_by_env)?;
     one_of(&param(q, "gsslib", None)?, "gssapi", &["gssapi", "sspi"])?;
     // Known to asyncpg and no different for the read. `service` and
     // `servicefile` are read only from a DSN, which SQLAlchemy does not use.
@@ -63,23 +55,10 @@ pub(super) fn resolve(url: &DbUrl, q: &mut Query<'_>) -> Result<Settings, DbErro
             value.escape_debug()
         )));
     }
-    let is_socket = host.starts_with('/');
-    let tls = decide_tls(q, is_socket)?;
-    let settings = Settings {
-        host,
-        hostaddr: None,
-        port,
-        user,
-        database,
-        password: query_password,
-        // asyncpg does not read PGOPTIONS.
-        options: None,
-        tls,
-        channel_binding: ChannelBinding::Prefer,
-        session,
-        secrets: Secrets::new(),
-    };
-    Ok(with_password(settings, url, passfile, None))
+    let tls = decide_tls(q, endpoint.is_socket())?;
+    // asyncpg reads no hostaddr, options or channel_binding: the endpoint's
+    // defaults are its own.
+    Ok(endpoint.settings(url, tls, None))
 }
 
 /// asyncpg's TLS decisions (`connect_utils._parse_connect_dsn_and_args`).
@@ -88,118 +67,91 @@ fn decide_tls(q: &mut Query<'_>, is_socket: bool) -> Result<Tls, DbError> {
     let (mode, label) = match &given {
         None => (Ssl::Prefer, "ssl=prefer (default)".to_string()),
         Some(g) => {
+            let hint = match g.value.to_ascii_lowercase().as_str() {
+                "true" | "false" | "1" | "0" | "yes" | "no" | "on" | "off" => format!(
+                    ": asyncpg fails on {} in a URL, it takes a mode name there (ssl=True in connect_args means verify-full)",
+                    g.label()
+                ),
+                _ => String::new(),
+            };
             // asyncpg accepts `verify_full` as well as `verify-full`.
-            let mode = Ssl::parse(&g.value.replace('_', "-")).ok_or_else(|| {
-                let hint = match g.value.to_ascii_lowercase().as_str() {
-                    "true" | "false" | "1" | "0" | "yes" | "no" | "on" | "off" => format!(
-                        ": asyncpg fails on {} in a URL, it takes a mode name there (ssl=True in connect_args means verify-full)",
-                        g.label()
-                    ),
-                    _ => String::new(),
-                };
-                bad(format!(
-                    "invalid {} value \"{}\": use disable, allow, prefer, require, verify-ca or verify-full{hint}",
-                    g.from,
-                    g.value.escape_debug()
-                ))
-            })?;
+            let mode = ssl_mode(g, &g.value.replace('_', "-"), &hint)?;
             (mode, g.label())
         }
     };
     let trust_hint = "set PGSSLROOTCERT=FILE (or ~/.postgresql/root.crt) to trust the server's CA, or use a weaker ssl mode";
-    if is_socket || mode == Ssl::Disable {
-        return Ok(Tls {
-            mode: if is_socket { Ssl::Disable } else { mode },
-            label,
-            setup: Setup::encrypt_only(),
-            trust_hint,
-        });
-    }
-    let min = env_given("PGSSLMINPROTOCOLVERSION");
-    let max = env_given("PGSSLMAXPROTOCOLVERSION");
-    let (tls12, tls13) = protocol_versions(min.as_ref(), max.as_ref())?;
-    if let Some(value) = env("PGSSLNEGOTIATION") {
-        if value == "direct" {
-            return Err(bad(
-                "PGSSLNEGOTIATION=direct is not supported by db-status (it cannot make direct TLS connections); unset it",
-            ));
+    Tls::new(mode, label, trust_hint, is_socket, |label| {
+        let min = env_given("PGSSLMINPROTOCOLVERSION");
+        let max = env_given("PGSSLMAXPROTOCOLVERSION");
+        let mut setup = versions_setup(min.as_ref(), max.as_ref())?;
+        if let Some(value) = env("PGSSLNEGOTIATION") {
+            if value == "direct" {
+                return Err(bad(
+                    "PGSSLNEGOTIATION=direct is not supported by db-status (it cannot make direct TLS connections); unset it",
+                ));
+            }
+            if value != "postgres" {
+                return Err(bad(format!(
+                    "invalid PGSSLNEGOTIATION value \"{}\": use postgres or direct",
+                    value.escape_debug()
+                )));
+            }
         }
-        if value != "postgres" {
-            return Err(bad(format!(
-                "invalid PGSSLNEGOTIATION value \"{}\": use postgres or direct",
-                value.escape_debug()
-            )));
+        if mode >= Ssl::Require {
+            let explicit = env("PGSSLROOTCERT").map(PathBuf::from);
+            let root = match explicit {
+                Some(path) if path.is_file() => Some(path),
+                Some(path) => {
+                    return Err(DbError::new(
+                        DbErrorKind::Tls,
+                        format!(
+                            "root certificate file \"{}\" does not exist (PGSSLROOTCERT, {label}): \
+                             give an existing CA file",
+                            path.display()
+                        ),
+                    ));
+                }
+                None => tls::dot_postgresql("root.crt").filter(|p| p.is_file()),
+            };
+            setup.verify = match (&root, mode) {
+                (Some(_), Ssl::VerifyFull) => Verify::Full,
+                (Some(_), _) => Verify::Chain,
+                (None, Ssl::Require) => Verify::Nothing,
+                (None, _) => {
+                    let shown = shown_root(tls::dot_postgresql("root.crt").as_deref());
+                    return Err(DbError::new(
+                        DbErrorKind::Tls,
+                        format!(
+                            "root certificate file \"{shown}\" does not exist ({label}): give the CA file with \
+                             PGSSLROOTCERT=FILE (asyncpg reads no sslrootcert= from the URL), or use ssl=require, \
+                             which does not check the certificate"
+                        ),
+                    ));
+                }
+            };
+            if root.is_some() {
+                refuse_root_crl("asyncpg")?;
+            }
+            setup.roots = root.map(Roots::File);
         }
-    }
-    let mut setup = Setup::encrypt_only();
-    setup.tls12 = tls12;
-    setup.tls13 = tls13;
-    if mode >= Ssl::Require {
-        let explicit = env("PGSSLROOTCERT").map(PathBuf::from);
-        let root = match explicit {
+        // Client certificate: PGSSLCERT must exist; the default one is optional.
+        let key = env("PGSSLKEY")
+            .map(PathBuf::from)
+            .or_else(|| tls::dot_postgresql("postgresql.key").filter(|p| p.exists()));
+        let cert = match env("PGSSLCERT").map(PathBuf::from) {
             Some(path) if path.is_file() => Some(path),
             Some(path) => {
                 return Err(DbError::new(
                     DbErrorKind::Tls,
                     format!(
-                        "root certificate file \"{}\" does not exist (PGSSLROOTCERT, {label}): \
-                         give an existing CA file",
+                        "certificate file \"{}\" does not exist (PGSSLCERT)",
                         path.display()
                     ),
                 ));
             }
-            None => tls::dot_postgresql("root.crt").filter(|p| p.is_file()),
+            None => tls::dot_postgresql("postgresql.crt").filter(|p| p.is_file()),
         };
-        setup.verify = match (&root, mode) {
-            (Some(_), Ssl::VerifyFull) => Verify::Full,
-            (Some(_), _) => Verify::Chain,
-            (None, Ssl::Require) => Verify::Nothing,
-            (None, _) => {
-                let shown = tls::dot_postgresql("root.crt").map_or_else(
-                    || "~/.postgresql/root.crt".to_string(),
-                    |p| p.display().to_string(),
-                );
-                return Err(DbError::new(
-                    DbErrorKind::Tls,
-                    format!(
-                        "root certificate file \"{shown}\" does not exist ({label}): give the CA file with \
-                         PGSSLROOTCERT=FILE (asyncpg reads no sslrootcert= from the URL), or use ssl=require, \
-                         which does not check the certificate"
-                    ),
-                ));
-            }
-        };
-        if root.is_some() && tls::dot_postgresql("root.crl").is_some_and(|p| p.exists()) {
-            return Err(DbError::new(
-                DbErrorKind::Tls,
-                "~/.postgresql/root.crl exists and asyncpg would check it: db-status cannot check \
-                 certificate revocation lists; move the file away to connect without the check",
-            ));
-        }
-        setup.roots = root.map(Roots::File);
-    }
-    // Client certificate: PGSSLCERT must exist; the default one is optional.
-    let key = env("PGSSLKEY")
-        .map(PathBuf::from)
-        .or_else(|| tls::dot_postgresql("postgresql.key").filter(|p| p.exists()));
-    let cert = match env("PGSSLCERT").map(PathBuf::from) {
-        Some(path) if path.is_file() => Some(path),
-        Some(path) => {
-            return Err(DbError::new(
-                DbErrorKind::Tls,
-                format!(
-                    "certificate file \"{}\" does not exist (PGSSLCERT)",
-                    path.display()
-                ),
-            ));
-        }
-        None => tls::dot_postgresql("postgresql.crt").filter(|p| p.is_file()),
-    };
-    setup.client = cert.map(|cert| ClientCert { cert, key });
-    Ok(Tls {
-        mode,
-        label,
-        setup,
-        trust_hint,
+        setup.client = cert.map(|cert| ClientCert { cert, key });
+        Ok(setup)
     })
 }

@@ -4,21 +4,51 @@
 use std::path::{Path, PathBuf};
 
 use super::given::{Given, env, one_of, param};
-use super::{Session, Settings};
+use super::{ChannelBinding, Session, Settings, Tls};
 use crate::database::query::{Query, bad};
 use crate::database::{DbError, DbUrl, mask::Secrets, pgpass};
 
 /// What libpq and asyncpg resolve alike: where to connect, as whom, to
 /// which database, and which session to accept.
 pub(super) struct Endpoint {
-    pub(super) host: String,
-    pub(super) port: u16,
-    pub(super) user: String,
-    pub(super) database: String,
+    host: String,
+    port: u16,
+    user: String,
+    database: String,
     /// `password=` from the query (it wins over the URL's).
-    pub(super) query_password: Option<String>,
-    pub(super) passfile: Option<PathBuf>,
-    pub(super) session: Session,
+    query_password: Option<String>,
+    /// `passfile=` / `PGPASSFILE`, else the default password file.
+    passfile: Option<PathBuf>,
+    session: Session,
+}
+
+impl Endpoint {
+    /// Whether the connection goes over a unix socket.
+    pub(super) fn is_socket(&self) -> bool {
+        self.host.starts_with('/')
+    }
+
+    /// The settings for this endpoint over `tls`, with the password the
+    /// driver finds and what messages must hide (`sslpassword` too). The
+    /// settings only libpq reads are left as asyncpg has them: no
+    /// `hostaddr`, no `options` (it does not read `PGOPTIONS`), channel
+    /// binding `prefer`.
+    pub(super) fn settings(self, url: &DbUrl, tls: Tls, sslpassword: Option<&str>) -> Settings {
+        let settings = Settings {
+            host: self.host,
+            hostaddr: None,
+            port: self.port,
+            user: self.user,
+            database: self.database,
+            password: self.query_password,
+            options: None,
+            tls,
+            channel_binding: ChannelBinding::Prefer,
+            session: self.session,
+            secrets: Secrets::new(),
+        };
+        with_password(settings, url, self.passfile, sslpassword)
+    }
 }
 
 /// Query parameter first (SQLAlchemy lets it replace the URL's part), then
@@ -210,7 +240,7 @@ fn password_from_file(s: &Settings, passfile: Option<PathBuf>) -> Option<String>
 
 /// The password — `password=` from the query (already in `s`), the URL's,
 /// `PGPASSWORD`, the password file — and what messages must hide.
-pub(super) fn with_password(
+fn with_password(
     mut s: Settings,
     url: &DbUrl,
     passfile: Option<PathBuf>,

@@ -3,11 +3,11 @@
 
 use std::net::IpAddr;
 
-use super::endpoint::{Endpoint, endpoint, os_user_by_uid, with_password};
+use super::endpoint::{endpoint, os_user_by_uid};
 use super::given::{env, one_of, param, unsupported};
 use super::{ChannelBinding, Settings, libpq_tls};
 use crate::database::query::{Query, bad};
-use crate::database::{DbError, DbUrl, mask::Secrets};
+use crate::database::{DbError, DbUrl};
 
 /// libpq keywords (libpq 17) that change nothing about what db-status reads.
 const LIBPQ_NO_EFFECT: &[&str] = &[
@@ -61,15 +61,7 @@ pub(super) fn resolve(url: &DbUrl, q: &mut Query<'_>) -> Result<Settings, DbErro
             )));
         }
     }
-    let Endpoint {
-        host,
-        port,
-        user,
-        database,
-        query_password,
-        passfile,
-        session,
-    } = endpoint(url, q, "dbname", os_user_by_uid)?;
+    let endpoint = endpoint(url, q, "dbname", os_user_by_uid)?;
     let hostaddr = match param(q, "hostaddr", Some("PGHOSTADDR"))? {
         None => None,
         Some(g) => Some(g.value.trim().parse::<IpAddr>().map_err(|_| {
@@ -105,21 +97,11 @@ pub(super) fn resolve(url: &DbUrl, q: &mut Query<'_>) -> Result<Settings, DbErro
     }
     q.no_effect(LIBPQ_NO_EFFECT);
 
-    let is_socket = host.starts_with('/');
-    let tls = libpq_tls::decide(q, is_socket)?;
-
-    let settings = Settings {
-        host,
+    let tls = libpq_tls::decide(q, endpoint.is_socket())?;
+    Ok(Settings {
         hostaddr,
-        port,
-        user,
-        database,
-        password: query_password,
         options,
-        tls,
         channel_binding,
-        session,
-        secrets: Secrets::new(),
-    };
-    Ok(with_password(settings, url, passfile, sslpassword))
+        ..endpoint.settings(url, tls, sslpassword)
+    })
 }

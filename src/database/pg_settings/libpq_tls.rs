@@ -30,16 +30,7 @@ pub(super) fn decide(q: &mut Query<'_>, is_socket: bool) -> Result<Tls, DbError>
     let negotiation = param(q, "sslnegotiation", Some("PGSSLNEGOTIATION"))?;
     let system = rootcert.as_ref().is_some_and(|g| g.value == "system");
     let (mode, label) = match &mode_given {
-        Some(g) => {
-            let mode = Ssl::parse(&g.value).ok_or_else(|| {
-                bad(format!(
-                    "invalid {} value \"{}\": use disable, allow, prefer, require, verify-ca or verify-full",
-                    g.from,
-                    g.value.escape_debug()
-                ))
-            })?;
-            (mode, g.label())
-        }
+        Some(g) => (ssl_mode(g, &g.value, "")?, g.label()),
         // libpq 16+: `sslrootcert=system` makes verify-full the default.
         None if system => (
             Ssl::VerifyFull,
@@ -57,112 +48,133 @@ pub(super) fn decide(q: &mut Query<'_>, is_socket: bool) -> Result<Tls, DbError>
         ));
     }
     let trust_hint = "use sslrootcert=FILE to trust the server's CA, or a weaker sslmode";
-    if is_socket || mode == Ssl::Disable {
-        // libpq never uses TLS over a unix socket, and reads no TLS file then.
-        return Ok(Tls {
-            mode: if is_socket { Ssl::Disable } else { mode },
-            label,
-            setup: Setup::encrypt_only(),
-            trust_hint,
-        });
-    }
-    let (tls12, tls13) = protocol_versions(min.as_ref(), max.as_ref())?;
-    one_of(&negotiation, "postgres", &["postgres", "direct"])?;
-    if let Some(g) = negotiation.as_ref().filter(|g| g.value == "direct") {
-        return Err(unsupported(g, "it cannot make direct TLS connections"));
-    }
-    let certmode_value = one_of(&certmode, "allow", &["disable", "allow", "require"])?;
-    if let Some(g) = certmode.as_ref().filter(|_| certmode_value == "require") {
-        return Err(unsupported(
-            g,
-            "it cannot insist that the server asks for a client certificate",
-        ));
-    }
-
-    // Trusted roots: the named file, or ~/.postgresql/root.crt, if it exists.
-    let mut setup = Setup::encrypt_only();
-    setup.tls12 = tls12;
-    setup.tls13 = tls13;
-    // libpq sends SNI unless sslsni is set to something other than 1.
-    setup.sni = sni.as_ref().is_none_or(|g| g.value.starts_with('1'));
-    let root_path = if system {
-        None
-    } else {
-        rootcert
-            .as_ref()
-            .map(|g| PathBuf::from(&g.value))
-            .or_else(|| tls::dot_postgresql("root.crt"))
-    };
-    let roots = if system {
-        Some(Roots::System)
-    } else {
-        root_path.clone().filter(|p| p.exists()).map(Roots::File)
-    };
-    setup.verify = match (mode, &roots) {
-        (Ssl::VerifyFull, Some(_)) => Verify::Full,
-        // `require` with a root file checks the chain, as `verify-ca` does.
-        (Ssl::VerifyCa | Ssl::Require, Some(_)) => Verify::Chain,
-        (Ssl::VerifyCa | Ssl::VerifyFull, None) => {
-            let shown = root_path.map_or_else(
-                || "~/.postgresql/root.crt".to_string(),
-                |p| p.display().to_string(),
-            );
-            return Err(DbError::new(
-                DbErrorKind::Tls,
-                format!(
-                    "root certificate file \"{shown}\" does not exist ({label}): give the CA file with sslrootcert=FILE, \
-                     use the system's trusted roots with sslrootcert=system, or use a sslmode that does not check the certificate"
-                ),
+    Tls::new(mode, label, trust_hint, is_socket, |label| {
+        let mut setup = versions_setup(min.as_ref(), max.as_ref())?;
+        one_of(&negotiation, "postgres", &["postgres", "direct"])?;
+        if let Some(g) = negotiation.as_ref().filter(|g| g.value == "direct") {
+            return Err(unsupported(g, "it cannot make direct TLS connections"));
+        }
+        let certmode_value = one_of(&certmode, "allow", &["disable", "allow", "require"])?;
+        if let Some(g) = certmode.as_ref().filter(|_| certmode_value == "require") {
+            return Err(unsupported(
+                g,
+                "it cannot insist that the server asks for a client certificate",
             ));
         }
-        _ => Verify::Nothing,
-    };
-    if setup.verify != Verify::Nothing
-        && !system
-        && tls::dot_postgresql("root.crl").is_some_and(|p| p.exists())
-    {
-        return Err(DbError::new(
-            DbErrorKind::Tls,
-            "~/.postgresql/root.crl exists and libpq would check it: db-status cannot check \
-             certificate revocation lists; move the file away to connect without the check",
-        ));
-    }
-    setup.roots = roots;
 
-    // Client certificate: sent when the file exists (libpq goes on without
-    // one when it does not), with its key, which must be private.
-    if certmode_value != "disable" {
-        let cert_path = cert
-            .as_ref()
-            .map(|g| PathBuf::from(&g.value))
-            .or_else(|| tls::dot_postgresql("postgresql.crt"));
-        if let Some(cert_path) = cert_path.filter(|p| p.exists()) {
-            let key_path = key
+        // libpq sends SNI unless sslsni is set to something other than 1.
+        setup.sni = sni.as_ref().is_none_or(|g| g.value.starts_with('1'));
+        // Trusted roots: the named file, or ~/.postgresql/root.crt, if it exists.
+        let root_path = if system {
+            None
+        } else {
+            rootcert
                 .as_ref()
                 .map(|g| PathBuf::from(&g.value))
-                .or_else(|| tls::dot_postgresql("postgresql.key"))
-                .unwrap_or_default();
-            if !key_path.is_file() {
+                .or_else(|| tls::dot_postgresql("root.crt"))
+        };
+        let roots = if system {
+            Some(Roots::System)
+        } else {
+            root_path.clone().filter(|p| p.exists()).map(Roots::File)
+        };
+        setup.verify = match (mode, &roots) {
+            (Ssl::VerifyFull, Some(_)) => Verify::Full,
+            // `require` with a root file checks the chain, as `verify-ca` does.
+            (Ssl::VerifyCa | Ssl::Require, Some(_)) => Verify::Chain,
+            (Ssl::VerifyCa | Ssl::VerifyFull, None) => {
+                let shown = shown_root(root_path.as_deref());
                 return Err(DbError::new(
                     DbErrorKind::Tls,
                     format!(
-                        "certificate present, but not private key file \"{}\": give it with sslkey=FILE",
-                        key_path.display()
+                        "root certificate file \"{shown}\" does not exist ({label}): give the CA file with sslrootcert=FILE, \
+                         use the system's trusted roots with sslrootcert=system, or use a sslmode that does not check the certificate"
                     ),
                 ));
             }
-            check_key_permissions(&key_path)?;
-            setup.client = Some(ClientCert {
-                cert: cert_path,
-                key: Some(key_path),
-            });
+            _ => Verify::Nothing,
+        };
+        if setup.verify != Verify::Nothing && !system {
+            refuse_root_crl("libpq")?;
         }
+        setup.roots = roots;
+
+        // Client certificate: sent when the file exists (libpq goes on without
+        // one when it does not), with its key, which must be private.
+        if certmode_value != "disable" {
+            let cert_path = cert
+                .as_ref()
+                .map(|g| PathBuf::from(&g.value))
+                .or_else(|| tls::dot_postgresql("postgresql.crt"));
+            if let Some(cert_path) = cert_path.filter(|p| p.exists()) {
+                let key_path = key
+                    .as_ref()
+                    .map(|g| PathBuf::from(&g.value))
+                    .or_else(|| tls::dot_postgresql("postgresql.key"))
+                    .unwrap_or_default();
+                if !key_path.is_file() {
+                    return Err(DbError::new(
+                        DbErrorKind::Tls,
+                        format!(
+                            "certificate present, but not private key file \"{}\": give it with sslkey=FILE",
+                            key_path.display()
+                        ),
+                    ));
+                }
+                check_key_permissions(&key_path)?;
+                setup.client = Some(ClientCert {
+                    cert: cert_path,
+                    key: Some(key_path),
+                });
+            }
+        }
+        Ok(setup)
+    })
+}
+
+/// The SSL mode `g` names (spelled `value` as the driver reads it), else
+/// an `invalid … value` error that ends with `hint`.
+pub(super) fn ssl_mode(g: &Given, value: &str, hint: &str) -> Result<Ssl, DbError> {
+    Ssl::parse(value).ok_or_else(|| {
+        bad(format!(
+            "invalid {} value \"{}\": use disable, allow, prefer, require, verify-ca or verify-full{hint}",
+            g.from,
+            g.value.escape_debug()
+        ))
+    })
+}
+
+/// The root certificate file named in messages: `path`, or libpq's default.
+pub(super) fn shown_root(path: Option<&Path>) -> String {
+    path.map_or_else(
+        || "~/.postgresql/root.crt".to_string(),
+        |p| p.display().to_string(),
+    )
+}
+
+/// An error when `~/.postgresql/root.crl` exists: `driver` would check the
+/// server's certificate against it, and db-status cannot.
+pub(super) fn refuse_root_crl(driver: &str) -> Result<(), DbError> {
+    if tls::dot_postgresql("root.crl").is_some_and(|p| p.exists()) {
+        return Err(DbError::new(
+            DbErrorKind::Tls,
+            format!(
+                "~/.postgresql/root.crl exists and {driver} would check it: db-status cannot check \
+                 certificate revocation lists; move the file away to connect without the check"
+            ),
+        ));
     }
-    Ok(Tls {
-        mode,
-        label,
-        setup,
-        trust_hint,
+    Ok(())
+}
+
+/// An encrypt-only setup limited to the protocol versions `min` and `max`
+/// allow (see [`protocol_versions`]).
+pub(super) fn versions_setup(min: Option<&Given>, max: Option<&Given>) -> Result<Setup, DbError> {
+    let (tls12, tls13) = protocol_versions(min, max)?;
+    Ok(Setup {
+        tls12,
+        tls13,
+        ..Setup::encrypt_only()
     })
 }
 

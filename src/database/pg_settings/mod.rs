@@ -114,6 +114,34 @@ pub(crate) struct Tls {
     pub trust_hint: &'static str,
 }
 
+impl Tls {
+    /// TLS in `mode`, as `label` asked for it. Neither driver uses TLS over a
+    /// unix socket, and neither reads a TLS file then or with `disable`;
+    /// otherwise the setup is what `decide` makes of the mode (it gets the
+    /// label for its messages).
+    fn new(
+        mode: Ssl,
+        label: String,
+        trust_hint: &'static str,
+        is_socket: bool,
+        decide: impl FnOnce(&str) -> Result<Setup, DbError>,
+    ) -> Result<Tls, DbError> {
+        let (mode, setup) = if is_socket {
+            (Ssl::Disable, Setup::encrypt_only())
+        } else if mode == Ssl::Disable {
+            (mode, Setup::encrypt_only())
+        } else {
+            (mode, decide(&label)?)
+        };
+        Ok(Tls {
+            mode,
+            label,
+            setup,
+            trust_hint,
+        })
+    }
+}
+
 /// Everything needed to connect, after the URL, environment and defaults.
 pub(crate) struct Settings {
     /// TCP host name / address, or a unix socket directory (starts with `/`).
