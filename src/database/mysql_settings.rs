@@ -23,7 +23,7 @@ use std::path::PathBuf;
 use super::mask::Secrets;
 use super::query::{Query, bad};
 use super::tls::{ClientCert, Roots, Setup, Verify};
-use super::{DbError, DbUrl};
+use super::{DbError, DbUrl, Resolved};
 
 /// The client library that reads the URL.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -62,6 +62,21 @@ pub(crate) struct Settings {
     pub tls: Option<Tls>,
     /// What no message may show, and the names it may.
     pub secrets: Secrets,
+}
+
+impl Resolved for Settings {
+    /// `127.0.0.1:3306`, `[::1]:3306` or `socket /run/mysqld/mysqld.sock`.
+    fn target(&self) -> String {
+        match &self.socket {
+            Some(path) => format!("socket {path}"),
+            None if self.host.contains(':') => format!("[{}]:{}", self.host, self.port),
+            None => format!("{}:{}", self.host, self.port),
+        }
+    }
+
+    fn secrets(&self) -> &Secrets {
+        &self.secrets
+    }
 }
 
 /// Sockets libmysqlclient / MariaDB Connector/C look for when asked for `localhost`.

@@ -33,7 +33,7 @@ use std::net::IpAddr;
 
 use super::query::Query;
 use super::tls::Setup;
-use super::{DbError, DbUrl, mask::Secrets};
+use super::{DbError, DbUrl, Resolved, mask::Secrets};
 
 /// libpq's (and asyncpg's) SSL modes.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
@@ -173,10 +173,12 @@ impl Settings {
     pub(crate) fn is_socket(&self) -> bool {
         self.host.starts_with('/')
     }
+}
 
+impl Resolved for Settings {
     /// `127.0.0.1:5432`, `db.example (10.0.0.5):5432` or
     /// `socket /var/run/postgresql/.s.PGSQL.5432`.
-    pub(crate) fn target(&self) -> String {
+    fn target(&self) -> String {
         if self.is_socket() {
             return format!(
                 "socket {}/.s.PGSQL.{}",
@@ -193,6 +195,10 @@ impl Settings {
             Some(addr) => format!("{host} ({addr}):{}", self.port),
             None => format!("{host}:{}", self.port),
         }
+    }
+
+    fn secrets(&self) -> &Secrets {
+        &self.secrets
     }
 }
 
