@@ -202,8 +202,18 @@ fn prepare(url: &DbUrl, table: &VersionTable, timeout: Duration) -> Result<Job, 
         ));
     }
     match backend {
-        Backend::Postgres => postgres::prepare(url, table, timeout),
-        Backend::MySql => mysql::prepare(url, table, timeout),
+        Backend::Postgres => Ok(Job::connect(
+            pg_settings::resolve(url)?,
+            table,
+            timeout,
+            postgres::read,
+        )),
+        Backend::MySql => Ok(Job::connect(
+            mysql_settings::resolve(url)?,
+            table,
+            timeout,
+            mysql::read,
+        )),
         Backend::Sqlite => sqlite::prepare(url, table, timeout),
     }
 }
@@ -217,6 +227,35 @@ pub(crate) struct Job {
     pub secrets: mask::Secrets,
     /// The read itself.
     pub run: Box<dyn FnOnce() -> Result<VersionRead, DbError> + Send>,
+}
+
+/// A server's connection settings, resolved from the URL (and the
+/// environment) before connecting.
+pub(crate) trait Resolved: Send + 'static {
+    /// Where the read goes, for messages: `host:port`, a socket.
+    fn target(&self) -> String;
+    /// What no message may show, and the names it may.
+    fn secrets(&self) -> &mask::Secrets;
+}
+
+impl Job {
+    /// A read of `table` that `read` makes with the server's `settings` on
+    /// the worker; where it goes and what it hides are taken first.
+    fn connect<S: Resolved>(
+        settings: S,
+        table: &VersionTable,
+        timeout: Duration,
+        read: fn(&S, &VersionTable, Duration) -> Result<VersionRead, DbError>,
+    ) -> Job {
+        let target = settings.target();
+        let secrets = settings.secrets().clone();
+        let table = table.clone();
+        Job {
+            target,
+            secrets,
+            run: Box::new(move || read(&settings, &table, timeout)),
+        }
+    }
 }
 
 /// Extra time given to the driver beyond its own timeouts before the worker is

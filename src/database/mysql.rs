@@ -9,19 +9,11 @@ use std::time::Duration;
 use mysql::prelude::Queryable;
 use mysql::{ClientIdentity, Conn, OptsBuilder, SslOpts, Value};
 
-use super::mysql_settings::{self, Settings};
+use super::mysql_settings::Settings;
 use super::tls::{Roots, Verify};
-use super::{DbError, DbErrorKind, DbUrl, Job, Tables, VersionRead, VersionRows, VersionTable};
+use super::{DbError, DbErrorKind, Resolved, Tables, VersionRead, VersionRows, VersionTable};
 
 impl Settings {
-    fn target(&self) -> String {
-        match &self.socket {
-            Some(path) => format!("socket {path}"),
-            None if self.host.contains(':') => format!("[{}]:{}", self.host, self.port),
-            None => format!("{}:{}", self.host, self.port),
-        }
-    }
-
     fn db_label(&self) -> String {
         match &self.database {
             Some(db) => format!("database \"{db}\" at {}", self.target()),
@@ -57,24 +49,12 @@ fn quote_ident(name: &str) -> String {
     format!("`{}`", name.replace('`', "``"))
 }
 
-/// Resolve the connection and build the read.
-pub(crate) fn prepare(
-    url: &DbUrl,
+/// Read `table` with the connection `s` describes.
+pub(super) fn read(
+    s: &Settings,
     table: &VersionTable,
     timeout: Duration,
-) -> Result<Job, DbError> {
-    let settings = mysql_settings::resolve(url)?;
-    let target = settings.target();
-    let secrets = settings.secrets.clone();
-    let table = table.clone();
-    Ok(Job {
-        target,
-        secrets,
-        run: Box::new(move || read(&settings, &table, timeout)),
-    })
-}
-
-fn read(s: &Settings, table: &VersionTable, timeout: Duration) -> Result<VersionRead, DbError> {
+) -> Result<VersionRead, DbError> {
     let mut opts = OptsBuilder::new()
         .ip_or_hostname(Some(s.host.clone()))
         .tcp_port(s.port)

@@ -23,7 +23,7 @@ use std::path::PathBuf;
 use super::mask::Secrets;
 use super::query::{Query, bad};
 use super::tls::{ClientCert, Roots, Setup, Verify};
-use super::{DbError, DbUrl};
+use super::{DbError, DbUrl, Resolved};
 
 /// The client library that reads the URL.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -62,6 +62,21 @@ pub(crate) struct Settings {
     pub tls: Option<Tls>,
     /// What no message may show, and the names it may.
     pub secrets: Secrets,
+}
+
+impl Resolved for Settings {
+    /// `127.0.0.1:3306`, `[::1]:3306` or `socket /run/mysqld/mysqld.sock`.
+    fn target(&self) -> String {
+        match &self.socket {
+            Some(path) => format!("socket {path}"),
+            None if self.host.contains(':') => format!("[{}]:{}", self.host, self.port),
+            None => format!("{}:{}", self.host, self.port),
+        }
+    }
+
+    fn secrets(&self) -> &Secrets {
+        &self.secrets
+    }
 }
 
 /// Sockets libmysqlclient / MariaDB Connector/C look for when asked for `localhost`.
@@ -166,36 +181,20 @@ pub(crate) fn resolve(url: &DbUrl) -> Result<Settings, DbError> {
     let (database, password) = match driver {
         // URL parts arrive as `db` and `passwd`; mysqlclient lets them win
         // over `database` and `password`.
-        Driver::MySqlDb => {
-            let db = q.take("db")?.map(str::to_string);
-            let database = q.take("database")?.map(str::to_string);
-            let passwd = q.take("passwd")?.map(str::to_string);
-            let password = q.take("password")?.map(str::to_string);
-            (
-                db.or_else(|| url.database.clone()).or(database),
-                passwd.or_else(|| url.password.clone()).or(password),
-            )
-        }
+        Driver::MySqlDb => (
+            url_part(&mut q, "db", &url.database, Some("database"))?,
+            url_part(&mut q, "passwd", &url.password, Some("password"))?,
+        ),
         // URL parts arrive as `database` and `password`; `db` and
         // `passwd` are used only when those are missing.
-        Driver::PyMySql => {
-            let database = q.take("database")?.map(str::to_string);
-            let db = q.take("db")?.map(str::to_string);
-            let password = q.take("password")?.map(str::to_string);
-            let passwd = q.take("passwd")?.map(str::to_string);
-            (
-                database.or_else(|| url.database.clone()).or(db),
-                password.or_else(|| url.password.clone()).or(passwd),
-            )
-        }
-        Driver::AioMySql => {
-            let db = q.take("db")?.map(str::to_string);
-            let password = q.take("password")?.map(str::to_string);
-            (
-                db.or_else(|| url.database.clone()),
-                password.or_else(|| url.password.clone()),
-            )
-        }
+        Driver::PyMySql => (
+            url_part(&mut q, "database", &url.database, Some("db"))?,
+            url_part(&mut q, "password", &url.password, Some("passwd"))?,
+        ),
+        Driver::AioMySql => (
+            url_part(&mut q, "db", &url.database, None)?,
+            url_part(&mut q, "password", &url.password, None)?,
+        ),
         Driver::Other => (url.database.clone(), url.password.clone()),
     };
     let mut socket = q.take("unix_socket")?.map(str::to_string);
@@ -254,6 +253,23 @@ pub(crate) fn resolve(url: &DbUrl) -> Result<Settings, DbError> {
         tls,
         secrets,
     })
+}
+
+/// A URL part as the driver's `connect()` receives it: the query key it
+/// arrives as (`key`) replaces the URL's `part`, and the driver's other
+/// spelling (`alias`) is used only when both are missing.
+fn url_part(
+    q: &mut Query<'_>,
+    key: &str,
+    part: &Option<String>,
+    alias: Option<&str>,
+) -> Result<Option<String>, DbError> {
+    let given = q.take(key)?.map(str::to_string);
+    let other = match alias {
+        Some(alias) => q.take(alias)?.map(str::to_string),
+        None => None,
+    };
+    Ok(given.or_else(|| part.clone()).or(other))
 }
 
 /// SQLAlchemy's `ssl` dict, built from the URL for every MySQLdb-derived dialect.
@@ -469,78 +485,84 @@ fn unknown(driver: Driver, name: &str, key: &str) -> String {
 
 #[cfg(test)]
 mod tests {
+    use super::super::query::check::{refused, resolved};
     use super::*;
 
-    fn settings(url: &str) -> Result<Settings, DbError> {
-        DbUrl::parse(url).and_then(|u| resolve(&u))
-    }
-
-    fn message(url: &str) -> String {
-        settings(url).err().map(|e| e.message).unwrap_or_default()
+    fn settings(url: &str) -> Settings {
+        resolved(resolve, url)
     }
 
     #[test]
     fn socket_and_ssl_mode_from_query() {
-        let Ok(s) = settings("mysql://u@localhost/d?unix_socket=/tmp/x.sock&ssl_mode=REQUIRED")
-        else {
-            panic!("resolve failed");
-        };
+        let s = settings("mysql://u@localhost/d?unix_socket=/tmp/x.sock&ssl_mode=REQUIRED");
         assert_eq!(s.socket.as_deref(), Some("/tmp/x.sock"));
         assert_eq!(s.tls.map(|t| t.setup.verify), Some(Verify::Nothing));
-        let m = message("mysql://u@h/d?ssl_mode=required");
-        assert!(m.contains("upper case"), "{m}");
-        let m = message("mysql://u@h/d?ssl_mode=VERIFY_IDENTITY");
-        assert!(m.contains("ssl_ca=FILE"), "{m}");
+        refused(
+            resolve,
+            &[
+                ("mysql://u@h/d?ssl_mode=required", &["upper case"]),
+                ("mysql://u@h/d?ssl_mode=VERIFY_IDENTITY", &["ssl_ca=FILE"]),
+            ],
+        );
     }
 
     #[test]
     fn each_driver_spelling() {
         // PyMySQL has no ssl_mode; aiomysql cannot take TLS from a URL.
-        let m = message("mysql+pymysql://u@h/d?ssl_mode=REQUIRED");
-        assert!(
-            m.contains("\"ssl_mode\"") && m.contains("pymysql.connect()"),
-            "{m}"
+        refused(
+            resolve,
+            &[
+                (
+                    "mysql+pymysql://u@h/d?ssl_mode=REQUIRED",
+                    &["\"ssl_mode\"", "pymysql.connect()"],
+                ),
+                (
+                    "mysql+aiomysql://u@h/d?ssl_ca=/ca.pem",
+                    &["\"ssl_ca\"", "SSLContext"],
+                ),
+                ("mysql+pymysql://u@h/d?ssl=true", &["\"ssl\""]),
+                (
+                    "mysql://u@h/d?ssl_verify_identity=true",
+                    &["MySQLdb.connect()"],
+                ),
+                ("mysql://u@h/d?foo=1", &["\"foo\"", "TypeError"]),
+                (
+                    "mysql+mysqlconnector://u@h/d?ssl_ca=/x",
+                    &["mysqlconnector"],
+                ),
+                (
+                    "mysql+pymysql://u@h/d?ssl_ca=/x&ssl_verify_cert=true",
+                    &["drops"],
+                ),
+            ],
         );
-        let m = message("mysql+aiomysql://u@h/d?ssl_ca=/ca.pem");
-        assert!(m.contains("\"ssl_ca\"") && m.contains("SSLContext"), "{m}");
-        let m = message("mysql+pymysql://u@h/d?ssl=true");
-        assert!(m.contains("\"ssl\""), "{m}");
-        let m = message("mysql://u@h/d?ssl_verify_identity=true");
-        assert!(m.contains("MySQLdb.connect()"), "{m}");
-        let m = message("mysql://u@h/d?foo=1");
-        assert!(m.contains("\"foo\"") && m.contains("TypeError"), "{m}");
-        let m = message("mysql+mysqlconnector://u@h/d?ssl_ca=/x");
-        assert!(m.contains("mysqlconnector"), "{m}");
-
-        let Ok(s) = settings(
+        let s = settings(
             "mysql+pymysql://u@h/d?ssl_ca=/ca.pem&ssl_check_hostname=false&charset=utf8mb4",
-        ) else {
-            panic!("resolve failed");
-        };
+        );
         assert_eq!(s.tls.map(|t| t.setup.verify), Some(Verify::Chain));
-        let Ok(s) = settings("mysql+pymysql://u@h/d?ssl_ca=/ca.pem&ssl_disabled=false") else {
-            panic!("resolve failed");
-        };
+        let s = settings("mysql+pymysql://u@h/d?ssl_ca=/ca.pem&ssl_disabled=false");
         assert!(
             s.tls.is_none(),
             "PyMySQL reads any ssl_disabled text as true"
         );
-        let Ok(s) = settings("mysql+pymysql://u@h/d?ssl_verify_identity=false") else {
-            panic!("resolve failed");
-        };
+        let s = settings("mysql+pymysql://u@h/d?ssl_verify_identity=false");
         assert_eq!(s.tls.map(|t| t.setup.verify), Some(Verify::Chain));
-        assert!(message("mysql+pymysql://u@h/d?ssl_ca=/x&ssl_verify_cert=true").contains("drops"));
     }
 
     #[test]
     fn query_parts_replace_the_url_per_driver() {
-        let db = |url: &str| settings(url).ok().and_then(|s| s.database);
+        let db = |url: &str| settings(url).database;
         assert_eq!(db("mysql+pymysql://u@h/a?database=b").as_deref(), Some("b"));
         assert_eq!(db("mysql+pymysql://u@h/a?db=b").as_deref(), Some("a"));
         assert_eq!(db("mysql+aiomysql://u@h/a?db=b").as_deref(), Some("b"));
         assert_eq!(db("mysql://u@h/a?db=b").as_deref(), Some("b"));
         assert_eq!(db("mysql://u@h/a?database=b").as_deref(), Some("a"));
-        assert!(message("mysql+aiomysql://u@h/a?database=b").contains("TypeError"));
-        assert!(message("mysql://u@h/a?port=3307").contains("host:PORT"));
+        refused(
+            resolve,
+            &[
+                ("mysql+aiomysql://u@h/a?database=b", &["TypeError"]),
+                ("mysql://u@h/a?port=3307", &["host:PORT"]),
+            ],
+        );
     }
 }

@@ -10,29 +10,12 @@ use postgres::error::SqlState;
 use postgres::{NoTls, SimpleQueryMessage};
 use tokio_postgres_rustls::MakeRustlsConnect;
 
-use super::pg_settings::{self, ChannelBinding, Session, Settings, Ssl};
+use super::pg_settings::{ChannelBinding, Session, Settings, Ssl};
 use super::tls;
 use super::{
-    DbError, DbErrorKind, DbUrl, Job, Tables, VersionRead, VersionRows, VersionTable,
+    DbError, DbErrorKind, Resolved, Tables, VersionRead, VersionRows, VersionTable,
     quote_ident_ansi,
 };
-
-/// Resolve the connection and build the read.
-pub(crate) fn prepare(
-    url: &DbUrl,
-    table: &VersionTable,
-    timeout: Duration,
-) -> Result<Job, DbError> {
-    let settings = pg_settings::resolve(url)?;
-    let target = settings.target();
-    let secrets = settings.secrets.clone();
-    let table = table.clone();
-    Ok(Job {
-        target,
-        secrets,
-        run: Box::new(move || read(&settings, &table, timeout)),
-    })
-}
 
 /// Why [`connect`] failed.
 enum ConnectError {
@@ -90,7 +73,12 @@ fn connect(s: &Settings, timeout: Duration) -> Result<postgres::Client, ConnectE
         .map_err(ConnectError::Driver)
 }
 
-fn read(s: &Settings, table: &VersionTable, timeout: Duration) -> Result<VersionRead, DbError> {
+/// Read `table` with the connection `s` describes.
+pub(super) fn read(
+    s: &Settings,
+    table: &VersionTable,
+    timeout: Duration,
+) -> Result<VersionRead, DbError> {
     for name in std::iter::once(&table.name).chain(table.schema.as_ref()) {
         if name.contains('\0') {
             return Err(DbError::new(

@@ -80,6 +80,33 @@ impl<'a> Query<'a> {
     }
 }
 
+/// Test support for the settings modules: resolve a URL, or expect it refused.
+#[cfg(test)]
+pub(crate) mod check {
+    use crate::database::{DbError, DbUrl};
+
+    /// The settings `resolve` finds for `url`; panics with the error otherwise.
+    pub(crate) fn resolved<S>(resolve: fn(&DbUrl) -> Result<S, DbError>, url: &str) -> S {
+        match DbUrl::parse(url).and_then(|u| resolve(&u)) {
+            Ok(settings) => settings,
+            Err(e) => panic!("{url}: {}", e.message),
+        }
+    }
+
+    /// Asserts that `resolve` refuses each URL with a message that contains
+    /// every one of its needles.
+    pub(crate) fn refused<S>(resolve: fn(&DbUrl) -> Result<S, DbError>, cases: &[(&str, &[&str])]) {
+        for (url, needles) in cases {
+            let Err(e) = DbUrl::parse(url).and_then(|u| resolve(&u)) else {
+                panic!("{url}: resolved, expected a refusal");
+            };
+            for needle in *needles {
+                assert!(e.message.contains(needle), "{url}: {}", e.message);
+            }
+        }
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

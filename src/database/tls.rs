@@ -86,33 +86,29 @@ pub(crate) fn roots(from: &Roots) -> Result<RootCertStore, String> {
         Roots::System => return system_roots(),
     };
     let mut store = RootCertStore::empty();
-    let iter = CertificateDer::pem_file_iter(path).map_err(|e| {
-        format!(
-            "cannot read root certificate file \"{}\": {e}",
-            path.display()
-        )
-    })?;
+    let iter = CertificateDer::pem_file_iter(path)
+        .map_err(failed("cannot read root certificate file", path))?;
     for cert in iter {
-        let cert = cert.map_err(|e| {
-            format!(
-                "bad certificate in root certificate file \"{}\": {e}",
-                path.display()
-            )
-        })?;
-        store.add(cert).map_err(|e| {
-            format!(
-                "unusable certificate in root certificate file \"{}\": {e}",
-                path.display()
-            )
-        })?;
+        let cert = cert.map_err(failed("bad certificate in root certificate file", path))?;
+        store.add(cert).map_err(failed(
+            "unusable certificate in root certificate file",
+            path,
+        ))?;
     }
     if store.is_empty() {
-        return Err(format!(
-            "root certificate file \"{}\" holds no certificate",
-            path.display()
-        ));
+        return Err(holds_no_certificate("root certificate file", path));
     }
     Ok(store)
+}
+
+/// A `map_err` for a failure with the file at `path`: `WHAT "PATH": ERROR`.
+fn failed<E: std::fmt::Display>(what: &str, path: &Path) -> impl FnOnce(E) -> String {
+    move |e| format!("{what} \"{}\": {e}", path.display())
+}
+
+/// `WHAT "PATH" holds no certificate`.
+fn holds_no_certificate(what: &str, path: &Path) -> String {
+    format!("{what} \"{}\" holds no certificate", path.display())
 }
 
 /// The operating system's trusted roots (`SSL_CERT_FILE`/`SSL_CERT_DIR` or
@@ -146,25 +142,12 @@ fn identity(
     let cert_path = &client.cert;
     let chain = CertificateDer::pem_file_iter(cert_path)
         .and_then(|iter| iter.collect::<Result<Vec<_>, _>>())
-        .map_err(|e| {
-            format!(
-                "cannot read certificate file \"{}\": {e}",
-                cert_path.display()
-            )
-        })?;
+        .map_err(failed("cannot read certificate file", cert_path))?;
     if chain.is_empty() {
-        return Err(format!(
-            "certificate file \"{}\" holds no certificate",
-            cert_path.display()
-        ));
+        return Err(holds_no_certificate("certificate file", cert_path));
     }
     let key_path = client.key.as_ref().unwrap_or(cert_path);
-    let text = std::fs::read(key_path).map_err(|e| {
-        format!(
-            "cannot read private key file \"{}\": {e}",
-            key_path.display()
-        )
-    })?;
+    let text = std::fs::read(key_path).map_err(failed("cannot read private key file", key_path))?;
     if String::from_utf8_lossy(&text).contains("ENCRYPTED") {
         return Err(format!(
             "private key file \"{}\" is encrypted: db-status cannot decrypt it (sslpassword); \
@@ -172,12 +155,8 @@ fn identity(
             key_path.display()
         ));
     }
-    let key = PrivateKeyDer::from_pem_slice(&text).map_err(|e| {
-        format!(
-            "cannot read a private key from \"{}\": {e}",
-            key_path.display()
-        )
-    })?;
+    let key = PrivateKeyDer::from_pem_slice(&text)
+        .map_err(failed("cannot read a private key from", key_path))?;
     Ok((chain, key))
 }
 
@@ -203,12 +182,16 @@ pub(crate) fn client_config(setup: &Setup) -> Result<ClientConfig, String> {
             .build()
             .map_err(|e| format!("TLS setup failed: {e}"))
     };
+    // The chain verifier checks signatures with the same provider's
+    // algorithms as `Lenient` does.
     let verifier: Arc<dyn ServerCertVerifier> = match setup.verify {
-        Verify::Nothing => Arc::new(NoVerify {
+        Verify::Nothing => Arc::new(Lenient {
+            chain: None,
             algorithms: provider.signature_verification_algorithms,
         }),
-        Verify::Chain => Arc::new(ChainOnly {
-            inner: chain_verifier()?,
+        Verify::Chain => Arc::new(Lenient {
+            chain: Some(chain_verifier()?),
+            algorithms: provider.signature_verification_algorithms,
         }),
         Verify::Full => chain_verifier()?,
     };
@@ -219,35 +202,44 @@ pub(crate) fn client_config(setup: &Setup) -> Result<ClientConfig, String> {
         None => builder.with_no_client_auth(),
         Some(client) => {
             let (chain, key) = identity(client)?;
-            builder.with_client_auth_cert(chain, key).map_err(|e| {
-                format!(
-                    "unusable client certificate \"{}\": {e}",
-                    client.cert.display()
-                )
-            })?
+            builder
+                .with_client_auth_cert(chain, key)
+                .map_err(failed("unusable client certificate", &client.cert))?
         }
     };
     config.enable_sni = setup.sni;
     Ok(config)
 }
 
-/// Accepts any certificate but still checks the handshake signatures, so the
-/// session is encrypted to whoever holds the key (what libpq `require` does).
+/// What libpq checks short of `verify-full`. With `chain`, the chain to a
+/// trusted root but not the host name (`verify-ca`); without, any
+/// certificate (`require`). Either way the handshake signatures are checked
+/// (as rustls's own verifier checks them), so the session is encrypted to
+/// whoever holds the certificate's key.
 #[derive(Debug)]
-struct NoVerify {
+struct Lenient {
+    chain: Option<Arc<WebPkiServerVerifier>>,
     algorithms: WebPkiSupportedAlgorithms,
 }
 
-impl ServerCertVerifier for NoVerify {
+impl ServerCertVerifier for Lenient {
     fn verify_server_cert(
         &self,
-        _end_entity: &CertificateDer<'_>,
-        _intermediates: &[CertificateDer<'_>],
-        _server_name: &ServerName<'_>,
-        _ocsp_response: &[u8],
-        _now: UnixTime,
+        end_entity: &CertificateDer<'_>,
+        intermediates: &[CertificateDer<'_>],
+        server_name: &ServerName<'_>,
+        ocsp_response: &[u8],
+        now: UnixTime,
     ) -> Result<ServerCertVerified, rustls::Error> {
-        Ok(ServerCertVerified::assertion())
+        let Some(chain) = &self.chain else {
+            return Ok(ServerCertVerified::assertion());
+        };
+        match chain.verify_server_cert(end_entity, intermediates, server_name, ocsp_response, now) {
+            Err(rustls::Error::InvalidCertificate(
+                CertificateError::NotValidForName | CertificateError::NotValidForNameContext { .. },
+            )) => Ok(ServerCertVerified::assertion()),
+            other => other,
+        }
     }
 
     fn verify_tls12_signature(
@@ -270,57 +262,5 @@ impl ServerCertVerifier for NoVerify {
 
     fn supported_verify_schemes(&self) -> Vec<SignatureScheme> {
         self.algorithms.supported_schemes()
-    }
-}
-
-/// Full verification minus the host name check (libpq `verify-ca`).
-#[derive(Debug)]
-struct ChainOnly {
-    inner: Arc<WebPkiServerVerifier>,
-}
-
-impl ServerCertVerifier for ChainOnly {
-    fn verify_server_cert(
-        &self,
-        end_entity: &CertificateDer<'_>,
-        intermediates: &[CertificateDer<'_>],
-        server_name: &ServerName<'_>,
-        ocsp_response: &[u8],
-        now: UnixTime,
-    ) -> Result<ServerCertVerified, rustls::Error> {
-        match self.inner.verify_server_cert(
-            end_entity,
-            intermediates,
-            server_name,
-            ocsp_response,
-            now,
-        ) {
-            Err(rustls::Error::InvalidCertificate(
-                CertificateError::NotValidForName | CertificateError::NotValidForNameContext { .. },
-            )) => Ok(ServerCertVerified::assertion()),
-            other => other,
-        }
-    }
-
-    fn verify_tls12_signature(
-        &self,
-        message: &[u8],
-        cert: &CertificateDer<'_>,
-        dss: &DigitallySignedStruct,
-    ) -> Result<HandshakeSignatureValid, rustls::Error> {
-        self.inner.verify_tls12_signature(message, cert, dss)
-    }
-
-    fn verify_tls13_signature(
-        &self,
-        message: &[u8],
-        cert: &CertificateDer<'_>,
-        dss: &DigitallySignedStruct,
-    ) -> Result<HandshakeSignatureValid, rustls::Error> {
-        self.inner.verify_tls13_signature(message, cert, dss)
-    }
-
-    fn supported_verify_schemes(&self) -> Vec<SignatureScheme> {
-        self.inner.supported_verify_schemes()
     }
 }
