@@ -176,18 +176,7 @@ impl Component {
         error: Error,
         workspace: Arc<Workspace>,
     ) -> Component {
-        let spec = ComponentSpec {
-            name: name.to_string(),
-            config_files: Vec::new(),
-            ini: None,
-            section: None,
-            url: None,
-            version_table: None,
-            version_table_schema: None,
-            alembic_config_env: None,
-            tracked_instead_of: None,
-            ad_hoc: false,
-        };
+        let spec = ComponentSpec::plain(name.to_string(), Vec::new(), None);
         Component {
             alembic: alembic_argv(workspace.backend_ai, &spec),
             config_shown: file.map(|f| display_path(&f, &workspace.cwd).display().to_string()),

@@ -408,16 +408,8 @@ fn env_suffixes() {
 #[test]
 fn alembic_command_forms() {
     let spec = |files: &[&str], section: Option<&str>| ComponentSpec {
-        name: "x".into(),
-        config_files: files.iter().map(PathBuf::from).collect(),
-        ini: None,
         section: section.map(str::to_string),
-        url: None,
-        version_table: None,
-        version_table_schema: None,
-        alembic_config_env: None,
-        tracked_instead_of: None,
-        ad_hoc: false,
+        ..ComponentSpec::plain("x".into(), files.iter().map(PathBuf::from).collect(), None)
     };
     assert_eq!(
         alembic_argv(false, &spec(&["alembic.ini"], None)),

@@ -81,15 +81,7 @@ pub(super) fn builtin_spec(cwd: &Path, b: &Builtin) -> ComponentSpec {
         }
     }
     ComponentSpec {
-        name: b.name.to_string(),
-        config_files: vec![ini.clone()],
-        ini: Some(ini),
-        section: None,
-        url: None,
-        version_table: None,
-        version_table_schema: None,
-        alembic_config_env: None,
         tracked_instead_of,
-        ad_hoc: false,
+        ..ComponentSpec::plain(b.name.to_string(), vec![ini.clone()], Some(ini))
     }
 }

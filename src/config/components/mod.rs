@@ -79,6 +79,23 @@ pub struct ComponentSpec {
 }
 
 impl ComponentSpec {
+    /// A component named `name` read from `config_files` (about `ini`), with
+    /// nothing overridden; callers set what their source adds.
+    pub fn plain(name: String, config_files: Vec<PathBuf>, ini: Option<PathBuf>) -> ComponentSpec {
+        ComponentSpec {
+            name,
+            config_files,
+            ini,
+            section: None,
+            url: None,
+            version_table: None,
+            version_table_schema: None,
+            alembic_config_env: None,
+            tracked_instead_of: None,
+            ad_hoc: false,
+        }
+    }
+
     /// The version table to read: this component's override where it has
     /// one, else what the ini says (default `alembic_version`).
     pub fn version_table(&self, config: &super::AlembicConfig) -> super::VersionTable {
@@ -368,16 +385,9 @@ pub fn ad_hoc(files: &[PathBuf], env: Option<String>) -> ComponentSpec {
             |s| s.to_string_lossy().into_owned(),
         );
     ComponentSpec {
-        name,
-        config_files: files.to_vec(),
-        ini,
-        section: None,
-        url: None,
-        version_table: None,
-        version_table_schema: None,
         alembic_config_env: env,
-        tracked_instead_of: None,
         ad_hoc: true,
+        ..ComponentSpec::plain(name, files.to_vec(), ini)
     }
 }
 

@@ -198,16 +198,11 @@ fn parse_project(
         project.components.push(Custom {
             name: name.clone(),
             spec: ComponentSpec {
-                name,
-                config_files: vec![config],
-                ini,
                 section: raw.section,
                 url,
                 version_table: raw.version_table,
                 version_table_schema: raw.version_table_schema,
-                alembic_config_env: None,
-                tracked_instead_of: None,
-                ad_hoc: false,
+                ..ComponentSpec::plain(name, vec![config], ini)
             },
         });
     }
