@@ -242,6 +242,15 @@ fn envpy_project(dir: &Path, env_py: &str, ini_extra: &str, toml_extra: &str) {
     std::fs::create_dir_all(dir.join("m/versions")).expect("mkdir");
 }
 
+/// Assert that one of the target's notes starts with `start`.
+fn assert_note(t: &Target, start: &str) {
+    assert!(
+        t.notes.iter().any(|n| n.starts_with(start)),
+        "no note starts with {start:?}: {:?}",
+        t.notes
+    );
+}
+
 const ENV_PY: &str = "import os\nfrom alembic import context\nfrom sqlalchemy import create_engine\n\ndef run_migrations_online():\n    engine = create_engine(os.environ['APP_URL'])\n    context.configure(connection=engine.connect(), version_table='app_version', version_table_schema='meta')\n\nrun_migrations_online()\n";
 
 fn one(dir: &Path, e: Env) -> Target {
@@ -320,12 +329,9 @@ fn url_from_env_py() {
     // Not set: the ini's URL, with a note naming the variable.
     let t = one(d.path(), env(&[]));
     assert_eq!(source(&t), "sqlalchemy.url in alembic.ini");
-    assert!(
-        t.notes.iter().any(|n| n.starts_with(
-            "m/env.py:6 takes the database URL from the environment variable APP_URL, which is not set"
-        )),
-        "{:?}",
-        t.notes
+    assert_note(
+        &t,
+        "m/env.py:6 takes the database URL from the environment variable APP_URL, which is not set",
     );
     // `os.getenv(X) or <the ini's URL>`: unset, the ini's is Alembic's too, nothing to say.
     envpy_project(
@@ -382,12 +388,9 @@ fn multidb_env_py_is_said_with_the_configuration_that_covers_it() {
         "",
     );
     let t = one(d.path(), env(&[]));
-    assert!(
-        t.notes.iter().any(|n| n.starts_with(
-            "m/env.py:3 migrates several databases (Alembic's multidb template (the ini's `databases` option): engine1, engine2); db-status checks one database per component"
-        )),
-        "{:?}",
-        t.notes
+    assert_note(
+        &t,
+        "m/env.py:3 migrates several databases (Alembic's multidb template (the ini's `databases` option): engine1, engine2); db-status checks one database per component",
     );
     // A component with its own URL is one of them: nothing to say.
     envpy_project(
