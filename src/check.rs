@@ -164,22 +164,24 @@ pub struct Finding {
 impl Finding {
     /// An error finding.
     pub fn error(code: Code, file: Option<PathBuf>, line: u32, message: String) -> Finding {
-        Finding {
-            severity: Severity::Error,
-            code,
-            message,
-            file,
-            line,
-            fix: None,
-            edit: None,
-            revisions: Vec::new(),
-        }
+        Finding::new(Severity::Error, code, file, line, message)
     }
 
     /// A warning finding.
     pub fn warning(code: Code, file: Option<PathBuf>, line: u32, message: String) -> Finding {
+        Finding::new(Severity::Warning, code, file, line, message)
+    }
+
+    /// A finding without a fix, an edit or revisions.
+    fn new(
+        severity: Severity,
+        code: Code,
+        file: Option<PathBuf>,
+        line: u32,
+        message: String,
+    ) -> Finding {
         Finding {
-            severity: Severity::Warning,
+            severity,
             code,
             message,
             file,

@@ -37,6 +37,9 @@ pub struct Cli {
 
 /// Options accepted before or after the subcommand.
 #[derive(Debug, Args, Clone, Default)]
+// The field docs are `--help` text, written for the terminal: `[OK]`,
+// `[start]:[end]` and `<NAME>` are what users read, not rustdoc links or tags.
+#[allow(rustdoc::broken_intra_doc_links, rustdoc::invalid_html_tags)]
 pub struct GlobalArgs {
     /// Alembic ini file (or a pyproject.toml), as `alembic -c`. May be given
     /// twice: once for an ini and once for a pyproject.toml.
@@ -148,6 +151,9 @@ pub enum WaitUntil {
 
 /// Subcommands.
 #[derive(Debug, Subcommand)]
+// The field docs are `--help` text, written for the terminal: `[OK]`,
+// `[start]:[end]` and `<NAME>` are what users read, not rustdoc links or tags.
+#[allow(rustdoc::broken_intra_doc_links, rustdoc::invalid_html_tags)]
 pub enum Command {
     /// Where each database stands, and what to do next (the default).
     Status,

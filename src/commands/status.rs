@@ -73,7 +73,7 @@ fn check_with_progress(selection: &Selection, options: inspect::Options) -> Repo
     }
 }
 
-/// Colour only for a terminal, and never with NO_COLOR set (https://no-color.org).
+/// Colour only for a terminal, and never with NO_COLOR set (<https://no-color.org>).
 pub fn use_color() -> bool {
     std::env::var_os("NO_COLOR").is_none_or(|v| v.is_empty()) && std::io::stdout().is_terminal()
 }

@@ -116,6 +116,20 @@ fn location(s: &Script, line: u32) -> String {
     }
 }
 
+/// Alembic's error for a `field` of `s` (on `line`) naming a revision that
+/// no file defines.
+fn missing_revision(missing: &str, s: &Script, field: &str, line: u32) -> GraphError {
+    err(
+        GraphErrorKind::MissingRevision,
+        format!(
+            "Revision {missing} referenced from {} is not present \
+             ({field} in {}); restore the missing revision file or fix {field}",
+            s.revision,
+            location(s, line)
+        ),
+    )
+}
+
 pub(super) fn build(input: Vec<Script>) -> Result<(RevisionMap, Vec<String>), GraphError> {
     let mut warnings = Vec::new();
     let mut scripts: Vec<Script> = Vec::with_capacity(input.len());
@@ -182,17 +196,7 @@ pub(super) fn build(input: Vec<Script>) -> Result<(RevisionMap, Vec<String>), Gr
         for dep in &s.dependencies {
             match index.get(dep).or_else(|| label_index.get(dep)) {
                 Some(&d) => deps[i].push(d),
-                None => {
-                    return Err(err(
-                        GraphErrorKind::MissingRevision,
-                        format!(
-                            "Revision {dep} referenced from {} is not present \
-                             (depends_on in {}); restore the missing revision file or fix depends_on",
-                            s.revision,
-                            location(s, s.lines.depends_on)
-                        ),
-                    ));
-                }
+                None => return Err(missing_revision(dep, s, "depends_on", s.lines.depends_on)),
             }
         }
     }
@@ -206,14 +210,11 @@ pub(super) fn build(input: Vec<Script>) -> Result<(RevisionMap, Vec<String>), Gr
             match index.get(d) {
                 Some(&p) => down[i].push(p),
                 None => {
-                    return Err(err(
-                        GraphErrorKind::MissingRevision,
-                        format!(
-                            "Revision {d} referenced from {} is not present \
-                             (down_revision in {}); restore the missing revision file or fix down_revision",
-                            s.revision,
-                            location(s, s.lines.down_revision)
-                        ),
+                    return Err(missing_revision(
+                        d,
+                        s,
+                        "down_revision",
+                        s.lines.down_revision,
                     ));
                 }
             }
