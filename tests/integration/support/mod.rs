@@ -1,0 +1,17 @@
+//! What the integration tests share: running the binary, throw-away
+//! projects and databases, the Python/Alembic oracle, and the rules for
+//! which tests may be skipped (`environment`).
+
+pub mod environment;
+pub mod json_schema;
+pub mod oracle;
+pub mod pg_cluster;
+
+mod common;
+mod services;
+mod tree;
+
+pub use common::*;
+pub use environment::Need;
+pub use services::*;
+pub use tree::*;
