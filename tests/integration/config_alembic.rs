@@ -586,11 +586,7 @@ fn scenarios() -> Vec<Scenario> {
     ]
 }
 
-use crate::support::environment;
-
-fn python() -> PathBuf {
-    environment::oracle_python()
-}
+use crate::support::python;
 
 fn oracle(input: &Value) -> Vec<Value> {
     let py = python();

@@ -10,8 +10,9 @@
 //! both must fail, db-status naming the parameter.
 
 use crate::support;
+use crate::support::python;
 
-use std::path::{Path, PathBuf};
+use std::path::Path;
 use std::process::{Command, Stdio};
 use std::time::Duration;
 
@@ -150,11 +151,6 @@ const CASES: &[Case] = &[
         env: &[],
     },
 ];
-
-/// The interpreter with Alembic installed (`$DB_STATUS_PYTHON`, else `<repo>/.venv/bin/python`).
-fn python() -> PathBuf {
-    support::environment::oracle_python()
-}
 
 /// A uniquely named database on the test PostgreSQL, dropped on drop.
 struct TempDb {

@@ -22,7 +22,7 @@ use crate::support;
 use crate::support::pg_cluster;
 
 use std::io::Write as _;
-use std::path::{Path, PathBuf};
+use std::path::Path;
 use std::process::{Command, Stdio};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
@@ -147,9 +147,7 @@ for case in json.load(sys.stdin):
         os.environ.update(saved)
 print(json.dumps(out))
 "#;
-    let python = std::env::var_os("DB_STATUS_PYTHON")
-        .map(PathBuf::from)
-        .unwrap_or_else(|| Path::new(env!("CARGO_MANIFEST_DIR")).join(".venv/bin/python"));
+    let python = support::python();
     let jobs: Vec<Value> = cases
         .iter()
         .map(|c| {

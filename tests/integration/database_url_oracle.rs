@@ -265,7 +265,7 @@ fn expected(theirs: Value) -> Value {
 
 #[test]
 fn parse_and_mask_match_sqlalchemy() {
-    let py = environment::oracle_python();
+    let py = environment::python();
     let mut inputs = tricky();
     let mut rng = Rng(0x5eed_1234_abcd_ef01);
     for i in 0..3000 {

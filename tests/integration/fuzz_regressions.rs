@@ -9,9 +9,10 @@
 //!   crashed a fuzz target or were a finding; each must now give a clean
 //!   answer or a clean error (for the scanner: its invariants hold).
 //!
-//! Python is `$DB_STATUS_PYTHON`, else `<repo>/.venv/bin/python`, else
-//! `python3` (only the standard library is used).
+//! Python is the suite's (`support::python`: `$DB_STATUS_PYTHON`, else
+//! `<repo>/.venv/bin/python`); only its standard library is used.
 
+use crate::support::python;
 use std::collections::BTreeMap;
 use std::io::Write as _;
 use std::path::PathBuf;
@@ -35,18 +36,6 @@ fn files(target: &str) -> Vec<PathBuf> {
         .collect();
     out.sort();
     out
-}
-
-fn python() -> PathBuf {
-    if let Some(p) = std::env::var_os("DB_STATUS_PYTHON") {
-        return p.into();
-    }
-    let venv = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join(".venv/bin/python");
-    if venv.exists() {
-        venv
-    } else {
-        "python3".into()
-    }
 }
 
 /// For each path on stdin, one JSON line: whether CPython compiles it, its

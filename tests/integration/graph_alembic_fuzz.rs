@@ -157,11 +157,7 @@ fn queries(rng: &mut Rng, revs: &[Rev]) -> Vec<Value> {
     q
 }
 
-use crate::support::environment;
-
-fn python() -> PathBuf {
-    environment::oracle_python()
-}
+use crate::support::python;
 
 fn oracle(cases: &[Value]) -> Vec<Value> {
     let script = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("tests/graph_fuzz/oracle.py");

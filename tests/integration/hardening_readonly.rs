@@ -126,7 +126,7 @@ fn alembic_url(admin_url: &str, database: &str) -> String {
 /// refuses, an error state carrying Alembic's own words.
 fn assert_agrees_with_alembic(what: &str, p: &Project, alembic_url: &str, out: &Out) {
     let ini = p.path().join("alembic.ini");
-    let ran = std::process::Command::new(support::environment::oracle_python())
+    let ran = std::process::Command::new(support::environment::python())
         .args(["-c", ALEMBIC_REFERENCE])
         .arg(&ini)
         .arg(alembic_url)

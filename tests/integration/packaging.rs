@@ -77,7 +77,7 @@ fn text(bytes: &[u8]) -> String {
 
 /// The Python that creates the venvs (as `scripts/setup-venv.sh`: `PYTHON`
 /// or `python3`).
-fn python() -> String {
+fn host_python() -> String {
     std::env::var("PYTHON").unwrap_or_else(|_| "python3".to_owned())
 }
 
@@ -104,7 +104,7 @@ fn tools() -> Tools {
         return tools;
     }
     let _ = std::fs::remove_dir_all(&venv);
-    let mut c = Command::new(python());
+    let mut c = Command::new(host_python());
     c.args(["-m", "venv"]).arg(&venv);
     ok(
         c,
@@ -284,7 +284,7 @@ fn wheel_installs_into_a_venv_without_rust_and_runs_the_demo() {
 
     let tmp = tempfile::tempdir().expect("tempdir");
     let venv = tmp.path().join("venv");
-    let mut c = Command::new(python());
+    let mut c = Command::new(host_python());
     c.args(["-m", "venv"]).arg(&venv);
     ok(c, "python3 -m venv");
     let bin = venv.join("bin");

@@ -5,14 +5,9 @@
 //!
 //! Python is `$DB_STATUS_PYTHON`, else `<repo>/.venv/bin/python`.
 
-use std::path::{Path, PathBuf};
+use crate::support::python;
+use std::path::Path;
 use std::process::{Command, Output};
-
-fn python() -> PathBuf {
-    std::env::var_os("DB_STATUS_PYTHON")
-        .map(PathBuf::from)
-        .unwrap_or_else(|| Path::new(env!("CARGO_MANIFEST_DIR")).join(".venv/bin/python"))
-}
 
 fn project(files: &[(&str, &str)]) -> tempfile::TempDir {
     let dir = tempfile::tempdir().expect("tempdir");

@@ -8,7 +8,7 @@
 //! Python is `$DB_STATUS_PYTHON`, else `<repo>/.venv/bin/python` (needs
 //! `alembic==1.20.*`; create it with `scripts/setup-venv.sh`).
 
-use std::path::{Path, PathBuf};
+use std::path::Path;
 use std::process::Command;
 
 const ORACLE: &str = r#"
@@ -34,11 +34,7 @@ for sc in sd._load_revisions():
 print(json.dumps(out))
 "#;
 
-use crate::support::environment;
-
-fn python() -> PathBuf {
-    environment::oracle_python()
-}
+use crate::support::python;
 
 fn write(dir: &Path, name: &str, body: &[u8]) {
     let path = dir.join(name);

@@ -7,9 +7,10 @@
 //! and checks that whenever the scanner accepts a file it agrees on every
 //! field, and that it never accepts a value `ast` sees as non-literal.
 //!
-//! Python is `$DB_STATUS_PYTHON`, else `<repo>/.venv/bin/python`, else
-//! `python3` (only the standard library is used).
+//! Python is the suite's (`support::python`: `$DB_STATUS_PYTHON`, else
+//! `<repo>/.venv/bin/python`); only its standard library is used.
 
+use crate::support::python;
 use std::collections::BTreeMap;
 use std::io::Write;
 use std::path::PathBuf;
@@ -422,18 +423,6 @@ impl Gen {
             bytes.extend_from_slice(text.as_bytes());
         }
         bytes
-    }
-}
-
-fn python() -> PathBuf {
-    if let Some(p) = std::env::var_os("DB_STATUS_PYTHON") {
-        return p.into();
-    }
-    let venv = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join(".venv/bin/python");
-    if venv.exists() {
-        venv
-    } else {
-        "python3".into()
     }
 }
 

@@ -280,11 +280,10 @@ fn status_json(dir: &Path, args: &[&str]) -> (String, Value) {
     (text, doc)
 }
 
-/// The Python with `prometheus_client` (the venv of scripts/setup-venv.sh).
-fn python() -> PathBuf {
-    let py = std::env::var_os("DB_STATUS_PYTHON")
-        .map(PathBuf::from)
-        .unwrap_or_else(|| Path::new(env!("CARGO_MANIFEST_DIR")).join(".venv/bin/python"));
+/// The suite's Python, once it is known to import `prometheus_client`
+/// (scripts/setup-venv.sh pins it).
+fn prometheus_python() -> PathBuf {
+    let py = support::python();
     let ok = Command::new(&py)
         .args(["-c", "import prometheus_client"])
         .status()
@@ -313,7 +312,7 @@ for family in parse(text):
         out.append({"family": family.name, "type": family.type, "name": s.name, "labels": s.labels, "value": s.value})
 print(json.dumps(out))
 "#;
-    let mut child = Command::new(python())
+    let mut child = Command::new(prometheus_python())
         .args(["-c", script, if openmetrics { "om" } else { "classic" }])
         .stdin(Stdio::piped())
         .stdout(Stdio::piped())

@@ -30,14 +30,7 @@ fn files(root: &Path) -> BTreeMap<PathBuf, Vec<u8>> {
 #[test]
 fn committed_demo_matches_make_demo() {
     let repo = PathBuf::from(env!("CARGO_MANIFEST_DIR"));
-    let python = std::env::var("DB_STATUS_PYTHON")
-        .map(PathBuf::from)
-        .unwrap_or_else(|_| repo.join(".venv/bin/python"));
-    assert!(
-        python.exists(),
-        "{} not found: run scripts/setup-venv.sh or set DB_STATUS_PYTHON",
-        python.display()
-    );
+    let python = crate::support::python();
     let tmp = tempfile::tempdir().expect("tmp");
     let target = tmp.path().join("backend-ai");
     let status = std::process::Command::new("bash")

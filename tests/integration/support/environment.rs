@@ -217,7 +217,7 @@ fn pinned(package: &str) -> &'static str {
 /// and SQLAlchemy that `scripts/setup-venv.sh` pins: any other version (or
 /// none) fails the test loudly, since the comparison would then prove
 /// nothing about the Alembic the README names. Checked once per test process.
-pub fn oracle_python() -> std::path::PathBuf {
+pub fn python() -> std::path::PathBuf {
     static CHECKED: std::sync::OnceLock<Result<std::path::PathBuf, String>> =
         std::sync::OnceLock::new();
     CHECKED

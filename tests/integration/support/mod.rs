@@ -12,6 +12,6 @@ mod services;
 mod tree;
 
 pub use common::*;
-pub use environment::Need;
+pub use environment::{Need, python};
 pub use services::*;
 pub use tree::*;

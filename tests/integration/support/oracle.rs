@@ -8,17 +8,12 @@ use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 
+use super::python;
 use serde::{Deserialize, Serialize};
 
 /// The repository root (where Cargo.toml is).
 pub fn repo_root() -> PathBuf {
     PathBuf::from(env!("CARGO_MANIFEST_DIR"))
-}
-
-/// The Python with the pinned Alembic and SQLAlchemy (the test fails
-/// loudly when they are missing or another version).
-pub fn python() -> PathBuf {
-    super::environment::oracle_python()
 }
 
 /// Which hash-seed dependent shapes a case contains (spec §9).

@@ -10,11 +10,6 @@ use std::time::Duration;
 
 use mysql::prelude::Queryable as _;
 
-/// The interpreter with the pinned Alembic (see `environment::oracle_python`).
-pub fn python() -> PathBuf {
-    environment::oracle_python()
-}
-
 /// The `alembic` console script next to the interpreter.
 pub fn alembic_bin() -> PathBuf {
     python()
@@ -163,7 +158,7 @@ pub fn upgraded_revisions(log: &str) -> Vec<String> {
 // Running the binary and naming databases are the hardening tests' helpers.
 use super::common;
 use super::common::{Out, mysql_admin_url, postgres_admin_url, unique};
-use super::environment::{self, Need};
+use super::environment::{self, Need, python};
 
 /// Run `db-status args` in `dir`: environment cleared but for `PATH`, a
 /// UTF-8 locale, `HOME=dir` (no real `~/.pgpass`), `RUST_BACKTRACE=0`,
