@@ -27,7 +27,7 @@ use std::process::{Command, Stdio};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
-use crate::support::{Out, Project};
+use crate::support::{Project, Run};
 use pg_cluster::{Cluster, PASSWORD};
 use serde_json::{Value, json};
 
@@ -71,7 +71,7 @@ fn project() -> Project {
     p
 }
 
-fn run_status(p: &Project, c: &Case) -> Out {
+fn run_status(p: &Project, c: &Case) -> Run {
     let env: Vec<(&str, &str)> = c
         .env
         .iter()
@@ -96,7 +96,7 @@ fn run_status(p: &Project, c: &Case) -> Out {
 }
 
 /// `(state, error kind, error message)` of the one component.
-fn verdict(out: &Out) -> (String, String, String) {
+fn verdict(out: &Run) -> (String, String, String) {
     let doc = out.json();
     let comp = &doc["components"][0];
     let s = |v: &Value| v.as_str().unwrap_or("").to_string();

@@ -11,7 +11,7 @@ use crate::support;
 use std::path::Path;
 use std::time::Duration;
 
-use crate::support::{Out, run, unique};
+use crate::support::{Run, run, unique};
 
 const LIMIT: Duration = Duration::from_secs(60);
 
@@ -57,7 +57,7 @@ fn sqlite(dir: &Path, rel: &str, rows: &[&str]) {
     }
 }
 
-fn fleet(dir: &Path, args: &[&str], env: &[(&str, &str)]) -> Out {
+fn fleet(dir: &Path, args: &[&str], env: &[(&str, &str)]) -> Run {
     let mut argv = vec!["--targets", "targets.toml"];
     argv.extend(args);
     let out = run(dir, &argv, &[&[("NO_COLOR", "1")], env].concat(), LIMIT);

@@ -3,8 +3,9 @@
 //! warnings on stderr, and database failures (never printing a password).
 
 use std::path::Path;
+use std::time::Duration;
 
-use assert_cmd::Command;
+use crate::support::{self, Run};
 
 fn tree(revs: &[(&str, &str)]) -> tempfile::TempDir {
     let dir = tempfile::tempdir().unwrap();
@@ -25,26 +26,11 @@ fn file(rev: &str, down: &str, extra: &str) -> String {
     format!("\"\"\"{rev} doc\"\"\"\nrevision = '{rev}'\ndown_revision = {down}\n{extra}")
 }
 
-struct Out {
-    code: i32,
-    stdout: String,
-    stderr: String,
-}
+/// Long enough for any command here.
+const LIMIT: Duration = Duration::from_secs(60);
 
-fn run(dir: &Path, args: &[&str]) -> Out {
-    let o = Command::cargo_bin("db-status")
-        .unwrap()
-        .args(args)
-        .current_dir(dir)
-        .env_remove("ALEMBIC_CONFIG")
-        .env_remove("DB_STATUS_URL")
-        .output()
-        .unwrap();
-    Out {
-        code: o.status.code().unwrap_or(-1),
-        stdout: String::from_utf8_lossy(&o.stdout).into_owned(),
-        stderr: String::from_utf8_lossy(&o.stderr).into_owned(),
-    }
+fn run(dir: &Path, args: &[&str]) -> Run {
+    support::run(dir, args, &[], LIMIT)
 }
 
 #[test]
@@ -55,7 +41,7 @@ fn construction_errors_crash_in_heads_and_fail_elsewhere() {
     ]);
     let msg = "Character(s) '-' not allowed in revision identifier 'ab-cd'";
     let heads = run(d.path(), &["heads"]);
-    assert_eq!((heads.code, heads.stdout.as_str()), (1, ""));
+    assert_eq!((heads.code, heads.stdout.as_str()), (Some(1), ""));
     assert!(
         heads.stderr.contains(&format!("error: {msg}")),
         "{}",
@@ -68,7 +54,7 @@ fn construction_errors_crash_in_heads_and_fail_elsewhere() {
         &["show", "heads"],
     ] {
         let o = run(d.path(), args);
-        assert_eq!(o.code, 255, "{args:?}");
+        assert_eq!(o.code, Some(255), "{args:?}");
         assert_eq!(o.stdout, format!("FAILED: {msg}\n"), "{args:?}");
     }
 }
@@ -81,14 +67,14 @@ fn cycles_and_self_loops() {
         ("c2.py", &file("c2c2c2c2c2c2", "'c1c1c1c1c1c1'", "")),
     ]);
     let o = run(d.path(), &["history"]);
-    assert_eq!(o.code, 255);
+    assert_eq!(o.code, Some(255));
     assert_eq!(
         o.stdout,
         "FAILED: Cycle is detected in revisions (c1c1c1c1c1c1, c2c2c2c2c2c2)\n"
     );
     let d = tree(&[("s.py", &file("ffff00000009", "'ffff00000009'", ""))]);
     let o = run(d.path(), &["heads"]);
-    assert_eq!(o.code, 1);
+    assert_eq!(o.code, Some(1));
     assert!(
         o.stderr
             .contains("Self-loop is detected in revisions (ffff00000009)")
@@ -103,7 +89,7 @@ fn missing_parent_is_a_crash_naming_the_file() {
     ]);
     for args in [&["heads"][..], &["history"], &["show", "aaaa"]] {
         let o = run(d.path(), args);
-        assert_eq!((o.code, o.stdout.as_str()), (1, ""), "{args:?}");
+        assert_eq!((o.code, o.stdout.as_str()), (Some(1), ""), "{args:?}");
         assert!(o.stderr.contains("deadbeef0000"), "{}", o.stderr);
         assert!(o.stderr.contains("m.py"), "{}", o.stderr);
     }
@@ -117,7 +103,7 @@ fn duplicate_revision_warns_and_heads_lists_it_twice() {
         ("c.py", &file("ffff00000007", "'aaaa00000001'", "")),
     ]);
     let o = run(d.path(), &["heads"]);
-    assert_eq!(o.code, 0);
+    assert_eq!(o.code, Some(0));
     assert_eq!(o.stdout, "ffff00000007 (head)\nffff00000007 (head)\n");
     assert!(
         o.stderr
@@ -129,27 +115,27 @@ fn duplicate_revision_warns_and_heads_lists_it_twice() {
 fn history_range_errors() {
     let d = tree(&[("a.py", &file("aaaa00000001", "None", ""))]);
     let o = run(d.path(), &["history", "-r", "aaaa00000001"]);
-    assert_eq!(o.code, 255);
+    assert_eq!(o.code, Some(255));
     assert_eq!(
         o.stdout,
         "FAILED: History range requires [start]:[end], [start]:, or :[end]\n"
     );
     let o = run(d.path(), &["history", "-r", "a:b:c"]);
-    assert_eq!((o.code, o.stdout.as_str()), (1, ""));
+    assert_eq!((o.code, o.stdout.as_str()), (Some(1), ""));
     assert!(o.stderr.starts_with("error: "));
     let o = run(d.path(), &["show", ""]);
-    assert_eq!((o.code, o.stdout.as_str()), (1, ""));
+    assert_eq!((o.code, o.stdout.as_str()), (Some(1), ""));
     let o = run(d.path(), &["show", "-2"]);
-    assert_eq!((o.code, o.stdout.as_str()), (1, ""));
+    assert_eq!((o.code, o.stdout.as_str()), (Some(1), ""));
     let o = run(d.path(), &["show", "base"]);
-    assert_eq!((o.code, o.stdout.as_str()), (0, ""));
+    assert_eq!((o.code, o.stdout.as_str()), (Some(0), ""));
 }
 
 #[test]
 fn current_needs_a_url_and_reports_database_errors_without_password() {
     let d = tree(&[("a.py", &file("aaaa00000001", "None", ""))]);
     let o = run(d.path(), &["current"]);
-    assert_eq!((o.code, o.stdout.as_str()), (1, ""));
+    assert_eq!((o.code, o.stdout.as_str()), (Some(1), ""));
     assert!(o.stderr.contains("sqlalchemy.url"), "{}", o.stderr);
     // Nothing listens on port 1.
     let url = "postgresql://app:sekrit-pw@127.0.0.1:1/app";
@@ -159,7 +145,7 @@ fn current_needs_a_url_and_reports_database_errors_without_password() {
         &["show", "current", "--url", url],
     ] {
         let o = run(d.path(), args);
-        assert_eq!((o.code, o.stdout.as_str()), (1, ""), "{args:?}");
+        assert_eq!((o.code, o.stdout.as_str()), (Some(1), ""), "{args:?}");
         assert!(o.stderr.starts_with("error: "), "{}", o.stderr);
         assert!(o.stderr.contains("127.0.0.1"), "{}", o.stderr);
         assert!(!o.stderr.contains("sekrit"), "{}", o.stderr);
@@ -179,12 +165,15 @@ fn current_verbose_check_heads_and_indicate_current_on_sqlite() {
     drop(conn);
     let url = format!("sqlite:///{}", db.display());
     let o = run(d.path(), &["current", "-v", "--url", &url]);
-    assert_eq!(o.code, 0, "{}", o.stderr);
+    assert_eq!(o.code, Some(0), "{}", o.stderr);
     assert!(o.stdout.starts_with(&format!(
         "Current revision(s) for {url}:\nRev: aaaa00000001 (head)\n"
     )));
     let o = run(d.path(), &["current", "--check-heads", "--url", &url]);
-    assert_eq!((o.code, o.stdout.as_str()), (0, "aaaa00000001 (head)\n"));
+    assert_eq!(
+        (o.code, o.stdout.as_str()),
+        (Some(0), "aaaa00000001 (head)\n")
+    );
     let o = run(d.path(), &["history", "-i", "--url", &url]);
     assert_eq!(
         o.stdout,

@@ -16,7 +16,7 @@ use crate::support::pg_cluster;
 
 use std::time::Duration;
 
-use crate::support::{Out, Project, run, unique};
+use crate::support::{Project, Run, run, unique};
 use mysql::prelude::Queryable as _;
 use pg_cluster::Cluster;
 
@@ -38,7 +38,7 @@ fn enc(s: &str) -> String {
 }
 
 /// Everything db-status prints for `url` (status human, status JSON, current).
-fn outputs(p: &Project, url: &str) -> Vec<Out> {
+fn outputs(p: &Project, url: &str) -> Vec<Run> {
     [
         &["status", "--timeout", "10"][..],
         &["status", "--format", "json", "--timeout", "10"],

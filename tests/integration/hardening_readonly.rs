@@ -29,7 +29,7 @@ use crate::support;
 use std::path::Path;
 use std::time::Duration;
 
-use crate::support::{Out, Project, run, service_missing, sqlite_db, unique};
+use crate::support::{Project, Run, run, service_missing, sqlite_db, unique};
 
 mod mariadb;
 mod postgresql;
@@ -60,7 +60,7 @@ fn states() -> Vec<(&'static str, Vec<&'static str>, i32, &'static str)> {
 /// A named state: version-table rows and the expected (exit code, state).
 type Case = (String, Vec<&'static str>, (Option<i32>, String));
 
-fn status(p: &Project, url: &str) -> Out {
+fn status(p: &Project, url: &str) -> Run {
     run(
         p.path(),
         &[
@@ -77,7 +77,7 @@ fn status(p: &Project, url: &str) -> Out {
     )
 }
 
-fn state_of(out: &Out) -> (Option<i32>, String) {
+fn state_of(out: &Run) -> (Option<i32>, String) {
     let v = out.json();
     let state = v["components"][0]["state"]
         .as_str()
@@ -128,7 +128,7 @@ fn alembic_url(admin_url: &str, database: &str) -> String {
 /// revisions; where Alembic would upgrade, the same pending revisions in the
 /// same order (and `up-to-date` exactly when there are none); where Alembic
 /// refuses, an error state carrying Alembic's own words.
-fn assert_agrees_with_alembic(what: &str, p: &Project, alembic_url: &str, out: &Out) {
+fn assert_agrees_with_alembic(what: &str, p: &Project, alembic_url: &str, out: &Run) {
     let ini = p.path().join("alembic.ini");
     let ran = std::process::Command::new(support::environment::python())
         .args(["-c", ALEMBIC_REFERENCE])

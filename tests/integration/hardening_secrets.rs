@@ -13,7 +13,7 @@ use crate::support;
 
 use std::time::Duration;
 
-use crate::support::{BlackHole, FakePostgres, Out, Project, refused_port, run, unique};
+use crate::support::{BlackHole, FakePostgres, Project, Run, refused_port, run, unique};
 
 /// No special characters: used as is.
 const PW_PLAIN: &str = "S3cr3tPa55zq9";
@@ -25,7 +25,7 @@ const NEEDLES: [&str; 3] = ["S3cr3t", "Pa55", "zq9"];
 
 const LIMIT: Duration = Duration::from_secs(30);
 
-fn assert_no_secret(out: &Out, what: &str) {
+fn assert_no_secret(out: &Run, what: &str) {
     out.assert_clean(what);
     let all = out.all();
     for n in NEEDLES {

@@ -5,7 +5,7 @@
 
 use std::time::Duration;
 
-use crate::support::{BlackHole, Out, Project, revision_text, run, sqlite_db};
+use crate::support::{BlackHole, Project, Run, revision_text, run, sqlite_db};
 
 /// Three components sharing one script directory: `alpha` up to date,
 /// `beta` behind, `gamma` at `gamma_url`.
@@ -37,7 +37,7 @@ fn three_components(gamma_url: &str) -> Project {
     p
 }
 
-fn check_report(out: &Out, what: &str) {
+fn check_report(out: &Run, what: &str) {
     out.assert_clean(what);
     assert!(
         out.elapsed < Duration::from_secs(4),

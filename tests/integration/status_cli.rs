@@ -2,11 +2,14 @@
 //! and JSON form, on the demo workspace and on temporary projects with
 //! SQLite databases, with the environment cleared.
 
-use crate::support::json_schema;
+use crate::support::{self, Project, Run, SQLITE_URL, json_schema};
 
 use std::path::{Path, PathBuf};
+use std::process::Command;
+use std::time::Duration;
 
-use assert_cmd::Command;
+/// Long enough for any run of the binary here.
+const LIMIT: Duration = Duration::from_secs(60);
 
 fn repo() -> PathBuf {
     PathBuf::from(env!("CARGO_MANIFEST_DIR"))
@@ -16,15 +19,10 @@ fn demo() -> PathBuf {
     repo().join("examples/backend-ai")
 }
 
-struct Run {
-    code: i32,
-    stdout: String,
-    stderr: String,
-}
-
-/// Run db-status in `dir` with a clean environment (UTF-8 locale unless `env` says otherwise).
+/// Run db-status in `dir` with a clean environment (UTF-8 locale unless
+/// `env` says otherwise), the directory's path shown as `[DIR]` on stdout.
 fn run(dir: &Path, args: &[&str], env: &[(&str, &str)]) -> Run {
-    let mut cmd = Command::cargo_bin("db-status").expect("binary");
+    let mut cmd = Command::new(support::bin());
     cmd.env_clear()
         .env("RUST_BACKTRACE", "0")
         .env("LANG", "C.UTF-8")
@@ -33,94 +31,38 @@ fn run(dir: &Path, args: &[&str], env: &[(&str, &str)]) -> Run {
     for (k, v) in env {
         cmd.env(k, v);
     }
-    let out = cmd.output().expect("run");
-    let mut stdout = String::from_utf8(out.stdout).expect("utf-8 stdout");
+    let mut out = support::run_cmd(cmd, LIMIT);
     for p in [dir.to_path_buf(), dir.canonicalize().unwrap_or_default()] {
         let s = p.to_string_lossy().into_owned();
         if !s.is_empty() {
-            stdout = stdout.replace(&s, "[DIR]");
+            out.stdout = out.stdout.replace(&s, "[DIR]");
         }
     }
-    Run {
-        code: out.status.code().unwrap_or(-1),
-        stdout,
-        stderr: String::from_utf8_lossy(&out.stderr).into_owned(),
-    }
+    out
 }
 
 fn json(r: &Run) -> serde_json::Value {
     json_schema::parse(&r.stdout)
 }
 
-/// A temporary Alembic project: `alembic.ini`, `migrations/versions/*.py`, SQLite at `db.sqlite`.
-struct Project {
-    dir: tempfile::TempDir,
-}
-
-impl Project {
-    fn new(url_line: Option<&str>) -> Project {
-        let dir = tempfile::tempdir().expect("tmp");
-        let url = url_line.unwrap_or("sqlalchemy.url = sqlite:///%(here)s/db.sqlite");
-        std::fs::write(
-            dir.path().join("alembic.ini"),
-            format!("[alembic]\nscript_location = migrations\n{url}\n"),
-        )
-        .expect("ini");
-        std::fs::create_dir_all(dir.path().join("migrations/versions")).expect("mkdir");
-        Project { dir }
-    }
-
-    fn path(&self) -> &Path {
-        self.dir.path()
-    }
-
-    fn rev(self, id: &str, down: Option<&str>, msg: &str) -> Self {
-        let down_repr = down.map_or("None".to_string(), |d| format!("'{d}'"));
-        let text = format!(
-            "\"\"\"{msg}\n\nRevision ID: {id}\nRevises: {}\nCreate Date: 2026-01-01 00:00:00\n\n\"\"\"\n\
-             from alembic import op\n\n\
-             revision = '{id}'\ndown_revision = {down_repr}\nbranch_labels = None\ndepends_on = None\n\n\n\
-             def upgrade():\n    pass\n",
-            down.unwrap_or("")
-        );
-        std::fs::write(
-            self.path().join(format!(
-                "migrations/versions/{id}_{}.py",
-                msg.replace(' ', "_")
-            )),
-            text,
-        )
-        .expect("rev");
-        self
-    }
-
-    fn db(self, rows: &[&str]) -> Self {
-        let conn = rusqlite::Connection::open(self.path().join("db.sqlite")).expect("sqlite");
-        conn.execute_batch(
-            "CREATE TABLE alembic_version (version_num VARCHAR(32) NOT NULL, \
-             CONSTRAINT alembic_version_pkc PRIMARY KEY (version_num));",
-        )
-        .expect("table");
-        for r in rows {
-            conn.execute("INSERT INTO alembic_version VALUES (?1)", [r])
-                .expect("row");
-        }
-        self
-    }
-
-    fn linear(self) -> Self {
-        self.rev("1a2b3c4d5e01", None, "create users")
-            .rev("1a2b3c4d5e02", Some("1a2b3c4d5e01"), "add email")
-            .rev("1a2b3c4d5e03", Some("1a2b3c4d5e02"), "add index")
-    }
+/// A three-revision linear project whose ini has `url_line` (default:
+/// SQLite at `db.sqlite`).
+fn linear(url_line: Option<&str>) -> Project {
+    let p = Project::new(url_line.unwrap_or(SQLITE_URL));
+    p.rev("1a2b3c4d5e01", None, "create users")
+        .rev("1a2b3c4d5e02", Some("1a2b3c4d5e01"), "add email")
+        .rev("1a2b3c4d5e03", Some("1a2b3c4d5e02"), "add index");
+    p
 }
 
 fn snap_all_forms(name: &str, dir: &Path, args: &[&str], code: i32) {
     let human = run(dir, args, &[]);
     assert_eq!(
-        human.code, code,
+        human.code,
+        Some(code),
         "{name}: {}\n{}",
-        human.stdout, human.stderr
+        human.stdout,
+        human.stderr
     );
     assert!(
         !human.stdout.contains('\x1b'),
@@ -131,7 +73,7 @@ fn snap_all_forms(name: &str, dir: &Path, args: &[&str], code: i32) {
     let mut ascii_args = args.to_vec();
     ascii_args.push("--ascii");
     let ascii = run(dir, &ascii_args, &[]);
-    assert_eq!(ascii.code, code);
+    assert_eq!(ascii.code, Some(code));
     assert!(
         !ascii.stdout.contains(['✅', '⚠', '🔀', '❓', '⛔', '❌']),
         "{}",
@@ -142,7 +84,7 @@ fn snap_all_forms(name: &str, dir: &Path, args: &[&str], code: i32) {
     let mut json_args = args.to_vec();
     json_args.extend(["--format", "json"]);
     let j = run(dir, &json_args, &[]);
-    assert_eq!(j.code, code);
+    assert_eq!(j.code, Some(code));
     let v = json(&j);
     assert_eq!(v["exit_code"], code);
     insta::assert_snapshot!(format!("{name}_json"), j.stdout);
@@ -175,13 +117,13 @@ fn demo_all_components() {
 #[test]
 fn demo_single_component_by_alias_and_verbose() {
     let r = run(&demo(), &["--component=app-proxy", "-v"], &[]);
-    assert_eq!(r.code, 4);
+    assert_eq!(r.code, Some(4));
     insta::assert_snapshot!("demo_appproxy_verbose", r.stdout);
     // Default component comes from db-status.toml (`default = "manager"`).
-    assert_eq!(run(&demo(), &[], &[]).code, 1);
+    assert_eq!(run(&demo(), &[], &[]).code, Some(1));
     assert_eq!(
         run(&demo(), &["status", "--component", "storage"], &[]).code,
-        0
+        Some(0)
     );
 }
 
@@ -192,7 +134,7 @@ fn non_utf8_locale_uses_ascii_markers() {
         &["--component", "storage"],
         &[("LANG", "C"), ("LC_ALL", "POSIX")],
     );
-    assert_eq!(r.code, 0);
+    assert_eq!(r.code, Some(0));
     assert!(
         r.stdout.starts_with("[OK] Database Status: Up-to-date"),
         "{}",
@@ -202,15 +144,17 @@ fn non_utf8_locale_uses_ascii_markers() {
 
 #[test]
 fn up_to_date() {
-    let p = Project::new(None).linear().db(&["1a2b3c4d5e03"]);
+    let p = linear(None);
+    p.db(&["1a2b3c4d5e03"]);
     snap_all_forms("up_to_date", p.path(), &[], 0);
 }
 
 #[test]
 fn behind_on_temp_project() {
-    let p = Project::new(None).linear().db(&["1a2b3c4d5e01"]);
+    let p = linear(None);
+    p.db(&["1a2b3c4d5e01"]);
     let r = run(p.path(), &["--format", "json"], &[]);
-    assert_eq!(r.code, 1);
+    assert_eq!(r.code, Some(1));
     let v = json(&r);
     let pending: Vec<&str> = v["components"][0]["pending"]
         .as_array()
@@ -227,26 +171,28 @@ fn behind_on_temp_project() {
 
 #[test]
 fn fresh_empty_table() {
-    let p = Project::new(None).linear().db(&[]);
+    let p = linear(None);
+    p.db(&[]);
     snap_all_forms("fresh_empty_table", p.path(), &[], 3);
 }
 
 #[test]
 fn unknown_revision() {
-    let p = Project::new(None).linear().db(&["ffffeeee0000"]);
+    let p = linear(None);
+    p.db(&["ffffeeee0000"]);
     snap_all_forms("unknown_revision", p.path(), &[], 5);
 }
 
 #[test]
 fn database_error_never_prints_password() {
-    let p = Project::new(None).linear();
+    let p = linear(None);
     let url = "postgresql://app:s3cr3t-pw@127.0.0.1:1/appdb";
     let r = run(p.path(), &["--url", url, "--timeout", "3"], &[]);
-    assert_eq!(r.code, 6, "{}\n{}", r.stdout, r.stderr);
+    assert_eq!(r.code, Some(6), "{}\n{}", r.stdout, r.stderr);
     assert!(!r.stdout.contains("s3cr3t-pw") && !r.stderr.contains("s3cr3t-pw"));
     assert!(r.stdout.contains("Recommended actions:"), "{}", r.stdout);
     let j = run(p.path(), &["--format", "json"], &[("DB_STATUS_URL", url)]);
-    assert_eq!(j.code, 6);
+    assert_eq!(j.code, Some(6));
     assert!(!j.stdout.contains("s3cr3t-pw"));
     let v = json(&j);
     assert_eq!(v["components"][0]["state"], "database-error");
@@ -255,7 +201,7 @@ fn database_error_never_prints_password() {
 
 #[test]
 fn no_url() {
-    let p = Project::new(Some("")).linear();
+    let p = linear(Some(""));
     snap_all_forms("no_url", p.path(), &[], 6);
 }
 
@@ -263,10 +209,9 @@ fn no_url() {
 /// says what is wrong and where, never the value.
 #[test]
 fn url_interpolation_error() {
-    let p = Project::new(Some(
+    let p = linear(Some(
         "sqlalchemy.url = postgresql://app:S3cr3t%40x@127.0.0.1/appdb",
-    ))
-    .linear();
+    ));
     snap_all_forms("url_interpolation", p.path(), &[], 6);
     let current = run(p.path(), &["current"], &[]);
     assert!(!current.stderr.contains("S3cr3t"), "{}", current.stderr);
@@ -281,13 +226,14 @@ fn config_errors() {
 
 #[test]
 fn usage_errors_are_one_line_or_one_json_document() {
-    let p = Project::new(None).linear().db(&["1a2b3c4d5e03"]);
+    let p = linear(None);
+    p.db(&["1a2b3c4d5e03"]);
     let r = run(
         p.path(),
         &["--component", "manager", "--component", "manger"],
         &[],
     );
-    assert_eq!(r.code, 2);
+    assert_eq!(r.code, Some(2));
     assert_eq!(r.stdout, "");
     assert_eq!(
         r.stderr.lines().count(),
@@ -311,7 +257,7 @@ fn usage_errors_are_one_line_or_one_json_document() {
         ],
     ] {
         let r = run(p.path(), args, &[]);
-        assert_eq!(r.code, 2, "{args:?}");
+        assert_eq!(r.code, Some(2), "{args:?}");
         let v = json(&r);
         assert_eq!(v["exit_code"], 2, "{args:?}");
         assert_eq!(v["schema_version"], 1);
@@ -328,7 +274,7 @@ fn usage_errors_are_one_line_or_one_json_document() {
         r.stderr
     );
     let r = run(p.path(), &["check", "--url", "sqlite:///x.db"], &[]);
-    assert_eq!(r.code, 2);
+    assert_eq!(r.code, Some(2));
     assert!(
         r.stderr
             .contains("--url does not apply to `db-status check`"),
@@ -336,7 +282,7 @@ fn usage_errors_are_one_line_or_one_json_document() {
         r.stderr
     );
     let r = run(p.path(), &["branches", "--format", "json"], &[]);
-    assert_eq!(r.code, 2);
+    assert_eq!(r.code, Some(2));
     assert_eq!(
         r.stdout.trim_start().chars().next(),
         Some('{'),
@@ -347,20 +293,20 @@ fn usage_errors_are_one_line_or_one_json_document() {
 
 #[test]
 fn diverged_on_temp_project() {
-    let p = Project::new(None)
-        .linear()
-        .rev("2b000000000a", Some("1a2b3c4d5e02"), "add avatar")
+    let p = linear(None);
+    p.rev("2b000000000a", Some("1a2b3c4d5e02"), "add avatar")
         .db(&["1a2b3c4d5e03"]);
     let r = run(p.path(), &[], &[]);
-    assert_eq!(r.code, 4);
+    assert_eq!(r.code, Some(4));
     insta::assert_snapshot!("diverged_temp_human", r.stdout);
 }
 
 #[test]
 fn format_github_is_a_usage_error() {
-    let p = Project::new(None).linear().db(&["1a2b3c4d5e03"]);
+    let p = linear(None);
+    p.db(&["1a2b3c4d5e03"]);
     let r = run(p.path(), &["--format", "github"], &[]);
-    assert_eq!(r.code, 2);
+    assert_eq!(r.code, Some(2));
     assert!(
         r.stderr.contains("use --format human, --format json"),
         "{}",

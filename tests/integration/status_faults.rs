@@ -18,7 +18,7 @@ use crate::support;
 use std::path::Path;
 use std::time::Duration;
 
-use crate::support::{MyDb, Out, PgDb, db_status, fake_pg_refusing_passwords};
+use crate::support::{MyDb, PgDb, Run, db_status, fake_pg_refusing_passwords};
 
 /// A password that must never appear in any output.
 const SECRET: &str = "Zq9-Secr3t-Pw";
@@ -48,7 +48,7 @@ fn project(url: &str) -> tempfile::TempDir {
 
 /// The outcome of one case, in both formats.
 struct Case {
-    human: Out,
+    human: Run,
     json: serde_json::Value,
     json_elapsed: Duration,
 }

@@ -11,7 +11,7 @@ use std::path::{Path, PathBuf};
 use std::process::Command;
 use std::time::Duration;
 
-use crate::support::{Out, PgDb, alembic_bin};
+use crate::support::{PgDb, Run, alembic_bin};
 
 const LIMIT: Duration = Duration::from_secs(30);
 
@@ -83,7 +83,7 @@ fn two_components() -> tempfile::TempDir {
 }
 
 /// Run db-status in `dir` with a clean environment plus `env`.
-fn run(dir: &Path, args: &[&str], env: &[(&str, &str)]) -> Out {
+fn run(dir: &Path, args: &[&str], env: &[(&str, &str)]) -> Run {
     let start = std::time::Instant::now();
     let out = Command::new(env!("CARGO_BIN_EXE_db-status"))
         .env_clear()
@@ -97,7 +97,7 @@ fn run(dir: &Path, args: &[&str], env: &[(&str, &str)]) -> Out {
         .args(args)
         .output()
         .expect("run db-status");
-    let out = Out {
+    let out = Run {
         code: out.status.code(),
         stdout: String::from_utf8_lossy(&out.stdout).into_owned(),
         stderr: String::from_utf8_lossy(&out.stderr).into_owned(),

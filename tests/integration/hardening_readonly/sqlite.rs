@@ -8,7 +8,7 @@ use super::*;
 
 /// Run `args` as the unprivileged `nobody` user (root ignores permission
 /// bits, so only this proves a read-only directory is enough).
-fn run_as_nobody(dir: &Path, args: &[&str]) -> Option<Out> {
+fn run_as_nobody(dir: &Path, args: &[&str]) -> Option<Run> {
     let setpriv = Path::new("/usr/bin/setpriv");
     if !setpriv.exists() || unsafe_is_not_root() {
         return None;

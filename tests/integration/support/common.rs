@@ -17,7 +17,7 @@ pub fn bin() -> PathBuf {
 
 /// What one run of the binary produced.
 #[derive(Debug)]
-pub struct Out {
+pub struct Run {
     /// Exit code (`None` when killed by a signal or by our time limit).
     pub code: Option<i32>,
     /// Standard output, lossily decoded.
@@ -30,7 +30,7 @@ pub struct Out {
     pub timed_out: bool,
 }
 
-impl Out {
+impl Run {
     /// Everything the process printed, for greps.
     pub fn all(&self) -> String {
         format!("{}\n{}", self.stdout, self.stderr)
@@ -90,7 +90,7 @@ pub fn cmd(dir: &Path, args: &[&str], env: &[(&str, &str)]) -> Command {
 }
 
 /// Run `c` to completion or until `limit`, whichever comes first.
-pub fn run_cmd(mut c: Command, limit: Duration) -> Out {
+pub fn run_cmd(mut c: Command, limit: Duration) -> Run {
     c.stdin(Stdio::null())
         .stdout(Stdio::piped())
         .stderr(Stdio::piped());
@@ -124,7 +124,7 @@ pub fn run_cmd(mut c: Command, limit: Duration) -> Out {
     let elapsed = start.elapsed();
     let stdout = String::from_utf8_lossy(&t_out.join().unwrap_or_default()).into_owned();
     let stderr = String::from_utf8_lossy(&t_err.join().unwrap_or_default()).into_owned();
-    Out {
+    Run {
         code: status.code(),
         stdout,
         stderr,
@@ -134,9 +134,12 @@ pub fn run_cmd(mut c: Command, limit: Duration) -> Out {
 }
 
 /// Run the binary in `dir` with a clean environment and a time limit.
-pub fn run(dir: &Path, args: &[&str], env: &[(&str, &str)], limit: Duration) -> Out {
+pub fn run(dir: &Path, args: &[&str], env: &[(&str, &str)], limit: Duration) -> Run {
     run_cmd(cmd(dir, args, env), limit)
 }
+
+/// The ini line for a SQLite database at the project's `db.sqlite`.
+pub const SQLITE_URL: &str = "sqlalchemy.url = sqlite:///%(here)s/db.sqlite";
 
 /// A temporary Alembic project: `alembic.ini` with `script_location =
 /// migrations` and the given extra lines, and `migrations/versions/`.
@@ -168,13 +171,21 @@ impl Project {
         self.path().join("migrations/versions")
     }
 
-    /// Write a plain revision file.
+    /// Write a plain revision file, named as `alembic revision` names it
+    /// (`<id>_<message with underscores>.py`).
     pub fn rev(&self, id: &str, down: Option<&str>, msg: &str) -> &Self {
         std::fs::write(
-            self.versions().join(format!("{id}_x.py")),
+            self.versions()
+                .join(format!("{id}_{}.py", msg.replace(' ', "_"))),
             revision_text(id, down, msg),
         )
         .expect("write revision");
+        self
+    }
+
+    /// A version table holding `rows` in `db.sqlite` (see [`SQLITE_URL`]).
+    pub fn db(&self, rows: &[&str]) -> &Self {
+        sqlite_db(&self.path().join("db.sqlite"), rows);
         self
     }
 
@@ -190,9 +201,9 @@ pub fn revision_text(id: &str, down: Option<&str>, msg: &str) -> String {
     let down_repr = down.map_or("None".to_string(), |d| format!("'{d}'"));
     format!(
         "\"\"\"{msg}\n\nRevision ID: {id}\nRevises: {}\nCreate Date: 2026-01-01 00:00:00\n\n\"\"\"\n\
-         from alembic import op\nimport sqlalchemy as sa\n\n\
+         from alembic import op\n\n\
          revision = '{id}'\ndown_revision = {down_repr}\nbranch_labels = None\ndepends_on = None\n\n\n\
-         def upgrade():\n    pass\n\n\ndef downgrade():\n    pass\n",
+         def upgrade():\n    pass\n",
         down.unwrap_or("")
     )
 }
@@ -289,7 +300,7 @@ pub fn refused_port() -> u16 {
 
 /// Peak resident set size in KiB of running `c`, via `/usr/bin/time -v`
 /// when it exists (`None` otherwise).
-pub fn peak_rss_kib(c: &Command, limit: Duration) -> Option<(u64, Out)> {
+pub fn peak_rss_kib(c: &Command, limit: Duration) -> Option<(u64, Run)> {
     let time = Path::new("/usr/bin/time");
     if !time.exists() {
         return None;

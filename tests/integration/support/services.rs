@@ -157,13 +157,13 @@ pub fn upgraded_revisions(log: &str) -> Vec<String> {
 
 // Running the binary and naming databases are the hardening tests' helpers.
 use super::common;
-use super::common::{Out, mysql_admin_url, postgres_admin_url, unique};
+use super::common::{Run, mysql_admin_url, postgres_admin_url, unique};
 use super::environment::{self, Need, python};
 
 /// Run `db-status args` in `dir`: environment cleared but for `PATH`, a
 /// UTF-8 locale, `HOME=dir` (no real `~/.pgpass`), `RUST_BACKTRACE=0`,
 /// `NO_COLOR=1` (so no `DB_STATUS_URL`), killed after `limit`.
-pub fn db_status(dir: &Path, args: &[&str], limit: Duration) -> Out {
+pub fn db_status(dir: &Path, args: &[&str], limit: Duration) -> Run {
     common::run(
         dir,
         args,
@@ -174,7 +174,7 @@ pub fn db_status(dir: &Path, args: &[&str], limit: Duration) -> Out {
 
 /// Run `db-status args` in `dir` with the hardening tests' clean
 /// environment plus `env`, killed after `limit`.
-pub fn db_status_env(dir: &Path, args: &[&str], env: &[(&str, &str)], limit: Duration) -> Out {
+pub fn db_status_env(dir: &Path, args: &[&str], env: &[(&str, &str)], limit: Duration) -> Run {
     common::run(dir, args, env, limit)
 }
 
