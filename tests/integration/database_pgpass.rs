@@ -3,7 +3,9 @@
 //! The local server trusts everyone, so a fake server on 127.0.0.1 asks for a
 //! cleartext password, records what it gets and refuses it (SQLSTATE 28P01).
 //!
-//! One test only: it sets process environment variables.
+//! The test sets process environment variables, so it runs its body in a
+//! test process of its own (the suite is one binary; `cargo test` runs its
+//! tests as threads of one process).
 
 use std::io::{Read, Write};
 use std::net::{TcpListener, TcpStream};
@@ -103,8 +105,35 @@ fn fake_server() -> (u16, mpsc::Receiver<Seen>) {
     (port, rx)
 }
 
+/// Set in the child process that runs the test's body alone.
+const ALONE: &str = "DB_STATUS_TEST_PGPASS_ALONE";
+
+/// Re-run this test by itself in a new process of the test binary; true
+/// when the caller is that process and should do the work.
+fn in_own_process() -> bool {
+    if std::env::var_os(ALONE).is_some() {
+        return true;
+    }
+    let exe = std::env::current_exe().unwrap_or_else(|e| panic!("{e}"));
+    let name = "database_pgpass::password_sources_in_libpq_order";
+    let out = std::process::Command::new(exe)
+        .args([name, "--exact", "--nocapture", "--test-threads", "1"])
+        .env(ALONE, "1")
+        .output()
+        .unwrap_or_else(|e| panic!("{e}"));
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    // A filter that matched nothing would pass too: insist on one test run.
+    assert!(
+        out.status.success() && stdout.contains("1 passed"),
+        "{name} in its own process:\n{stdout}\n{stderr}"
+    );
+    false
+}
+
 fn set(key: &str, value: Option<&str>) {
-    // SAFETY: this binary has a single test, so no other thread reads the environment.
+    // SAFETY: only called in the process of `in_own_process`, which runs this
+    // one test and no other thread that reads the environment.
     unsafe {
         match value {
             Some(v) => std::env::set_var(key, v),
@@ -116,6 +145,9 @@ fn set(key: &str, value: Option<&str>) {
 #[test]
 fn password_sources_in_libpq_order() {
     use std::os::unix::fs::PermissionsExt;
+    if !in_own_process() {
+        return;
+    }
     let (port, seen) = fake_server();
     let dir = tempfile::tempdir().unwrap_or_else(|e| panic!("{e}"));
     let pgpass = dir.path().join("pgpass");
