@@ -7,103 +7,10 @@
 //! test process of its own (the suite is one binary; `cargo test` runs its
 //! tests as threads of one process).
 
-use std::io::{Read, Write};
-use std::net::{TcpListener, TcpStream};
-use std::sync::mpsc;
 use std::time::Duration;
 
+use crate::support::FakePostgres;
 use db_status::database::{DbErrorKind, DbUrl, VersionTable, read_version_rows};
-
-/// What the fake server saw on one connection.
-#[derive(Debug, Default)]
-struct Seen {
-    user: Option<String>,
-    database: Option<String>,
-    password: Option<String>,
-}
-
-fn read_exact(s: &mut TcpStream, n: usize) -> Option<Vec<u8>> {
-    let mut buf = vec![0u8; n];
-    s.read_exact(&mut buf).ok().map(|_| buf)
-}
-
-fn be32(b: &[u8]) -> usize {
-    b.get(..4)
-        .map(|x| u32::from_be_bytes([x[0], x[1], x[2], x[3]]) as usize)
-        .unwrap_or(0)
-}
-
-fn serve(mut s: TcpStream) -> Seen {
-    let mut seen = Seen::default();
-    let Some(mut head) = read_exact(&mut s, 8) else {
-        return seen;
-    };
-    if be32(&head[4..]) == 80877103 {
-        // SSLRequest: no TLS here.
-        let _ = s.write_all(b"N");
-        let Some(h) = read_exact(&mut s, 8) else {
-            return seen;
-        };
-        head = h;
-    }
-    let Some(body) = read_exact(&mut s, be32(&head).saturating_sub(8)) else {
-        return seen;
-    };
-    let parts: Vec<String> = body
-        .split(|b| *b == 0)
-        .map(|p| String::from_utf8_lossy(p).into_owned())
-        .collect();
-    for pair in parts.chunks(2) {
-        if let [k, v] = pair {
-            match k.as_str() {
-                "user" => seen.user = Some(v.clone()),
-                "database" => seen.database = Some(v.clone()),
-                _ => {}
-            }
-        }
-    }
-    // AuthenticationCleartextPassword.
-    let _ = s.write_all(&[b'R', 0, 0, 0, 8, 0, 0, 0, 3]);
-    if let Some(t) = read_exact(&mut s, 5)
-        && t[0] == b'p'
-        && let Some(pw) = read_exact(&mut s, be32(&t[1..]).saturating_sub(4))
-    {
-        seen.password = Some(
-            String::from_utf8_lossy(&pw)
-                .trim_end_matches('\0')
-                .to_string(),
-        );
-    }
-    let mut fields = Vec::new();
-    for (code, text) in [
-        (b'S', "FATAL"),
-        (b'V', "FATAL"),
-        (b'C', "28P01"),
-        (b'M', "password authentication failed for user \"u\""),
-    ] {
-        fields.push(code);
-        fields.extend_from_slice(text.as_bytes());
-        fields.push(0);
-    }
-    fields.push(0);
-    let mut msg = vec![b'E'];
-    msg.extend_from_slice(&((fields.len() + 4) as u32).to_be_bytes());
-    msg.extend_from_slice(&fields);
-    let _ = s.write_all(&msg);
-    seen
-}
-
-fn fake_server() -> (u16, mpsc::Receiver<Seen>) {
-    let listener = TcpListener::bind("127.0.0.1:0").unwrap_or_else(|e| panic!("{e}"));
-    let port = listener.local_addr().map(|a| a.port()).unwrap_or(0);
-    let (tx, rx) = mpsc::channel();
-    std::thread::spawn(move || {
-        for stream in listener.incoming().flatten() {
-            let _ = tx.send(serve(stream));
-        }
-    });
-    (port, rx)
-}
 
 /// Set in the child process that runs the test's body alone.
 const ALONE: &str = "DB_STATUS_TEST_PGPASS_ALONE";
@@ -148,7 +55,8 @@ fn password_sources_in_libpq_order() {
     if !in_own_process() {
         return;
     }
-    let (port, seen) = fake_server();
+    let fake = FakePostgres::start();
+    let port = fake.port;
     let dir = tempfile::tempdir().unwrap_or_else(|e| panic!("{e}"));
     let pgpass = dir.path().join("pgpass");
     let text = format!(
@@ -167,9 +75,7 @@ fn password_sources_in_libpq_order() {
         let err = r
             .err()
             .unwrap_or_else(|| panic!("the fake server always refuses"));
-        let got = seen
-            .recv_timeout(Duration::from_secs(5))
-            .unwrap_or_default();
+        let got = fake.next();
         (err, got)
     };
 
@@ -223,9 +129,7 @@ fn password_sources_in_libpq_order() {
     let err = err.unwrap_or_else(|| panic!("expected an error"));
     assert_eq!(err.kind, DbErrorKind::Auth, "{}", err.message);
     assert!(err.message.contains("password"), "{}", err.message);
-    let got = seen
-        .recv_timeout(Duration::from_secs(5))
-        .unwrap_or_default();
+    let got = fake.next();
     assert_eq!(
         got.password, None,
         "no password may be sent from an unsafe file"

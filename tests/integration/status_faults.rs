@@ -18,7 +18,7 @@ use crate::support;
 use std::path::Path;
 use std::time::Duration;
 
-use crate::support::{MyDb, PgDb, Run, db_status, fake_pg_refusing_passwords};
+use crate::support::{FakePostgres, MyDb, PgDb, Run, db_status};
 
 /// A password that must never appear in any output.
 const SECRET: &str = "Zq9-Secr3t-Pw";
@@ -215,7 +215,7 @@ fn mariadb_wrong_password() {
 /// in for a server with password authentication.
 #[test]
 fn postgres_wrong_password_fake_server() {
-    let port = fake_pg_refusing_passwords();
+    let port = FakePostgres::start().port;
     let dir = project(&format!(
         "postgresql+psycopg2://app:{SECRET}@127.0.0.1:{port}/appdb"
     ));

@@ -8,10 +8,12 @@ pub mod oracle;
 pub mod pg_cluster;
 
 mod common;
+mod fake_postgres;
 mod services;
 mod tree;
 
 pub use common::*;
 pub use environment::{Need, python};
+pub use fake_postgres::FakePostgres;
 pub use services::*;
 pub use tree::*;

@@ -3,7 +3,6 @@
 //! wall-clock limit, and throw-away databases on the machine's PostgreSQL
 //! and MariaDB servers, dropped on drop (even when a test fails).
 
-use std::io::Read as _;
 use std::path::{Path, PathBuf};
 use std::process::Command;
 use std::time::Duration;
@@ -464,64 +463,4 @@ impl Drop for MyDb {
             }
         }
     }
-}
-
-/// A fake PostgreSQL server on 127.0.0.1 that asks every client for a
-/// cleartext password and refuses it (`28P01 password authentication
-/// failed`), as a real server with password authentication would. The local
-/// test server uses trust authentication, so it cannot refuse a password.
-pub fn fake_pg_refusing_passwords() -> u16 {
-    let listener = std::net::TcpListener::bind("127.0.0.1:0").expect("bind");
-    let port = listener.local_addr().expect("addr").port();
-    std::thread::spawn(move || {
-        for stream in listener.incoming().flatten() {
-            std::thread::spawn(move || fake_pg_session(stream));
-        }
-    });
-    port
-}
-
-fn fake_pg_session(mut s: std::net::TcpStream) -> Option<()> {
-    use std::io::Write as _;
-    let _ = s.set_read_timeout(Some(Duration::from_secs(20)));
-    let read_n = |s: &mut std::net::TcpStream, n: usize| -> Option<Vec<u8>> {
-        let mut buf = vec![0; n];
-        s.read_exact(&mut buf).ok()?;
-        Some(buf)
-    };
-    // SSLRequest / GSSENCRequest get `N`; then the StartupMessage.
-    loop {
-        let len = u32::from_be_bytes(read_n(&mut s, 4)?.try_into().ok()?) as usize;
-        let body = read_n(&mut s, len.checked_sub(4)?)?;
-        let code = u32::from_be_bytes(body.get(..4)?.try_into().ok()?);
-        if code == 80_877_103 || code == 80_877_104 {
-            s.write_all(b"N").ok()?;
-            continue;
-        }
-        break;
-    }
-    // AuthenticationCleartextPassword, then the client's PasswordMessage.
-    s.write_all(&[b'R', 0, 0, 0, 8, 0, 0, 0, 3]).ok()?;
-    let tag = read_n(&mut s, 1)?;
-    if tag.first() != Some(&b'p') {
-        return None;
-    }
-    let len = u32::from_be_bytes(read_n(&mut s, 4)?.try_into().ok()?) as usize;
-    read_n(&mut s, len.checked_sub(4)?)?;
-    let mut fields = Vec::new();
-    for (k, v) in [
-        (b'S', "FATAL"),
-        (b'V', "FATAL"),
-        (b'C', "28P01"),
-        (b'M', "password authentication failed for user \"app\""),
-    ] {
-        fields.push(k);
-        fields.extend_from_slice(v.as_bytes());
-        fields.push(0);
-    }
-    fields.push(0);
-    let mut msg = vec![b'E'];
-    msg.extend_from_slice(&u32::try_from(fields.len() + 4).ok()?.to_be_bytes());
-    msg.extend_from_slice(&fields);
-    s.write_all(&msg).ok()
 }
