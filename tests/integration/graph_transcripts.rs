@@ -8,6 +8,8 @@
 //! frozenset (`Branches into:`, the child lines of `branches`) both sides are
 //! compared with those items sorted; argparse usage errors (exit 2) are left out.
 
+use crate::support;
+
 use std::path::{Path, PathBuf};
 
 use assert_cmd::Command;
@@ -139,16 +141,7 @@ fn write_tree(root: &Path, sc: &Scenario, text: &str) {
         std::fs::write(versions.join(r.file), body).unwrap();
     }
     if let Db::Rows(rows) = sc.db {
-        let conn = rusqlite::Connection::open(root.join("app.db")).unwrap();
-        conn.execute_batch(
-            "CREATE TABLE alembic_version (version_num VARCHAR(32) NOT NULL, \
-             CONSTRAINT alembic_version_pkc PRIMARY KEY (version_num))",
-        )
-        .unwrap();
-        for r in rows {
-            conn.execute("INSERT INTO alembic_version VALUES (?1)", [r])
-                .unwrap();
-        }
+        support::sqlite_db(&root.join("app.db"), rows);
     }
 }
 
