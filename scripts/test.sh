@@ -13,7 +13,7 @@
 #   DB_STATUS_CONFORMANCE_GRAPHS how many random graphs [200]
 #   DB_STATUS_TEST_SKIP          needs to skip, by name, comma-separated [none]:
 #                                postgres, mysql, tls, socket, chattr, pglog,
-#                                nobody, initdb (see tests/environment/mod.rs)
+#                                nobody, initdb (see tests/integration/support/environment.rs)
 # Tests that use a database create their own uniquely named database and
 # drop it afterwards. A test whose need is missing FAILS, unless
 # DB_STATUS_TEST_SKIP names that need; every skipped test is listed at the
@@ -56,9 +56,9 @@ if ! command -v dot >/dev/null 2>&1; then
     fi
 fi
 
-# --- zsh, man, groff: tests/completions_man.rs loads the completion scripts
+# --- zsh, man, groff: tests/integration/completions_man.rs loads the completion scripts
 # in zsh and renders the man page with `man -l` ------------------------------
-# promtool, chromium, chromedriver: tests/serve.rs checks /metrics and the
+# promtool, chromium, chromedriver: tests/integration/serve.rs checks /metrics and the
 # alert rules with promtool and loads the page in headless Chromium ---------
 for need in zsh:zsh man:man-db nroff:groff-base promtool:prometheus chromium:chromium chromedriver:chromium-driver; do
     if ! command -v "${need%%:*}" >/dev/null 2>&1; then

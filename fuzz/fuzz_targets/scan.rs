@@ -5,7 +5,7 @@
 //! line numbers point inside the file, and whatever the scanner accepts
 //! survives a round trip: re-rendered as a fresh Python module (with every
 //! value written as an escaped literal) it scans back to the same values.
-//! Agreement with CPython's `ast` is checked by `tests/fuzz_regressions.rs`
+//! Agreement with CPython's `ast` is checked by `tests/integration/fuzz_regressions.rs`
 //! on the saved corpus, since running Python per input would be too slow.
 
 #![no_main]

@@ -3,7 +3,7 @@
 //! in [`super::diverged`].
 //!
 //! What real Alembic 1.20 does with such a merge (proven in
-//! `tests/check_findings.rs` against `alembic upgrade`/`downgrade`): when
+//! `tests/integration/check_findings.rs` against `alembic upgrade`/`downgrade`): when
 //! the merge step runs, the database's heads among its parents are the
 //! parents that are not ancestors of another. With two or more of them
 //! Alembic merges version rows and deletes or updates every listed parent,

@@ -10,7 +10,7 @@
 //! step by step and in the same order, so the first error Alembic would
 //! hit is the one reported: [`ConfigError::Command`] carries Alembic's exact
 //! `FAILED:` text, [`ConfigError::Crash`] stands for a Python traceback and
-//! names the file, line and option. `tests/config_alembic.rs` checks this
+//! names the file, line and option. `tests/integration/config_alembic.rs` checks this
 //! against Alembic itself.
 //!
 //! Where db-status knowingly differs from Alembic:

@@ -1,6 +1,6 @@
 """Drive `db-status mcp` with the official Python MCP SDK (`mcp` on PyPI).
 
-Called by tests/agents_mcp.rs with one JSON argument:
+Called by tests/integration/agents_mcp.rs with one JSON argument:
   {"binary", "schema", "demo", "pg_behind", "pg_diverged", "pg_url_behind",
    "pg_url_diverged", "refused_url", "blackhole_url", "password"}
 The stdio client starts the binary, initializes, lists the tools, validates

@@ -1,4 +1,4 @@
-"""Oracle for tests/graph_alembic_fuzz.rs: answers graph queries with
+"""Oracle for tests/integration/graph_alembic_fuzz.rs: answers graph queries with
 Alembic 1.20's own RevisionMap and _catch_revision_errors.
 
 stdin: JSON list of cases {"revs": [{id, down, deps, labels}], "queries": [...]}

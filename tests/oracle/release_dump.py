@@ -1,4 +1,4 @@
-"""Real Alembic for the release tests (tests/releases.rs).
+"""Real Alembic for the release tests (tests/integration/releases.rs).
 
     release_dump.py dump INI VERSION OUT   write Backend.AI's `mgr schema dump-history` document
     release_dump.py missing INI DUMP       print what `mgr schema apply-missing-revisions` would run

@@ -18,7 +18,7 @@ traceback goes to "stderr").
 
 Run it with PYTHONHASHSEED fixed (the suite uses 0): Alembic prints some sets
 in hash order, and the seed of the process is what decides that order.
-`tests/conformance.rs` checks that results from here equal those of the
+`tests/integration/conformance.rs` checks that results from here equal those of the
 real `alembic` executable on a sample of jobs.
 """
 
@@ -43,7 +43,7 @@ from alembic.util import messaging  # noqa: E402
 # Alembic with stdin not a TTY, so pin the unwrapped form.
 messaging.TERMWIDTH = None
 
-# Speed, without changing answers (tests/conformance.rs compares this oracle
+# Speed, without changing answers (tests/integration/conformance.rs compares this oracle
 # with the real `alembic` program):
 #
 # - building the argparse parser inspects every command's signature and

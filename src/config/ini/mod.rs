@@ -7,7 +7,7 @@
 //! The parse loop mirrors `RawConfigParser._read` of CPython 3.11 statement by
 //! statement, because the corner cases (which line is a continuation, when a
 //! blank line belongs to a value, which error wins) only come out the same if
-//! the same decisions are taken in the same order. `tests/ini_differential.rs`
+//! the same decisions are taken in the same order. `tests/integration/ini_differential.rs`
 //! checks this against Python itself on generated inputs.
 //!
 //! Whitespace is Python's ([`crate::python::is_space`], which unlike Rust's

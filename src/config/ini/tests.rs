@@ -1,4 +1,4 @@
-//! The ini reader on hand-written cases (`tests/ini_differential.rs`
+//! The ini reader on hand-written cases (`tests/integration/ini_differential.rs`
 //! compares it with Python on generated ones).
 
 use super::*;

@@ -1,0 +1,293 @@
+//! One finding kind per test: missing and duplicate revisions, cycles,
+//! unreadable values, bad merges, label clashes, forbidden characters and
+//! docstring drift.
+
+use super::*;
+
+#[test]
+fn missing_down_revision() {
+    let t = Tree::new()
+        .simple("a1", None)
+        .simple("b1", Some("a1"))
+        .build();
+    t.edit("b1", |s| set_down_revision(s, "\"zzz\""));
+    let a = t.alembic(&["heads"]);
+    assert_ne!(a.status.code(), Some(0));
+    assert!(
+        stderr(&a).contains("Revision zzz referenced from"),
+        "{}",
+        stderr(&a)
+    );
+
+    let o = t.db_status(&["check", "--format", "json"]);
+    assert_eq!(o.status.code(), Some(7));
+    let line = line_of(&t.file("b1"), "down_revision");
+    assert_eq!(
+        errors(&json(&o)),
+        vec![("missing-revision".to_string(), t.rel("b1"), u64::from(line))]
+    );
+}
+
+#[test]
+fn missing_depends_on() {
+    let t = Tree::new()
+        .simple("a1", None)
+        .rev(Rev {
+            id: "b1",
+            message: "b",
+            depends_on: Some("a1"),
+            ..Default::default()
+        })
+        .build();
+    t.edit("b1", |s| replace_assignment(s, "depends_on", "\"nope\""));
+    let a = t.alembic(&["heads"]);
+    assert_ne!(a.status.code(), Some(0));
+
+    let o = t.db_status(&["check", "--format", "json"]);
+    assert_eq!(o.status.code(), Some(7));
+    let line = line_of(&t.file("b1"), "depends_on");
+    let r = json(&o);
+    assert_eq!(
+        findings(&r),
+        vec![("missing-revision".to_string(), t.rel("b1"), u64::from(line))]
+    );
+    assert!(
+        r["components"][0]["findings"][0]["message"]
+            .as_str()
+            .unwrap()
+            .contains("depends_on 'nope'")
+    );
+}
+
+#[test]
+fn duplicate_revision_ids() {
+    let t = Tree::new()
+        .simple("a1", None)
+        .simple("b1", Some("a1"))
+        .build();
+    let copy = t.root().join("migrations/versions/zz_copy.py");
+    std::fs::copy(t.file("b1"), &copy).unwrap();
+    let a = t.alembic(&["heads"]);
+    assert!(
+        stderr(&a).contains("Revision b1 is present more than once"),
+        "{}",
+        stderr(&a)
+    );
+    // Alembic goes on: a warning, an error only under --strict.
+    assert!(a.status.success(), "{}", stderr(&a));
+    assert_eq!(t.db_status(&["check", "--strict"]).status.code(), Some(7));
+
+    let o = t.db_status(&["check", "--format", "json"]);
+    assert_eq!(o.status.code(), Some(0));
+    let r = json(&o);
+    let line = line_of(&copy, "revision");
+    assert_eq!(
+        findings(&r),
+        vec![(
+            "duplicate-revision".to_string(),
+            "migrations/versions/zz_copy.py".to_string(),
+            u64::from(line)
+        )]
+    );
+    let message = r["components"][0]["findings"][0]["message"]
+        .as_str()
+        .unwrap();
+    assert!(message.contains(&format!("{}:", t.rel("b1"))), "{message}");
+}
+
+#[test]
+fn cycles_name_their_revisions() {
+    let t = Tree::new()
+        .simple("a1", None)
+        .simple("b1", Some("a1"))
+        .simple("c1", Some("b1"))
+        .build();
+    t.edit("b1", |s| set_down_revision(s, "\"c1\""));
+    let a = t.alembic(&["history"]);
+    assert!(
+        stdout(&a).contains("Cycle is detected"),
+        "{}{}",
+        stdout(&a),
+        stderr(&a)
+    );
+
+    let o = t.db_status(&["check", "--format", "json"]);
+    assert_eq!(o.status.code(), Some(7));
+    let r = json(&o);
+    let line = line_of(&t.file("b1"), "down_revision");
+    assert_eq!(
+        errors(&r),
+        vec![("cycle".to_string(), t.rel("b1"), u64::from(line))]
+    );
+    let message = r["components"][0]["findings"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|f| f["code"] == "cycle")
+        .and_then(|f| f["message"].as_str())
+        .unwrap();
+    assert!(message.contains("b1 → c1 → b1"), "{message}");
+}
+
+#[test]
+fn values_that_cannot_be_read_statically() {
+    let t = Tree::new()
+        .simple("a1", None)
+        .simple("b1", Some("a1"))
+        .build();
+    t.edit("b1", |s| set_down_revision(s, "compute_parent()"));
+    let o = t.db_status(&["check", "--format", "json"]);
+    assert_eq!(o.status.code(), Some(7), "{}", stdout(&o));
+    let line = line_of(&t.file("b1"), "down_revision");
+    assert_eq!(
+        findings(&json(&o)),
+        vec![("not-static".to_string(), t.rel("b1"), u64::from(line))]
+    );
+}
+
+/// One unreadable file does not hide what the other files say about
+/// themselves; graph-level verdicts wait until every file can be read.
+#[test]
+fn an_unreadable_file_does_not_hide_file_local_findings() {
+    let t = Tree::new()
+        .simple("a1", None)
+        .simple("b1", Some("a1"))
+        .simple("c1", Some("b1"))
+        .build();
+    t.edit("b1", |s| set_down_revision(s, "compute_parent()"));
+    t.edit("c1", |s| replace_assignment(s, "revision", "'a1'"));
+    let o = t.db_status(&["check", "--format", "json"]);
+    assert_eq!(o.status.code(), Some(7), "{}", stdout(&o));
+    let codes: Vec<String> = findings(&json(&o)).into_iter().map(|f| f.0).collect();
+    assert!(codes.contains(&"not-static".to_string()), "{codes:?}");
+    assert!(
+        codes.contains(&"duplicate-revision".to_string()),
+        "{codes:?}"
+    );
+    assert!(!codes.contains(&"diverged-heads".to_string()), "{codes:?}");
+}
+
+#[test]
+fn merge_listing_an_ancestor_of_another_parent() {
+    let t = Tree::new()
+        .simple("a1", None)
+        .simple("b1", Some("a1"))
+        .simple("c1", Some("b1"))
+        .simple("d1", Some("a1"))
+        .merge("m1", &["c1", "d1"])
+        .build();
+    assert_eq!(t.db_status(&["check"]).status.code(), Some(0));
+    // Backend.AI #11128: a "merge" that also lists an already-merged ancestor.
+    t.edit("m1", |s| set_down_revision(s, "(\"b1\", \"c1\", \"d1\")"));
+    let o = t.db_status(&["check", "--format", "json"]);
+    assert_eq!(o.status.code(), Some(7));
+    let r = json(&o);
+    let line = line_of(&t.file("m1"), "down_revision");
+    let got: Vec<_> = findings(&r)
+        .into_iter()
+        .filter(|f| f.0 == "bad-merge")
+        .collect();
+    assert_eq!(
+        got,
+        vec![("bad-merge".to_string(), t.rel("m1"), u64::from(line))]
+    );
+    let f = r["components"][0]["findings"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|f| f["code"] == "bad-merge")
+        .unwrap();
+    assert!(
+        f["message"]
+            .as_str()
+            .unwrap()
+            .contains("\"b1\" is already an ancestor of \"c1\"")
+    );
+    assert_eq!(f["fix"], "down_revision = (\"c1\", \"d1\")");
+    t.edit("m1", |s| set_down_revision(s, "(\"c1\", \"d1\")"));
+    assert_eq!(t.db_status(&["check"]).status.code(), Some(0));
+}
+
+#[test]
+fn branch_label_clash() {
+    let t = Tree::new()
+        .rev(Rev {
+            id: "a1",
+            message: "a",
+            label: Some("x"),
+            ..Default::default()
+        })
+        .simple("b1", Some("a1"))
+        .build();
+    t.edit("b1", |s| replace_assignment(s, "branch_labels", "(\"x\",)"));
+    let a = t.alembic(&["history"]);
+    assert!(
+        stdout(&a).contains("already used by revision"),
+        "{}{}",
+        stdout(&a),
+        stderr(&a)
+    );
+
+    let o = t.db_status(&["check", "--format", "json"]);
+    assert_eq!(o.status.code(), Some(7));
+    let line = line_of(&t.file("b1"), "branch_labels");
+    assert_eq!(
+        findings(&json(&o)),
+        vec![("label-clash".to_string(), t.rel("b1"), u64::from(line))]
+    );
+}
+
+#[test]
+fn forbidden_characters_in_a_revision_id() {
+    let t = Tree::new().simple("a1", None).build();
+    t.edit("a1", |s| replace_assignment(s, "revision", "\"a-1\""));
+    let o = t.db_status(&["check", "--format", "json"]);
+    assert_eq!(o.status.code(), Some(7));
+    let line = line_of(&t.file("a1"), "revision");
+    assert_eq!(
+        errors(&json(&o)),
+        vec![("bad-identifier".to_string(), t.rel("a1"), u64::from(line))]
+    );
+}
+
+#[test]
+fn docstring_drift_is_a_warning_that_fails_only_when_strict() {
+    let t = Tree::new()
+        .simple("a1", None)
+        .simple("b1", Some("a1"))
+        .build();
+    t.edit("b1", |s| {
+        s.replace("Revises: a1", "Revises: zz9")
+            .replace("Revision ID: b1", "Revision ID: bb")
+    });
+    let o = t.db_status(&["check", "--format", "json"]);
+    assert_eq!(o.status.code(), Some(0), "{}", stdout(&o));
+    let id_line = line_of(&t.file("b1"), "Revision ID:");
+    let revises_line = line_of(&t.file("b1"), "Revises:");
+    assert_eq!(
+        findings(&json(&o)),
+        vec![
+            (
+                "docstring-revision-id".to_string(),
+                t.rel("b1"),
+                u64::from(id_line)
+            ),
+            (
+                "docstring-revises".to_string(),
+                t.rel("b1"),
+                u64::from(revises_line)
+            ),
+        ]
+    );
+    let o = t.db_status(&["check"]);
+    assert!(stdout(&o).contains(&format!(
+        "{}:{revises_line}: warning[docstring-revises]",
+        t.rel("b1")
+    )));
+    assert!(
+        stdout(&o).contains("  = fix: Revises: a1\n"),
+        "{}",
+        stdout(&o)
+    );
+    assert_eq!(t.db_status(&["check", "--strict"]).status.code(), Some(7));
+}

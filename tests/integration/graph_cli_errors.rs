@@ -1,0 +1,182 @@
+//! How the Alembic-compatible commands fail: Alembic's `FAILED:` (255) versus
+//! traceback (1) split, our one-line `error:` messages naming the file, the
+//! warnings on stderr, and database failures (never printing a password).
+
+use std::path::Path;
+use std::time::Duration;
+
+use crate::support::{self, Run};
+
+fn tree(revs: &[(&str, &str)]) -> tempfile::TempDir {
+    let dir = tempfile::tempdir().unwrap();
+    let versions = dir.path().join("migrations/versions");
+    std::fs::create_dir_all(&versions).unwrap();
+    std::fs::write(
+        dir.path().join("alembic.ini"),
+        "[alembic]\nscript_location = %(here)s/migrations\n",
+    )
+    .unwrap();
+    for (name, body) in revs {
+        std::fs::write(versions.join(name), body).unwrap();
+    }
+    dir
+}
+
+fn file(rev: &str, down: &str, extra: &str) -> String {
+    format!("\"\"\"{rev} doc\"\"\"\nrevision = '{rev}'\ndown_revision = {down}\n{extra}")
+}
+
+/// Long enough for any command here.
+const LIMIT: Duration = Duration::from_secs(60);
+
+fn run(dir: &Path, args: &[&str]) -> Run {
+    support::run(dir, args, &[], LIMIT)
+}
+
+#[test]
+fn construction_errors_crash_in_heads_and_fail_elsewhere() {
+    let d = tree(&[
+        ("a.py", &file("aaaa00000001", "None", "")),
+        ("b.py", &file("ab-cd", "'aaaa00000001'", "")),
+    ]);
+    let msg = "Character(s) '-' not allowed in revision identifier 'ab-cd'";
+    let heads = run(d.path(), &["heads"]);
+    assert_eq!((heads.code, heads.stdout.as_str()), (Some(1), ""));
+    assert!(
+        heads.stderr.contains(&format!("error: {msg}")),
+        "{}",
+        heads.stderr
+    );
+    for args in [
+        &["heads", "--resolve-dependencies"][..],
+        &["history"],
+        &["branches"],
+        &["show", "heads"],
+    ] {
+        let o = run(d.path(), args);
+        assert_eq!(o.code, Some(255), "{args:?}");
+        assert_eq!(o.stdout, format!("FAILED: {msg}\n"), "{args:?}");
+    }
+}
+
+#[test]
+fn cycles_and_self_loops() {
+    let d = tree(&[
+        ("a.py", &file("aaaa00000001", "None", "")),
+        ("c1.py", &file("c1c1c1c1c1c1", "'c2c2c2c2c2c2'", "")),
+        ("c2.py", &file("c2c2c2c2c2c2", "'c1c1c1c1c1c1'", "")),
+    ]);
+    let o = run(d.path(), &["history"]);
+    assert_eq!(o.code, Some(255));
+    assert_eq!(
+        o.stdout,
+        "FAILED: Cycle is detected in revisions (c1c1c1c1c1c1, c2c2c2c2c2c2)\n"
+    );
+    let d = tree(&[("s.py", &file("ffff00000009", "'ffff00000009'", ""))]);
+    let o = run(d.path(), &["heads"]);
+    assert_eq!(o.code, Some(1));
+    assert!(
+        o.stderr
+            .contains("Self-loop is detected in revisions (ffff00000009)")
+    );
+}
+
+#[test]
+fn missing_parent_is_a_crash_naming_the_file() {
+    let d = tree(&[
+        ("a.py", &file("aaaa00000001", "None", "")),
+        ("m.py", &file("ffff00000004", "'deadbeef0000'", "")),
+    ]);
+    for args in [&["heads"][..], &["history"], &["show", "aaaa"]] {
+        let o = run(d.path(), args);
+        assert_eq!((o.code, o.stdout.as_str()), (Some(1), ""), "{args:?}");
+        assert!(o.stderr.contains("deadbeef0000"), "{}", o.stderr);
+        assert!(o.stderr.contains("m.py"), "{}", o.stderr);
+    }
+}
+
+#[test]
+fn duplicate_revision_warns_and_heads_lists_it_twice() {
+    let d = tree(&[
+        ("a.py", &file("aaaa00000001", "None", "")),
+        ("b.py", &file("ffff00000007", "'aaaa00000001'", "")),
+        ("c.py", &file("ffff00000007", "'aaaa00000001'", "")),
+    ]);
+    let o = run(d.path(), &["heads"]);
+    assert_eq!(o.code, Some(0));
+    assert_eq!(o.stdout, "ffff00000007 (head)\nffff00000007 (head)\n");
+    assert!(
+        o.stderr
+            .contains("warning: Revision ffff00000007 is present more than once")
+    );
+}
+
+#[test]
+fn history_range_errors() {
+    let d = tree(&[("a.py", &file("aaaa00000001", "None", ""))]);
+    let o = run(d.path(), &["history", "-r", "aaaa00000001"]);
+    assert_eq!(o.code, Some(255));
+    assert_eq!(
+        o.stdout,
+        "FAILED: History range requires [start]:[end], [start]:, or :[end]\n"
+    );
+    let o = run(d.path(), &["history", "-r", "a:b:c"]);
+    assert_eq!((o.code, o.stdout.as_str()), (Some(1), ""));
+    assert!(o.stderr.starts_with("error: "));
+    let o = run(d.path(), &["show", ""]);
+    assert_eq!((o.code, o.stdout.as_str()), (Some(1), ""));
+    let o = run(d.path(), &["show", "-2"]);
+    assert_eq!((o.code, o.stdout.as_str()), (Some(1), ""));
+    let o = run(d.path(), &["show", "base"]);
+    assert_eq!((o.code, o.stdout.as_str()), (Some(0), ""));
+}
+
+#[test]
+fn current_needs_a_url_and_reports_database_errors_without_password() {
+    let d = tree(&[("a.py", &file("aaaa00000001", "None", ""))]);
+    let o = run(d.path(), &["current"]);
+    assert_eq!((o.code, o.stdout.as_str()), (Some(1), ""));
+    assert!(o.stderr.contains("sqlalchemy.url"), "{}", o.stderr);
+    // Nothing listens on port 1.
+    let url = "postgresql://app:sekrit-pw@127.0.0.1:1/app";
+    for args in [
+        &["current", "--url", url][..],
+        &["history", "-i", "--url", url],
+        &["show", "current", "--url", url],
+    ] {
+        let o = run(d.path(), args);
+        assert_eq!((o.code, o.stdout.as_str()), (Some(1), ""), "{args:?}");
+        assert!(o.stderr.starts_with("error: "), "{}", o.stderr);
+        assert!(o.stderr.contains("127.0.0.1"), "{}", o.stderr);
+        assert!(!o.stderr.contains("sekrit"), "{}", o.stderr);
+    }
+}
+
+#[test]
+fn current_verbose_check_heads_and_indicate_current_on_sqlite() {
+    let d = tree(&[("a.py", &file("aaaa00000001", "None", ""))]);
+    let db = d.path().join("app.db");
+    let conn = rusqlite::Connection::open(&db).unwrap();
+    conn.execute_batch(
+        "CREATE TABLE alembic_version (version_num VARCHAR(32) NOT NULL PRIMARY KEY);
+         INSERT INTO alembic_version VALUES ('aaaa00000001');",
+    )
+    .unwrap();
+    drop(conn);
+    let url = format!("sqlite:///{}", db.display());
+    let o = run(d.path(), &["current", "-v", "--url", &url]);
+    assert_eq!(o.code, Some(0), "{}", o.stderr);
+    assert!(o.stdout.starts_with(&format!(
+        "Current revision(s) for {url}:\nRev: aaaa00000001 (head)\n"
+    )));
+    let o = run(d.path(), &["current", "--check-heads", "--url", &url]);
+    assert_eq!(
+        (o.code, o.stdout.as_str()),
+        (Some(0), "aaaa00000001 (head)\n")
+    );
+    let o = run(d.path(), &["history", "-i", "--url", &url]);
+    assert_eq!(
+        o.stdout,
+        "<base> -> aaaa00000001 (head) (current), aaaa00000001 doc\n"
+    );
+}
