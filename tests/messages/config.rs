@@ -1,0 +1,150 @@
+//! One snapshot per configuration error kind and per kind of usage error.
+
+use crate::scene::{STATUS_FORMS, Scene, snap, two_components};
+
+// -------------------------------------------------- configuration errors
+
+#[test]
+fn cfg_missing_ini() {
+    let s = Scene::empty();
+    snap!(
+        "cfg_missing_ini",
+        s,
+        &["-c", "alembic.ini"],
+        &STATUS_FORMS,
+        7
+    );
+}
+
+#[test]
+fn cfg_no_script_location() {
+    let s = Scene::empty();
+    s.file(
+        "alembic.ini",
+        "[alembic]\nsqlalchemy.url = sqlite:///db.sqlite\n",
+    );
+    snap!("cfg_no_script_location", s, &[], &STATUS_FORMS, 7);
+}
+
+#[test]
+fn cfg_script_location_not_a_directory() {
+    let s = Scene::empty();
+    s.file(
+        "alembic.ini",
+        "[alembic]\nscript_location = nowhere\nsqlalchemy.url = sqlite:///db.sqlite\n",
+    );
+    snap!("cfg_script_location_missing", s, &[], &STATUS_FORMS, 7);
+}
+
+#[test]
+fn cfg_unreadable_revision_file() {
+    let s = Scene::linear();
+    s.file(
+        "migrations/versions/1a2b3c4d5e04_broken.py",
+        "revision = '1a2b3c4d5e04'\ndown_revision = ('1a2b3c4d5e03'\n",
+    );
+    snap!("cfg_unreadable_revision_file", s, &[], &STATUS_FORMS, 7);
+}
+
+#[test]
+fn cfg_revision_file_without_a_revision() {
+    let s = Scene::linear();
+    s.file(
+        "migrations/versions/1a2b3c4d5e04_no_id.py",
+        "\"\"\"no id\"\"\"\ndown_revision = '1a2b3c4d5e03'\n",
+    );
+    snap!("cfg_missing_revision_id", s, &[], &STATUS_FORMS, 7);
+}
+
+#[test]
+fn cfg_missing_parent_revision() {
+    let s = Scene::linear();
+    s.rev("1a2b3c4d5e04", "'ffffffffffff'", "orphan");
+    snap!("cfg_missing_revision", s, &[], &STATUS_FORMS, 7);
+}
+
+#[test]
+fn cfg_cycle() {
+    let s = Scene::sqlite();
+    s.rev("1a2b3c4d5e01", "None", "create users")
+        .rev("1a2b3c4d5e02", "'1a2b3c4d5e03'", "add email")
+        .rev("1a2b3c4d5e03", "'1a2b3c4d5e02'", "add index");
+    snap!("cfg_cycle", s, &[], &STATUS_FORMS, 7);
+}
+
+#[test]
+fn cfg_label_clash() {
+    let s = Scene::sqlite();
+    s.rev_with("1a2b3c4d5e01", "None", "create users", "('users',)")
+        .rev_with("1a2b3c4d5e02", "'1a2b3c4d5e01'", "add email", "('users',)");
+    snap!("cfg_label_clash", s, &[], &STATUS_FORMS, 7);
+}
+
+#[test]
+fn cfg_bad_identifier() {
+    let s = Scene::sqlite();
+    s.rev("1a2b-3c4d", "None", "create users");
+    snap!("cfg_bad_identifier", s, &[], &STATUS_FORMS, 7);
+}
+
+#[test]
+fn cfg_project_file() {
+    let s = Scene::linear();
+    s.file("db-status.toml", "[app\nconfig = \"alembic.ini\"\n");
+    snap!("cfg_project_file", s, &[], &STATUS_FORMS, 7);
+}
+
+#[test]
+fn cfg_no_component() {
+    let s = two_components("");
+    snap!("cfg_no_component_several", s, &[], &STATUS_FORMS, 7);
+    let s = Scene::empty();
+    snap!("cfg_no_component_all", s, &["--all"], &STATUS_FORMS, 7);
+}
+
+#[test]
+fn cfg_targets_file() {
+    let s = two_components("");
+    s.file(
+        "targets.toml",
+        "[[target]]\ncomponent = \"nope\"\nurl = \"sqlite:///a.db\"\n",
+    );
+    let forms: [&[&str]; 2] = [&[], &["--format", "json"]];
+    snap!(
+        "cfg_targets_file",
+        s,
+        &["--targets", "targets.toml"],
+        &forms,
+        7
+    );
+}
+
+// ---------------------------------------------------------- usage errors
+
+#[test]
+fn usage_errors() {
+    let forms: [&[&str]; 2] = [&[], &["--format", "json"]];
+    let s = Scene::linear();
+    snap!("usage_unknown_flag", s, &["--bogus"], &forms[..1], 2);
+    snap!(
+        "usage_timeout_out_of_range",
+        s,
+        &["--timeout", "0"],
+        &forms,
+        2
+    );
+    snap!(
+        "usage_flag_the_command_ignores",
+        s,
+        &["--ascii", "heads"],
+        &forms[..1],
+        2
+    );
+    snap!(
+        "usage_unknown_component",
+        s,
+        &["--component", "nope"],
+        &forms,
+        2
+    );
+}
