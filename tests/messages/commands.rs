@@ -153,6 +153,17 @@ fn wait_outcomes() {
         &[&[]],
         0
     );
+    // A state that waiting cannot change ends the wait at once.
+    let s = Scene::linear();
+    s.db(&["deadbeef0000"]);
+    let args = ["wait", "--until", "up-to-date", "--timeout", "30"];
+    snap!(
+        "wait_stops_on_a_state_waiting_cannot_change",
+        s,
+        &args,
+        &[&[]],
+        5
+    );
 }
 
 #[test]

@@ -121,30 +121,42 @@ fn cfg_targets_file() {
 
 // ---------------------------------------------------------- usage errors
 
+/// Human and JSON: a usage error is one line on stderr, or one JSON
+/// document on stdout.
+const USAGE_FORMS: [&[&str]; 2] = [&[], &["--format", "json"]];
+
 #[test]
 fn usage_errors() {
-    let forms: [&[&str]; 2] = [&[], &["--format", "json"]];
     let s = Scene::linear();
-    snap!("usage_unknown_flag", s, &["--bogus"], &forms[..1], 2);
+    let human = &USAGE_FORMS[..1];
+    snap!("usage_unknown_flag", s, &["--bogus"], human, 2);
+    let timeout = ["--timeout", "0"];
+    snap!("usage_timeout_out_of_range", s, &timeout, &USAGE_FORMS, 2);
+    let ascii = ["--ascii", "heads"];
+    snap!("usage_flag_the_command_ignores", s, &ascii, human, 2);
+    let url = ["check", "--url", "sqlite:///x.db"];
+    snap!("usage_url_on_check", s, &url, human, 2);
+    let github = ["--format", "github"];
+    snap!("usage_format_github_on_status", s, &github, &[&[]], 2);
+    let branches = ["branches", "--format", "json"];
+    snap!("usage_format_json_on_branches", s, &branches, &[&[]], 2);
+    let both = ["--all", "--component", "manager"];
+    snap!("usage_all_and_component", s, &both, &USAGE_FORMS, 2);
+    let targets = ["--targets", "targets.toml", "--component", "app"];
+    snap!("usage_targets_and_component", s, &targets, human, 2);
+}
+
+#[test]
+fn usage_unknown_component() {
+    let s = Scene::linear();
+    let nope = ["--component", "nope"];
+    snap!("usage_unknown_component", s, &nope, &USAGE_FORMS, 2);
+    let typo = ["--component", "manager", "--component", "manger"];
     snap!(
-        "usage_timeout_out_of_range",
+        "usage_unknown_component_did_you_mean",
         s,
-        &["--timeout", "0"],
-        &forms,
-        2
-    );
-    snap!(
-        "usage_flag_the_command_ignores",
-        s,
-        &["--ascii", "heads"],
-        &forms[..1],
-        2
-    );
-    snap!(
-        "usage_unknown_component",
-        s,
-        &["--component", "nope"],
-        &forms,
+        &typo,
+        &USAGE_FORMS,
         2
     );
 }
