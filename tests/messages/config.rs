@@ -16,6 +16,31 @@ fn cfg_missing_ini() {
     );
 }
 
+/// DESIGN.md: "Bad input gets a clear error naming the file and line".
+#[test]
+fn cfg_unreadable_ini() {
+    let s = Scene::linear();
+    let ini = s.path().join("alembic.ini");
+    std::fs::remove_file(&ini).expect("rm");
+    std::fs::create_dir(&ini).expect("mkdir");
+    snap!("cfg_ini_is_a_directory", s, &[], &STATUS_FORMS, 7);
+
+    let s = Scene::linear();
+    std::fs::write(
+        s.path().join("alembic.ini"),
+        b"[alembic]\nscript_location = migrations\n# caf\xe9\nsqlalchemy.url = sqlite:///x.db\n",
+    )
+    .expect("ini");
+    snap!("cfg_ini_not_utf8", s, &[], &STATUS_FORMS, 7);
+
+    let s = Scene::linear();
+    s.file(
+        "alembic.ini",
+        "[alembic]\nscript_location = migrations\nthis line is not a key value\nsqlalchemy.url = sqlite:///x.db\n",
+    );
+    snap!("cfg_ini_syntax_error", s, &[], &STATUS_FORMS, 7);
+}
+
 #[test]
 fn cfg_no_script_location() {
     let s = Scene::empty();
