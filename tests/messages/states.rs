@@ -103,3 +103,16 @@ fn state_all_components_worst_exit_code() {
     ];
     snap!("state_all_components", s, &args, &STATUS_FORMS, 1);
 }
+
+#[test]
+fn state_url_from_the_environment() {
+    let s = two_components("").env("DB_STATUS_URL_AUDIT", "sqlite:///audit.db");
+    common::sqlite_db(&s.path().join("audit.db"), &["x1"]);
+    snap!(
+        "state_url_from_env",
+        s,
+        &["--component", "audit"],
+        &STATUS_FORMS,
+        0
+    );
+}
