@@ -50,6 +50,48 @@ fn alembic_commands_fail_like_alembic() {
     );
 }
 
+/// Where Alembic dies with a traceback, db-status prints one clean error
+/// and exits 1; where Alembic only warns, so does db-status.
+#[test]
+fn alembic_commands_crash_like_alembic() {
+    let s = Scene::linear();
+    s.rev("ab-cd", "'1a2b3c4d5e03'", "dashed");
+    snap!("alembic_heads_bad_identifier", s, &["heads"], &[&[]], 1);
+    snap!(
+        "alembic_history_bad_identifier",
+        s,
+        &["history"],
+        &[&[]],
+        255
+    );
+
+    let s = Scene::sqlite();
+    s.rev("ffff00000009", "'ffff00000009'", "self loop");
+    snap!("alembic_heads_self_loop", s, &["heads"], &[&[]], 1);
+
+    let s = Scene::linear();
+    s.rev("1a2b3c4d5e04", "'deadbeef0000'", "orphan");
+    snap!("alembic_heads_missing_parent", s, &["heads"], &[&[]], 1);
+
+    let s = Scene::linear();
+    s.rev("1a2b3c4d5e03", "'1a2b3c4d5e02'", "add index again");
+    snap!("alembic_heads_duplicate_revision", s, &["heads"], &[&[]], 0);
+
+    let s = Scene::project("");
+    s.rev("1a2b3c4d5e01", "None", "create users");
+    snap!("alembic_current_no_url", s, &["current"], &[&[]], 1);
+    let port = common::refused_port();
+    let s = s.redact(format!(":{port}"), ":[PORT]");
+    let url = format!("postgresql://app:s3cret@127.0.0.1:{port}/app");
+    snap!(
+        "alembic_current_refused",
+        s,
+        &["current", "--url", &url],
+        &[&[]],
+        1
+    );
+}
+
 // ------------------------------------------------------- check findings
 
 /// `check` on the linear project after `edit`, in every form.
