@@ -77,6 +77,16 @@ fn alembic_commands_crash_like_alembic() {
     s.rev("1a2b3c4d5e03", "'1a2b3c4d5e02'", "add index again");
     snap!("alembic_heads_duplicate_revision", s, &["heads"], &[&[]], 0);
 
+    let s = Scene::linear();
+    let range = ["history", "-r", "a:b:c"];
+    snap!("alembic_history_range_crash", s, &range, &[&[]], 1);
+    std::fs::write(
+        s.path().join("alembic.ini"),
+        b"[alembic]\nscript_location = migrations\n# caf\xe9\n",
+    )
+    .expect("ini");
+    snap!("alembic_heads_ini_not_utf8", s, &["heads"], &[&[]], 1);
+
     let s = Scene::project("");
     s.rev("1a2b3c4d5e01", "None", "create users");
     snap!("alembic_current_no_url", s, &["current"], &[&[]], 1);
@@ -90,6 +100,15 @@ fn alembic_commands_crash_like_alembic() {
         &[&[]],
         1
     );
+}
+
+/// `graph` on a tree it cannot draw: a config error (7) in every format.
+#[test]
+fn graph_on_a_broken_tree() {
+    let s = Scene::linear();
+    s.rev("1a2b3c4d5e02", "'1a2b3c4d5e03'", "add email");
+    let forms: [&[&str]; 2] = [&[], &["--format", "dot"]];
+    snap!("graph_cycle", s, &["graph"], &forms, 7);
 }
 
 // ------------------------------------------------------- check findings
