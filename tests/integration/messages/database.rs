@@ -1,8 +1,8 @@
 //! One snapshot per database error kind, against the local servers and
 //! against fake, silent and closed ports.
 
-use super::scene::{STATUS_FORMS, Scene, at_server, snap};
-use crate::support::{self, Need, PgDb};
+use super::scene::{STATUS_FORMS, Scene, address, at_server, snap};
+use crate::support::{self, Need, PgDb, UrlParts};
 
 // ------------------------------------------------------- database errors
 
@@ -80,7 +80,8 @@ fn db_auth_wrong_password_postgres() {
 
 #[test]
 fn db_auth_unknown_user() {
-    let (s, addr) = at_server(Need::Postgres, 5432);
+    let (s, server) = at_server(Need::Postgres, 5432);
+    let addr = address(&server);
     let url = format!("postgresql://no_such_role@{addr}/postgres");
     snap!(
         "db_auth_unknown_role_postgres",
@@ -89,7 +90,8 @@ fn db_auth_unknown_user() {
         &STATUS_FORMS,
         6
     );
-    let (s, addr) = at_server(Need::Mysql, 3306);
+    let (s, server) = at_server(Need::Mysql, 3306);
+    let addr = address(&server);
     let url = format!("mysql+pymysql://no_such_user:s3cret@{addr}/mysql");
     snap!(
         "db_auth_unknown_user_mysql",
@@ -100,16 +102,32 @@ fn db_auth_unknown_user() {
     );
 }
 
+/// The admin's login as a URL gives it (`user[:password]`), and a scene
+/// that hides it, as given and as db-status masks it.
+fn admin_login(s: Scene, admin: &UrlParts, default_user: &str) -> (Scene, String) {
+    let user = if admin.user.is_empty() {
+        default_user
+    } else {
+        &admin.user
+    };
+    let login = match &admin.password {
+        Some(p) => format!("{user}:{p}"),
+        None => user.to_string(),
+    };
+    let s = s
+        .redact(format!("{login}@"), "[USER]@")
+        .redact(format!("{user}:***@"), "[USER]@");
+    (s, login)
+}
+
 #[test]
 fn db_missing_database() {
-    let admin = support::environment::admin_url(Need::Postgres);
-    let user = admin
-        .split_once("://")
-        .and_then(|(_, r)| r.split_once('@'))
-        .map_or("postgres", |(auth, _)| auth.split(':').next().unwrap_or(""));
-    let (s, addr) = at_server(Need::Postgres, 5432);
-    let s = s.redact(format!("{user}@"), "[USER]@");
-    let url = format!("postgresql://{user}@{addr}/db_status_no_such_database");
+    let (s, admin) = at_server(Need::Postgres, 5432);
+    let (s, login) = admin_login(s, &admin, "postgres");
+    let url = format!(
+        "postgresql://{login}@{}/db_status_no_such_database",
+        address(&admin)
+    );
     snap!(
         "db_missing_database_postgres",
         s,
@@ -118,14 +136,12 @@ fn db_missing_database() {
         6
     );
 
-    let admin = support::environment::admin_url(Need::Mysql);
-    let auth = admin
-        .split_once("://")
-        .and_then(|(_, r)| r.split_once('@'))
-        .map_or("root".to_string(), |(auth, _)| auth.to_string());
-    let (s, addr) = at_server(Need::Mysql, 3306);
-    let s = s.redact(format!("{auth}@"), "[USER]@");
-    let url = format!("mysql+pymysql://{auth}@{addr}/db_status_no_such_database");
+    let (s, admin) = at_server(Need::Mysql, 3306);
+    let (s, login) = admin_login(s, &admin, "root");
+    let url = format!(
+        "mysql+pymysql://{login}@{}/db_status_no_such_database",
+        address(&admin)
+    );
     snap!(
         "db_missing_database_mysql",
         s,
@@ -137,7 +153,8 @@ fn db_missing_database() {
 
 #[test]
 fn db_tls_certificate_not_verifiable() {
-    let (s, addr) = at_server(Need::Postgres, 5432);
+    let (s, server) = at_server(Need::Postgres, 5432);
+    let addr = address(&server);
     let url = format!("postgresql://postgres@{addr}/postgres?sslmode=verify-full");
     snap!("db_tls_postgres", s, &["--url", &url], &STATUS_FORMS, 6);
 }

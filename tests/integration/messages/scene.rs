@@ -3,7 +3,7 @@
 use std::path::Path;
 use std::time::Duration;
 
-use crate::support::{self, Need, Run};
+use crate::support::{self, Need, Run, UrlParts};
 
 /// Longer than any run here takes; a run that reaches it fails.
 const LIMIT: Duration = Duration::from_secs(60);
@@ -228,22 +228,15 @@ pub(crate) fn two_components(toml_extra: &str) -> Scene {
     s
 }
 
-/// The test server's host and port, for URLs of other users and databases.
-fn server(need: Need, default_port: u16) -> (String, u16) {
-    let admin = support::environment::admin_url(need);
-    let rest = admin.split_once("://").map_or(admin.as_str(), |(_, r)| r);
-    let hostport = rest.split(['/', '?']).next().unwrap_or("");
-    let hostport = hostport.rsplit_once('@').map_or(hostport, |(_, h)| h);
-    match hostport.rsplit_once(':') {
-        Some((h, p)) => (h.to_string(), p.parse().unwrap_or(default_port)),
-        None if hostport.is_empty() => ("127.0.0.1".to_string(), default_port),
-        None => (hostport.to_string(), default_port),
-    }
+/// The test server for `need` (its admin URL's parts), and a scene whose
+/// output hides the server's address.
+pub(crate) fn at_server(need: Need, default_port: u16) -> (Scene, UrlParts) {
+    let admin = support::url_parts(&support::environment::admin_url(need), default_port);
+    let s = Scene::linear().redact(address(&admin), "[SERVER]");
+    (s, admin)
 }
 
-/// A scene whose output hides the test server's address.
-pub(crate) fn at_server(need: Need, default_port: u16) -> (Scene, String) {
-    let (host, port) = server(need, default_port);
-    let addr = format!("{host}:{port}");
-    (Scene::linear().redact(addr.clone(), "[SERVER]"), addr)
+/// `host:port` of a server.
+pub(crate) fn address(server: &UrlParts) -> String {
+    format!("{}:{}", server.host, server.port)
 }
