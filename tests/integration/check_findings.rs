@@ -27,10 +27,9 @@ fn clean_tree_passes_in_every_format() {
         .build();
     let o = t.db_status(&["check"]);
     assert_eq!(o.status.code(), Some(0), "{}{}", stdout(&o), stderr(&o));
-    assert!(
-        stdout(&o).contains("check passed: 2 revisions"),
-        "{}",
-        stdout(&o)
+    assert_eq!(
+        stdout(&o),
+        "check passed: 2 revisions, no findings (head: b1)\n"
     );
     let o = t.db_status(&["check", "--format", "json"]);
     assert_eq!(o.status.code(), Some(0));
@@ -59,30 +58,9 @@ fn diverged_heads_name_heads_files_ancestor_and_fix() {
         findings(&r),
         vec![("diverged-heads".to_string(), t.rel("c1"), u64::from(line))]
     );
-    let f = &r["components"][0]["findings"][0];
-    let message = f["message"].as_str().unwrap();
-    assert!(message.contains("b1 ("), "{message}");
-    assert!(message.contains("c1 ("), "{message}");
-    assert!(
-        message.contains(&format!("b1 ({})", t.rel("b1"))),
-        "{message}"
-    );
-    assert!(
-        message.contains(&format!("last common ancestor: a1 ({})", t.rel("a1"))),
-        "{message}"
-    );
-    let fix = f["fix"].as_str().unwrap();
-    assert!(
-        fix.contains(&format!(
-            "{}:{line} set down_revision = \"b1\"",
-            t.rel("c1")
-        )),
-        "{fix}"
-    );
-    assert!(
-        fix.contains("alembic merge heads -m 'merge heads'"),
-        "{fix}"
-    );
+    // The message (heads, files, last common ancestor) and the fix (the
+    // line to re-point, or the merge command): the `diverged_human` and
+    // `diverged_json` snapshots of this tree (human_and_json_output_snapshots).
 
     let o = t.db_status(&["check"]);
     assert_eq!(o.status.code(), Some(4));
@@ -92,10 +70,6 @@ fn diverged_heads_name_heads_files_ancestor_and_fix() {
             "{}:{line}: error[diverged-heads]: 2 heads",
             t.rel("c1")
         )),
-        "{human}"
-    );
-    assert!(
-        human.contains("\n  = fix: if c1 is not merged or released yet"),
         "{human}"
     );
     assert!(

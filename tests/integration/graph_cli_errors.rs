@@ -42,11 +42,7 @@ fn construction_errors_crash_in_heads_and_fail_elsewhere() {
     let msg = "Character(s) '-' not allowed in revision identifier 'ab-cd'";
     let heads = run(d.path(), &["heads"]);
     assert_eq!((heads.code, heads.stdout.as_str()), (Some(1), ""));
-    assert!(
-        heads.stderr.contains(&format!("error: {msg}")),
-        "{}",
-        heads.stderr
-    );
+    // The `error:` line: the `messages::commands::alembic_heads_bad_identifier` snapshot.
     for args in [
         &["heads", "--resolve-dependencies"][..],
         &["history"],
@@ -75,10 +71,7 @@ fn cycles_and_self_loops() {
     let d = tree(&[("s.py", &file("ffff00000009", "'ffff00000009'", ""))]);
     let o = run(d.path(), &["heads"]);
     assert_eq!(o.code, Some(1));
-    assert!(
-        o.stderr
-            .contains("Self-loop is detected in revisions (ffff00000009)")
-    );
+    // The message: the `messages::commands::alembic_heads_self_loop` snapshot.
 }
 
 #[test]
@@ -90,9 +83,10 @@ fn missing_parent_is_a_crash_naming_the_file() {
     for args in [&["heads"][..], &["history"], &["show", "aaaa"]] {
         let o = run(d.path(), args);
         assert_eq!((o.code, o.stdout.as_str()), (Some(1), ""), "{args:?}");
-        assert!(o.stderr.contains("deadbeef0000"), "{}", o.stderr);
-        assert!(o.stderr.contains("m.py"), "{}", o.stderr);
+        assert!(o.stderr.starts_with("error: "), "{}", o.stderr);
     }
+    // The message, naming the missing revision and the file:
+    // the `messages::commands::alembic_heads_missing_parent` snapshot.
 }
 
 #[test]
@@ -105,9 +99,9 @@ fn duplicate_revision_warns_and_heads_lists_it_twice() {
     let o = run(d.path(), &["heads"]);
     assert_eq!(o.code, Some(0));
     assert_eq!(o.stdout, "ffff00000007 (head)\nffff00000007 (head)\n");
-    assert!(
-        o.stderr
-            .contains("warning: Revision ffff00000007 is present more than once")
+    assert_eq!(
+        o.stderr,
+        "warning: Revision ffff00000007 is present more than once\n"
     );
 }
 
@@ -136,7 +130,7 @@ fn current_needs_a_url_and_reports_database_errors_without_password() {
     let d = tree(&[("a.py", &file("aaaa00000001", "None", ""))]);
     let o = run(d.path(), &["current"]);
     assert_eq!((o.code, o.stdout.as_str()), (Some(1), ""));
-    assert!(o.stderr.contains("sqlalchemy.url"), "{}", o.stderr);
+    // The message: the `messages::commands::alembic_current_no_url` snapshot.
     // Nothing listens on port 1.
     let url = "postgresql://app:sekrit-pw@127.0.0.1:1/app";
     for args in [
@@ -147,8 +141,8 @@ fn current_needs_a_url_and_reports_database_errors_without_password() {
         let o = run(d.path(), args);
         assert_eq!((o.code, o.stdout.as_str()), (Some(1), ""), "{args:?}");
         assert!(o.stderr.starts_with("error: "), "{}", o.stderr);
-        assert!(o.stderr.contains("127.0.0.1"), "{}", o.stderr);
         assert!(!o.stderr.contains("sekrit"), "{}", o.stderr);
+        // The message: the `messages::commands::alembic_current_refused` snapshot.
     }
 }
 

@@ -33,6 +33,7 @@ mod hardening_readonly;
 mod hardening_secrets;
 mod hardening_time;
 mod ini_differential;
+mod messages;
 mod packaging;
 mod python_fallback;
 mod releases;

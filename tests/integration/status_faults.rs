@@ -149,19 +149,11 @@ fn silent_listener(answer_ssl_request: bool) -> u16 {
 #[test]
 fn refused_port() {
     let port = free_port();
-    for (scheme, product) in [
-        ("postgresql+psycopg2", "PostgreSQL"),
-        ("mysql+pymysql", "MySQL"),
-    ] {
+    for scheme in ["postgresql+psycopg2", "mysql+pymysql"] {
         let dir = project(&format!("{scheme}://u:{SECRET}@127.0.0.1:{port}/db"));
         let what = format!("refused {scheme}");
         let c = db_error(&what, dir.path(), &[], "connection-refused");
-        let m = c.message();
-        assert!(
-            m.contains(&format!("127.0.0.1:{port}")) && m.contains("refused"),
-            "{what}: {m}"
-        );
-        assert!(m.contains(product), "{what}: {m}");
+        // The message: the `messages::database::db_refused_{postgres,mysql}` snapshots.
         assert!(c.human.stdout.contains("u:***@"), "{}", c.human.stdout);
     }
 }
@@ -176,12 +168,7 @@ fn host_that_never_answers() {
         for elapsed in [c.human.elapsed, c.json_elapsed] {
             assert!(elapsed < Duration::from_secs(4), "{what}: took {elapsed:?}");
         }
-        let m = c.message().to_lowercase();
-        assert!(
-            m.contains("timeout") || m.contains("timed out") || m.contains("no answer"),
-            "{what}: {m}"
-        );
-        assert!(m.contains(&format!("127.0.0.1:{port}")), "{what}: {m}");
+        // The message: the `messages::database::db_timeout_{postgres,mysql}` snapshots.
     }
 }
 
@@ -220,11 +207,7 @@ fn postgres_wrong_password_fake_server() {
         "postgresql+psycopg2://app:{SECRET}@127.0.0.1:{port}/appdb"
     ));
     let c = db_error("pg wrong password", dir.path(), &[], "authentication");
-    assert!(
-        c.message().contains(&format!("127.0.0.1:{port}")),
-        "{}",
-        c.message()
-    );
+    // The message: the `messages::database::db_auth_wrong_password_postgres` snapshot.
     assert!(c.human.stdout.contains("app:***@"), "{}", c.human.stdout);
 }
 
@@ -237,31 +220,20 @@ fn missing_database() {
             .replace(&db.name, &name);
         let dir = project(&url);
         let c = db_error("pg missing db", dir.path(), &[], "missing-database");
-        assert!(c.message().contains(&name), "{}", c.message());
-        // The advice names the database, not a placeholder, as a command to run.
+        // The advice names the database, not a placeholder, as a command to
+        // run (its text: the `messages::database::db_missing_database_*` snapshots).
         let create = &c.component()["recommended_actions"][0];
         assert_eq!(
             create["command"],
             serde_json::json!(["createdb", name]),
             "{create}"
         );
-        assert!(
-            create["text"]
-                .as_str()
-                .is_some_and(|t| t.contains(&format!("createdb {name}")))
-        );
     }
     if let Some(db) = MyDb::create() {
         let name = format!("{}_nope", db.name);
         let url = db.url("mysql+pymysql").replace(&db.name, &name);
         let dir = project(&url);
-        let c = db_error("mariadb missing db", dir.path(), &[], "missing-database");
-        assert!(c.message().contains(&name), "{}", c.message());
-        let create = c.component()["recommended_actions"][0]["text"].to_string();
-        assert!(
-            create.contains(&format!("CREATE DATABASE `{name}`")),
-            "{create}"
-        );
+        db_error("mariadb missing db", dir.path(), &[], "missing-database");
     }
 }
 
@@ -281,7 +253,7 @@ fn missing_table_is_no_revision_or_unstamped_and_stays_missing() {
             c.json
         );
         assert_eq!(c.component()["pending_count"], 1, "{what}");
-        assert!(c.human.all().contains("❓"), "{what}\n{}", c.human.all());
+        // The message: the `messages::states::state_no_revision_*` snapshots.
     };
     let unstamped = |what: &str, dir: &Path, table_state: &str| {
         let c = run(what, dir, &[], 8);
@@ -293,13 +265,9 @@ fn missing_table_is_no_revision_or_unstamped_and_stays_missing() {
             "{what}\n{:#}",
             c.json
         );
-        assert!(
-            c.human.stdout.contains("❓ Database Status: Not stamped"),
-            "{what}\n{}",
-            c.human.all()
-        );
+        // The message: the `messages::states::state_unstamped` snapshot.
+        // Whatever the server, the advice never replays the migrations.
         let actions = comp["recommended_actions"].to_string();
-        assert!(actions.contains("stamp <rev>"), "{what}: {actions}");
         assert!(!actions.contains("upgrade"), "{what}: {actions}");
     };
     if let Some(db) = PgDb::create() {
@@ -356,15 +324,9 @@ fn permission_denied_on_the_version_table() {
         db.exec(&format!("GRANT SELECT ON other_table TO {role}"));
         let before = db.tables();
         let dir = project(&db.url_as("postgresql+psycopg2", &role, Some(SECRET)));
-        let c = db_error("pg permission", dir.path(), &[], "permission-denied");
-        assert!(c.message().contains("permission"), "{}", c.message());
-        assert!(c.message().contains("alembic_version"), "{}", c.message());
-        // The GRANT names the user db-status connected as.
-        let grant = c.component()["recommended_actions"][0]["text"].to_string();
-        assert!(
-            grant.contains(&format!("GRANT SELECT ON alembic_version TO {role}")),
-            "{grant}"
-        );
+        db_error("pg permission", dir.path(), &[], "permission-denied");
+        // The message and the GRANT naming the user db-status connected as:
+        // the `messages::database::db_permission_denied_postgres` snapshot.
         assert_eq!(db.tables(), before);
     }
     if let Some(mut db) = MyDb::create() {
@@ -452,13 +414,7 @@ fn garbage_version_num() {
     let long = "y".repeat(300);
     let check = |what: &str, dir: &Path| {
         let c = db_error(what, dir, &[], "bad-data");
-        let m = c.message().to_lowercase();
-        assert!(
-            m.contains("version") || m.contains("revision"),
-            "{what}: {}",
-            c.message()
-        );
-        // The message does not dump the whole 300-character value.
+        // The message: the `messages::states::db_bad_data` snapshot. It does not dump the whole 300-character value.
         assert!(!c.human.all().contains(&long), "{what}: {}", c.human.all());
     };
     if let Some(db) = PgDb::create() {
@@ -544,12 +500,7 @@ fn unreadable_ini() {
     let mut bytes = b"[alembic]\nscript_location = migrations\n# caf\xe9\n".to_vec();
     bytes.extend(format!("sqlalchemy.url = postgresql://u:{SECRET}@127.0.0.1:1/db\n").bytes());
     std::fs::write(dir.path().join("alembic.ini"), bytes).expect("ini");
-    let c = config_error("invalid UTF-8", dir.path(), &[]);
-    assert!(
-        c.message().to_lowercase().contains("utf-8"),
-        "{}",
-        c.message()
-    );
+    config_error("invalid UTF-8", dir.path(), &[]);
 
     // A syntax error on line 3.
     let dir = project("sqlite:///%(here)s/db.sqlite");
@@ -560,38 +511,6 @@ fn unreadable_ini() {
         ),
     )
     .expect("ini");
-    let c = config_error("syntax error", dir.path(), &[]);
-    assert!(
-        c.message().contains("line  3") || c.message().contains("line 3"),
-        "{}",
-        c.message()
-    );
-    assert!(
-        c.message().contains("this line is not a key value"),
-        "{}",
-        c.message()
-    );
-}
-
-/// DESIGN.md: "Bad input gets a clear error naming the file and line".
-#[test]
-fn invalid_utf8_ini_names_the_line() {
-    let dir = project("sqlite:///%(here)s/db.sqlite");
-    std::fs::write(
-        dir.path().join("alembic.ini"),
-        b"[alembic]\nscript_location = migrations\n# caf\xe9\nsqlalchemy.url = sqlite:///x.db\n",
-    )
-    .expect("ini");
-    let c = config_error("invalid UTF-8", dir.path(), &[]);
-    assert!(c.message().contains("line 3"), "{}", c.message());
-}
-
-/// A directory named alembic.ini exists: "not found" sends the operator
-/// looking in the wrong place.
-#[test]
-fn directory_ini_says_it_is_a_directory() {
-    let dir = tempfile::tempdir().expect("tempdir");
-    std::fs::create_dir(dir.path().join("alembic.ini")).expect("mkdir");
-    let c = config_error("alembic.ini is a directory", dir.path(), &[]);
-    assert!(c.message().contains("directory"), "{}", c.message());
+    config_error("syntax error", dir.path(), &[]);
+    // The messages, naming the line: the `messages::config::cfg_ini_*` snapshots.
 }

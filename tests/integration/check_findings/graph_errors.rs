@@ -89,10 +89,8 @@ fn duplicate_revision_ids() {
             u64::from(line)
         )]
     );
-    let message = r["components"][0]["findings"][0]["message"]
-        .as_str()
-        .unwrap();
-    assert!(message.contains(&format!("{}:", t.rel("b1"))), "{message}");
+    // The message, naming the other file: the
+    // `messages::commands::check_duplicate_revision` snapshot.
 }
 
 #[test]
@@ -119,14 +117,7 @@ fn cycles_name_their_revisions() {
         errors(&r),
         vec![("cycle".to_string(), t.rel("b1"), u64::from(line))]
     );
-    let message = r["components"][0]["findings"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .find(|f| f["code"] == "cycle")
-        .and_then(|f| f["message"].as_str())
-        .unwrap();
-    assert!(message.contains("b1 → c1 → b1"), "{message}");
+    // The message, the cycle in order: the `messages::commands::check_cycle` snapshot.
 }
 
 #[test]
@@ -197,12 +188,7 @@ fn merge_listing_an_ancestor_of_another_parent() {
         .iter()
         .find(|f| f["code"] == "bad-merge")
         .unwrap();
-    assert!(
-        f["message"]
-            .as_str()
-            .unwrap()
-            .contains("\"b1\" is already an ancestor of \"c1\"")
-    );
+    // The message: the `messages::commands::check_bad_merge` snapshot.
     assert_eq!(f["fix"], "down_revision = (\"c1\", \"d1\")");
     t.edit("m1", |s| set_down_revision(s, "(\"c1\", \"d1\")"));
     assert_eq!(t.db_status(&["check"]).status.code(), Some(0));
@@ -284,10 +270,6 @@ fn docstring_drift_is_a_warning_that_fails_only_when_strict() {
         "{}:{revises_line}: warning[docstring-revises]",
         t.rel("b1")
     )));
-    assert!(
-        stdout(&o).contains("  = fix: Revises: a1\n"),
-        "{}",
-        stdout(&o)
-    );
+    // The fix line: the `messages::commands::check_docstring_drift` snapshot.
     assert_eq!(t.db_status(&["check", "--strict"]).status.code(), Some(7));
 }
