@@ -32,6 +32,10 @@
 
 // A panic is never the answer to bad input: errors are values. Tests may unwrap.
 #![cfg_attr(not(test), deny(clippy::unwrap_used))]
+// Only what the binary, the integration tests, the fuzz targets and the
+// examples use is `pub`; everything else is `pub(crate)`, so rustc reports
+// dead code instead of keeping it alive as public API.
+#![warn(unreachable_pub)]
 
 pub(crate) mod check;
 pub mod cli;
