@@ -37,6 +37,9 @@ pub(crate) use evaluate::evaluate;
 
 /// A component's state, ordered from best to worst (the order of the exit codes).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
+// Only so the tests can compare `State::ALL` with a list of every variant
+// that the compiler writes (`ValueEnum::value_variants`).
+#[cfg_attr(test, derive(clap::ValueEnum))]
 pub enum State {
     /// The database holds exactly the script heads.
     UpToDate,

@@ -333,6 +333,15 @@ fn partial_id_row_resolves() {
 
 #[test]
 fn states_order_by_exit_code() {
+    // `value_variants` is written by the derive from the enum itself, so a
+    // state missing from `ALL` (or listed twice) fails here.
+    let mut every = clap::ValueEnum::value_variants().to_vec();
+    every.sort();
+    assert_eq!(
+        State::ALL.to_vec(),
+        every,
+        "State::ALL must list every state once, best first"
+    );
     for w in State::ALL.windows(2) {
         assert!(w[0] < w[1] && w[0].exit_code() < w[1].exit_code());
     }
