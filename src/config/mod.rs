@@ -5,7 +5,7 @@
 //! `components` maps component names (Backend.AI built-ins, `db-status.toml`)
 //! to ini files.
 //!
-//! [`load`] follows `CommandLine._inis_from_config` and
+//! `load` follows `CommandLine._inis_from_config` and
 //! `ScriptDirectory.from_config` (alembic/config.py, alembic/script/base.py)
 //! step by step and in the same order, so the first error Alembic would
 //! hit is the one reported: [`ConfigError::Command`] carries Alembic's exact
@@ -157,7 +157,7 @@ impl PythonEnv {
 }
 
 /// Load the Alembic configuration as Alembic's `CommandLine.main` would.
-pub fn load(request: &ConfigRequest) -> Result<AlembicConfig, ConfigError> {
+pub(crate) fn load(request: &ConfigRequest) -> Result<AlembicConfig, ConfigError> {
     load_with_env(request, &PythonEnv::from_process())
 }
 
@@ -211,7 +211,7 @@ pub(crate) fn inis_from_config(request: &ConfigRequest) -> Result<(String, Strin
     ))
 }
 
-/// [`load`] with an explicit Python environment (for tests and callers
+/// `load` with an explicit Python environment (for tests and callers
 /// that already hold one).
 pub fn load_with_env(
     request: &ConfigRequest,
