@@ -9,10 +9,10 @@
 //! them, each with its line); the map is built only when that pass is clean,
 //! and then gives heads, inherited labels and ancestry for [`heads`].
 
-pub mod base;
-pub mod diverged;
-pub mod heads;
-pub mod links;
+pub(crate) mod base;
+pub(crate) mod diverged;
+pub(crate) mod heads;
+pub(crate) mod links;
 
 use std::path::{Path, PathBuf};
 
@@ -23,7 +23,7 @@ use crate::scripts::{Script, ScriptError, ScriptErrorKind};
 
 /// How serious a finding is.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
-pub enum Severity {
+pub(crate) enum Severity {
     /// Fails the check.
     Error,
     /// Reported; fails only with `--strict`.
@@ -32,7 +32,7 @@ pub enum Severity {
 
 impl Severity {
     /// Stable name used in every output format.
-    pub fn as_str(self) -> &'static str {
+    pub(crate) fn as_str(self) -> &'static str {
         match self {
             Severity::Error => "error",
             Severity::Warning => "warning",
@@ -43,7 +43,7 @@ impl Severity {
 /// What a finding is about. The names ([`Code::as_str`]) are stable: CI
 /// configurations and the JSON output depend on them.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
-pub enum Code {
+pub(crate) enum Code {
     /// Heads that nothing tells apart (no label, or a shared label).
     DivergedHeads,
     /// A `down_revision` or `depends_on` that names no revision (or label).
@@ -99,7 +99,7 @@ pub enum Code {
 
 impl Code {
     /// Stable kebab-case name (`error[diverged-heads]`, JSON `code`).
-    pub fn as_str(self) -> &'static str {
+    pub(crate) fn as_str(self) -> &'static str {
         match self {
             Code::DivergedHeads => "diverged-heads",
             Code::MissingRevision => "missing-revision",
@@ -129,7 +129,7 @@ impl Code {
     }
 
     /// The code for an unreadable revision file.
-    pub fn for_script_error(kind: ScriptErrorKind) -> Code {
+    pub(crate) fn for_script_error(kind: ScriptErrorKind) -> Code {
         match kind {
             ScriptErrorKind::NoRevision => Code::NoRevision,
             ScriptErrorKind::NoDownRevision => Code::NoDownRevision,
@@ -142,33 +142,38 @@ impl Code {
 
 /// One thing `check` found, anchored to a file and line.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Finding {
+pub(crate) struct Finding {
     /// Error or warning.
-    pub severity: Severity,
+    pub(crate) severity: Severity,
     /// What kind of finding.
-    pub code: Code,
+    pub(crate) code: Code,
     /// One sentence for people; names revisions and files.
-    pub message: String,
+    pub(crate) message: String,
     /// The file to change (absolute), if the finding has one.
-    pub file: Option<PathBuf>,
+    pub(crate) file: Option<PathBuf>,
     /// 1-based line in `file` (0 when the finding concerns the whole file).
-    pub line: u32,
+    pub(crate) line: u32,
     /// The change that resolves it, when there is a concrete one.
-    pub fix: Option<String>,
+    pub(crate) fix: Option<String>,
     /// The same change as data, when it is a one-line edit.
-    pub edit: Option<Edit>,
+    pub(crate) edit: Option<Edit>,
     /// The revisions the finding is about, when it names several (the diverged heads).
-    pub revisions: Vec<String>,
+    pub(crate) revisions: Vec<String>,
 }
 
 impl Finding {
     /// An error finding.
-    pub fn error(code: Code, file: Option<PathBuf>, line: u32, message: String) -> Finding {
+    pub(crate) fn error(code: Code, file: Option<PathBuf>, line: u32, message: String) -> Finding {
         Finding::new(Severity::Error, code, file, line, message)
     }
 
     /// A warning finding.
-    pub fn warning(code: Code, file: Option<PathBuf>, line: u32, message: String) -> Finding {
+    pub(crate) fn warning(
+        code: Code,
+        file: Option<PathBuf>,
+        line: u32,
+        message: String,
+    ) -> Finding {
         Finding::new(Severity::Warning, code, file, line, message)
     }
 
@@ -193,13 +198,13 @@ impl Finding {
     }
 
     /// The same finding with a fix attached.
-    pub fn with_fix(mut self, fix: impl Into<String>) -> Finding {
+    pub(crate) fn with_fix(mut self, fix: impl Into<String>) -> Finding {
         self.fix = Some(fix.into());
         self
     }
 
     /// The same finding with its fix as a one-line edit.
-    pub fn with_edit(mut self, edit: Edit) -> Finding {
+    pub(crate) fn with_edit(mut self, edit: Edit) -> Finding {
         self.edit = Some(edit);
         self
     }
@@ -207,7 +212,7 @@ impl Finding {
     /// How this finding alone ends `check`: diverged for diverged heads,
     /// config-error for any other error, clean for a warning (config-error
     /// under `--strict`).
-    pub fn exit(&self, strict: bool) -> Exit {
+    pub(crate) fn exit(&self, strict: bool) -> Exit {
         match (self.severity, self.code) {
             (Severity::Error, Code::DivergedHeads) => Exit::Diverged,
             (Severity::Error, _) => Exit::ConfigError,
@@ -217,32 +222,32 @@ impl Finding {
     }
 
     /// The exit code this finding alone calls for (see [`Finding::exit`]).
-    pub fn exit_code(&self, strict: bool) -> u8 {
+    pub(crate) fn exit_code(&self, strict: bool) -> u8 {
         self.exit(strict).code()
     }
 }
 
 /// What `check` found in one component.
 #[derive(Debug, Clone, Default)]
-pub struct ComponentCheck {
+pub(crate) struct ComponentCheck {
     /// Component name (`manager`, a custom name, or `default` for a bare `-c`).
-    pub name: String,
+    pub(crate) name: String,
     /// The ini (or pyproject.toml) the component was read from, if known.
-    pub config: Option<PathBuf>,
+    pub(crate) config: Option<PathBuf>,
     /// Number of revision files read.
-    pub revisions: usize,
+    pub(crate) revisions: usize,
     /// Real heads (ids), in load order, when the map could be built.
-    pub heads: Vec<String>,
+    pub(crate) heads: Vec<String>,
     /// Findings, ordered by file, line and code.
-    pub findings: Vec<Finding>,
+    pub(crate) findings: Vec<Finding>,
     /// Which modules decided values that revision files import, and where
     /// they were found (printed on stderr).
-    pub notes: Vec<String>,
+    pub(crate) notes: Vec<String>,
 }
 
 impl ComponentCheck {
     /// This component's exit code: the largest its findings call for.
-    pub fn exit_code(&self, strict: bool) -> u8 {
+    pub(crate) fn exit_code(&self, strict: bool) -> u8 {
         self.findings
             .iter()
             .map(|f| f.exit_code(strict))
@@ -251,7 +256,7 @@ impl ComponentCheck {
     }
 
     /// Number of findings of a severity.
-    pub fn count(&self, severity: Severity) -> usize {
+    pub(crate) fn count(&self, severity: Severity) -> usize {
         self.findings
             .iter()
             .filter(|f| f.severity == severity)
@@ -261,16 +266,16 @@ impl ComponentCheck {
 
 /// Context the messages and fixes need.
 #[derive(Debug, Clone, Default)]
-pub struct FixContext {
+pub(crate) struct FixContext {
     /// The Alembic command prefix as argv, e.g. `alembic -c alembic-appproxy.ini`.
-    pub alembic: Vec<String>,
+    pub(crate) alembic: Vec<String>,
     /// The working directory: paths below it are shown relative to it.
-    pub cwd: Option<PathBuf>,
+    pub(crate) cwd: Option<PathBuf>,
 }
 
 impl FixContext {
     /// A path as messages show it: relative to the working directory when below it.
-    pub fn show(&self, path: &Path) -> String {
+    pub(crate) fn show(&self, path: &Path) -> String {
         self.cwd
             .as_deref()
             .and_then(|cwd| path.strip_prefix(cwd).ok())
@@ -281,7 +286,7 @@ impl FixContext {
 }
 
 /// Findings for files that could not be read (the scripts loader's errors).
-pub fn unreadable_findings(errors: &[ScriptError]) -> Vec<Finding> {
+pub(crate) fn unreadable_findings(errors: &[ScriptError]) -> Vec<Finding> {
     let mut findings: Vec<Finding> = errors
         .iter()
         .map(|e| {
@@ -300,7 +305,7 @@ pub fn unreadable_findings(errors: &[ScriptError]) -> Vec<Finding> {
 /// The findings that depend on one file alone (or on ids the readable files
 /// declare), valid even when other files could not be read: duplicate ids,
 /// forbidden characters, branch-label clashes, docstring drift.
-pub fn file_local_findings(scripts: &[Script], ctx: &FixContext) -> Vec<Finding> {
+pub(crate) fn file_local_findings(scripts: &[Script], ctx: &FixContext) -> Vec<Finding> {
     let mut findings: Vec<Finding> = links::check(scripts, ctx)
         .into_iter()
         .filter(|f| {
@@ -321,7 +326,7 @@ pub fn file_local_findings(scripts: &[Script], ctx: &FixContext) -> Vec<Finding>
 /// Every finding about a set of readable scripts, in load order: structural
 /// checks first, then (when the map can be built) divergence and bad merges,
 /// and docstring drift as warnings. Also returns the real heads when known.
-pub fn analyze(scripts: &[Script], ctx: &FixContext) -> (Vec<Finding>, Vec<String>) {
+pub(crate) fn analyze(scripts: &[Script], ctx: &FixContext) -> (Vec<Finding>, Vec<String>) {
     let mut findings = links::check(scripts, ctx);
     let structural = findings
         .iter()
@@ -352,7 +357,7 @@ pub fn analyze(scripts: &[Script], ctx: &FixContext) -> (Vec<Finding>, Vec<Strin
 
 /// Order findings by file, line, then code, so output is stable and reads
 /// top to bottom; file-less findings come last.
-pub fn sort(findings: &mut [Finding]) {
+pub(crate) fn sort(findings: &mut [Finding]) {
     findings.sort_by(|a, b| {
         (a.file.is_none(), &a.file, a.line, a.code).cmp(&(
             b.file.is_none(),

@@ -8,7 +8,7 @@ use clap::{Args, Parser, Subcommand, ValueEnum};
 /// What `db-status --version` prints after the name: the crate version and
 /// the git commit the binary was built from (`unknown` when built from a
 /// source tree without git metadata, such as an sdist).
-pub const VERSION: &str = concat!(
+pub(crate) const VERSION: &str = concat!(
     env!("CARGO_PKG_VERSION"),
     " (commit ",
     env!("DB_STATUS_GIT_COMMIT"),
@@ -29,10 +29,10 @@ pub const VERSION: &str = concat!(
 pub struct Cli {
     /// Options shared by every command.
     #[command(flatten)]
-    pub global: GlobalArgs,
+    pub(crate) global: GlobalArgs,
     /// The command to run; `status` when omitted.
     #[command(subcommand)]
-    pub command: Option<Command>,
+    pub(crate) command: Option<Command>,
 }
 
 /// Options accepted before or after the subcommand.
@@ -40,72 +40,72 @@ pub struct Cli {
 // The field docs are `--help` text, written for the terminal: `[OK]`,
 // `[start]:[end]` and `<NAME>` are what users read, not rustdoc links or tags.
 #[allow(rustdoc::broken_intra_doc_links, rustdoc::invalid_html_tags)]
-pub struct GlobalArgs {
+pub(crate) struct GlobalArgs {
     /// Alembic ini file (or a pyproject.toml), as `alembic -c`. May be given
     /// twice: once for an ini and once for a pyproject.toml.
     #[arg(short = 'c', long = "config", global = true, value_name = "FILE")]
-    pub config: Vec<PathBuf>,
+    pub(crate) config: Vec<PathBuf>,
     /// Section of the ini to read, as `alembic -n` [default: alembic].
     #[arg(short = 'n', long = "name", global = true, value_name = "SECTION")]
-    pub name: Option<String>,
+    pub(crate) name: Option<String>,
     /// Component to check (repeatable): manager, accountmgr, appproxy, or one
     /// defined in db-status.toml / [tool.db-status].
     #[arg(long = "component", global = true, value_name = "NAME")]
-    pub component: Vec<String>,
+    pub(crate) component: Vec<String>,
     /// Check every known component.
     #[arg(long = "all", global = true)]
-    pub all: bool,
+    pub(crate) all: bool,
     /// Database URL (SQLAlchemy form) for one component, or NAME=URL per
     /// component (repeatable); else DB_STATUS_URL_<NAME>, the component's
     /// url/url_env, DB_STATUS_URL (one component), sqlalchemy.url.
     #[arg(long = "url", global = true, value_name = "[NAME=]URL")]
-    pub url: Vec<String>,
+    pub(crate) url: Vec<String>,
     /// Output format. status: human|json; check: human|json|github; graph: mermaid|dot.
     #[arg(long = "format", global = true, value_enum)]
-    pub format: Option<Format>,
+    pub(crate) format: Option<Format>,
     /// Use plain-text markers ([OK], [BEHIND], …) instead of symbols.
     #[arg(long = "ascii", global = true)]
-    pub ascii: bool,
+    pub(crate) ascii: bool,
     /// Connect and query timeout in seconds [default: 5]. For `wait`: how
     /// long to wait in all [default: 300].
     #[arg(long = "timeout", global = true, value_name = "SECS", value_parser = parse_timeout)]
-    pub timeout: Option<std::time::Duration>,
+    pub(crate) timeout: Option<std::time::Duration>,
     /// Let this Python (a path, or `auto`: $VIRTUAL_ENV, ./.venv, ./py) read
     /// the revision files db-status cannot read statically; one subprocess,
     /// bounded by --timeout.
     #[arg(long = "python", global = true, value_name = "PATH|auto")]
-    pub python: Option<String>,
+    pub(crate) python: Option<String>,
     /// More detail (Alembic's `-v` for heads/history/branches/current).
     #[arg(short = 'v', long = "verbose", global = true)]
-    pub verbose: bool,
+    pub(crate) verbose: bool,
     /// status: the release the database was upgraded along (a
     /// revision_history/<VERSION>.json dump); inferred when the database
     /// holds a dump's head.
     #[arg(long = "from-release", global = true, value_name = "VERSION")]
-    pub from_release: Option<String>,
+    pub(crate) from_release: Option<String>,
     /// status: the databases serve production (warns about unreleased
     /// migrations pending); a target labelled env=prod counts too.
     #[arg(long = "production", global = true)]
-    pub production: bool,
+    pub(crate) production: bool,
     /// A fleet: check every [[target]] of this TOML file (component, url or
     /// url_env, version_table_schema, labels; see examples/targets.toml)
     /// instead of --component/--all.
     #[arg(long = "targets", global = true, value_name = "FILE")]
-    pub targets: Option<PathBuf>,
+    pub(crate) targets: Option<PathBuf>,
     /// Check at most N databases at the same time [default: 16].
     #[arg(long = "jobs", global = true, value_name = "N", value_parser = clap::value_parser!(u16).range(1..=1024))]
-    pub jobs: Option<u16>,
+    pub(crate) jobs: Option<u16>,
     /// The directory the components are looked up from, instead of the
     /// process's working directory (the MCP server's `project_dir`; never a flag).
     #[arg(skip)]
-    pub cwd: Option<PathBuf>,
+    pub(crate) cwd: Option<PathBuf>,
 }
 
 /// The longest `--timeout` accepted (a day).
-pub const MAX_TIMEOUT_SECS: f64 = 86_400.0;
+pub(crate) const MAX_TIMEOUT_SECS: f64 = 86_400.0;
 
 /// `--timeout SECS`: a number of seconds, more than 0 and at most a day.
-pub fn parse_timeout(value: &str) -> Result<std::time::Duration, String> {
+pub(crate) fn parse_timeout(value: &str) -> Result<std::time::Duration, String> {
     let range = format!(
         "a number of seconds greater than 0 and at most {MAX_TIMEOUT_SECS} (e.g. 5 or 0.5)"
     );
@@ -118,7 +118,7 @@ pub fn parse_timeout(value: &str) -> Result<std::time::Duration, String> {
 }
 
 /// `--listen ADDR:PORT`: an IP address (IPv6 in brackets) and a port.
-pub fn parse_listen(value: &str) -> Result<std::net::SocketAddr, String> {
+pub(crate) fn parse_listen(value: &str) -> Result<std::net::SocketAddr, String> {
     value.trim().parse().map_err(|_| {
         "expected an IP address and a port, e.g. 127.0.0.1:9187, [::1]:9187 or 0.0.0.0:9187"
             .to_string()
@@ -127,7 +127,7 @@ pub fn parse_listen(value: &str) -> Result<std::net::SocketAddr, String> {
 
 /// Output formats; each command accepts a subset.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
-pub enum Format {
+pub(crate) enum Format {
     /// Text for people (the default).
     Human,
     /// One JSON document.
@@ -142,7 +142,7 @@ pub enum Format {
 
 /// `wait --until`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
-pub enum WaitUntil {
+pub(crate) enum WaitUntil {
     /// The database answers (any state but a database error).
     Reachable,
     /// The database holds exactly the script heads.
@@ -154,7 +154,7 @@ pub enum WaitUntil {
 // The field docs are `--help` text, written for the terminal: `[OK]`,
 // `[start]:[end]` and `<NAME>` are what users read, not rustdoc links or tags.
 #[allow(rustdoc::broken_intra_doc_links, rustdoc::invalid_html_tags)]
-pub enum Command {
+pub(crate) enum Command {
     /// Where each database stands, and what to do next (the default).
     Status,
     /// Show current available heads (same output as `alembic heads`).
@@ -268,7 +268,7 @@ pub enum Command {
 
 /// `db-status skill …`.
 #[derive(Debug, Subcommand)]
-pub enum SkillAction {
+pub(crate) enum SkillAction {
     /// Print the skill (SKILL.md) to stdout.
     Show,
     /// Write the skill to DIR/db-status/SKILL.md (the one command that writes a file).

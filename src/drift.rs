@@ -48,31 +48,31 @@ struct RawAddr {
 
 /// A database as a server config (and its overrides) names it.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub struct ServerDb {
+pub(crate) struct ServerDb {
     /// The TOML file.
-    pub file: PathBuf,
+    pub(crate) file: PathBuf,
     /// The `[db]` values as a URL (`postgresql://user:pw@host:port/name`).
-    pub url: DbUrl,
+    pub(crate) url: DbUrl,
     /// The environment variables that overrode the file's values.
-    pub overridden_by: Vec<&'static str>,
+    pub(crate) overridden_by: Vec<&'static str>,
 }
 
 /// The ini and the server config disagree.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Drift {
+pub(crate) struct Drift {
     /// The ini, as shown.
-    pub ini: String,
+    pub(crate) ini: String,
     /// The ini's URL.
-    pub ini_url: DbUrl,
+    pub(crate) ini_url: DbUrl,
     /// The server's.
-    pub server: ServerDb,
+    pub(crate) server: ServerDb,
     /// What differs: `host`, `port`, `database`, `user`.
-    pub differs: Vec<&'static str>,
+    pub(crate) differs: Vec<&'static str>,
 }
 
 impl Drift {
     /// The warning, with both URLs masked and which one the application uses.
-    pub fn message(&self, component: &str, cwd: &Path) -> String {
+    pub(crate) fn message(&self, component: &str, cwd: &Path) -> String {
         let file = crate::status::display_path(&self.server.file, cwd);
         let env = if self.server.overridden_by.is_empty() {
             String::new()
@@ -96,7 +96,7 @@ impl Drift {
 }
 
 /// Read `[db]` of a server TOML; `None` when the file has no `[db]` or cannot be read.
-pub fn read_server_db(file: &Path) -> Option<ServerDb> {
+pub(crate) fn read_server_db(file: &Path) -> Option<ServerDb> {
     let text = std::fs::read_to_string(file).ok()?;
     let raw: ServerToml = toml::from_str(&text).ok()?;
     let db = raw.db?;
@@ -120,7 +120,7 @@ pub fn read_server_db(file: &Path) -> Option<ServerDb> {
 }
 
 /// Apply the manager's `BACKEND_DB_*` overrides.
-pub fn apply_manager_env(db: &mut ServerDb, env: &Env) {
+pub(crate) fn apply_manager_env(db: &mut ServerDb, env: &Env) {
     for (key, var) in MANAGER_ENV {
         let Some(value) = env.get(var) else { continue };
         match key {
@@ -143,7 +143,7 @@ pub fn apply_manager_env(db: &mut ServerDb, env: &Env) {
 }
 
 /// The server TOML a component's server would read, for this ini.
-pub fn server_file(root: &Path, dir: &str, ini: &Path, env: &Env) -> Option<PathBuf> {
+pub(crate) fn server_file(root: &Path, dir: &str, ini: &Path, env: &Env) -> Option<PathBuf> {
     // A tracked ini is paired with the TOML beside it.
     let ini_abs = root.join(ini);
     if let (Some(parent), Some(name)) = (ini_abs.parent(), ini_abs.file_name()) {
@@ -179,7 +179,7 @@ fn same_host(a: Option<&str>, b: Option<&str>) -> bool {
 }
 
 /// Compare an ini URL with a server's `[db]`: what differs (empty when they agree).
-pub fn compare(ini: &DbUrl, server: &DbUrl) -> Vec<&'static str> {
+pub(crate) fn compare(ini: &DbUrl, server: &DbUrl) -> Vec<&'static str> {
     let mut differs = Vec::new();
     if !same_host(ini.host.as_deref(), server.host.as_deref()) {
         differs.push("host");
@@ -197,7 +197,7 @@ pub fn compare(ini: &DbUrl, server: &DbUrl) -> Vec<&'static str> {
 }
 
 /// The drift of a Backend.AI built-in component, if its ini and server config disagree.
-pub fn check(component: &Component) -> Option<Drift> {
+pub(crate) fn check(component: &Component) -> Option<Drift> {
     let ws = &component.workspace;
     if !ws.backend_ai {
         return None;

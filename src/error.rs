@@ -1,6 +1,6 @@
-//! One error model for every command: a typed [`ErrorKind`], an [`Error`]
+//! One error model for every command: a typed `ErrorKind`, an [`Error`]
 //! with its causes and hints, one renderer (`error:` / `caused by:` /
-//! `hint:`), and the one table of exit codes ([`Exit`], [`ErrorKind::exits`]).
+//! `hint:`), and the one table of exit codes ([`Exit`], `ErrorKind::exits`).
 //!
 //! No other module writes an exit-code number: states, findings, usage
 //! errors and the Alembic-compatible commands all name an [`Exit`], and
@@ -62,7 +62,7 @@ impl Exit {
 
     /// The exit codes of `status`, in order, with their state names and meaning
     /// (the table at the end of `--help`, in the README and in DESIGN).
-    pub const STATUS_TABLE: [(Exit, &'static str, &'static str); 9] = [
+    pub(crate) const STATUS_TABLE: [(Exit, &'static str, &'static str); 9] = [
         (
             Exit::UpToDate,
             "up-to-date",
@@ -108,7 +108,7 @@ impl Exit {
 }
 
 /// The exit-code table as `--help` prints it.
-pub fn exit_codes_help() -> String {
+pub(crate) fn exit_codes_help() -> String {
     let mut s = String::from("Exit codes (status):\n");
     for (exit, name, meaning) in Exit::STATUS_TABLE {
         s.push_str(&format!("  {:<2} {name:<17} {meaning}\n", exit.code()));
@@ -133,7 +133,7 @@ pub fn exit_codes_help() -> String {
 
 /// Which column of the table applies.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Mode {
+pub(crate) enum Mode {
     /// `status`, `check`, `graph`: db-status's own codes.
     Status,
     /// `heads`, `history`, `branches`, `current`, `show`: Alembic's codes.
@@ -146,7 +146,7 @@ pub enum Mode {
 /// What went wrong, as a stable kind: decides the exit code, the advice
 /// and the JSON `error.kind`. Nothing matches on message text.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
-pub enum ErrorKind {
+pub(crate) enum ErrorKind {
     /// Bad or conflicting flags.
     Usage,
     /// A component name that no built-in or project file defines.
@@ -200,7 +200,7 @@ pub enum ErrorKind {
 impl ErrorKind {
     /// The table: the exit code in db-status's own commands, and in the
     /// Alembic-compatible ones.
-    pub const fn exits(self) -> (Exit, Exit) {
+    pub(crate) const fn exits(self) -> (Exit, Exit) {
         use Exit::*;
         match self {
             ErrorKind::Usage | ErrorKind::UnknownComponent => (Usage, Usage),
@@ -229,7 +229,7 @@ impl ErrorKind {
     }
 
     /// How a command in `mode` ends for this kind.
-    pub const fn exit(self, mode: Mode) -> Exit {
+    pub(crate) const fn exit(self, mode: Mode) -> Exit {
         let (status, alembic) = self.exits();
         match (mode, alembic) {
             (Mode::Status, _) => status,
@@ -239,7 +239,7 @@ impl ErrorKind {
     }
 
     /// Stable name for JSON (`error.kind`).
-    pub fn as_str(self) -> &'static str {
+    pub(crate) fn as_str(self) -> &'static str {
         match self {
             ErrorKind::Usage => "usage",
             ErrorKind::UnknownComponent => "unknown-component",
@@ -266,38 +266,6 @@ impl ErrorKind {
             ErrorKind::Internal => "internal",
         }
     }
-
-    /// Every kind `error.kind` can name (for the JSON schema and its test).
-    pub fn all_names() -> Vec<&'static str> {
-        let mut names: Vec<&'static str> = [
-            ErrorKind::Usage,
-            ErrorKind::UnknownComponent,
-            ErrorKind::ProjectFile,
-            ErrorKind::TargetsFile,
-            ErrorKind::NoComponent,
-            ErrorKind::MissingConfig,
-            ErrorKind::Config,
-            ErrorKind::UnreadableRevisionFile,
-            ErrorKind::MissingRevision,
-            ErrorKind::Cycle,
-            ErrorKind::LabelClash,
-            ErrorKind::BadIdentifier,
-            ErrorKind::BadRevision,
-            ErrorKind::NotOnHeads,
-            ErrorKind::NoUrl,
-            ErrorKind::InconsistentVersionTable,
-            ErrorKind::UnknownRevision,
-            ErrorKind::WrongDatabase,
-            ErrorKind::Internal,
-        ]
-        .iter()
-        .map(|k| k.as_str())
-        .collect();
-        names.extend(DbErrorKind::ALL.iter().map(|k| k.as_str()));
-        names.sort_unstable();
-        names.dedup();
-        names
-    }
 }
 
 /// An error: its kind, what happened, why, and what to do about it.
@@ -305,18 +273,18 @@ impl ErrorKind {
 #[error("{message}")]
 pub struct Error {
     /// The kind (exit code, advice, JSON `error.kind`).
-    pub kind: ErrorKind,
+    pub(crate) kind: ErrorKind,
     /// What happened, naming the file, line or host (never a password).
-    pub message: String,
+    pub(crate) message: String,
     /// The underlying causes, outermost first.
-    pub causes: Vec<String>,
+    pub(crate) causes: Vec<String>,
     /// What to do about it, most useful first.
-    pub hints: Vec<String>,
+    pub(crate) hints: Vec<String>,
 }
 
 impl Error {
     /// A new error of `kind`.
-    pub fn new(kind: ErrorKind, message: impl Into<String>) -> Error {
+    pub(crate) fn new(kind: ErrorKind, message: impl Into<String>) -> Error {
         Error {
             kind,
             message: message.into(),
@@ -331,32 +299,32 @@ impl Error {
     }
 
     /// The same error with a cause added.
-    pub fn caused_by(mut self, cause: impl Into<String>) -> Error {
+    pub(crate) fn caused_by(mut self, cause: impl Into<String>) -> Error {
         self.causes.push(cause.into());
         self
     }
 
     /// The same error with a hint added.
-    pub fn hint(mut self, hint: impl Into<String>) -> Error {
+    pub(crate) fn hint(mut self, hint: impl Into<String>) -> Error {
         self.hints.push(hint.into());
         self
     }
 
     /// The same error with hints added.
-    pub fn hints(mut self, hints: impl IntoIterator<Item = String>) -> Error {
+    pub(crate) fn hints(mut self, hints: impl IntoIterator<Item = String>) -> Error {
         self.hints.extend(hints);
         self
     }
 
     /// How a command in `mode` ends with this error.
-    pub fn exit(&self, mode: Mode) -> Exit {
+    pub(crate) fn exit(&self, mode: Mode) -> Exit {
         self.kind.exit(mode)
     }
 
     /// The one rendering for people: `error: …`, then `caused by: …` and
     /// `hint: …` lines, newline-terminated. Continuation lines of a
     /// multi-line message are indented under it.
-    pub fn render(&self) -> String {
+    pub(crate) fn render(&self) -> String {
         let mut s = String::new();
         line(&mut s, "error: ", &self.message);
         for c in &self.causes {
@@ -371,7 +339,7 @@ impl Error {
     /// Write the error as a command in `mode` reports it and return the exit
     /// code: Alembic's `FAILED: <message>` on `out` where Alembic would
     /// print it, else [`Error::render`] on `err`.
-    pub fn report(
+    pub(crate) fn report(
         &self,
         mode: Mode,
         out: &mut dyn std::io::Write,

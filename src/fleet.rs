@@ -40,7 +40,7 @@ use crate::error::{Error, ErrorKind};
 use crate::target::{Catalog, Component, Env, Selection, Target, TargetUrl, UrlSource, Workspace};
 
 /// Label names `serve` uses for its own labels; a target may not use them.
-pub const RESERVED_LABELS: [&str; 6] = [
+pub(crate) const RESERVED_LABELS: [&str; 6] = [
     "component",
     "database",
     "version_table",
@@ -51,7 +51,7 @@ pub const RESERVED_LABELS: [&str; 6] = [
 
 /// Where an entry's database URL comes from.
 #[derive(Clone, PartialEq, Eq)]
-pub enum EntryUrl {
+pub(crate) enum EntryUrl {
     /// `url = "…"` (may hold a password: never print it unmasked).
     Url(String),
     /// `url_env = "VAR"`.
@@ -69,24 +69,24 @@ impl std::fmt::Debug for EntryUrl {
 
 /// One `[[target]]` entry, validated.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Entry {
+pub(crate) struct Entry {
     /// 1-based position among the entries.
-    pub index: usize,
+    pub(crate) index: usize,
     /// The line of its `[[target]]` header.
-    pub line: usize,
+    pub(crate) line: usize,
     /// The component, as written.
-    pub component: String,
+    pub(crate) component: String,
     /// The database URL or the variable that holds it.
-    pub url: EntryUrl,
+    pub(crate) url: EntryUrl,
     /// `version_table_schema`, when given.
-    pub version_table_schema: Option<String>,
+    pub(crate) version_table_schema: Option<String>,
     /// Labels, ordered by name.
-    pub labels: BTreeMap<String, String>,
+    pub(crate) labels: BTreeMap<String, String>,
 }
 
 impl Entry {
     /// `entry 3 (line 12)`, as errors name it.
-    pub fn at(&self) -> String {
+    pub(crate) fn at(&self) -> String {
         format!("entry {} (line {})", self.index, self.line)
     }
 }
@@ -102,7 +102,7 @@ fn file_error(shown: &str, message: impl std::fmt::Display) -> Error {
 }
 
 /// Parse the text of a targets file shown to people as `shown`.
-pub fn parse(text: &str, shown: &str) -> Result<Vec<Entry>, Error> {
+pub(crate) fn parse(text: &str, shown: &str) -> Result<Vec<Entry>, Error> {
     let doc = DeTable::parse(text).map_err(|e| {
         // The message alone: toml's rendering quotes the line, which may hold a password.
         let line = e.span().map_or(1, |s| line_of(text, s.start));
@@ -242,7 +242,7 @@ fn parse_entry(
 }
 
 /// Why `name` cannot be a label name, if it cannot.
-pub fn label_name(name: &str) -> Result<(), String> {
+pub(crate) fn label_name(name: &str) -> Result<(), String> {
     let mut chars = name.chars();
     let valid = chars
         .next()
@@ -286,7 +286,7 @@ fn duplicates(entries: &[Entry], shown: &str) -> Result<(), Error> {
 }
 
 /// Read and parse the targets file at `path` (relative to `cwd`).
-pub fn read(path: &Path, cwd: &Path) -> Result<Vec<Entry>, Error> {
+pub(crate) fn read(path: &Path, cwd: &Path) -> Result<Vec<Entry>, Error> {
     let shown = path.display().to_string();
     let full = cwd.join(path);
     let text = std::fs::read_to_string(&full).map_err(|e| {
@@ -301,7 +301,7 @@ pub fn read(path: &Path, cwd: &Path) -> Result<Vec<Entry>, Error> {
 
 /// The targets of `entries`: one [`Component`] per component name, shared by
 /// its targets; `file` is the targets file as shown.
-pub fn targets(
+pub(crate) fn targets(
     entries: &[Entry],
     file: &str,
     workspace: &Arc<Workspace>,
@@ -378,7 +378,7 @@ pub fn targets(
 
 /// A fleet as a [`Selection`]: the targets file at `path`, components
 /// resolved in the project found from `cwd`.
-pub fn select(
+pub(crate) fn select(
     path: &Path,
     cwd: PathBuf,
     env: Env,

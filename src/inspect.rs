@@ -17,11 +17,11 @@ use crate::target::{Catalog, Component, Selection, Target, TargetUrl};
 
 /// How to check.
 #[derive(Debug, Clone)]
-pub struct Options {
+pub(crate) struct Options {
     /// At most this many targets are checked at the same time.
-    pub jobs: usize,
+    pub(crate) jobs: usize,
     /// `--from-release`, `--production`.
-    pub releases: crate::releases::Request,
+    pub(crate) releases: crate::releases::Request,
 }
 
 impl Default for Options {
@@ -35,7 +35,7 @@ impl Default for Options {
 
 /// Check every target of a selection; the report keeps their order and
 /// carries the run's notes.
-pub fn check_selection(selection: &Selection, options: Options) -> Report {
+pub(crate) fn check_selection(selection: &Selection, options: Options) -> Report {
     Report {
         components: check(&selection.targets, &selection.catalog, options),
         notes: selection.notes.clone(),
@@ -46,13 +46,17 @@ pub fn check_selection(selection: &Selection, options: Options) -> Report {
 /// Check `targets` concurrently (bounded by `options.jobs`). `catalog` holds
 /// every component whose revisions may turn up in a database (for telling
 /// that a URL points at another component's database).
-pub fn check(targets: &[Target], catalog: &Catalog, options: Options) -> Vec<ComponentStatus> {
+pub(crate) fn check(
+    targets: &[Target],
+    catalog: &Catalog,
+    options: Options,
+) -> Vec<ComponentStatus> {
     check_with(targets, catalog, options, &|_| {})
 }
 
 /// [`check`], calling `done` (from the worker thread) as each target's
 /// verdict is known, in completion order (for a progress bar).
-pub fn check_with(
+pub(crate) fn check_with(
     targets: &[Target],
     catalog: &Catalog,
     options: Options,
@@ -102,13 +106,8 @@ fn internal_error(target: &Target) -> ComponentStatus {
     )
 }
 
-/// Check one target.
-pub fn check_target(target: &Target, catalog: &Catalog) -> ComponentStatus {
-    check_target_with(target, catalog, &crate::releases::Request::default())
-}
-
 /// Check one target with the run's release choices.
-pub fn check_target_with(
+pub(crate) fn check_target_with(
     target: &Target,
     catalog: &Catalog,
     releases: &crate::releases::Request,

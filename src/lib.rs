@@ -5,7 +5,7 @@
 //!
 //! 1. [`config`]: `alembic.ini` / `pyproject.toml` / `db-status.toml` →
 //!    [`config::AlembicConfig`] (script location, version locations, URL, …).
-//! 2. [`target`]: a component resolved once per run into targets: config,
+//! 2. `target`: a component resolved once per run into targets: config,
 //!    URL and its source, version table, connection options, advice command.
 //! 3. [`scripts`]: revision files read as text (never executed) →
 //!    [`scripts::Script`] in Alembic's load order.
@@ -17,42 +17,46 @@
 //!    and recommended actions.
 //! 7. [`report`]: renderers (human, JSON, Alembic-compatible, GitHub, graph).
 //!
-//! Beside the stages: [`releases`] reads release comments and release dumps
-//! (what a release branch skipped), [`drift`] compares a Backend.AI
-//! component's ini with its server config, and [`check::base`] compares the
+//! Beside the stages: `releases` reads release comments and release dumps
+//! (what a release branch skipped), `drift` compares a Backend.AI
+//! component's ini with its server config, and `check::base` compares the
 //! scripts with those at a git ref (`check --base`).
 //!
-//! [`inspect`] checks a list of targets (bounded concurrency) and
-//! [`report::status`] renders the result; [`serve`] serves it over HTTP; [`commands`] wires the stages
+//! `inspect` checks a list of targets (bounded concurrency) and
+//! `report::status` renders the result; `serve` serves it over HTTP; [`commands`] wires the stages
 //! together for each subcommand; `main.rs` only parses flags. [`error`] is
-//! the one error model and exit-code table; [`python`] is the one place for
+//! the one error model and exit-code table; `python` is the one place for
 //! Python's string and number rules (`isspace`, `strip`, `repr`, `int`,
 //! `splitlines`). The library API is internal to
 //! the binary and carries no semver promise.
 
 // A panic is never the answer to bad input: errors are values. Tests may unwrap.
 #![cfg_attr(not(test), deny(clippy::unwrap_used))]
+// Only what the binary, the integration tests, the fuzz targets and the
+// examples use is `pub`; everything else is `pub(crate)`, so rustc reports
+// dead code instead of keeping it alive as public API.
+#![warn(unreachable_pub)]
 
-pub mod check;
+pub(crate) mod check;
 pub mod cli;
 pub mod commands;
 pub mod config;
 pub mod database;
-pub mod drift;
-pub mod envpy;
+pub(crate) mod drift;
+pub(crate) mod envpy;
 pub mod error;
 #[cfg(test)]
 mod fixture;
-pub mod fleet;
+pub(crate) mod fleet;
 pub mod graph;
-pub mod inspect;
-pub mod mcp;
-pub mod python;
-pub mod releases;
+pub(crate) mod inspect;
+pub(crate) mod mcp;
+pub(crate) mod python;
+pub(crate) mod releases;
 pub mod report;
 pub mod scripts;
-pub mod serve;
-pub mod shell;
+pub(crate) mod serve;
+pub(crate) mod shell;
 pub mod status;
-pub mod target;
-pub mod wait;
+pub(crate) mod target;
+pub(crate) mod wait;

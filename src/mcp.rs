@@ -32,75 +32,75 @@ use crate::database::mask::mask_url_passwords;
 /// Arguments of `status`.
 #[derive(Debug, Default, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
-pub struct StatusArgs {
+pub(crate) struct StatusArgs {
     /// Components to check (manager, accountmgr, appproxy, or configured ones); default as in the CLI.
     #[serde(default)]
-    pub components: Vec<String>,
+    pub(crate) components: Vec<String>,
     /// Check every known component.
     #[serde(default)]
-    pub all: bool,
+    pub(crate) all: bool,
     /// Database URL per component name (SQLAlchemy form); never echoed back with its password.
     #[serde(default)]
-    pub urls: BTreeMap<String, String>,
+    pub(crate) urls: BTreeMap<String, String>,
     /// Project directory (must exist); default: the server's working directory.
     #[serde(default)]
-    pub project_dir: Option<String>,
+    pub(crate) project_dir: Option<String>,
 }
 
 /// Arguments of `check`.
 #[derive(Debug, Default, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
-pub struct CheckArgs {
+pub(crate) struct CheckArgs {
     /// Components to check; default as in the CLI.
     #[serde(default)]
-    pub components: Vec<String>,
+    pub(crate) components: Vec<String>,
     /// Check every known component.
     #[serde(default)]
-    pub all: bool,
+    pub(crate) all: bool,
     /// Project directory (must exist); default: the server's working directory.
     #[serde(default)]
-    pub project_dir: Option<String>,
+    pub(crate) project_dir: Option<String>,
 }
 
 /// Arguments of `heads` and `graph`.
 #[derive(Debug, Default, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
-pub struct ComponentArgs {
+pub(crate) struct ComponentArgs {
     /// The component (one name); default as in the CLI.
     #[serde(default)]
-    pub components: Vec<String>,
+    pub(crate) components: Vec<String>,
     /// Project directory (must exist); default: the server's working directory.
     #[serde(default)]
-    pub project_dir: Option<String>,
+    pub(crate) project_dir: Option<String>,
 }
 
 /// Arguments of `history`.
 #[derive(Debug, Default, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
-pub struct HistoryArgs {
+pub(crate) struct HistoryArgs {
     /// The component (one name); default as in the CLI.
     #[serde(default)]
-    pub components: Vec<String>,
+    pub(crate) components: Vec<String>,
     /// Project directory (must exist); default: the server's working directory.
     #[serde(default)]
-    pub project_dir: Option<String>,
+    pub(crate) project_dir: Option<String>,
     /// Revision range `[start]:[end]` as `alembic history -r` (e.g. `base:head`, `-3:`).
     #[serde(default)]
-    pub range: Option<String>,
+    pub(crate) range: Option<String>,
 }
 
 /// Arguments of `show`.
 #[derive(Debug, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
-pub struct ShowArgs {
+pub(crate) struct ShowArgs {
     /// The component (one name); default as in the CLI.
     #[serde(default)]
-    pub components: Vec<String>,
+    pub(crate) components: Vec<String>,
     /// Project directory (must exist); default: the server's working directory.
     #[serde(default)]
-    pub project_dir: Option<String>,
+    pub(crate) project_dir: Option<String>,
     /// Revision identifier, prefix, label, `head`, `heads` or `base`.
-    pub revision: String,
+    pub(crate) revision: String,
 }
 
 /// The tools: name, description and argument type.
@@ -133,9 +133,9 @@ const TOOLS: [(&str, &str); 6] = [
 
 /// The `db-status mcp` server: the CLI's timeout, applied to every call.
 #[derive(Debug, Clone, Default)]
-pub struct Server {
+pub(crate) struct Server {
     /// `--timeout` given to `db-status mcp` (else the CLI's default).
-    pub timeout: Option<Duration>,
+    pub(crate) timeout: Option<Duration>,
 }
 
 fn schema_of<T: JsonSchema>() -> Arc<JsonObject> {
@@ -153,7 +153,7 @@ fn schema_of<T: JsonSchema>() -> Arc<JsonObject> {
 
 /// The JSON Schema of every document the tools return (`docs/status.schema.json`,
 /// embedded), as an MCP output schema: an object at the root.
-pub fn output_schema() -> Arc<JsonObject> {
+pub(crate) fn output_schema() -> Arc<JsonObject> {
     static SCHEMA: std::sync::OnceLock<Arc<JsonObject>> = std::sync::OnceLock::new();
     SCHEMA
         .get_or_init(|| {
@@ -169,7 +169,7 @@ pub fn output_schema() -> Arc<JsonObject> {
 }
 
 /// Every tool, with its input schema, the output schema and `readOnlyHint: true`.
-pub fn tools() -> Vec<Tool> {
+pub(crate) fn tools() -> Vec<Tool> {
     TOOLS
         .iter()
         .map(|&(name, description)| {
@@ -243,7 +243,7 @@ impl Server {
     }
 
     /// Run one tool call to completion (blocking: reads files and databases).
-    pub fn call(&self, tool: &str, arguments: Option<JsonObject>) -> CallToolResult {
+    pub(crate) fn call(&self, tool: &str, arguments: Option<JsonObject>) -> CallToolResult {
         match self.run_tool(tool, arguments) {
             Ok(r) | Err(r) => r,
         }
@@ -357,7 +357,7 @@ fn revisions_of(v: &Value, key: &str) -> Vec<String> {
 }
 
 /// The one-line text summary of a tool's document.
-pub fn summarize(tool: &str, doc: &Value) -> String {
+pub(crate) fn summarize(tool: &str, doc: &Value) -> String {
     let exit = doc.get("exit_code").and_then(Value::as_u64).unwrap_or(0);
     if let Some(error) = doc.get("error").filter(|e| !e.is_null())
         && doc.get("components").is_none()
@@ -469,7 +469,7 @@ impl ServerHandler for Server {
 }
 
 /// Serve on stdin/stdout until the client closes the connection.
-pub fn serve(server: Server) -> Result<(), String> {
+pub(crate) fn serve(server: Server) -> Result<(), String> {
     use rmcp::ServiceExt;
     let runtime = tokio::runtime::Builder::new_current_thread()
         .enable_all()

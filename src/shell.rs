@@ -2,7 +2,7 @@
 //! recommended command can be pasted as shown.
 
 /// Quote a word for a POSIX shell when it needs it.
-pub fn quote(word: &str) -> String {
+pub(crate) fn quote(word: &str) -> String {
     let safe = !word.is_empty()
         && word
             .chars()
@@ -15,7 +15,7 @@ pub fn quote(word: &str) -> String {
 }
 
 /// An argv as one pasteable command line.
-pub fn join<S: AsRef<str>>(argv: &[S]) -> String {
+pub(crate) fn join<S: AsRef<str>>(argv: &[S]) -> String {
     argv.iter()
         .map(|w| quote(w.as_ref()))
         .collect::<Vec<_>>()

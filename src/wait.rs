@@ -21,7 +21,7 @@ use crate::target::{Catalog, Target};
 
 /// What to wait for.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Until {
+pub(crate) enum Until {
     /// The database answers (any state but a database error).
     Reachable,
     /// The database holds exactly the script heads.
@@ -30,7 +30,7 @@ pub enum Until {
 
 impl Until {
     /// As typed on the command line.
-    pub fn as_str(self) -> &'static str {
+    pub(crate) fn as_str(self) -> &'static str {
         match self {
             Until::Reachable => "reachable",
             Until::UpToDate => "up-to-date",
@@ -38,7 +38,7 @@ impl Until {
     }
 
     /// Whether `s` meets the goal.
-    pub fn reached(self, s: &ComponentStatus) -> bool {
+    pub(crate) fn reached(self, s: &ComponentStatus) -> bool {
         match self {
             Until::Reachable => s.state != State::DatabaseError,
             Until::UpToDate => s.state == State::UpToDate,
@@ -47,7 +47,7 @@ impl Until {
 }
 
 /// Whether waiting can change `s` (else the wait ends with it at once).
-pub fn can_change(s: &ComponentStatus, until: Until) -> bool {
+pub(crate) fn can_change(s: &ComponentStatus, until: Until) -> bool {
     let fixed_error = s.error.as_ref().is_some_and(|e| {
         matches!(
             e.kind,
@@ -64,31 +64,29 @@ pub fn can_change(s: &ComponentStatus, until: Until) -> bool {
 
 /// How to wait.
 #[derive(Debug, Clone)]
-pub struct WaitOptions {
+pub(crate) struct WaitOptions {
     /// The goal.
-    pub until: Until,
+    pub(crate) until: Until,
     /// Give up after this long.
-    pub timeout: Duration,
+    pub(crate) timeout: Duration,
     /// Time between the starts of two polls.
-    pub interval: Duration,
+    pub(crate) interval: Duration,
     /// At most this many targets checked at the same time.
-    pub check: Options,
+    pub(crate) check: Options,
 }
 
 /// A change of one target's state.
 #[derive(Debug, Clone)]
-pub struct Event<'a> {
+pub(crate) struct Event<'a> {
     /// Since the wait started.
-    pub elapsed: Duration,
-    /// The target's index in the list.
-    pub index: usize,
+    pub(crate) elapsed: Duration,
     /// Its new verdict.
-    pub status: &'a ComponentStatus,
+    pub(crate) status: &'a ComponentStatus,
 }
 
 /// How the wait ended.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum End {
+pub(crate) enum End {
     /// Every target reached the goal.
     Reached,
     /// A target is in a state waiting cannot change.
@@ -99,19 +97,19 @@ pub enum End {
 
 /// The end of a wait: how, when, and every target's last verdict.
 #[derive(Debug, Clone)]
-pub struct Outcome {
+pub(crate) struct Outcome {
     /// How it ended.
-    pub end: End,
+    pub(crate) end: End,
     /// How long it took.
-    pub elapsed: Duration,
+    pub(crate) elapsed: Duration,
     /// The last verdict of every target, in the targets' order.
-    pub statuses: Vec<ComponentStatus>,
+    pub(crate) statuses: Vec<ComponentStatus>,
 }
 
 impl Outcome {
     /// How the process ends: the worst final state's code, or
     /// [`Exit::Timeout`].
-    pub fn exit(&self) -> Exit {
+    pub(crate) fn exit(&self) -> Exit {
         match self.end {
             End::TimedOut => Exit::Timeout,
             End::Reached | End::Stuck => self
@@ -131,7 +129,7 @@ fn key(s: &ComponentStatus) -> (State, &str) {
 
 /// Poll `targets` until they reach `opts.until`, one is stuck, or the time
 /// runs out; `on_change` hears every change of state.
-pub fn wait(
+pub(crate) fn wait(
     targets: &[Target],
     catalog: &Catalog,
     opts: WaitOptions,
@@ -162,7 +160,6 @@ pub fn wait(
             if changed {
                 on_change(Event {
                     elapsed: start.elapsed(),
-                    index: *i,
                     status: &s,
                 });
             }

@@ -29,11 +29,11 @@ use crate::python::{ids_literal, str_literal};
 
 /// One revision file as the base has it.
 #[derive(Debug, Clone)]
-pub struct BaseScript {
+pub(crate) struct BaseScript {
     /// The scanned file (its `path` is where the file is in the working tree).
-    pub script: Script,
+    pub(crate) script: Script,
     /// Its release comment, when release comments are on.
-    pub releases: Vec<Release>,
+    pub(crate) releases: Vec<Release>,
 }
 
 /// Run git in `dir`; stdout, or the error in words.
@@ -56,17 +56,17 @@ fn git(dir: &Path, args: &[&str]) -> Result<String, String> {
 /// The scripts at the base, and which of their files the working tree's
 /// branch already had when it forked from the base (the merge base).
 #[derive(Debug, Clone, Default)]
-pub struct Base {
+pub(crate) struct Base {
     /// The base's revision files.
-    pub scripts: Vec<BaseScript>,
+    pub(crate) scripts: Vec<BaseScript>,
     /// Files (working-tree paths) present at `git merge-base REF HEAD`;
     /// `None` when there is no merge base.
-    pub at_fork: Option<BTreeSet<PathBuf>>,
+    pub(crate) at_fork: Option<BTreeSet<PathBuf>>,
 }
 
 /// The revision files under `locations` at `base`, scanned; the pattern
 /// reads their release comments.
-pub fn load_at(
+pub(crate) fn load_at(
     base: &str,
     locations: &[PathBuf],
     recursive: bool,
@@ -217,7 +217,7 @@ fn ids(v: &[String]) -> Vec<&str> {
 }
 
 /// Compare the working tree's scripts (with their releases) to the base's.
-pub fn compare(
+pub(crate) fn compare(
     base_ref: &str,
     base_all: &Base,
     head: &[(Script, Vec<Release>)],

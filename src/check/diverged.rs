@@ -9,7 +9,7 @@ use crate::python::ids_literal;
 
 /// One finding per group of diverged heads, at the `down_revision` line
 /// where a re-point would go (else the newest head's).
-pub fn findings(map: &RevisionMap, ctx: &FixContext) -> Vec<Finding> {
+pub(crate) fn findings(map: &RevisionMap, ctx: &FixContext) -> Vec<Finding> {
     let Some(d) = divergence::analyze(map, None) else {
         return Vec::new();
     };

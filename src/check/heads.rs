@@ -19,7 +19,7 @@ use crate::python::{ids_literal, str_literal};
 /// another: an error when two or more parents remain without it (`upgrade`
 /// fails with `KeyError`, Backend.AI #11128), else a warning (`downgrade -1`
 /// fails with "Ambiguous walk").
-pub fn bad_merges(map: &RevisionMap) -> Vec<Finding> {
+pub(crate) fn bad_merges(map: &RevisionMap) -> Vec<Finding> {
     let mut findings = Vec::new();
     for idx in 0..map.len() {
         let parents = map.parents(idx);

@@ -15,7 +15,7 @@ use crate::scripts::Script;
 const FORBIDDEN: [char; 4] = ['+', '-', ':', '@'];
 
 /// All structural findings (errors), in load order.
-pub fn check(scripts: &[Script], ctx: &FixContext) -> Vec<Finding> {
+pub(crate) fn check(scripts: &[Script], ctx: &FixContext) -> Vec<Finding> {
     let mut findings = Vec::new();
     let ids = index(scripts);
     bad_identifiers(scripts, &mut findings);
@@ -447,7 +447,7 @@ fn strongly_connected(edges: &[Vec<(usize, Via)>]) -> Vec<Vec<usize>> {
 
 /// Warnings where the docstring's `Revision ID:` / `Revises:` lines disagree
 /// with the variables Alembic actually reads.
-pub fn docstring_drift(scripts: &[Script]) -> Vec<Finding> {
+pub(crate) fn docstring_drift(scripts: &[Script]) -> Vec<Finding> {
     let mut findings = Vec::new();
     for s in scripts {
         if let Some((claimed, line)) = &s.docstring_claims.revision_id

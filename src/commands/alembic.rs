@@ -248,18 +248,18 @@ fn finish(result: Result<String, Exit>, out: &mut dyn Write, err: &mut dyn Write
 /// What `heads`, `history` and `show` list: the component, its revision
 /// map, the revisions in the order the text lists them, and the version-table
 /// rows when the command read them. The text and the JSON render this one value.
-pub struct Listing {
+pub(crate) struct Listing {
     /// The component's name.
-    pub component: String,
+    pub(crate) component: String,
     /// The component's revision map (`None` when Alembic would not load it:
     /// `show current` on an empty version table).
-    pub loaded: Option<Arc<Loaded>>,
+    pub(crate) loaded: Option<Arc<Loaded>>,
     /// The revisions, in output order.
-    pub revs: Vec<RevIdx>,
+    pub(crate) revs: Vec<RevIdx>,
     /// The version-table rows, when read (`history -i`).
-    pub currents: Option<Vec<String>>,
+    pub(crate) currents: Option<Vec<String>>,
     /// The working directory (paths are shown relative to it).
-    pub cwd: std::path::PathBuf,
+    pub(crate) cwd: std::path::PathBuf,
     /// The error Alembic reports after printing these revisions (`show -N` past the base).
     then: Option<Exit>,
     /// `history --releases`: the text with release boundaries marked.
@@ -345,7 +345,7 @@ fn list_heads(
 }
 
 /// `db-status heads [-v] [--resolve-dependencies] [--format json]`.
-pub fn heads(
+pub(crate) fn heads(
     g: &GlobalArgs,
     resolve_dependencies: bool,
     out: &mut dyn Write,
@@ -457,7 +457,7 @@ fn list_history(
 
 /// `db-status history [-r RANGE] [-v] [-i] [--releases] [--format json]`; `flags`
 /// is (`-i`, `--releases`).
-pub fn history(
+pub(crate) fn history(
     g: &GlobalArgs,
     rev_range: Option<&str>,
     flags: (bool, bool),
@@ -504,7 +504,7 @@ pub fn history(
 }
 
 /// `db-status branches [-v]`.
-pub fn branches(g: &GlobalArgs, out: &mut dyn Write, err: &mut dyn Write) -> u8 {
+pub(crate) fn branches(g: &GlobalArgs, out: &mut dyn Write, err: &mut dyn Write) -> u8 {
     let result = (|| {
         let t = target(g, false)?;
         let loaded = map(&t, false, g.verbose, err)?;
@@ -515,7 +515,12 @@ pub fn branches(g: &GlobalArgs, out: &mut dyn Write, err: &mut dyn Write) -> u8 
 }
 
 /// `db-status current [-v] [--check-heads]`.
-pub fn current(g: &GlobalArgs, check_heads: bool, out: &mut dyn Write, err: &mut dyn Write) -> u8 {
+pub(crate) fn current(
+    g: &GlobalArgs,
+    check_heads: bool,
+    out: &mut dyn Write,
+    err: &mut dyn Write,
+) -> u8 {
     let result = (|| {
         let t = target(g, true)?;
         // Alembic reads the database (and prints the verbose header) before
@@ -603,7 +608,7 @@ fn list_show(g: &GlobalArgs, rev: &str, err: &mut dyn Write) -> Result<Listing, 
 }
 
 /// `db-status show REV [--format json]`.
-pub fn show(g: &GlobalArgs, rev: &str, out: &mut dyn Write, err: &mut dyn Write) -> u8 {
+pub(crate) fn show(g: &GlobalArgs, rev: &str, out: &mut dyn Write, err: &mut dyn Write) -> u8 {
     let result = list_show(g, rev, err);
     let text = |l: &Listing| {
         l.loaded

@@ -12,7 +12,7 @@ use crate::report;
 use crate::target::Component;
 
 /// Every finding for one component.
-pub fn check_component(component: &Component) -> ComponentCheck {
+pub(crate) fn check_component(component: &Component) -> ComponentCheck {
     let ws = &component.workspace;
     let mut result = ComponentCheck {
         name: component.name().to_string(),
@@ -98,7 +98,7 @@ pub fn check_component(component: &Component) -> ComponentCheck {
 
 /// The `--base REF` findings for one component: its scripts compared with
 /// those at the git ref ([`check::base`]).
-pub fn check_base(component: &Component, base: &str) -> Vec<Finding> {
+pub(crate) fn check_base(component: &Component, base: &str) -> Vec<Finding> {
     let Ok(config) = &component.config else {
         return Vec::new();
     };
@@ -153,7 +153,7 @@ pub fn check_base(component: &Component, base: &str) -> Vec<Finding> {
 }
 
 /// Run the scripts-only checks (and the `--base REF` comparison).
-pub fn run(
+pub(crate) fn run(
     g: &GlobalArgs,
     strict: bool,
     base: Option<&str>,

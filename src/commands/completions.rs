@@ -9,7 +9,7 @@ use clap_complete::Shell;
 use crate::cli::Cli;
 
 /// Print the completion script for `shell`; returns the exit code.
-pub fn run(shell: Shell, out: &mut dyn Write, err: &mut dyn Write) -> u8 {
+pub(crate) fn run(shell: Shell, out: &mut dyn Write, err: &mut dyn Write) -> u8 {
     // Generated into memory first: clap_complete panics when its writer
     // fails, and a closed pipe must not become a panic.
     let mut script = Vec::new();

@@ -14,7 +14,7 @@ use crate::report::graph::{DbMark, GraphEdge, GraphNode, GraphView};
 use crate::target::{Target, TargetUrl};
 
 /// Render the revision graph.
-pub fn run(
+pub(crate) fn run(
     g: &GlobalArgs,
     last: Option<usize>,
     rev_range: Option<&str>,

@@ -16,7 +16,7 @@ use roff::{Roff, bold, roman};
 use crate::cli::Cli;
 
 /// Print the man page; returns the exit code.
-pub fn run(out: &mut dyn Write, err: &mut dyn Write) -> u8 {
+pub(crate) fn run(out: &mut dyn Write, err: &mut dyn Write) -> u8 {
     match page() {
         Ok(page) => super::print_generated(&page, "man page", out, err),
         Err(e) => {
@@ -31,7 +31,7 @@ pub fn run(out: &mut dyn Write, err: &mut dyn Write) -> u8 {
 const APOSTROPHE_PREAMBLE: &[u8] = b".ie \\n(.g .ds Aq \\(aq\n.el .ds Aq '\n";
 
 /// The whole page, as roff source.
-pub fn page() -> std::io::Result<Vec<u8>> {
+pub(crate) fn page() -> std::io::Result<Vec<u8>> {
     let cli = Cli::command();
     let man = Man::new(cli.clone());
     let mut page = Vec::new();

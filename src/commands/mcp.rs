@@ -7,7 +7,7 @@ use crate::cli::GlobalArgs;
 use crate::error::{Error, ErrorKind, Mode};
 
 /// Run the server until the client disconnects.
-pub fn run(g: &GlobalArgs, err: &mut dyn Write) -> u8 {
+pub(crate) fn run(g: &GlobalArgs, err: &mut dyn Write) -> u8 {
     let server = crate::mcp::Server { timeout: g.timeout };
     match crate::mcp::serve(server) {
         Ok(()) => crate::error::Exit::UpToDate.code(),

@@ -2,16 +2,16 @@
 //! result to stdout, messages to stderr, and returns the process exit code.
 //! Flags that do not apply to a command are usage errors, checked here once.
 
-pub mod alembic;
-pub mod check;
-pub mod completions;
-pub mod graph;
-pub mod man;
-pub mod mcp;
-pub mod serve;
-pub mod skill;
-pub mod status;
-pub mod wait;
+pub(crate) mod alembic;
+pub(crate) mod check;
+pub(crate) mod completions;
+pub(crate) mod graph;
+pub(crate) mod man;
+pub(crate) mod mcp;
+pub(crate) mod serve;
+pub(crate) mod skill;
+pub(crate) mod status;
+pub(crate) mod wait;
 
 use std::io::Write;
 
@@ -20,7 +20,7 @@ use crate::error::{Error, Exit, Mode};
 use crate::target::{self, Env, Request, Selection};
 
 /// What the flags ask for, as a target request.
-pub fn request(g: &GlobalArgs, reads_database: bool, alembic_semantics: bool) -> Request {
+pub(crate) fn request(g: &GlobalArgs, reads_database: bool, alembic_semantics: bool) -> Request {
     Request {
         components: g.component.clone(),
         all: g.all,
@@ -36,7 +36,7 @@ pub fn request(g: &GlobalArgs, reads_database: bool, alembic_semantics: bool) ->
 }
 
 /// Resolve the flags into targets (a usage error stops the run).
-pub fn select(
+pub(crate) fn select(
     g: &GlobalArgs,
     reads_database: bool,
     alembic_semantics: bool,
@@ -56,7 +56,7 @@ pub fn select(
 }
 
 /// How to check: `--jobs` (else the default), `--from-release`, `--production`.
-pub fn inspect_options(g: &GlobalArgs) -> crate::inspect::Options {
+pub(crate) fn inspect_options(g: &GlobalArgs) -> crate::inspect::Options {
     let defaults = crate::inspect::Options::default();
     crate::inspect::Options {
         jobs: g.jobs.map_or(defaults.jobs, usize::from),
@@ -70,7 +70,7 @@ pub fn inspect_options(g: &GlobalArgs) -> crate::inspect::Options {
 /// Report an error that stops the run (a usage error, an unreadable
 /// `--targets` file): one JSON document on stdout under `--format json`,
 /// else `error:` lines on stderr. Returns the exit code (the error kind's).
-pub fn usage(e: &Error, g: &GlobalArgs, out: &mut dyn Write, err: &mut dyn Write) -> u8 {
+pub(crate) fn usage(e: &Error, g: &GlobalArgs, out: &mut dyn Write, err: &mut dyn Write) -> u8 {
     let code = e.exit(Mode::Status).code();
     if g.format == Some(Format::Json) {
         let _ = crate::report::json::render_error(e, code, out);
@@ -101,7 +101,7 @@ fn name(command: &Command) -> &'static str {
 }
 
 /// Whether this invocation reads a database (so --url and --timeout apply).
-pub fn reads_database(command: &Command) -> bool {
+pub(crate) fn reads_database(command: &Command) -> bool {
     match command {
         Command::Status
         | Command::Current { .. }
@@ -131,7 +131,7 @@ pub fn reads_database(command: &Command) -> bool {
 }
 
 /// Refuse flags that the command would ignore: a flag is never dropped silently.
-pub fn check_flags(command: &Command, g: &GlobalArgs) -> Result<(), Error> {
+pub(crate) fn check_flags(command: &Command, g: &GlobalArgs) -> Result<(), Error> {
     let cmd = name(command);
     let reads_db = reads_database(command);
     let formats: &[Format] = match command {
@@ -298,7 +298,12 @@ pub fn run(cli: Cli) -> u8 {
 }
 
 /// Run one command whose flags passed [`check_flags`]; returns the exit code.
-pub fn dispatch(command: &Command, g: &GlobalArgs, out: &mut dyn Write, err: &mut dyn Write) -> u8 {
+pub(crate) fn dispatch(
+    command: &Command,
+    g: &GlobalArgs,
+    out: &mut dyn Write,
+    err: &mut dyn Write,
+) -> u8 {
     match command {
         Command::Status => status::run(g, out, err),
         Command::Heads {

@@ -15,17 +15,17 @@ use crate::status::Report;
 
 /// `serve`'s own flags, as parsed.
 #[derive(Debug, Clone, Copy)]
-pub struct ServeArgs {
+pub(crate) struct ServeArgs {
     /// `--listen`.
-    pub listen: std::net::SocketAddr,
+    pub(crate) listen: std::net::SocketAddr,
     /// `--interval`.
-    pub interval: Option<Duration>,
+    pub(crate) interval: Option<Duration>,
     /// `--min-interval`.
-    pub min_interval: Option<Duration>,
+    pub(crate) min_interval: Option<Duration>,
 }
 
 /// The options, or a usage error when the interval is under the floor.
-pub fn options(a: &ServeArgs) -> Result<Options, Error> {
+pub(crate) fn options(a: &ServeArgs) -> Result<Options, Error> {
     let interval = a
         .interval
         .unwrap_or(Duration::from_secs_f64(serve::DEFAULT_INTERVAL_SECS));
@@ -60,7 +60,7 @@ fn check(g: &GlobalArgs) -> Report {
 }
 
 /// Run the server until SIGTERM/SIGINT; returns the exit code.
-pub fn run(g: &GlobalArgs, a: &ServeArgs, out: &mut dyn Write, err: &mut dyn Write) -> u8 {
+pub(crate) fn run(g: &GlobalArgs, a: &ServeArgs, out: &mut dyn Write, err: &mut dyn Write) -> u8 {
     let options = match options(a) {
         Ok(o) => o,
         Err(e) => return super::usage(&e, g, out, err),

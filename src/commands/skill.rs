@@ -13,23 +13,23 @@ use std::path::{Path, PathBuf};
 use crate::error::{Error, ErrorKind, Mode};
 
 /// The skill, as shipped in `skills/db-status/SKILL.md`.
-pub const SKILL: &str = include_str!("../../skills/db-status/SKILL.md");
+pub(crate) const SKILL: &str = include_str!("../../skills/db-status/SKILL.md");
 
 /// The skill's directory name under the skills directory.
-pub const SKILL_DIR: &str = "db-status";
+pub(crate) const SKILL_DIR: &str = "db-status";
 
 /// The file the skill is written to.
-pub const SKILL_FILE: &str = "SKILL.md";
+pub(crate) const SKILL_FILE: &str = "SKILL.md";
 
 /// The record of what was written last, beside the skill.
-pub const RECORD_FILE: &str = "SKILL.md.sha256";
+pub(crate) const RECORD_FILE: &str = "SKILL.md.sha256";
 
 /// Where `install` puts skills by default, under the project root.
-pub const DEFAULT_DIR: &str = ".claude/skills";
+pub(crate) const DEFAULT_DIR: &str = ".claude/skills";
 
 /// What `install` did.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Outcome {
+pub(crate) enum Outcome {
     /// There was no skill file: written.
     Created,
     /// The file held what an earlier install wrote: replaced.
@@ -42,17 +42,17 @@ pub enum Outcome {
 
 /// The result of an install: the skill file, its record and what happened.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Installed {
+pub(crate) struct Installed {
     /// `DIR/db-status/SKILL.md`.
-    pub path: PathBuf,
+    pub(crate) path: PathBuf,
     /// `DIR/db-status/SKILL.md.sha256`.
-    pub record: PathBuf,
+    pub(crate) record: PathBuf,
     /// What happened to the file.
-    pub outcome: Outcome,
+    pub(crate) outcome: Outcome,
 }
 
 /// Hex SHA-256 of `bytes`.
-pub fn sha256_hex(bytes: &[u8]) -> String {
+pub(crate) fn sha256_hex(bytes: &[u8]) -> String {
     ring::digest::digest(&ring::digest::SHA256, bytes)
         .as_ref()
         .iter()
@@ -70,7 +70,7 @@ fn recorded_hash(record: &str) -> Option<&str> {
 
 /// Write `skill` to `dir/db-status/SKILL.md`, refusing to replace a file
 /// that differs from what was written last unless `force`.
-pub fn install_into(dir: &Path, skill: &str, force: bool) -> Result<Installed, Error> {
+pub(crate) fn install_into(dir: &Path, skill: &str, force: bool) -> Result<Installed, Error> {
     let skill_dir = dir.join(SKILL_DIR);
     let path = skill_dir.join(SKILL_FILE);
     let record = skill_dir.join(RECORD_FILE);
@@ -131,12 +131,17 @@ pub fn install_into(dir: &Path, skill: &str, force: bool) -> Result<Installed, E
 }
 
 /// `db-status skill show`: print the skill.
-pub fn show(out: &mut dyn Write, err: &mut dyn Write) -> u8 {
+pub(crate) fn show(out: &mut dyn Write, err: &mut dyn Write) -> u8 {
     super::print_generated(SKILL.as_bytes(), "skill", out, err)
 }
 
 /// `db-status skill install [--dir DIR] [--force]`: say what was written.
-pub fn install(dir: Option<&Path>, force: bool, out: &mut dyn Write, err: &mut dyn Write) -> u8 {
+pub(crate) fn install(
+    dir: Option<&Path>,
+    force: bool,
+    out: &mut dyn Write,
+    err: &mut dyn Write,
+) -> u8 {
     let cwd = std::env::current_dir().unwrap_or_else(|_| ".".into());
     let dir = match dir {
         Some(d) => cwd.join(d),

@@ -11,7 +11,7 @@ use crate::status::Report;
 use crate::target::Selection;
 
 /// Run the status check for the selected components.
-pub fn run(g: &GlobalArgs, out: &mut dyn Write, err: &mut dyn Write) -> u8 {
+pub(crate) fn run(g: &GlobalArgs, out: &mut dyn Write, err: &mut dyn Write) -> u8 {
     let format = match g.format {
         Some(Format::Json) => StatusFormat::Json,
         _ => StatusFormat::Human(HumanOptions {
@@ -74,14 +74,14 @@ fn check_with_progress(selection: &Selection, options: inspect::Options) -> Repo
 }
 
 /// Colour only for a terminal, and never with NO_COLOR set (<https://no-color.org>).
-pub fn use_color() -> bool {
+pub(crate) fn use_color() -> bool {
     std::env::var_os("NO_COLOR").is_none_or(|v| v.is_empty()) && std::io::stdout().is_terminal()
 }
 
 /// The effective character-type locale (LC_ALL, then LC_CTYPE, then LANG,
 /// the first that is set) names UTF-8; an unset locale counts as UTF-8,
 /// since terminals that set nothing are UTF-8 nearly everywhere today.
-pub fn locale_is_utf8() -> bool {
+pub(crate) fn locale_is_utf8() -> bool {
     let value = ["LC_ALL", "LC_CTYPE", "LANG"]
         .iter()
         .find_map(|k| std::env::var(k).ok().filter(|v| !v.is_empty()));
@@ -89,7 +89,7 @@ pub fn locale_is_utf8() -> bool {
 }
 
 /// Whether a locale name (`en_US.UTF-8`, `C.utf8`) names UTF-8.
-pub fn locale_names_utf8(locale: &str) -> bool {
+pub(crate) fn locale_names_utf8(locale: &str) -> bool {
     let l = locale.to_ascii_lowercase();
     l.contains("utf-8") || l.contains("utf8")
 }

@@ -11,10 +11,10 @@ use crate::status::{ComponentStatus, State};
 use crate::wait::{self, End, Event, Until, WaitOptions};
 
 /// How long `wait` waits without `--timeout`.
-pub const DEFAULT_TIMEOUT: Duration = Duration::from_secs(300);
+pub(crate) const DEFAULT_TIMEOUT: Duration = Duration::from_secs(300);
 
 /// How often `wait` checks without `--interval`.
-pub const DEFAULT_INTERVAL: Duration = Duration::from_secs(2);
+pub(crate) const DEFAULT_INTERVAL: Duration = Duration::from_secs(2);
 
 /// `manager` or `manager (env=prod, tenant=acme)`.
 fn target_name(s: &ComponentStatus) -> String {
@@ -39,7 +39,7 @@ fn describe(s: &ComponentStatus) -> String {
 }
 
 /// Run `wait`; returns the exit code.
-pub fn run(
+pub(crate) fn run(
     g: &GlobalArgs,
     until: WaitUntil,
     interval: Option<Duration>,

@@ -2,10 +2,10 @@
 //! [`ini`]) and `[tool.alembic]` in `pyproject.toml` exactly as Alembic 1.20
 //! does, resolves `script_location` (path or `package.module:dir`, without
 //! Python) and `version_locations`, and yields an [`AlembicConfig`].
-//! [`components`] maps component names (Backend.AI built-ins, `db-status.toml`)
+//! `components` maps component names (Backend.AI built-ins, `db-status.toml`)
 //! to ini files.
 //!
-//! [`load`] follows `CommandLine._inis_from_config` and
+//! `load` follows `CommandLine._inis_from_config` and
 //! `ScriptDirectory.from_config` (alembic/config.py, alembic/script/base.py)
 //! step by step and in the same order, so the first error Alembic would
 //! hit is the one reported: [`ConfigError::Command`] carries Alembic's exact
@@ -29,10 +29,10 @@
 //! - TOML is parsed by the `toml` crate, which accepts a few TOML 1.1
 //!   constructs that Python's `tomllib` (TOML 1.0) rejects.
 
-pub mod components;
+pub(crate) mod components;
 pub mod ini;
-pub mod paths;
-pub mod pyproject;
+pub(crate) mod paths;
+pub(crate) mod pyproject;
 
 use std::path::{Path, PathBuf};
 
@@ -57,11 +57,11 @@ pub struct ConfigRequest {
 #[derive(Debug, Clone)]
 pub struct AlembicConfig {
     /// The ini file name as given/defaulted (relative names stay relative, like Alembic's `config_file_name`).
-    pub ini_name: String,
+    pub(crate) ini_name: String,
     /// Absolute path of the ini file, if it exists.
-    pub ini_path: Option<PathBuf>,
+    pub(crate) ini_path: Option<PathBuf>,
     /// The ini section read (`-n`, default `alembic`).
-    pub section: String,
+    pub(crate) section: String,
     /// The script directory as Alembic prints it in messages (the coerced path, relative if given relative).
     pub script_location: PathBuf,
     /// Version locations, absolute (not symlink-resolved), in configured order.
@@ -74,25 +74,22 @@ pub struct AlembicConfig {
     /// `sqlalchemy.url` from the section, after interpolation.
     pub sqlalchemy_url: Option<String>,
     /// Version table name (`version_table` in the section, else `alembic_version`).
-    pub version_table: String,
+    pub(crate) version_table: String,
     /// Version table schema (`version_table_schema` in the section), if set.
-    pub version_table_schema: Option<String>,
+    pub(crate) version_table_schema: Option<String>,
     /// `version_table` is set in the section (it then outranks `env.py`'s).
-    pub version_table_in_ini: bool,
+    pub(crate) version_table_in_ini: bool,
     /// The `databases` option of Alembic's multidb template, if set.
-    pub databases: Option<String>,
-    /// `script_location` was a `package.module:dir` resource, located
-    /// without Python (see [`paths::SearchPath`]).
-    pub script_location_is_package: bool,
+    pub(crate) databases: Option<String>,
     /// `sqlalchemy.url` is present but cannot be interpolated: Alembic's
     /// `env.py` would crash reading it (commands that do not run `env.py`
     /// work). `sqlalchemy_url` is then `None`, and this says what is wrong
-    /// without quoting the value ([`ini::IniError::without_value`]).
+    /// without quoting the value (`ini::IniError::without_value`).
     pub sqlalchemy_url_error: Option<String>,
     /// Where Python modules are looked for (`prepend_sys_path`,
     /// `PYTHONPATH`, …): `package.module:dir` locations and the imports of
     /// revision files (see [`crate::scripts::imports`]).
-    pub search_path: SearchPath,
+    pub(crate) search_path: SearchPath,
 }
 
 /// Where the version table lives: `version_table` / `version_table_schema`
@@ -117,20 +114,10 @@ impl Default for VersionTable {
 
 impl VersionTable {
     /// `schema.name`, or `name`, as messages and SQL name it.
-    pub fn qualified(&self) -> String {
+    pub(crate) fn qualified(&self) -> String {
         match &self.schema {
             Some(schema) => format!("{schema}.{}", self.name),
             None => self.name.clone(),
-        }
-    }
-}
-
-impl AlembicConfig {
-    /// The version table the ini section names (default `alembic_version`).
-    pub fn table(&self) -> VersionTable {
-        VersionTable {
-            name: self.version_table.clone(),
-            schema: self.version_table_schema.clone(),
         }
     }
 }
@@ -149,18 +136,18 @@ pub enum ConfigError {
 }
 
 /// Environment variables that decide where `package.module:dir` resources
-/// are looked for (see [`paths::SearchPath::new`]).
+/// are looked for (see `paths::SearchPath::new`).
 #[derive(Debug, Clone, Default)]
 pub struct PythonEnv {
     /// `PYTHONPATH`.
-    pub pythonpath: Option<String>,
+    pub(crate) pythonpath: Option<String>,
     /// `VIRTUAL_ENV` (the active virtualenv).
-    pub virtual_env: Option<PathBuf>,
+    pub(crate) virtual_env: Option<PathBuf>,
 }
 
 impl PythonEnv {
     /// Read `PYTHONPATH` and `VIRTUAL_ENV` from the process environment.
-    pub fn from_process() -> Self {
+    pub(crate) fn from_process() -> Self {
         let var = |k| std::env::var(k).ok().filter(|v| !v.is_empty());
         PythonEnv {
             pythonpath: var("PYTHONPATH"),
@@ -170,14 +157,14 @@ impl PythonEnv {
 }
 
 /// Load the Alembic configuration as Alembic's `CommandLine.main` would.
-pub fn load(request: &ConfigRequest) -> Result<AlembicConfig, ConfigError> {
+pub(crate) fn load(request: &ConfigRequest) -> Result<AlembicConfig, ConfigError> {
     load_with_env(request, &PythonEnv::from_process())
 }
 
 /// `CommandLine._inis_from_config`: the `(pyproject.toml, ini)` names to
 /// read, from `ALEMBIC_CONFIG` and the `-c` flags. Paths stay as given
 /// (relative to the CWD, no upward search).
-pub fn inis_from_config(request: &ConfigRequest) -> Result<(String, String), ConfigError> {
+pub(crate) fn inis_from_config(request: &ConfigRequest) -> Result<(String, String), ConfigError> {
     const TOML: &str = "pyproject.toml";
     const INI: &str = "alembic.ini";
     let env = request
@@ -224,7 +211,7 @@ pub fn inis_from_config(request: &ConfigRequest) -> Result<(String, String), Con
     ))
 }
 
-/// [`load`] with an explicit Python environment (for tests and callers
+/// `load` with an explicit Python environment (for tests and callers
 /// that already hold one).
 pub fn load_with_env(
     request: &ConfigRequest,
@@ -291,7 +278,6 @@ pub fn load_with_env(
             )));
         }
     };
-    let script_location_is_package = is_resource(&script_location_raw);
     let script_dir = coerce(&script_location_raw, &search, "script_location")?;
 
     lookup.option("file_template")?;
@@ -354,7 +340,6 @@ pub fn load_with_env(
         version_table_schema,
         version_table_in_ini,
         databases,
-        script_location_is_package,
         sqlalchemy_url_error,
         search_path: search,
     })

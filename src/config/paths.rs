@@ -6,14 +6,14 @@
 use std::path::{Path, PathBuf};
 
 /// `os.path.isabs` on POSIX.
-pub fn is_abs(s: &str) -> bool {
+pub(crate) fn is_abs(s: &str) -> bool {
     s.starts_with('/')
 }
 
 /// `str(pathlib.PurePosixPath(s))`: repeated slashes and `.` components
 /// dropped, `..` kept, a trailing slash removed, `""` → `"."`; exactly two
 /// leading slashes are kept (POSIX leaves `//` implementation-defined).
-pub fn pure_posix(s: &str) -> String {
+pub(crate) fn pure_posix(s: &str) -> String {
     let root = if s.starts_with("//") && !s.starts_with("///") {
         "//"
     } else if s.starts_with('/') {
@@ -34,7 +34,7 @@ pub fn pure_posix(s: &str) -> String {
 }
 
 /// `Path(s).absolute().as_posix()` with `cwd` as `os.getcwd()`.
-pub fn absolute(cwd: &Path, s: &str) -> String {
+pub(crate) fn absolute(cwd: &Path, s: &str) -> String {
     let p = pure_posix(s);
     if is_abs(&p) {
         return p;
@@ -50,7 +50,7 @@ pub fn absolute(cwd: &Path, s: &str) -> String {
 }
 
 /// `PurePosixPath(s).parent` of an already normalised path.
-pub fn parent(p: &str) -> String {
+pub(crate) fn parent(p: &str) -> String {
     match p.rfind('/') {
         None => ".".to_owned(),
         Some(i) => {
@@ -66,13 +66,13 @@ pub fn parent(p: &str) -> String {
 }
 
 /// `os.path.basename`: everything after the last `/`.
-pub fn basename(s: &str) -> &str {
+pub(crate) fn basename(s: &str) -> &str {
     s.rsplit('/').next().unwrap_or(s)
 }
 
 /// How a list option is split (`Config._get_file_separator_char`).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Separator {
+pub(crate) enum Separator {
     /// `path_separator` / `version_path_separator` given: split on this
     /// string, drop empty pieces, strip the rest.
     Char(char),
@@ -82,7 +82,7 @@ pub enum Separator {
 
 /// Map a `path_separator` value to the character Alembic splits on;
 /// `None` for an invalid value (Alembic raises `ValueError`).
-pub fn separator_char(value: &str) -> Option<char> {
+pub(crate) fn separator_char(value: &str) -> Option<char> {
     match value {
         "space" => Some(' '),
         "newline" => Some('\n'),
@@ -96,7 +96,7 @@ pub fn separator_char(value: &str) -> Option<char> {
 /// Split a `version_locations` (or, with `colon`, a `prepend_sys_path`)
 /// value. Legacy: `re.split(r", *|(?: +)", v)` (`, *|(?: +)|\:` with
 /// `colon`), which keeps empty pieces.
-pub fn split_list(value: &str, sep: Separator, colon: bool) -> Vec<String> {
+pub(crate) fn split_list(value: &str, sep: Separator, colon: bool) -> Vec<String> {
     match sep {
         Separator::Char(c) => value
             .split(c)
@@ -128,9 +128,9 @@ pub fn split_list(value: &str, sep: Separator, colon: bool) -> Vec<String> {
 
 /// Where a `package.module` is looked for, in order, and why each place is there.
 #[derive(Debug, Clone, Default)]
-pub struct SearchPath {
+pub(crate) struct SearchPath {
     /// `(directory, origin)`, e.g. `("/w/src", "<cwd>/src; a db-status convenience, not Alembic's")`.
-    pub roots: Vec<(PathBuf, String)>,
+    pub(crate) roots: Vec<(PathBuf, String)>,
 }
 
 impl SearchPath {
@@ -140,7 +140,7 @@ impl SearchPath {
     /// the CWD and `<cwd>/src`, then the site-packages of `$VIRTUAL_ENV` and
     /// of `<cwd>/.venv` (each followed by the directories its `.pth` files
     /// add, which is how editable installs are found).
-    pub fn new(
+    pub(crate) fn new(
         cwd: &Path,
         prepend_sys_path: &[String],
         pythonpath: Option<&str>,
@@ -188,7 +188,7 @@ impl SearchPath {
     /// the package path like the import system: at each level the first
     /// root with a regular package (`__init__.py`) wins; otherwise every
     /// root's plain directory becomes a portion of a namespace package.
-    pub fn resolve_resource(&self, value: &str) -> Result<PathBuf, String> {
+    pub(crate) fn resolve_resource(&self, value: &str) -> Result<PathBuf, String> {
         let mut tokens = value.split(':');
         let package = tokens.next().unwrap_or("");
         let mut portions: Vec<PathBuf> = self.roots.iter().map(|(p, _)| p.clone()).collect();
@@ -249,7 +249,7 @@ impl SearchPath {
     /// without importing: at each level the first root with a regular
     /// package (`__init__.py`) or, for the last part, a module file wins;
     /// otherwise the plain directories form a namespace package.
-    pub fn find_module(&self, dotted: &str) -> Option<ModuleLocation> {
+    pub(crate) fn find_module(&self, dotted: &str) -> Option<ModuleLocation> {
         let mut portions: Vec<PathBuf> = self.roots.iter().map(|(p, _)| p.clone()).collect();
         let parts: Vec<&str> = dotted.split('.').collect();
         for (k, part) in parts.iter().enumerate() {
@@ -291,7 +291,7 @@ impl SearchPath {
     }
 
     /// The places searched, one per line, for error messages.
-    pub fn describe(&self) -> String {
+    pub(crate) fn describe(&self) -> String {
         self.roots
             .iter()
             .map(|(p, why)| format!("  {}  [{why}]", p.display()))
@@ -302,7 +302,7 @@ impl SearchPath {
 
 /// Where [`SearchPath::find_module`] found a module.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub enum ModuleLocation {
+pub(crate) enum ModuleLocation {
     /// `a/b/c.py`.
     File(PathBuf),
     /// `a/b/c/__init__.py` of a regular package.
@@ -312,16 +312,8 @@ pub enum ModuleLocation {
 }
 
 impl ModuleLocation {
-    /// The file holding the module's code, if it has one.
-    pub fn file(&self) -> Option<&Path> {
-        match self {
-            ModuleLocation::File(p) | ModuleLocation::Package(p) => Some(p),
-            ModuleLocation::Namespace(_) => None,
-        }
-    }
-
     /// Where it was found, for messages.
-    pub fn describe(&self) -> String {
+    pub(crate) fn describe(&self) -> String {
         match self {
             ModuleLocation::File(p) | ModuleLocation::Package(p) => p.display().to_string(),
             ModuleLocation::Namespace(d) => format!(

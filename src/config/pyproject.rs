@@ -9,7 +9,7 @@ use super::ConfigError;
 
 /// A `[tool.alembic]` value after Alembic's post-processing.
 #[derive(Debug, Clone, PartialEq)]
-pub enum TomlValue {
+pub(crate) enum TomlValue {
     /// A string, `%`-formatted.
     Str(String),
     /// An array of strings, each `%`-formatted.
@@ -26,7 +26,7 @@ pub enum TomlValue {
 
 impl TomlValue {
     /// The Python type name, for messages.
-    pub fn python_type(&self) -> &'static str {
+    pub(crate) fn python_type(&self) -> &'static str {
         match self {
             TomlValue::Str(_) => "str",
             TomlValue::List(_) | TomlValue::Tables(_) => "list",
@@ -39,23 +39,23 @@ impl TomlValue {
 
 /// The `[tool.alembic]` table of one `pyproject.toml` and its `here`.
 #[derive(Debug, Clone, Default)]
-pub struct ToolAlembic {
+pub(crate) struct ToolAlembic {
     /// Display name of the file (as given), for messages.
-    pub source: String,
+    pub(crate) source: String,
     /// Absolute posix directory of the file (`%(here)s`).
-    pub here: String,
+    pub(crate) here: String,
     table: toml::Table,
 }
 
 impl ToolAlembic {
     /// An empty configuration (no file, or no `[tool.alembic]`).
-    pub fn empty() -> Self {
+    pub(crate) fn empty() -> Self {
         ToolAlembic::default()
     }
 
     /// Read `path` (display name `source`) if it exists; a missing file is an
     /// empty configuration, as in Alembic.
-    pub fn read(path: &Path, source: &str, here: &str) -> Result<Self, ConfigError> {
+    pub(crate) fn read(path: &Path, source: &str, here: &str) -> Result<Self, ConfigError> {
         if !path.exists() {
             return Ok(ToolAlembic::empty());
         }
@@ -75,7 +75,7 @@ impl ToolAlembic {
     }
 
     /// Parse the text of a `pyproject.toml`.
-    pub fn parse(text: &str, source: &str, here: &str) -> Result<Self, ConfigError> {
+    pub(crate) fn parse(text: &str, source: &str, here: &str) -> Result<Self, ConfigError> {
         let doc: toml::Table = toml::from_str(text).map_err(|e| {
             ConfigError::Crash(format!(
                 "{source}: invalid TOML (tomllib.TOMLDecodeError; Alembic stops with a \
@@ -109,12 +109,12 @@ impl ToolAlembic {
     }
 
     /// The raw value of `name`, before formatting.
-    pub fn raw(&self, name: &str) -> Option<&toml::Value> {
+    pub(crate) fn raw(&self, name: &str) -> Option<&toml::Value> {
         self.table.get(name)
     }
 
     /// `Config._get_toml_config_value(name)`: `Ok(None)` when absent.
-    pub fn get(&self, name: &str) -> Result<Option<TomlValue>, ConfigError> {
+    pub(crate) fn get(&self, name: &str) -> Result<Option<TomlValue>, ConfigError> {
         let Some(value) = self.table.get(name) else {
             return Ok(None);
         };
@@ -179,7 +179,7 @@ impl ToolAlembic {
 /// Python's `text % mapping` for the conversions that make sense with
 /// string values (`%(key)s`, `%%`, `r`, `a`, width/precision/`-`).
 /// The error is Python's exception, `Type: message`.
-pub fn percent_format(text: &str, args: &[(&str, &str)]) -> Result<String, String> {
+pub(crate) fn percent_format(text: &str, args: &[(&str, &str)]) -> Result<String, String> {
     let chars: Vec<char> = text.chars().collect();
     let mut out = String::with_capacity(text.len());
     let mut i = 0;

@@ -86,7 +86,6 @@ fn defaults_and_here() {
     assert_eq!(c.version_table, "alembic_version");
     assert_eq!(c.version_table_schema, None);
     assert!(!c.recursive_version_locations && !c.sourceless);
-    assert!(!c.script_location_is_package);
 }
 
 #[test]
@@ -280,7 +279,6 @@ fn package_resource_script_location() {
         ("mypkg/migrations/versions/", ""),
     ]);
     let c = load_at(&request(t.path())).unwrap();
-    assert!(c.script_location_is_package);
     assert_eq!(c.script_location, p(t.path(), "mypkg/migrations"));
     assert_eq!(
         c.version_locations,

@@ -1,6 +1,6 @@
 //! The one place that hides passwords in text db-status prints.
 //!
-//! Two rules, applied by [`Secrets::mask`]:
+//! Two rules, applied by `Secrets::mask`:
 //! - **URLs by their structure.** Wherever `scheme://user:password@host…`
 //!   appears, the password part is replaced by `***`, split exactly as
 //!   SQLAlchemy splits the URL (so an unencoded `@` or `/` in the password is
@@ -20,7 +20,7 @@ use super::url::password_span;
 /// Passwords that must not be printed, and values that are printed on
 /// purpose even if a password happens to equal them.
 #[derive(Clone, Default)]
-pub struct Secrets {
+pub(crate) struct Secrets {
     hidden: Vec<String>,
     public: Vec<String>,
 }
@@ -44,13 +44,13 @@ fn is_boundary(c: char) -> bool {
 
 impl Secrets {
     /// No secrets: [`Secrets::mask`] then hides URL passwords only.
-    pub fn new() -> Secrets {
+    pub(crate) fn new() -> Secrets {
         Secrets::default()
     }
 
     /// A password: hidden as given and in its percent-encoded spellings
     /// (how it appears inside a URL).
-    pub fn hide(&mut self, secret: &str) {
+    pub(crate) fn hide(&mut self, secret: &str) {
         if secret.is_empty() {
             return;
         }
@@ -70,14 +70,14 @@ impl Secrets {
     /// A value db-status prints on purpose (user, database, host): a
     /// password equal to it is not masked, since masking would hide the
     /// name itself and the password is no secret from the reader then.
-    pub fn allow(&mut self, value: &str) {
+    pub(crate) fn allow(&mut self, value: &str) {
         if !value.is_empty() && !self.public.iter().any(|p| p == value) {
             self.public.push(value.to_string());
         }
     }
 
     /// `text` with URL passwords and whole-token passwords replaced by `***`.
-    pub fn mask(&self, text: &str) -> String {
+    pub(crate) fn mask(&self, text: &str) -> String {
         let mut out = mask_url_passwords(text);
         for secret in &self.hidden {
             if self.public.iter().any(|p| p == secret) {

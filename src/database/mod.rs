@@ -17,13 +17,14 @@ use std::sync::mpsc;
 use std::time::{Duration, Instant};
 
 pub use crate::config::VersionTable;
-pub use url::{Backend, DbUrl};
+pub(crate) use url::Backend;
+pub use url::DbUrl;
 
 /// How to connect, beyond the URL: what every read of a target shares.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub struct ConnectOptions {
+pub(crate) struct ConnectOptions {
     /// Connect timeout, and again query timeout; the whole read is bounded by it.
-    pub timeout: Duration,
+    pub(crate) timeout: Duration,
 }
 
 impl Default for ConnectOptions {
@@ -35,26 +36,26 @@ impl Default for ConnectOptions {
 }
 
 /// `--timeout` when not given.
-pub const DEFAULT_TIMEOUT: Duration = Duration::from_secs(5);
+pub(crate) const DEFAULT_TIMEOUT: Duration = Duration::from_secs(5);
 
 /// What one read of a database found.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub struct VersionRead {
+pub(crate) struct VersionRead {
     /// The version table's rows (or why there are none).
-    pub rows: VersionRows,
+    pub(crate) rows: VersionRows,
     /// The other tables in the schema that is searched, asked only when the
     /// version table is missing or empty (`None` otherwise): tables there
     /// mean a database that was never stamped, or the wrong one.
-    pub tables: Option<Tables>,
+    pub(crate) tables: Option<Tables>,
 }
 
 /// Tables found in the searched schema (the version table excluded).
 #[derive(Debug, Clone, PartialEq, Eq, Default)]
-pub struct Tables {
+pub(crate) struct Tables {
     /// How many.
-    pub count: usize,
+    pub(crate) count: usize,
     /// The first few names, sorted (for messages).
-    pub names: Vec<String>,
+    pub(crate) names: Vec<String>,
 }
 
 /// At most this many table names are kept for messages.
@@ -117,22 +118,8 @@ pub enum DbErrorKind {
 }
 
 impl DbErrorKind {
-    /// Every kind (for the JSON schema).
-    pub const ALL: [DbErrorKind; 10] = [
-        DbErrorKind::BadUrl,
-        DbErrorKind::Refused,
-        DbErrorKind::UnknownHost,
-        DbErrorKind::Timeout,
-        DbErrorKind::Auth,
-        DbErrorKind::MissingDatabase,
-        DbErrorKind::PermissionDenied,
-        DbErrorKind::Tls,
-        DbErrorKind::BadData,
-        DbErrorKind::Other,
-    ];
-
     /// Stable name used in JSON output.
-    pub fn as_str(self) -> &'static str {
+    pub(crate) fn as_str(self) -> &'static str {
         match self {
             DbErrorKind::BadUrl => "bad-url",
             DbErrorKind::Refused => "connection-refused",
@@ -149,7 +136,7 @@ impl DbErrorKind {
 }
 
 /// Read the version table rows, read-only, within `timeout` for connect and
-/// for the query: [`read`] without the table list (for tools and tests).
+/// for the query: `read` without the table list (for tools and tests).
 pub fn read_version_rows(
     url: &DbUrl,
     table: &VersionTable,
@@ -160,7 +147,7 @@ pub fn read_version_rows(
 
 /// Read a target's version table, read-only and bounded in time: the one
 /// read every command goes through ([`start`] then [`PendingRead::wait`]).
-pub fn read(
+pub(crate) fn read(
     url: &DbUrl,
     table: &VersionTable,
     options: &ConnectOptions,
@@ -170,14 +157,14 @@ pub fn read(
 
 /// Close the connections kept for reuse during a check (see
 /// [`crate::inspect::check`], which calls this when it ends).
-pub fn close_idle_connections() {
+pub(crate) fn close_idle_connections() {
     postgres::close_idle();
 }
 
 /// Start reading a target's version table on a worker thread, so the caller
 /// can scan the revision files meanwhile. Mistakes in the URL are reported
 /// at once (the returned read is already finished).
-pub fn start(url: &DbUrl, table: &VersionTable, options: &ConnectOptions) -> PendingRead {
+pub(crate) fn start(url: &DbUrl, table: &VersionTable, options: &ConnectOptions) -> PendingRead {
     match prepare(url, table, options.timeout) {
         Ok(job) => spawn(job, options.timeout),
         Err(e) => PendingRead::Done(Err(e)),
@@ -222,11 +209,11 @@ fn prepare(url: &DbUrl, table: &VersionTable, timeout: Duration) -> Result<Job, 
 /// reported at once) and run on a worker thread.
 pub(crate) struct Job {
     /// Where the read goes, for the timeout message (`host:port`, socket, file).
-    pub target: String,
+    pub(crate) target: String,
     /// The passwords no message may show, and the names it may (see [`mask`]).
-    pub secrets: mask::Secrets,
+    pub(crate) secrets: mask::Secrets,
     /// The read itself.
-    pub run: Box<dyn FnOnce() -> Result<VersionRead, DbError> + Send>,
+    pub(crate) run: Box<dyn FnOnce() -> Result<VersionRead, DbError> + Send>,
 }
 
 /// A server's connection settings, resolved from the URL (and the
@@ -264,7 +251,7 @@ const MARGIN: Duration = Duration::from_millis(400);
 
 /// A read in flight (or one that needed no connection).
 #[derive(Debug)]
-pub enum PendingRead {
+pub(crate) enum PendingRead {
     /// Known without waiting (a bad URL, a worker that could not start).
     Done(Result<VersionRead, DbError>),
     /// Running on a worker thread.
@@ -313,7 +300,7 @@ fn spawn(job: Job, timeout: Duration) -> PendingRead {
 impl PendingRead {
     /// The answer, waiting at most until the deadline; rows are validated
     /// and no message carries a secret.
-    pub fn wait(self) -> Result<VersionRead, DbError> {
+    pub(crate) fn wait(self) -> Result<VersionRead, DbError> {
         let (result, secrets) = match self {
             PendingRead::Done(r) => (r, mask::Secrets::default()),
             PendingRead::Running {
@@ -412,7 +399,7 @@ fn validate_rows(rows: VersionRows) -> Result<VersionRows, DbError> {
 
 impl DbError {
     /// A new error of `kind`.
-    pub fn new(kind: DbErrorKind, message: impl Into<String>) -> Self {
+    pub(crate) fn new(kind: DbErrorKind, message: impl Into<String>) -> Self {
         DbError {
             kind,
             message: message.into(),

@@ -39,29 +39,29 @@ enum Driver {
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub(crate) struct Tls {
     /// What to check, which roots, which client certificate.
-    pub setup: Setup,
+    pub(crate) setup: Setup,
     /// The parameters that asked for it, for messages (`ssl_mode=VERIFY_IDENTITY`).
-    pub label: String,
+    pub(crate) label: String,
 }
 
 /// Where and how to connect.
 pub(crate) struct Settings {
     /// Host name or address.
-    pub host: String,
+    pub(crate) host: String,
     /// TCP port.
-    pub port: u16,
+    pub(crate) port: u16,
     /// A unix socket to use instead of TCP.
-    pub socket: Option<String>,
+    pub(crate) socket: Option<String>,
     /// User name.
-    pub user: Option<String>,
+    pub(crate) user: Option<String>,
     /// Password.
-    pub password: Option<String>,
+    pub(crate) password: Option<String>,
     /// Database (schema) name.
-    pub database: Option<String>,
+    pub(crate) database: Option<String>,
     /// TLS, if the driver would use it (and can be made to check something).
-    pub tls: Option<Tls>,
+    pub(crate) tls: Option<Tls>,
     /// What no message may show, and the names it may.
-    pub secrets: Secrets,
+    pub(crate) secrets: Secrets,
 }
 
 impl Resolved for Settings {

@@ -6,10 +6,10 @@ use std::path::{Path, PathBuf};
 /// What a lookup is for; `host` is already libpq's "password host" (a unix
 /// socket path or nothing becomes `localhost`).
 pub(crate) struct Wanted<'a> {
-    pub host: &'a str,
-    pub port: &'a str,
-    pub database: &'a str,
-    pub user: &'a str,
+    pub(crate) host: &'a str,
+    pub(crate) port: &'a str,
+    pub(crate) database: &'a str,
+    pub(crate) user: &'a str,
 }
 
 /// The password file libpq would read: `$PGPASSFILE`, else `~/.pgpass`.

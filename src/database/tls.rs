@@ -39,26 +39,26 @@ pub(crate) enum Roots {
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub(crate) struct ClientCert {
     /// The certificate (chain).
-    pub cert: PathBuf,
+    pub(crate) cert: PathBuf,
     /// The private key; `None` when it is in the certificate file (asyncpg).
-    pub key: Option<PathBuf>,
+    pub(crate) key: Option<PathBuf>,
 }
 
 /// Everything a TLS client needs, decided from the URL and environment.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub(crate) struct Setup {
     /// How much to check.
-    pub verify: Verify,
+    pub(crate) verify: Verify,
     /// Trusted roots (needed unless `verify` is [`Verify::Nothing`]).
-    pub roots: Option<Roots>,
+    pub(crate) roots: Option<Roots>,
     /// A client certificate to present when the server asks for one.
-    pub client: Option<ClientCert>,
+    pub(crate) client: Option<ClientCert>,
     /// Send the host name in SNI (libpq `sslsni`).
-    pub sni: bool,
+    pub(crate) sni: bool,
     /// Allow TLS 1.2 (libpq `ssl_max_protocol_version=TLSv1.2` and below keep it).
-    pub tls12: bool,
+    pub(crate) tls12: bool,
     /// Allow TLS 1.3.
-    pub tls13: bool,
+    pub(crate) tls13: bool,
 }
 
 impl Setup {

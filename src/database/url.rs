@@ -50,7 +50,7 @@ pub enum Backend {
 
 impl Backend {
     /// Human name of the backend, for messages.
-    pub fn label(self) -> &'static str {
+    pub(crate) fn label(self) -> &'static str {
         match self {
             Backend::Postgres => "PostgreSQL",
             Backend::MySql => "MySQL/MariaDB",
@@ -178,7 +178,7 @@ impl DbUrl {
     }
 
     /// The dialect part of the drivername (`postgresql` for `postgresql+asyncpg`).
-    pub fn dialect(&self) -> &str {
+    pub(crate) fn dialect(&self) -> &str {
         self.drivername
             .split('+')
             .next()
@@ -186,7 +186,7 @@ impl DbUrl {
     }
 
     /// The driver part of the drivername, if any (`asyncpg` for `postgresql+asyncpg`).
-    pub fn driver(&self) -> Option<&str> {
+    pub(crate) fn driver(&self) -> Option<&str> {
         self.drivername.split_once('+').map(|(_, d)| d)
     }
 
@@ -204,7 +204,7 @@ impl DbUrl {
     }
 
     /// The first value given for query parameter `key`.
-    pub fn query_value(&self, key: &str) -> Option<&str> {
+    pub(crate) fn query_value(&self, key: &str) -> Option<&str> {
         self.query
             .iter()
             .find(|(k, _)| k == key)

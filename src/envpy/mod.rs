@@ -42,7 +42,7 @@ use crate::scripts::scan::Value;
 
 /// A value `env.py` passes, or why it cannot be read.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub enum Setting {
+pub(crate) enum Setting {
     /// A value read statically.
     Value {
         /// The value.
@@ -63,7 +63,7 @@ pub enum Setting {
 
 /// Where `env.py` takes the database URL from, when not from the ini.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub enum EnvUrl {
+pub(crate) enum EnvUrl {
     /// A literal URL.
     Literal {
         /// The URL (may hold a password: never print it unmasked).
@@ -93,51 +93,55 @@ pub enum EnvUrl {
 
 /// A multi-database `env.py`.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub struct MultiDb {
+pub(crate) struct MultiDb {
     /// How it was recognised, for people ("Alembic's multidb template").
-    pub how: &'static str,
+    pub(crate) how: &'static str,
     /// The databases' names, where they can be read.
-    pub names: Vec<String>,
+    pub(crate) names: Vec<String>,
     /// The line that shows it.
-    pub line: u32,
+    pub(crate) line: u32,
 }
 
 /// What `env.py` passes to Alembic.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
-pub struct EnvPy {
+pub(crate) struct EnvPy {
     /// The file read.
-    pub path: PathBuf,
+    pub(crate) path: PathBuf,
     /// `version_table`, where `env.py` passes one.
-    pub version_table: Option<Setting>,
+    pub(crate) version_table: Option<Setting>,
     /// `version_table_schema`, where `env.py` passes one.
-    pub version_table_schema: Option<Setting>,
+    pub(crate) version_table_schema: Option<Setting>,
     /// The URL, where `env.py` takes it from somewhere other than the ini.
-    pub url: Option<EnvUrl>,
+    pub(crate) url: Option<EnvUrl>,
     /// Set when `env.py` migrates several databases.
-    pub multidb: Option<MultiDb>,
+    pub(crate) multidb: Option<MultiDb>,
     /// Facts worth saying (offline/online disagreement, a file that cannot
     /// be lexed), each with the line it is about.
-    pub notes: Vec<(u32, String)>,
+    pub(crate) notes: Vec<(u32, String)>,
 }
 
 /// A value `env.py` takes from another module.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub struct ImportedName {
+pub(crate) struct ImportedName {
     /// The import statement that binds its first name, alone
     /// (`from airflow.providers.fab.auth_manager.models.db import FABDBManager`).
-    pub statement: String,
+    pub(crate) statement: String,
     /// The module imported, for messages.
-    pub module: String,
+    pub(crate) module: String,
     /// The line of the import in `env.py`.
-    pub line: u32,
+    pub(crate) line: u32,
     /// The name as `env.py` writes it (`FABDBManager.version_table_name`).
-    pub dotted: String,
+    pub(crate) dotted: String,
 }
 
 /// Resolve an imported name of `env_py` to a string literal through the
 /// static import resolution of revision files ([`Resolver`]), on the
 /// config's search path. The one place `env.py` consults it.
-pub fn imported(resolver: &Resolver, env_py: &Path, name: &ImportedName) -> Result<String, String> {
+pub(crate) fn imported(
+    resolver: &Resolver,
+    env_py: &Path,
+    name: &ImportedName,
+) -> Result<String, String> {
     // The import alone, on its own line number, so that messages name
     // env.py's real line.
     let source = format!(
@@ -173,7 +177,7 @@ pub fn imported(resolver: &Resolver, env_py: &Path, name: &ImportedName) -> Resu
 /// or generated environment): nothing is known, nothing is said.
 /// `search` is where imported modules are looked for (the config's search
 /// path); `None` follows no import.
-pub fn read(
+pub(crate) fn read(
     path: &Path,
     ini_databases: Option<&str>,
     search: Option<&SearchPath>,

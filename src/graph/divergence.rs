@@ -32,65 +32,65 @@ use super::{BitSet, RevIdx, RevisionMap};
 
 /// Heads that nothing tells apart, in one or more groups.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Divergence {
+pub(crate) struct Divergence {
     /// Every diverged head (the union of the groups), in real-heads order.
-    pub heads: Vec<RevIdx>,
+    pub(crate) heads: Vec<RevIdx>,
     /// The groups: the unlabelled heads first, then one per shared label (sorted).
-    pub groups: Vec<Group>,
+    pub(crate) groups: Vec<Group>,
     /// Last common ancestors of all diverged heads, history order (newest first).
-    pub last_common_ancestors: Vec<RevIdx>,
+    pub(crate) last_common_ancestors: Vec<RevIdx>,
 }
 
 /// One set of heads that nothing tells apart.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Group {
+pub(crate) struct Group {
     /// `None` for the unlabelled heads, else the label they share.
-    pub label: Option<String>,
+    pub(crate) label: Option<String>,
     /// The heads, in real-heads order.
-    pub heads: Vec<RevIdx>,
+    pub(crate) heads: Vec<RevIdx>,
     /// Their last common ancestors, history order (newest first).
-    pub last_common_ancestors: Vec<RevIdx>,
+    pub(crate) last_common_ancestors: Vec<RevIdx>,
     /// The heads ordered newest first (see the module rules).
-    pub newest_first: Vec<RevIdx>,
+    pub(crate) newest_first: Vec<RevIdx>,
     /// The edit that makes the group one line, if there is a single one.
-    pub repoint: Option<Repoint>,
+    pub(crate) repoint: Option<Repoint>,
     /// What `alembic merge` joins: `["heads"]` when the group is every head,
     /// else the group's ids.
-    pub merge_targets: Vec<String>,
+    pub(crate) merge_targets: Vec<String>,
 }
 
 /// Re-point the first revision of the newest head's branch onto the other heads.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Repoint {
+pub(crate) struct Repoint {
     /// The revision whose `down_revision` changes (the newest head or the
     /// first revision of its branch).
-    pub revision: RevIdx,
+    pub(crate) revision: RevIdx,
     /// The head whose branch it starts.
-    pub head: RevIdx,
+    pub(crate) head: RevIdx,
     /// `down_revision` now (ids; empty for a base).
-    pub from: Vec<String>,
+    pub(crate) from: Vec<String>,
     /// `down_revision` after the edit: the group's other heads.
-    pub to: Vec<String>,
+    pub(crate) to: Vec<String>,
 }
 
 /// A one-line edit of a revision file, as data (for JSON and agents).
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Edit {
+pub(crate) struct Edit {
     /// The revision file.
-    pub file: std::path::PathBuf,
+    pub(crate) file: std::path::PathBuf,
     /// 1-based line of the assignment.
-    pub line: u32,
+    pub(crate) line: u32,
     /// The variable assigned (`down_revision`).
-    pub field: &'static str,
+    pub(crate) field: &'static str,
     /// The ids it holds now (empty for `None`).
-    pub from: Vec<String>,
+    pub(crate) from: Vec<String>,
     /// The ids it should hold.
-    pub to: Vec<String>,
+    pub(crate) to: Vec<String>,
 }
 
 impl Repoint {
     /// The edit as data: file, line, field, from, to.
-    pub fn edit(&self, map: &RevisionMap) -> Edit {
+    pub(crate) fn edit(&self, map: &RevisionMap) -> Edit {
         let s = map.script(self.revision);
         Edit {
             file: s.path.clone(),
@@ -104,7 +104,7 @@ impl Repoint {
 
 impl Divergence {
     /// Why the heads count as diverged, e.g. `2 heads carry no branch label`.
-    pub fn reason(&self) -> String {
+    pub(crate) fn reason(&self) -> String {
         self.groups
             .iter()
             .map(|g| match &g.label {
@@ -117,7 +117,7 @@ impl Divergence {
 }
 
 /// Real heads, each id once (a duplicated id is one revision).
-pub fn distinct_real_heads(map: &RevisionMap) -> Vec<RevIdx> {
+pub(crate) fn distinct_real_heads(map: &RevisionMap) -> Vec<RevIdx> {
     let mut seen: Vec<&str> = Vec::new();
     let mut out = Vec::new();
     for h in map.real_heads() {
@@ -132,7 +132,7 @@ pub fn distinct_real_heads(map: &RevisionMap) -> Vec<RevIdx> {
 
 /// Analyse the map's heads. `applied` holds the revisions a database has
 /// applied (ancestors of its rows included), when one was read.
-pub fn analyze(map: &RevisionMap, applied: Option<&BitSet>) -> Option<Divergence> {
+pub(crate) fn analyze(map: &RevisionMap, applied: Option<&BitSet>) -> Option<Divergence> {
     let heads = distinct_real_heads(map);
     let mut members: Vec<(Option<String>, Vec<RevIdx>)> = Vec::new();
     let unlabelled: Vec<RevIdx> = heads
@@ -211,7 +211,7 @@ fn history_order(map: &RevisionMap) -> Vec<usize> {
 
 /// `Create Date: …` from a revision's docstring, as written (ISO-like, so
 /// string order is time order).
-pub fn create_date(map: &RevisionMap, idx: RevIdx) -> Option<&str> {
+pub(crate) fn create_date(map: &RevisionMap, idx: RevIdx) -> Option<&str> {
     map.script(idx).longdoc.lines().find_map(|l| {
         l.trim()
             .strip_prefix("Create Date:")

@@ -11,12 +11,12 @@
 
 mod bitset;
 mod build;
-pub mod divergence;
+pub(crate) mod divergence;
 mod hash;
 mod resolve;
 mod walk;
 
-pub use bitset::BitSet;
+pub(crate) use bitset::BitSet;
 use hash::FastMap;
 pub use walk::Bound;
 
@@ -68,14 +68,14 @@ pub struct RevisionMap {
 #[error("{message}")]
 pub struct GraphError {
     /// Alembic's exact message (e.g. `Cycle is detected in revisions (a, b)`).
-    pub message: String,
+    pub(crate) message: String,
     /// What kind of failure this is.
-    pub kind: GraphErrorKind,
+    pub(crate) kind: GraphErrorKind,
 }
 
 /// Kinds of [`GraphError`].
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum GraphErrorKind {
+pub(crate) enum GraphErrorKind {
     /// A `down_revision` or `depends_on` names a revision that does not exist
     /// (Alembic: warning + KeyError traceback, exit 1).
     MissingRevision,
@@ -106,12 +106,12 @@ impl RevisionMap {
     }
 
     /// Number of revisions in the map (duplicates shadowed by a later file count once).
-    pub fn len(&self) -> usize {
+    pub(crate) fn len(&self) -> usize {
         self.scripts.len()
     }
 
     /// True when there are no revisions.
-    pub fn is_empty(&self) -> bool {
+    pub(crate) fn is_empty(&self) -> bool {
         self.scripts.is_empty()
     }
 
@@ -121,7 +121,7 @@ impl RevisionMap {
     }
 
     /// The revision id of `idx`.
-    pub fn id(&self, idx: RevIdx) -> &str {
+    pub(crate) fn id(&self, idx: RevIdx) -> &str {
         &self.scripts[idx].revision
     }
 
@@ -131,7 +131,7 @@ impl RevisionMap {
     }
 
     /// The revision that declared branch label `label`.
-    pub fn find_label(&self, label: &str) -> Option<RevIdx> {
+    pub(crate) fn find_label(&self, label: &str) -> Option<RevIdx> {
         self.label_index.get(label).copied()
     }
 
@@ -152,12 +152,12 @@ impl RevisionMap {
     }
 
     /// `is_head`: no versioned child.
-    pub fn is_head(&self, idx: RevIdx) -> bool {
+    pub(crate) fn is_head(&self, idx: RevIdx) -> bool {
         self.children.get(idx).is_none_or(|c| c.is_empty())
     }
 
     /// `_is_real_head`: no child via any edge.
-    pub fn is_real_head(&self, idx: RevIdx) -> bool {
+    pub(crate) fn is_real_head(&self, idx: RevIdx) -> bool {
         self.all_children.get(idx).is_none_or(|c| c.is_empty())
     }
 
@@ -167,7 +167,7 @@ impl RevisionMap {
     }
 
     /// `_is_real_branch_point`: ≥ 2 children counting dependents.
-    pub fn is_real_branch_point(&self, idx: RevIdx) -> bool {
+    pub(crate) fn is_real_branch_point(&self, idx: RevIdx) -> bool {
         self.all_children.get(idx).is_some_and(|c| c.len() > 1)
     }
 
@@ -188,17 +188,17 @@ impl RevisionMap {
     }
 
     /// Whether the revision carries any branch label (declared or inherited).
-    pub fn has_labels(&self, idx: RevIdx) -> bool {
+    pub(crate) fn has_labels(&self, idx: RevIdx) -> bool {
         self.labels.get(idx).is_some_and(|l| !l.is_empty())
     }
 
     /// Versioned parents (`down_revision`) as indices, in written order.
-    pub fn parents(&self, idx: RevIdx) -> &[RevIdx] {
+    pub(crate) fn parents(&self, idx: RevIdx) -> &[RevIdx] {
         self.down.get(idx).map_or(&[], Vec::as_slice)
     }
 
     /// `depends_on` resolved to revisions (labels → declaring revision), as written.
-    pub fn dependencies(&self, idx: RevIdx) -> &[RevIdx] {
+    pub(crate) fn dependencies(&self, idx: RevIdx) -> &[RevIdx] {
         self.deps.get(idx).map_or(&[], Vec::as_slice)
     }
 
@@ -208,37 +208,32 @@ impl RevisionMap {
     }
 
     /// `_normalized_down_revisions`: parents then normalised dependencies.
-    pub fn normalized_down(&self, idx: RevIdx) -> &[RevIdx] {
+    pub(crate) fn normalized_down(&self, idx: RevIdx) -> &[RevIdx] {
         self.norm_down.get(idx).map_or(&[], Vec::as_slice)
     }
 
     /// Versioned children, sorted by load order.
-    pub fn children(&self, idx: RevIdx) -> Vec<RevIdx> {
+    pub(crate) fn children(&self, idx: RevIdx) -> Vec<RevIdx> {
         self.children.get(idx).cloned().unwrap_or_default()
     }
 
-    /// Children via any edge (versioned or dependency), load order.
-    pub fn all_children(&self, idx: RevIdx) -> &[RevIdx] {
-        self.all_children.get(idx).map_or(&[], Vec::as_slice)
-    }
-
     /// All ancestors via normalized down revisions (versioned + dependencies), including `idx`.
-    pub fn ancestors(&self, idx: RevIdx) -> Vec<RevIdx> {
+    pub(crate) fn ancestors(&self, idx: RevIdx) -> Vec<RevIdx> {
         self.closure(&[idx], &self.norm_down).iter().collect()
     }
 
     /// Ancestors (normalised edges, including `idx`) as a bitset.
-    pub fn ancestor_set(&self, idx: RevIdx) -> BitSet {
+    pub(crate) fn ancestor_set(&self, idx: RevIdx) -> BitSet {
         self.closure(&[idx], &self.norm_down)
     }
 
     /// Versioned descendants of `idx`, including it.
-    pub fn descendants_versioned(&self, idx: RevIdx) -> BitSet {
+    pub(crate) fn descendants_versioned(&self, idx: RevIdx) -> BitSet {
         self.closure(&[idx], &self.children)
     }
 
     /// Versioned ancestors of `idx`, including it.
-    pub fn ancestors_versioned(&self, idx: RevIdx) -> BitSet {
+    pub(crate) fn ancestors_versioned(&self, idx: RevIdx) -> BitSet {
         self.closure(&[idx], &self.down)
     }
 
@@ -269,13 +264,13 @@ impl RevisionMap {
     /// [`RevisionMap::resolve`] for `show`, which prints revisions as it goes:
     /// the revisions Alembic prints, and the error it then fails with (for a
     /// `-N` past the base, after the revisions before it).
-    pub fn resolve_for_show(&self, ident: &str) -> (Vec<RevIdx>, Option<RevisionError>) {
+    pub(crate) fn resolve_for_show(&self, ident: &str) -> (Vec<RevIdx>, Option<RevisionError>) {
         self.resolve_cli(ident)
     }
 
     /// `walk_revisions(base, head)`: the revisions `alembic history -r base:head`
     /// prints, in its order (newest first). `None` sides mean `base` / `heads`.
-    pub fn history(
+    pub(crate) fn history(
         &self,
         base: Option<&str>,
         head: Option<&str>,

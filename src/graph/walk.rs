@@ -18,7 +18,7 @@ pub enum Bound {
 
 impl Bound {
     /// How Alembic formats the bound with `%s` in error messages (a tuple's repr for rows).
-    pub fn display(&self) -> String {
+    pub(crate) fn display(&self) -> String {
         match self {
             Bound::Ident(s) => s.clone(),
             Bound::Rows(rows) => {

@@ -14,28 +14,28 @@ mod tests;
 /// `str.isspace()` for one character (and `\s` in `re`): Unicode
 /// `White_Space` plus the information separators `\x1c`–`\x1f`, which Rust's
 /// `char::is_whitespace` lacks.
-pub fn is_space(c: char) -> bool {
+pub(crate) fn is_space(c: char) -> bool {
     c.is_whitespace() || ('\x1c'..='\x1f').contains(&c)
 }
 
 /// `str.strip()` with no argument.
-pub fn strip(s: &str) -> &str {
+pub(crate) fn strip(s: &str) -> &str {
     s.trim_matches(is_space)
 }
 
 /// `str.rstrip()` with no argument.
-pub fn rstrip(s: &str) -> &str {
+pub(crate) fn rstrip(s: &str) -> &str {
     s.trim_end_matches(is_space)
 }
 
 /// `str.lower()` (configparser's `optionxform`).
-pub fn lower(s: &str) -> String {
+pub(crate) fn lower(s: &str) -> String {
     s.to_lowercase()
 }
 
 /// `repr()` of a `str`: single quotes unless the text holds a `'` and no
 /// `"`, with Python's escapes.
-pub fn repr(s: &str) -> String {
+pub(crate) fn repr(s: &str) -> String {
     let quote = if s.contains('\'') && !s.contains('"') {
         '"'
     } else {
@@ -46,13 +46,13 @@ pub fn repr(s: &str) -> String {
 
 /// A double-quoted Python string literal that evaluates to `s`, as ruff and
 /// black write them (for the `down_revision = …` fixes `check` suggests).
-pub fn str_literal(s: &str) -> String {
+pub(crate) fn str_literal(s: &str) -> String {
     quoted(s, '"')
 }
 
 /// The Python literal for an id list as Alembic's revision files hold it:
 /// `None`, a single string `"a"`, or a tuple `("a", "b")`.
-pub fn ids_literal(ids: &[&str]) -> String {
+pub(crate) fn ids_literal(ids: &[&str]) -> String {
     match ids {
         [] => "None".to_string(),
         [one] => str_literal(one),
@@ -169,14 +169,14 @@ fn decimal(c: char) -> Option<u8> {
 
 /// `str.isdecimal()` for one character, which is also `\d` in `re`: a
 /// Unicode decimal digit (category `Nd`).
-pub fn is_decimal(c: char) -> bool {
+pub(crate) fn is_decimal(c: char) -> bool {
     decimal(c).is_some()
 }
 
 /// `int(s)` (base 10): surrounding whitespace, one sign, Unicode decimal
 /// digits with single underscores between them. `None` where Python raises
 /// `ValueError`; a value beyond `i64` saturates (Python's is unbounded).
-pub fn int(s: &str) -> Option<i64> {
+pub(crate) fn int(s: &str) -> Option<i64> {
     let t = s.trim_matches(is_int_space);
     let (neg, digits) = match t.as_bytes().first() {
         Some(b'-') => (true, &t[1..]),
@@ -199,7 +199,7 @@ pub fn int(s: &str) -> Option<i64> {
 }
 
 /// `str.splitlines()` (no `keepends`): every line boundary Python knows.
-pub fn splitlines(text: &str) -> Vec<&str> {
+pub(crate) fn splitlines(text: &str) -> Vec<&str> {
     let mut out = Vec::new();
     let mut start = 0;
     let mut chars = text.char_indices().peekable();

@@ -21,32 +21,32 @@ use crate::graph::{BitSet, RevIdx, RevisionMap};
 
 /// One revision as a dump lists it.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub struct DumpRevision {
+pub(crate) struct DumpRevision {
     /// Revision id.
-    pub revision: String,
+    pub(crate) revision: String,
     /// Parents on the release's graph (`"a, b"` split; empty for a base).
-    pub down_revisions: Vec<String>,
+    pub(crate) down_revisions: Vec<String>,
 }
 
 /// A release's dump.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Dump {
+pub(crate) struct Dump {
     /// The version, as `apply-missing-revisions` takes it (the file stem).
-    pub version: String,
+    pub(crate) version: String,
     /// The file.
-    pub path: PathBuf,
+    pub(crate) path: PathBuf,
     /// Every revision the release had.
-    pub revisions: Vec<DumpRevision>,
+    pub(crate) revisions: Vec<DumpRevision>,
 }
 
 /// A dump that cannot be read.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 #[error("{}: {message}", path.display())]
-pub struct DumpError {
+pub(crate) struct DumpError {
     /// The file.
-    pub path: PathBuf,
+    pub(crate) path: PathBuf,
     /// What is wrong.
-    pub message: String,
+    pub(crate) message: String,
 }
 
 #[derive(Deserialize)]
@@ -62,7 +62,7 @@ struct RawRevision {
 
 impl Dump {
     /// Read one dump; the version is the file name without `.json`.
-    pub fn load(path: &Path) -> Result<Dump, DumpError> {
+    pub(crate) fn load(path: &Path) -> Result<Dump, DumpError> {
         let err = |message: String| DumpError {
             path: path.to_path_buf(),
             message,
@@ -100,7 +100,7 @@ impl Dump {
     }
 
     /// The release's heads: revisions no other revision of the dump names as a parent.
-    pub fn heads(&self) -> Vec<&str> {
+    pub(crate) fn heads(&self) -> Vec<&str> {
         let parents: BTreeSet<&str> = self
             .revisions
             .iter()
@@ -112,15 +112,10 @@ impl Dump {
             .filter(|r| !parents.contains(r))
             .collect()
     }
-
-    /// Whether the release had `revision`.
-    pub fn contains(&self, revision: &str) -> bool {
-        self.revisions.iter().any(|r| r.revision == revision)
-    }
 }
 
 /// Every `*.json` in `dir`, oldest version first; a missing directory has none.
-pub fn load_dir(dir: &Path) -> (Vec<Dump>, Vec<DumpError>) {
+pub(crate) fn load_dir(dir: &Path) -> (Vec<Dump>, Vec<DumpError>) {
     let Ok(entries) = std::fs::read_dir(dir) else {
         return (Vec::new(), Vec::new());
     };
@@ -142,7 +137,7 @@ pub fn load_dir(dir: &Path) -> (Vec<Dump>, Vec<DumpError>) {
 }
 
 /// `24.09.8` → `[24, 9, 8]` (non-numeric parts sort last, by text).
-pub fn version_key(version: &str) -> Vec<(u64, String)> {
+pub(crate) fn version_key(version: &str) -> Vec<(u64, String)> {
     version
         .split('.')
         .map(|p| match p.parse::<u64>() {
@@ -154,7 +149,7 @@ pub fn version_key(version: &str) -> Vec<(u64, String)> {
 
 /// The dump whose heads are exactly the database's rows (the release the
 /// database was upgraded along), the newest if several.
-pub fn infer<'a>(dumps: &'a [Dump], rows: &[&str]) -> Option<&'a Dump> {
+pub(crate) fn infer<'a>(dumps: &'a [Dump], rows: &[&str]) -> Option<&'a Dump> {
     let rows: BTreeSet<&str> = rows.iter().copied().collect();
     if rows.is_empty() {
         return None;
@@ -167,29 +162,29 @@ pub fn infer<'a>(dumps: &'a [Dump], rows: &[&str]) -> Option<&'a Dump> {
 
 /// What a release's dump means for a database at `current`.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Analysis {
+pub(crate) struct Analysis {
     /// Revisions the release lacks that the tree's graph places before the
     /// release's heads and that the database has passed (ancestors of its
     /// current revisions), in apply order: `alembic upgrade` never runs them.
-    pub skipped: Vec<RevIdx>,
+    pub(crate) skipped: Vec<RevIdx>,
     /// Every revision of the tree the release lacks, in apply order: what
     /// `apply-missing-revisions` would run.
-    pub missing: Vec<RevIdx>,
+    pub(crate) missing: Vec<RevIdx>,
     /// Revisions of the dump that the tree does not have
     /// (`apply-missing-revisions` stops with `KeyError` on them).
-    pub not_in_tree: Vec<String>,
+    pub(crate) not_in_tree: Vec<String>,
 }
 
 /// The order `apply-missing-revisions` runs revisions in: the reverse of
 /// `walk_revisions(base="base", head="heads")` (oldest first).
-pub fn apply_order(map: &RevisionMap) -> Vec<RevIdx> {
+pub(crate) fn apply_order(map: &RevisionMap) -> Vec<RevIdx> {
     let mut order = map.history(None, None).unwrap_or_default();
     order.reverse();
     order
 }
 
 /// Compare a release's dump with the tree, for a database at `current`.
-pub fn analyze(map: &RevisionMap, dump: &Dump, current: &[RevIdx]) -> Analysis {
+pub(crate) fn analyze(map: &RevisionMap, dump: &Dump, current: &[RevIdx]) -> Analysis {
     let mut had = BitSet::new(map.len());
     let mut not_in_tree = Vec::new();
     for r in &dump.revisions {

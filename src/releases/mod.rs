@@ -16,7 +16,7 @@
 //! or a Backend.AI checkout ([`crate::target::is_backend_ai`]), which gets
 //! [`BACKEND_AI_PATTERN`].
 
-pub mod dump;
+pub(crate) mod dump;
 
 use std::collections::BTreeMap;
 use std::path::Path;
@@ -27,14 +27,14 @@ use crate::graph::{RevIdx, RevisionMap};
 use crate::scripts::FieldLines;
 
 /// What Backend.AI writes until the release is cut (`scripts/freeze_release_version.py` replaces it).
-pub const UNRELEASED_MARKER: &str = "NEXT_RELEASE_VERSION";
+pub(crate) const UNRELEASED_MARKER: &str = "NEXT_RELEASE_VERSION";
 
 /// The comment pattern in a Backend.AI checkout.
-pub const BACKEND_AI_PATTERN: &str = r"^#\s*Part of:\s*(.+?)\s*$";
+pub(crate) const BACKEND_AI_PATTERN: &str = r"^#\s*Part of:\s*(.+?)\s*$";
 
 /// How a revision belongs to a release.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
-pub enum ReleaseKind {
+pub(crate) enum ReleaseKind {
     /// Shipped on the main line (`26.7.0 (main)`, or a version without a mark).
     Main,
     /// Backported to a release branch (`26.4.6 (backport)`).
@@ -45,7 +45,7 @@ pub enum ReleaseKind {
 
 impl ReleaseKind {
     /// Stable name used in JSON.
-    pub fn as_str(self) -> &'static str {
+    pub(crate) fn as_str(self) -> &'static str {
         match self {
             ReleaseKind::Main => "main",
             ReleaseKind::Backport => "backport",
@@ -56,27 +56,27 @@ impl ReleaseKind {
 
 /// One release a revision is part of.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Release {
+pub(crate) struct Release {
     /// The version (`None` for [`ReleaseKind::Unreleased`]).
-    pub version: Option<String>,
+    pub(crate) version: Option<String>,
     /// Main line, backport or unreleased.
-    pub kind: ReleaseKind,
+    pub(crate) kind: ReleaseKind,
 }
 
 /// Whether any of `releases` is a released version (the rule "do not edit a
 /// released migration" applies).
-pub fn is_released(releases: &[Release]) -> bool {
+pub(crate) fn is_released(releases: &[Release]) -> bool {
     releases.iter().any(|r| r.kind != ReleaseKind::Unreleased)
 }
 
 /// Whether the revision is marked unreleased and nothing else.
-pub fn is_unreleased(releases: &[Release]) -> bool {
+pub(crate) fn is_unreleased(releases: &[Release]) -> bool {
     !releases.is_empty() && !is_released(releases)
 }
 
 /// The release a revision is grouped under: its main-line version, else its
 /// first version, else `unreleased`; `None` without a comment.
-pub fn group_name(releases: &[Release]) -> Option<String> {
+pub(crate) fn group_name(releases: &[Release]) -> Option<String> {
     let main = releases
         .iter()
         .find(|r| r.kind == ReleaseKind::Main && r.version.is_some());
@@ -89,7 +89,7 @@ pub fn group_name(releases: &[Release]) -> Option<String> {
 }
 
 /// For people: `26.4.6 (backport), 26.7.0` or `unreleased`.
-pub fn describe(releases: &[Release]) -> String {
+pub(crate) fn describe(releases: &[Release]) -> String {
     let parts: Vec<String> = releases
         .iter()
         .map(|r| match (&r.version, r.kind) {
@@ -102,7 +102,7 @@ pub fn describe(releases: &[Release]) -> String {
 }
 
 /// Parse the version list of a comment: `26.4.6 (backport), 26.7.0 (main)`.
-pub fn parse_versions(value: &str) -> Vec<Release> {
+pub(crate) fn parse_versions(value: &str) -> Vec<Release> {
     value
         .split(',')
         .map(str::trim)
@@ -133,13 +133,13 @@ pub fn parse_versions(value: &str) -> Vec<Release> {
 
 /// A compiled release-comment pattern.
 #[derive(Debug, Clone)]
-pub struct Pattern {
+pub(crate) struct Pattern {
     regex: Regex,
 }
 
 impl Pattern {
     /// Compile `source`, which must have exactly one capture group (the version list).
-    pub fn new(source: &str) -> Result<Pattern, String> {
+    pub(crate) fn new(source: &str) -> Result<Pattern, String> {
         let regex =
             Regex::new(source).map_err(|e| format!("release_pattern is not a valid regex: {e}"))?;
         if regex.captures_len() != 2 {
@@ -152,7 +152,7 @@ impl Pattern {
     }
 
     /// The Backend.AI pattern.
-    pub fn backend_ai() -> Pattern {
+    pub(crate) fn backend_ai() -> Pattern {
         Pattern {
             regex: Regex::new(BACKEND_AI_PATTERN)
                 .unwrap_or_else(|_| unreachable!("constant pattern")),
@@ -160,7 +160,7 @@ impl Pattern {
     }
 
     /// The versions a comment (starting with `#`) declares, if it matches.
-    pub fn releases_in(&self, comment: &str) -> Option<Vec<Release>> {
+    pub(crate) fn releases_in(&self, comment: &str) -> Option<Vec<Release>> {
         let caps = self.regex.captures(comment.trim())?;
         Some(parse_versions(caps.get(1)?.as_str()))
     }
@@ -168,7 +168,7 @@ impl Pattern {
 
 /// Where release comments are read, when they are.
 #[derive(Debug, Clone, Default)]
-pub enum Setting {
+pub(crate) enum Setting {
     /// No pattern: releases are not read.
     #[default]
     Off,
@@ -179,7 +179,7 @@ pub enum Setting {
 impl Setting {
     /// The project's setting: `release_pattern` in the project file, else
     /// Backend.AI's pattern in a Backend.AI checkout, else off.
-    pub fn resolve(configured: Option<&str>, backend_ai: bool) -> Result<Setting, String> {
+    pub(crate) fn resolve(configured: Option<&str>, backend_ai: bool) -> Result<Setting, String> {
         match configured {
             Some(src) => Pattern::new(src).map(Setting::On),
             None if backend_ai => Ok(Setting::On(Pattern::backend_ai())),
@@ -188,7 +188,7 @@ impl Setting {
     }
 
     /// The pattern, when on.
-    pub fn pattern(&self) -> Option<&Pattern> {
+    pub(crate) fn pattern(&self) -> Option<&Pattern> {
         match self {
             Setting::On(p) => Some(p),
             Setting::Off => None,
@@ -230,7 +230,7 @@ fn ends_header(line: &str) -> bool {
 
 /// The releases declared beside the identifiers of one revision file.
 /// Empty when there is no matching comment (or no identifier line).
-pub fn read_text(text: &str, lines: &FieldLines, pattern: &Pattern) -> Vec<Release> {
+pub(crate) fn read_text(text: &str, lines: &FieldLines, pattern: &Pattern) -> Vec<Release> {
     let marks = [
         lines.revision,
         lines.down_revision,
@@ -283,15 +283,15 @@ pub fn read_text(text: &str, lines: &FieldLines, pattern: &Pattern) -> Vec<Relea
 
 /// Each revision's releases, by revision index (empty lists when off).
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
-pub struct ReleaseTable {
+pub(crate) struct ReleaseTable {
     by_idx: Vec<Vec<Release>>,
     /// Files whose comments could not be read (path: reason).
-    pub unreadable: Vec<String>,
+    pub(crate) unreadable: Vec<String>,
 }
 
 impl ReleaseTable {
     /// Read every revision file of `map` with `pattern`.
-    pub fn read(map: &RevisionMap, pattern: &Pattern) -> ReleaseTable {
+    pub(crate) fn read(map: &RevisionMap, pattern: &Pattern) -> ReleaseTable {
         let mut table = ReleaseTable::default();
         for idx in 0..map.len() {
             let script = map.script(idx);
@@ -309,8 +309,9 @@ impl ReleaseTable {
         table
     }
 
-    /// A table from known releases (tests, other trees).
-    pub fn from_lists(by_idx: Vec<Vec<Release>>) -> ReleaseTable {
+    /// A table from known releases.
+    #[cfg(test)]
+    pub(crate) fn from_lists(by_idx: Vec<Vec<Release>>) -> ReleaseTable {
         ReleaseTable {
             by_idx,
             unreadable: Vec::new(),
@@ -318,12 +319,12 @@ impl ReleaseTable {
     }
 
     /// The releases of revision `idx` (empty when unknown).
-    pub fn of(&self, idx: RevIdx) -> &[Release] {
+    pub(crate) fn of(&self, idx: RevIdx) -> &[Release] {
         self.by_idx.get(idx).map_or(&[], Vec::as_slice)
     }
 
     /// Whether any revision carries a release comment (the project uses them).
-    pub fn any(&self) -> bool {
+    pub(crate) fn any(&self) -> bool {
         self.by_idx.iter().any(|r| !r.is_empty())
     }
 }
@@ -331,21 +332,21 @@ impl ReleaseTable {
 /// What a component's scripts say about releases: each revision's release
 /// comment and the release dumps beside the tree (read once per component).
 #[derive(Debug, Clone, Default)]
-pub struct Known {
+pub(crate) struct Known {
     /// Each revision's releases.
-    pub table: ReleaseTable,
+    pub(crate) table: ReleaseTable,
     /// The dumps in `revision_history/`, oldest first.
-    pub dumps: Vec<dump::Dump>,
+    pub(crate) dumps: Vec<dump::Dump>,
     /// Dumps that could not be read.
-    pub dump_errors: Vec<dump::DumpError>,
+    pub(crate) dump_errors: Vec<dump::DumpError>,
     /// Why release comments are off although asked for (a bad `release_pattern`).
-    pub setting_error: Option<String>,
+    pub(crate) setting_error: Option<String>,
 }
 
 impl Known {
     /// Read the release comments of `map` (when `setting` is on) and the
     /// dumps in `<script_location>/revision_history/`.
-    pub fn read(map: &RevisionMap, setting: &Setting, script_location: &Path) -> Known {
+    pub(crate) fn read(map: &RevisionMap, setting: &Setting, script_location: &Path) -> Known {
         let (dumps, dump_errors) = dump::load_dir(&history_dir(script_location));
         Known {
             table: setting
@@ -361,24 +362,24 @@ impl Known {
 
 /// The run's release choices (command-line flags).
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
-pub struct Request {
+pub(crate) struct Request {
     /// `--from-release VERSION`: the release the database was upgraded along.
-    pub from_release: Option<String>,
+    pub(crate) from_release: Option<String>,
     /// `--production`: the databases serve production (so does a target labelled `env=prod`).
-    pub production: bool,
+    pub(crate) production: bool,
 }
 
 /// What a target's verdict needs to know about releases.
 #[derive(Debug, Clone, Default)]
-pub struct Facts {
+pub(crate) struct Facts {
     /// The component's release comments and dumps.
-    pub known: std::sync::Arc<Known>,
+    pub(crate) known: std::sync::Arc<Known>,
     /// The run's choices.
-    pub request: Request,
+    pub(crate) request: Request,
 }
 
 /// Whether a target's labels mark it as production (`env=prod` or `env=production`).
-pub fn is_production_label(labels: &BTreeMap<String, String>) -> bool {
+pub(crate) fn is_production_label(labels: &BTreeMap<String, String>) -> bool {
     labels
         .get("env")
         .is_some_and(|v| matches!(v.to_ascii_lowercase().as_str(), "prod" | "production"))
@@ -387,7 +388,9 @@ pub fn is_production_label(labels: &BTreeMap<String, String>) -> bool {
 /// Counts of `releases` lists grouped by [`group_name`]: revisions without a
 /// comment first (the older files), then each version in version order, then
 /// `unreleased`.
-pub fn group<'a>(lists: impl IntoIterator<Item = &'a [Release]>) -> Vec<(Option<String>, usize)> {
+pub(crate) fn group<'a>(
+    lists: impl IntoIterator<Item = &'a [Release]>,
+) -> Vec<(Option<String>, usize)> {
     type Key = (u8, Vec<(u64, String)>, Option<String>);
     let mut counts: BTreeMap<Key, usize> = BTreeMap::new();
     for releases in lists {
@@ -406,7 +409,7 @@ pub fn group<'a>(lists: impl IntoIterator<Item = &'a [Release]>) -> Vec<(Option<
 }
 
 /// `26.5.0: 37 migrations · 26.6.0: 14 · unreleased: 2 · no release comment: 5`.
-pub fn describe_groups(groups: &[(Option<String>, usize)]) -> String {
+pub(crate) fn describe_groups(groups: &[(Option<String>, usize)]) -> String {
     groups
         .iter()
         .enumerate()
@@ -425,7 +428,11 @@ pub fn describe_groups(groups: &[(Option<String>, usize)]) -> String {
 /// `history --releases`: the history entries (newest first), with a line
 /// `== 26.9.0 ==` (or `== unreleased ==`, `== no release comment ==`) above
 /// each run of revisions of one release, so the boundaries stand out.
-pub fn history(revs: &[RevIdx], table: &ReleaseTable, entry: impl Fn(RevIdx) -> String) -> String {
+pub(crate) fn history(
+    revs: &[RevIdx],
+    table: &ReleaseTable,
+    entry: impl Fn(RevIdx) -> String,
+) -> String {
     let mut out = String::new();
     let mut last: Option<Option<String>> = None;
     for &r in revs {
@@ -443,7 +450,7 @@ pub fn history(revs: &[RevIdx], table: &ReleaseTable, entry: impl Fn(RevIdx) -> 
 }
 
 /// The `revision_history` directory beside a script directory.
-pub fn history_dir(script_location: &Path) -> std::path::PathBuf {
+pub(crate) fn history_dir(script_location: &Path) -> std::path::PathBuf {
     script_location.join("revision_history")
 }
 

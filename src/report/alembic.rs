@@ -10,17 +10,17 @@ use crate::graph::{RevIdx, RevisionMap};
 /// The flags of `Script._head_only` (Alembic's defaults: all false except
 /// `tree_indicators` and `head_indicators`).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct HeadOnly {
+pub(crate) struct HeadOnly {
     /// Append ` (label, …)`.
-    pub include_branches: bool,
+    pub(crate) include_branches: bool,
     /// Append `, <doc>`.
-    pub include_doc: bool,
+    pub(crate) include_doc: bool,
     /// Prefix `<down> [(deps)] -> `.
-    pub include_parents: bool,
+    pub(crate) include_parents: bool,
     /// Append ` (branchpoint)` / ` (mergepoint)`.
-    pub tree_indicators: bool,
+    pub(crate) tree_indicators: bool,
     /// Append ` (head)` / ` (effective head)` / ` (current)`.
-    pub head_indicators: bool,
+    pub(crate) head_indicators: bool,
 }
 
 impl Default for HeadOnly {
@@ -36,12 +36,6 @@ impl Default for HeadOnly {
 }
 
 /// `_format_down_revision`: `<base>` or the versioned parents as written.
-pub fn format_down_revision(map: &RevisionMap, idx: RevIdx) -> String {
-    let mut out = String::new();
-    push_down_revision(&mut out, map, idx);
-    out
-}
-
 fn push_down_revision(out: &mut String, map: &RevisionMap, idx: RevIdx) {
     let down = &map.script(idx).down_revisions;
     if down.is_empty() {
@@ -62,7 +56,7 @@ fn push_joined<'a>(out: &mut String, items: impl IntoIterator<Item = &'a str>) {
 }
 
 /// `Script._head_only(...)`; `current` is `_db_current_indicator`.
-pub fn head_only(map: &RevisionMap, idx: RevIdx, opts: HeadOnly, current: bool) -> String {
+pub(crate) fn head_only(map: &RevisionMap, idx: RevIdx, opts: HeadOnly, current: bool) -> String {
     let mut text = String::new();
     push_head_only(&mut text, map, idx, opts, current);
     text
@@ -118,7 +112,7 @@ fn push_head_only(
 }
 
 /// `Script.log_entry` (ends with the indented docstring and one `\n`).
-pub fn log_entry(map: &RevisionMap, idx: RevIdx, current: bool) -> String {
+pub(crate) fn log_entry(map: &RevisionMap, idx: RevIdx, current: bool) -> String {
     let mut entry = String::new();
     push_log_entry(&mut entry, map, idx, current);
     entry
@@ -181,7 +175,7 @@ fn push_log_entry(entry: &mut String, map: &RevisionMap, idx: RevIdx, current: b
 }
 
 /// `Script.cmd_format(verbose, …)`: `log_entry` when verbose, else `_head_only`.
-pub fn cmd_format(
+pub(crate) fn cmd_format(
     map: &RevisionMap,
     idx: RevIdx,
     verbose: bool,
@@ -210,7 +204,7 @@ fn push_cmd_format(
 }
 
 /// `alembic heads` stdout for these revisions (each line as `print_stdout` writes it).
-pub fn heads(map: &RevisionMap, revs: &[RevIdx], verbose: bool) -> String {
+pub(crate) fn heads(map: &RevisionMap, revs: &[RevIdx], verbose: bool) -> String {
     let opts = HeadOnly {
         include_branches: true,
         tree_indicators: false,
@@ -246,7 +240,7 @@ fn push_history_entry(
 }
 
 /// `alembic history` stdout; `currents` are the raw version-table rows for `-i`.
-pub fn history(
+pub(crate) fn history(
     map: &RevisionMap,
     revs: &[RevIdx],
     verbose: bool,
@@ -262,7 +256,7 @@ pub fn history(
 /// [`history`], written to `out` through one reused buffer as it is
 /// rendered: with thousands of inherited labels the text of 100,000
 /// revisions runs to gigabytes, which need not be held in memory.
-pub fn write_history(
+pub(crate) fn write_history(
     map: &RevisionMap,
     revs: &[RevIdx],
     verbose: bool,
@@ -282,7 +276,7 @@ pub fn write_history(
 }
 
 /// `alembic branches` stdout, given the full history order.
-pub fn branches(map: &RevisionMap, history_order: &[RevIdx], verbose: bool) -> String {
+pub(crate) fn branches(map: &RevisionMap, history_order: &[RevIdx], verbose: bool) -> String {
     let header_opts = HeadOnly {
         include_branches: true,
         ..HeadOnly::default()
@@ -310,14 +304,14 @@ pub fn branches(map: &RevisionMap, history_order: &[RevIdx], verbose: bool) -> S
 }
 
 /// `alembic show` stdout.
-pub fn show(map: &RevisionMap, revs: &[RevIdx]) -> String {
+pub(crate) fn show(map: &RevisionMap, revs: &[RevIdx]) -> String {
     revs.iter()
         .map(|&r| format!("{}\n", log_entry(map, r, false)))
         .collect()
 }
 
 /// `alembic current` revision lines (after the optional `-v` header).
-pub fn current(map: &RevisionMap, revs: &[RevIdx], verbose: bool) -> String {
+pub(crate) fn current(map: &RevisionMap, revs: &[RevIdx], verbose: bool) -> String {
     revs.iter()
         .map(|&r| {
             format!(

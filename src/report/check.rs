@@ -22,7 +22,7 @@ use crate::check::{ComponentCheck, Severity};
 
 /// `path` relative to `cwd` when it lies below it (what editors and GitHub
 /// expect), otherwise as given.
-pub fn display_path(path: &Path, cwd: &Path) -> String {
+pub(crate) fn display_path(path: &Path, cwd: &Path) -> String {
     path.strip_prefix(cwd).unwrap_or(path).display().to_string()
 }
 
@@ -37,7 +37,7 @@ fn paint(color: bool, style: anstyle::Style, text: &str) -> String {
 
 /// Human output: one block per finding, then a summary line. `color` adds
 /// ANSI styles (decided by the caller from the terminal and `NO_COLOR`).
-pub fn render_human(
+pub(crate) fn render_human(
     components: &[ComponentCheck],
     strict: bool,
     color: bool,
@@ -171,7 +171,7 @@ struct JsonFinding<'a> {
 }
 
 /// The JSON document (see the module docs for its shape).
-pub fn render_json(
+pub(crate) fn render_json(
     components: &[ComponentCheck],
     strict: bool,
     exit_code: u8,

@@ -11,7 +11,7 @@ use super::human::{self, HumanOptions};
 use crate::status::{ComponentStatus, Report, State};
 
 /// A target's labels as one cell: `env=prod,tenant=acme`, `-` without labels.
-pub fn labels_cell(s: &ComponentStatus) -> String {
+pub(crate) fn labels_cell(s: &ComponentStatus) -> String {
     if s.labels.is_empty() {
         return "-".to_string();
     }
@@ -48,7 +48,7 @@ fn pending_cell(s: &ComponentStatus) -> String {
 }
 
 /// How the summary line names a state.
-pub fn summary_word(state: State) -> &'static str {
+pub(crate) fn summary_word(state: State) -> &'static str {
     match state {
         State::UpToDate => "up to date",
         State::Behind => "behind",
@@ -63,7 +63,7 @@ pub fn summary_word(state: State) -> &'static str {
 
 /// `997 up to date, 2 behind, 1 unreachable`: the count of every state
 /// present, best first.
-pub fn summary_line(components: &[ComponentStatus]) -> String {
+pub(crate) fn summary_line(components: &[ComponentStatus]) -> String {
     let parts: Vec<String> = State::ALL
         .iter()
         .filter_map(|state| {
@@ -79,7 +79,7 @@ pub fn summary_line(components: &[ComponentStatus]) -> String {
 }
 
 /// Render the table, the details and the summary.
-pub fn render(report: &Report, opts: &HumanOptions, out: &mut dyn Write) -> io::Result<()> {
+pub(crate) fn render(report: &Report, opts: &HumanOptions, out: &mut dyn Write) -> io::Result<()> {
     let rows: Vec<[String; 5]> = report
         .components
         .iter()

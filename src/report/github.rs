@@ -11,20 +11,20 @@ use super::check::display_path;
 use crate::check::{ComponentCheck, Finding, Severity};
 
 /// Escape a workflow-command message (`escapeData`).
-pub fn escape_data(s: &str) -> String {
+pub(crate) fn escape_data(s: &str) -> String {
     s.replace('%', "%25")
         .replace('\r', "%0D")
         .replace('\n', "%0A")
 }
 
 /// Escape a workflow-command property value (`escapeProperty`).
-pub fn escape_property(s: &str) -> String {
+pub(crate) fn escape_property(s: &str) -> String {
     escape_data(s).replace(':', "%3A").replace(',', "%2C")
 }
 
 /// One annotation line for a finding (without the trailing newline). The
 /// component, when given, goes into the title (for runs over several).
-pub fn annotation(finding: &Finding, component: Option<&str>, cwd: &Path) -> String {
+pub(crate) fn annotation(finding: &Finding, component: Option<&str>, cwd: &Path) -> String {
     let command = match finding.severity {
         Severity::Error => "error",
         Severity::Warning => "warning",
@@ -53,7 +53,11 @@ pub fn annotation(finding: &Finding, component: Option<&str>, cwd: &Path) -> Str
 }
 
 /// Write one annotation per finding, for every component.
-pub fn render(components: &[ComponentCheck], cwd: &Path, out: &mut dyn Write) -> io::Result<()> {
+pub(crate) fn render(
+    components: &[ComponentCheck],
+    cwd: &Path,
+    out: &mut dyn Write,
+) -> io::Result<()> {
     let several = components.len() > 1;
     for c in components {
         for f in &c.findings {

@@ -8,7 +8,7 @@ use std::io::{self, Write};
 
 /// What the database says about a revision (only with `--with-db`).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum DbMark {
+pub(crate) enum DbMark {
     /// A row of the version table names it.
     Current,
     /// Applied: an ancestor of a current row.
@@ -19,45 +19,45 @@ pub enum DbMark {
 
 /// One revision in the drawing.
 #[derive(Debug, Clone, Default)]
-pub struct GraphNode {
+pub(crate) struct GraphNode {
     /// Revision id.
-    pub id: String,
+    pub(crate) id: String,
     /// First line of the docstring (Alembic's `doc`).
-    pub message: String,
+    pub(crate) message: String,
     /// Branch labels to print, sorted (declared ones; a head also shows inherited ones).
-    pub labels: Vec<String>,
+    pub(crate) labels: Vec<String>,
     /// No versioned child.
-    pub head: bool,
+    pub(crate) head: bool,
     /// ≥ 2 versioned parents.
-    pub merge: bool,
+    pub(crate) merge: bool,
     /// ≥ 2 versioned children.
-    pub branch_point: bool,
+    pub(crate) branch_point: bool,
     /// No parent (`down_revision = None`).
-    pub base: bool,
+    pub(crate) base: bool,
     /// Database state, when a database was read.
-    pub db: Option<DbMark>,
+    pub(crate) db: Option<DbMark>,
     /// Drawn only because a selected revision points at it (outside `--last`/`-r`).
-    pub outside: bool,
+    pub(crate) outside: bool,
 }
 
 /// An edge from a revision to one of its parents.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct GraphEdge {
+pub(crate) struct GraphEdge {
     /// Index of the child node.
-    pub child: usize,
+    pub(crate) child: usize,
     /// Index of the parent node.
-    pub parent: usize,
+    pub(crate) parent: usize,
     /// A `depends_on` edge rather than `down_revision`.
-    pub dependency: bool,
+    pub(crate) dependency: bool,
 }
 
 /// The nodes (newest first) and edges to draw.
 #[derive(Debug, Clone, Default)]
-pub struct GraphView {
+pub(crate) struct GraphView {
     /// Nodes in history order (newest first), outside stubs last.
-    pub nodes: Vec<GraphNode>,
+    pub(crate) nodes: Vec<GraphNode>,
     /// Edges child → parent.
-    pub edges: Vec<GraphEdge>,
+    pub(crate) edges: Vec<GraphEdge>,
 }
 
 /// Longest message shown in a node; longer ones are cut with `…`.
@@ -142,7 +142,7 @@ fn classes(n: &GraphNode) -> Vec<&'static str> {
 }
 
 /// Escape text for a Mermaid quoted label (entity codes; `#` first).
-pub fn mermaid_escape(s: &str) -> String {
+pub(crate) fn mermaid_escape(s: &str) -> String {
     let mut out = String::with_capacity(s.len());
     for c in s.chars() {
         match c {
@@ -160,7 +160,7 @@ pub fn mermaid_escape(s: &str) -> String {
 }
 
 /// Escape text for a dot double-quoted string (labels use `\n` between lines).
-pub fn dot_escape(s: &str) -> String {
+pub(crate) fn dot_escape(s: &str) -> String {
     let mut out = String::with_capacity(s.len());
     for c in s.chars() {
         match c {
@@ -174,7 +174,7 @@ pub fn dot_escape(s: &str) -> String {
 }
 
 /// A Mermaid `flowchart BT` (bases at the bottom, heads on top).
-pub fn render_mermaid(view: &GraphView, out: &mut dyn Write) -> io::Result<()> {
+pub(crate) fn render_mermaid(view: &GraphView, out: &mut dyn Write) -> io::Result<()> {
     writeln!(out, "flowchart BT")?;
     for (i, n) in view.nodes.iter().enumerate() {
         let text = label_lines(n)
@@ -236,7 +236,7 @@ pub fn render_mermaid(view: &GraphView, out: &mut dyn Write) -> io::Result<()> {
 }
 
 /// Graphviz `digraph` (rankdir BT: bases at the bottom, heads on top).
-pub fn render_dot(view: &GraphView, out: &mut dyn Write) -> io::Result<()> {
+pub(crate) fn render_dot(view: &GraphView, out: &mut dyn Write) -> io::Result<()> {
     writeln!(out, "digraph revisions {{")?;
     writeln!(out, "    rankdir=BT;")?;
     writeln!(

@@ -2,7 +2,7 @@
 //! `Component:`, `Current Revision:`, `Head Revision(s):`, `Status:`), then
 //! the pending list, divergence details, error details and numbered
 //! recommended actions. Symbols or `[ASCII]` markers and colour are chosen by
-//! the caller ([`HumanOptions`]); this module only formats.
+//! the caller (`HumanOptions`); this module only formats.
 
 use std::io::{self, Write};
 
@@ -12,13 +12,13 @@ use crate::status::{ComponentStatus, Fresh, Report, Revision, State};
 
 /// How to render.
 #[derive(Debug, Clone, Copy, Default)]
-pub struct HumanOptions {
+pub(crate) struct HumanOptions {
     /// `[OK]`-style markers instead of emoji.
-    pub ascii: bool,
+    pub(crate) ascii: bool,
     /// ANSI colour (only for a terminal without NO_COLOR).
-    pub color: bool,
+    pub(crate) color: bool,
     /// Also show config path, script location and masked database URL.
-    pub verbose: bool,
+    pub(crate) verbose: bool,
 }
 
 /// At most this many pending migrations are listed (a fresh Backend.AI
@@ -45,7 +45,7 @@ pub fn indicator(state: State, ascii: bool) -> &'static str {
 }
 
 /// The colour of a state (the terminal's, and the HTML page's).
-pub fn state_color(state: State) -> AnsiColor {
+pub(crate) fn state_color(state: State) -> AnsiColor {
     match state {
         State::UpToDate => AnsiColor::Green,
         State::Behind | State::NoRevision | State::Unstamped => AnsiColor::Yellow,
@@ -81,7 +81,7 @@ impl Painter {
 }
 
 /// Render every component, separated by a blank line, then the run's notes.
-pub fn render(report: &Report, opts: &HumanOptions, out: &mut dyn Write) -> io::Result<()> {
+pub(crate) fn render(report: &Report, opts: &HumanOptions, out: &mut dyn Write) -> io::Result<()> {
     for (i, s) in report.components.iter().enumerate() {
         if i > 0 {
             writeln!(out)?;
@@ -138,7 +138,11 @@ fn with_release(r: &Revision, ascii: bool) -> String {
 }
 
 /// Render one component.
-pub fn render_one(s: &ComponentStatus, opts: &HumanOptions, out: &mut dyn Write) -> io::Result<()> {
+pub(crate) fn render_one(
+    s: &ComponentStatus,
+    opts: &HumanOptions,
+    out: &mut dyn Write,
+) -> io::Result<()> {
     let p = Painter { color: opts.color };
     let ind = indicator(s.state, opts.ascii);
     let headline = match (&s.error, s.state) {

@@ -2,7 +2,7 @@
 //! JSON form of a usage error. `docs/status.schema.json` describes both
 //! (JSON Schema 2020-12); the tests validate every document they produce
 //! against it. Never change a field's meaning silently: bump
-//! [`SCHEMA_VERSION`].
+//! `SCHEMA_VERSION`.
 //!
 //! # Shape
 //!
@@ -46,10 +46,10 @@ use crate::status::{Action, ComponentStatus, Report, Revision};
 
 /// The version of the JSON documents' shape. Bumped on any change that is
 /// not a new field.
-pub const SCHEMA_VERSION: u32 = 1;
+pub(crate) const SCHEMA_VERSION: u32 = 1;
 
 /// The tool's version, as the documents carry it.
-pub const VERSION: &str = env!("CARGO_PKG_VERSION");
+pub(crate) const VERSION: &str = env!("CARGO_PKG_VERSION");
 
 #[derive(Serialize)]
 struct Document<'a> {
@@ -236,7 +236,7 @@ fn component(s: &ComponentStatus) -> JsonComponent<'_> {
 }
 
 /// Write the document (pretty-printed, newline-terminated).
-pub fn render(report: &Report, out: &mut dyn Write) -> io::Result<()> {
+pub(crate) fn render(report: &Report, out: &mut dyn Write) -> io::Result<()> {
     let doc = Document {
         schema_version: SCHEMA_VERSION,
         version: VERSION,

@@ -33,7 +33,7 @@ use crate::status::display_path;
 
 /// Which listing command a document comes from.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum ListCommand {
+pub(crate) enum ListCommand {
     /// `heads`.
     Heads,
     /// `history`.
@@ -81,7 +81,7 @@ struct ListRevision<'a> {
 /// `map` is `None` where the revision files were not read (nothing to list).
 /// `currents` are the version-table rows when the command read them; paths
 /// are shown relative to `cwd` when under it, as in the status JSON.
-pub fn render_list(
+pub(crate) fn render_list(
     command: ListCommand,
     component: &str,
     map: Option<&RevisionMap>,
@@ -170,7 +170,7 @@ fn mark(m: DbMark) -> &'static str {
 
 /// Write the graph document: the view's nodes and edges, and the same view
 /// as Mermaid text. `error` is why the database marks are missing, if they are.
-pub fn render_graph(
+pub(crate) fn render_graph(
     component: &str,
     view: &GraphView,
     exit_code: u8,

@@ -1,14 +1,14 @@
 //! Stage 6: renderers. Each takes computed results and a writer; nothing here
 //! decides anything.
 
-pub mod alembic;
-pub mod check;
-pub mod fleet;
-pub mod github;
-pub mod graph;
+pub(crate) mod alembic;
+pub(crate) mod check;
+pub(crate) mod fleet;
+pub(crate) mod github;
+pub(crate) mod graph;
 pub mod human;
 pub mod json;
-pub mod listing;
+pub(crate) mod listing;
 
 use std::io::{self, Write};
 
@@ -16,7 +16,7 @@ use crate::status::Report;
 
 /// How to render a status report.
 #[derive(Debug, Clone, Copy)]
-pub enum StatusFormat {
+pub(crate) enum StatusFormat {
     /// The seed's blocks, for people.
     Human(human::HumanOptions),
     /// One JSON document.
@@ -24,7 +24,7 @@ pub enum StatusFormat {
 }
 
 /// Render a status report (every command that reports statuses goes through here).
-pub fn status(report: &Report, format: StatusFormat, out: &mut dyn Write) -> io::Result<()> {
+pub(crate) fn status(report: &Report, format: StatusFormat, out: &mut dyn Write) -> io::Result<()> {
     match format {
         StatusFormat::Human(opts) => human::render(report, &opts, out),
         StatusFormat::Json => json::render(report, out),

@@ -2,8 +2,8 @@
 //! Alembic's exact filename rules and load order, and reads each one as text
 //! with the module-level scanner in [`scan`] (nothing is executed or imported).
 
-pub mod imports;
-pub mod python;
+pub(crate) mod imports;
+pub(crate) mod python;
 mod resolve;
 pub mod scan;
 mod walk;
@@ -35,7 +35,7 @@ pub struct Script {
 
 impl Script {
     /// Alembic's `doc`: the docstring up to the first blank line (literal `"\n\n"`).
-    pub fn doc(&self) -> &str {
+    pub(crate) fn doc(&self) -> &str {
         match self.longdoc.find("\n\n") {
             Some(end) => &self.longdoc[..end],
             None => &self.longdoc,
@@ -47,22 +47,22 @@ impl Script {
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
 pub struct FieldLines {
     /// `revision = …`
-    pub revision: u32,
+    pub(crate) revision: u32,
     /// `down_revision = …`
-    pub down_revision: u32,
+    pub(crate) down_revision: u32,
     /// `branch_labels = …`
-    pub branch_labels: u32,
+    pub(crate) branch_labels: u32,
     /// `depends_on = …`
-    pub depends_on: u32,
+    pub(crate) depends_on: u32,
 }
 
 /// The docstring's own account of the revision (documentation only: Alembic never reads it).
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct DocstringClaims {
     /// `Revision ID: X` and its 1-based line in the file.
-    pub revision_id: Option<(String, u32)>,
+    pub(crate) revision_id: Option<(String, u32)>,
     /// `Revises: a, b` (comma-split, trimmed; empty list for an empty line) and its line.
-    pub revises: Option<(Vec<String>, u32)>,
+    pub(crate) revises: Option<(Vec<String>, u32)>,
 }
 
 /// The revision files of a script directory, in Alembic's load order.
@@ -75,20 +75,20 @@ pub struct ScriptSet {
     pub warnings: Vec<String>,
     /// How values that needed another module were decided: which modules,
     /// found where (for `-v` and `check`).
-    pub notes: Vec<String>,
+    pub(crate) notes: Vec<String>,
     /// Star imports of modules that are not found (also in `warnings`).
-    pub missing_modules: Vec<imports::MissingModule>,
+    pub(crate) missing_modules: Vec<imports::MissingModule>,
 }
 
 /// How files that the scanner alone cannot read are retried.
 #[derive(Debug, Clone, Copy, Default)]
-pub struct Fallbacks<'a> {
+pub(crate) struct Fallbacks<'a> {
     /// Resolve imported names, star imports and `try: import` through this
     /// resolver's search path.
-    pub imports: Option<&'a imports::Resolver>,
+    pub(crate) imports: Option<&'a imports::Resolver>,
     /// `--python`: ask this interpreter about what still cannot be read
     /// (one subprocess for all such files; needs `imports` for the search path).
-    pub python: Option<&'a python::Fallback>,
+    pub(crate) python: Option<&'a python::Fallback>,
 }
 
 /// A revision file that cannot be read the way Alembic would read it.
@@ -96,18 +96,18 @@ pub struct Fallbacks<'a> {
 #[error("{}:{line}: {message}", path.display())]
 pub struct ScriptError {
     /// The file.
-    pub path: PathBuf,
+    pub(crate) path: PathBuf,
     /// 1-based line (0 when the problem is the whole file).
-    pub line: u32,
+    pub(crate) line: u32,
     /// What is wrong and what to do, for people.
-    pub message: String,
+    pub(crate) message: String,
     /// The kind, which decides how Alembic-compatible commands report it.
-    pub kind: ScriptErrorKind,
+    pub(crate) kind: ScriptErrorKind,
 }
 
 /// Kinds of [`ScriptError`].
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum ScriptErrorKind {
+pub(crate) enum ScriptErrorKind {
     /// No `revision` and no legacy hex file name: Alembic's
     /// `Could not determine revision id from filename …` (`FAILED:`, exit 255).
     NoRevision,
@@ -134,7 +134,7 @@ pub fn load(
 }
 
 /// [`load`], retrying the files the scanner refuses with `fallbacks`.
-pub fn load_with(
+pub(crate) fn load_with(
     locations: &[PathBuf],
     recursive: bool,
     sourceless: bool,
@@ -151,7 +151,7 @@ pub fn load_with(
 /// Like [`load`], but keeps what could be read next to what could not, for
 /// `check`, which reports on every file it can rather than stopping at the
 /// first unreadable one.
-pub fn load_partial(
+pub(crate) fn load_partial(
     locations: &[PathBuf],
     recursive: bool,
     sourceless: bool,
@@ -160,7 +160,7 @@ pub fn load_partial(
 }
 
 /// [`load_partial`], retrying the files the scanner refuses with `fallbacks`.
-pub fn load_partial_with(
+pub(crate) fn load_partial_with(
     locations: &[PathBuf],
     recursive: bool,
     sourceless: bool,
@@ -323,7 +323,7 @@ fn read_into(path: &Path, buf: &mut Vec<u8>) -> Result<usize, ScriptError> {
 
 /// Build a [`Script`] from a file's bytes; `path` is stored as given and its
 /// file name decides the legacy revision id.
-pub fn script_from_source(path: &Path, source: &[u8]) -> Result<Script, ScriptError> {
+pub(crate) fn script_from_source(path: &Path, source: &[u8]) -> Result<Script, ScriptError> {
     let error = |line: u32, kind: ScriptErrorKind, message: String| ScriptError {
         path: path.to_path_buf(),
         line,

@@ -13,36 +13,36 @@ use super::scan::Value;
 use crate::config::paths::SearchPath;
 
 /// How long the subprocess may take when `--timeout` is not given.
-pub const DEFAULT_TIMEOUT: Duration = Duration::from_secs(30);
+pub(crate) const DEFAULT_TIMEOUT: Duration = Duration::from_secs(30);
 
 /// The interpreter to ask, and for how long.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Fallback {
+pub(crate) struct Fallback {
     /// The Python executable.
-    pub interpreter: PathBuf,
+    pub(crate) interpreter: PathBuf,
     /// The whole subprocess's time limit.
-    pub timeout: Duration,
+    pub(crate) timeout: Duration,
 }
 
 /// What Python says one file binds: the four values (absent = not bound)
 /// and the module docstring.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
-pub struct Answer {
+pub(crate) struct Answer {
     /// `revision`, `down_revision`, `branch_labels`, `depends_on`.
-    pub fields: [Option<Value>; 4],
+    pub(crate) fields: [Option<Value>; 4],
     /// `__doc__`.
-    pub docstring: Option<String>,
+    pub(crate) docstring: Option<String>,
 }
 
 /// Why Python could not give a file's values: the 1-based line in the file
 /// (0 when unknown) and what went wrong.
-pub type Refusal = (u32, String);
+pub(crate) type Refusal = (u32, String);
 
 impl Fallback {
     /// `--python PATH|auto`: `auto` is `$VIRTUAL_ENV/bin/python`, else
     /// `<root>/.venv/bin/python`, else `<root>/py` (Backend.AI's wrapper),
     /// the first that exists.
-    pub fn from_flag(
+    pub(crate) fn from_flag(
         value: &str,
         root: &Path,
         virtual_env: Option<&str>,
@@ -80,7 +80,7 @@ impl Fallback {
     /// directories first on `sys.path`. One answer (or error with its line,
     /// 0 when unknown) per file, in order; `Err` when the subprocess itself
     /// fails or times out.
-    pub fn ask(
+    pub(crate) fn ask(
         &self,
         files: &[PathBuf],
         search: &SearchPath,

@@ -22,9 +22,9 @@ pub(super) struct Candidate {
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub(super) struct Selected {
     /// Symlink-resolved absolute path (Alembic's `Script.path`).
-    pub path: PathBuf,
+    pub(crate) path: PathBuf,
     /// A `.pyc`/`.pyo` picked in `sourceless` mode (we cannot read bytecode).
-    pub compiled: bool,
+    pub(crate) compiled: bool,
 }
 
 fn io_error(path: &Path, what: &str, e: &std::io::Error) -> ScriptError {

@@ -1,5 +1,5 @@
 //! The re-check floor: however many requests arrive, the targets are checked
-//! at most once per [`Floor::min_interval`]. Requests inside the floor get
+//! at most once per `min_interval`. Requests inside the floor get
 //! the last result; the first request after it starts one check, and
 //! requests that arrive while that check runs get the previous result (or
 //! wait for the first result when there is none yet). One check at a time,
@@ -9,7 +9,7 @@ use std::sync::{Arc, Condvar, Mutex, MutexGuard, PoisonError};
 use std::time::{Duration, Instant};
 
 /// The last result and when its check started.
-pub struct Floor<T> {
+pub(crate) struct Floor<T> {
     min_interval: Duration,
     state: Mutex<State<T>>,
     done: Condvar,
@@ -23,7 +23,7 @@ struct State<T> {
 
 impl<T> Floor<T> {
     /// No check yet; checks at most once per `min_interval`.
-    pub fn new(min_interval: Duration) -> Floor<T> {
+    pub(crate) fn new(min_interval: Duration) -> Floor<T> {
         Floor {
             min_interval,
             state: Mutex::new(State {
@@ -35,11 +35,6 @@ impl<T> Floor<T> {
         }
     }
 
-    /// The least time between the starts of two checks.
-    pub fn min_interval(&self) -> Duration {
-        self.min_interval
-    }
-
     fn lock(&self) -> MutexGuard<'_, State<T>> {
         // A panicking check leaves the state consistent (see `get`).
         self.state.lock().unwrap_or_else(PoisonError::into_inner)
@@ -47,13 +42,13 @@ impl<T> Floor<T> {
 
     /// A result no older than the floor allows: the last one while the floor
     /// holds or another check runs, else a new one from `check`.
-    pub fn get(&self, check: impl FnOnce() -> T) -> Arc<T> {
+    pub(crate) fn get(&self, check: impl FnOnce() -> T) -> Arc<T> {
         self.get_if_older(Duration::ZERO, check)
     }
 
     /// Like [`Floor::get`], but re-check only when the last check started at
     /// least `age` ago (and the floor allows it): the periodic refresh.
-    pub fn get_if_older(&self, age: Duration, check: impl FnOnce() -> T) -> Arc<T> {
+    pub(crate) fn get_if_older(&self, age: Duration, check: impl FnOnce() -> T) -> Arc<T> {
         let mut s = self.lock();
         let wait = age.max(self.min_interval);
         let due = s.started.is_none_or(|t| t.elapsed() >= wait);
@@ -84,11 +79,6 @@ impl<T> Floor<T> {
             s = self.done.wait(s).unwrap_or_else(PoisonError::into_inner);
         }
     }
-
-    /// The last result, if any, without checking.
-    pub fn last(&self) -> Option<Arc<T>> {
-        self.lock().last.clone()
-    }
 }
 
 /// Clears `running` when a check unwinds.
@@ -106,6 +96,11 @@ impl<T> Drop for Running<'_, T> {
 mod tests {
     use super::*;
     use std::sync::atomic::{AtomicUsize, Ordering};
+
+    /// The last result, if any, without checking.
+    fn last<T>(floor: &Floor<T>) -> Option<Arc<T>> {
+        floor.lock().last.clone()
+    }
 
     #[test]
     fn requests_inside_the_floor_share_one_check() {
@@ -149,6 +144,6 @@ mod tests {
         }));
         assert!(r.is_err());
         assert_eq!(*floor.get(|| 7), 7);
-        assert_eq!(floor.last().as_deref(), Some(&7));
+        assert_eq!(last(&floor).as_deref(), Some(&7));
     }
 }

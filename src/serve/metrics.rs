@@ -20,7 +20,7 @@ use prometheus_client::registry::Registry;
 use crate::status::{ComponentStatus, Report, State};
 
 /// The content type of [`render`]'s output.
-pub const CONTENT_TYPE: &str = "application/openmetrics-text; version=1.0.0; charset=utf-8";
+pub(crate) const CONTENT_TYPE: &str = "application/openmetrics-text; version=1.0.0; charset=utf-8";
 
 type Labels = Vec<(String, String)>;
 
@@ -57,11 +57,11 @@ impl Collector for Gauges {
 
 /// What one check round measured, beside the report.
 #[derive(Debug, Clone, Copy)]
-pub struct Round {
+pub(crate) struct Round {
     /// When the check started, in seconds since the Unix epoch.
-    pub started_unix: f64,
+    pub(crate) started_unix: f64,
     /// How long the whole check took, in seconds.
-    pub duration_secs: f64,
+    pub(crate) duration_secs: f64,
 }
 
 /// A target label's name as a Prometheus label name: characters outside
@@ -69,7 +69,7 @@ pub struct Round {
 /// itself ([`crate::fleet::RESERVED_LABELS`]) gets a `label_` prefix (`__`
 /// prefixes are Prometheus's own). The targets file refuses such names
 /// already; this keeps the exposition valid whatever the labels' source.
-pub fn label_name(name: &str) -> String {
+pub(crate) fn label_name(name: &str) -> String {
     let mut s: String = name
         .chars()
         .map(|c| {
@@ -91,7 +91,7 @@ pub fn label_name(name: &str) -> String {
 }
 
 /// The identifying labels of a target's series.
-pub fn target_labels(s: &ComponentStatus) -> Labels {
+pub(crate) fn target_labels(s: &ComponentStatus) -> Labels {
     let table = match &s.version_table.schema {
         Some(schema) => format!("{schema}.{}", s.version_table.name),
         None => s.version_table.name.clone(),
@@ -117,12 +117,12 @@ fn with(labels: &Labels, name: &str, value: &str) -> Labels {
 }
 
 /// Whether the check reached a verdict (it read the scripts and the database).
-pub fn check_succeeded(state: State) -> bool {
+pub(crate) fn check_succeeded(state: State) -> bool {
     !matches!(state, State::DatabaseError | State::ConfigError)
 }
 
 /// Encode the report of one round (OpenMetrics text, ending in `# EOF`).
-pub fn render(report: &Report, round: Round) -> String {
+pub(crate) fn render(report: &Report, round: Round) -> String {
     let gauge = |name, help| Gauge {
         name,
         help,

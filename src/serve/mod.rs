@@ -13,9 +13,9 @@
 //! worker threads answer requests. SIGTERM or SIGINT stops it cleanly: no
 //! new requests are taken, the ones in progress are answered, exit 0.
 
-pub mod floor;
-pub mod metrics;
-pub mod page;
+pub(crate) mod floor;
+pub(crate) mod metrics;
+pub(crate) mod page;
 
 use std::io::Write;
 use std::net::SocketAddr;
@@ -30,11 +30,11 @@ use crate::error::Error;
 use crate::status::Report;
 
 /// The default `--listen`: loopback only.
-pub const DEFAULT_LISTEN: &str = "127.0.0.1:9187";
+pub(crate) const DEFAULT_LISTEN: &str = "127.0.0.1:9187";
 /// The default `--interval` in seconds.
-pub const DEFAULT_INTERVAL_SECS: f64 = 60.0;
+pub(crate) const DEFAULT_INTERVAL_SECS: f64 = 60.0;
 /// The default `--min-interval` (the floor) in seconds.
-pub const DEFAULT_MIN_INTERVAL_SECS: f64 = 10.0;
+pub(crate) const DEFAULT_MIN_INTERVAL_SECS: f64 = 10.0;
 /// Threads answering requests.
 const WORKERS: usize = 4;
 /// How often idle threads look at the stop flag.
@@ -42,30 +42,30 @@ const POLL: Duration = Duration::from_millis(100);
 
 /// How to serve.
 #[derive(Debug, Clone, Copy)]
-pub struct Options {
+pub(crate) struct Options {
     /// Where to listen.
-    pub listen: SocketAddr,
+    pub(crate) listen: SocketAddr,
     /// Re-check this often even when nobody asks.
-    pub interval: Duration,
+    pub(crate) interval: Duration,
     /// Never re-check more often than this (the floor).
-    pub min_interval: Duration,
+    pub(crate) min_interval: Duration,
 }
 
 /// One check round, rendered for every endpoint.
-pub struct Snapshot {
+pub(crate) struct Snapshot {
     /// `/status.json`.
-    pub json: Vec<u8>,
+    pub(crate) json: Vec<u8>,
     /// `/metrics`.
-    pub metrics: String,
+    pub(crate) metrics: String,
     /// `/`.
-    pub html: String,
+    pub(crate) html: String,
     /// The round's summary line (`2 up to date, 1 behind`), for the log.
-    pub summary: String,
+    pub(crate) summary: String,
 }
 
 impl Snapshot {
     /// Render a report checked at `started` in `duration`.
-    pub fn new(
+    pub(crate) fn new(
         report: &Report,
         started: SystemTime,
         duration: Duration,
@@ -97,12 +97,12 @@ impl Snapshot {
 }
 
 /// Whether other machines can reach an address (anything but loopback).
-pub fn is_public(addr: &SocketAddr) -> bool {
+pub(crate) fn is_public(addr: &SocketAddr) -> bool {
     !addr.ip().is_loopback()
 }
 
 /// The warning printed when listening on a public address.
-pub fn public_warning(addr: &SocketAddr) -> String {
+pub(crate) fn public_warning(addr: &SocketAddr) -> String {
     format!(
         "warning: listening on {addr}, which other machines can reach: anyone who can connect \
          sees database hosts, names and revisions (never passwords)\n\
@@ -112,7 +112,7 @@ pub fn public_warning(addr: &SocketAddr) -> String {
 }
 
 /// Ask `flag` to be raised on SIGTERM and SIGINT.
-pub fn stop_on_signals(flag: &Arc<AtomicBool>) -> Result<(), Error> {
+pub(crate) fn stop_on_signals(flag: &Arc<AtomicBool>) -> Result<(), Error> {
     for signal in [signal_hook::consts::SIGTERM, signal_hook::consts::SIGINT] {
         signal_hook::flag::register(signal, Arc::clone(flag)).map_err(|e| {
             Error::new(
@@ -127,7 +127,7 @@ pub fn stop_on_signals(flag: &Arc<AtomicBool>) -> Result<(), Error> {
 /// Serve until `stop` is raised. `check` checks every target once; `err`
 /// gets the startup line, one line per change of the summary, and the
 /// shutdown line. A bind failure is returned before anything is served.
-pub fn run(
+pub(crate) fn run(
     options: &Options,
     check: &(dyn Fn() -> Report + Sync),
     stop: &AtomicBool,

@@ -11,15 +11,15 @@ use crate::report::human::{indicator, state_color};
 use crate::status::{ComponentStatus, Report, Revision};
 
 /// The content type of [`render`]'s output.
-pub const CONTENT_TYPE: &str = "text/html; charset=utf-8";
+pub(crate) const CONTENT_TYPE: &str = "text/html; charset=utf-8";
 
 /// The page's Content-Security-Policy: its own inline style and script,
 /// nothing else (no external script, style sheet, font, image or request).
-pub const CSP: &str = "default-src 'none'; style-src 'unsafe-inline'; script-src 'unsafe-inline'; \
+pub(crate) const CSP: &str = "default-src 'none'; style-src 'unsafe-inline'; script-src 'unsafe-inline'; \
                        base-uri 'none'; form-action 'none'; frame-ancestors 'none'";
 
 /// Escape text for HTML element content and quoted attribute values.
-pub fn escape(s: &str) -> String {
+pub(crate) fn escape(s: &str) -> String {
     let mut out = String::with_capacity(s.len());
     for c in s.chars() {
         match c {
@@ -35,7 +35,7 @@ pub fn escape(s: &str) -> String {
 }
 
 /// A UTC time as `2026-12-02 13:30:05 UTC` (Howard Hinnant's days-to-civil).
-pub fn utc(unix_secs: f64) -> String {
+pub(crate) fn utc(unix_secs: f64) -> String {
     let secs = unix_secs.max(0.0) as i64;
     let (days, rem) = (secs.div_euclid(86_400), secs.rem_euclid(86_400));
     let z = days + 719_468;
@@ -66,7 +66,7 @@ fn css_color(c: AnsiColor) -> (&'static str, &'static str) {
 }
 
 /// "3 up to date, 1 behind, 1 unreachable": the fleet report's summary line.
-pub fn summary(report: &Report) -> String {
+pub(crate) fn summary(report: &Report) -> String {
     crate::report::fleet::summary_line(&report.components)
 }
 
@@ -163,7 +163,12 @@ d.addEventListener('toggle',()=>{d.open?open.add(d.dataset.key):open.delete(d.da
 sessionStorage.setItem(K,JSON.stringify([...open]));});});";
 
 /// The whole page for one round.
-pub fn render(report: &Report, checked_unix: f64, duration_secs: f64, refresh_secs: u64) -> String {
+pub(crate) fn render(
+    report: &Report,
+    checked_unix: f64,
+    duration_secs: f64,
+    refresh_secs: u64,
+) -> String {
     let labelled = report.components.iter().any(|c| !c.labels.is_empty());
     // Worst first, so that in a fleet of a thousand the few that need
     // attention are on top; otherwise in the report's order.

@@ -12,16 +12,16 @@ use crate::shell;
 /// One recommended action: a sentence for people and, when it is a single
 /// command, the command as argv (run in the project root).
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Action {
+pub(crate) struct Action {
     /// The action as people read it (the command included).
-    pub text: String,
+    pub(crate) text: String,
     /// The command to run, as argv; `None` when the action is not one command.
-    pub command: Option<Vec<String>>,
+    pub(crate) command: Option<Vec<String>>,
 }
 
 impl Action {
     /// An action that is not a single command.
-    pub fn say(text: impl Into<String>) -> Action {
+    pub(crate) fn say(text: impl Into<String>) -> Action {
         Action {
             text: text.into(),
             command: None,
@@ -66,7 +66,7 @@ fn alembic(ctx: &Context, args: &[&str]) -> Vec<String> {
 }
 
 /// The headline for a database error.
-pub fn db_error_title(kind: DbErrorKind) -> &'static str {
+pub(crate) fn db_error_title(kind: DbErrorKind) -> &'static str {
     match kind {
         DbErrorKind::Refused
         | DbErrorKind::UnknownHost

@@ -16,7 +16,7 @@ fn plural(n: usize, one: &str, many: &str) -> String {
 }
 
 /// The verdict for one target.
-pub fn evaluate(map: &RevisionMap, db: &DbRead, ctx: &Context) -> ComponentStatus {
+pub(crate) fn evaluate(map: &RevisionMap, db: &DbRead, ctx: &Context) -> ComponentStatus {
     let cwd = ctx.cwd.as_path();
     let real_heads = divergence::distinct_real_heads(map);
     let mut status = ComponentStatus::new(ctx, State::UpToDate);

@@ -1,5 +1,5 @@
 //! Stage 5: the verdict. Scripts (the revision map) + what the database read
-//! found → [`ComponentStatus`]: state, pending revisions in upgrade order,
+//! found → `ComponentStatus`: state, pending revisions in upgrade order,
 //! unknown revisions, divergence details and recommended actions. Pure: no I/O.
 //!
 //! # Rules
@@ -10,11 +10,11 @@
 //!   exactly what `alembic upgrade heads` would run. Where Alembic has no plan
 //!   (a row it cannot locate, rows that overlap, a database it could not
 //!   read) `pending` is `None`, never a guess.
-//! * Divergence is [`crate::graph::divergence`], the analysis `check` uses too.
+//! * Divergence is `crate::graph::divergence`, the analysis `check` uses too.
 //! * A missing or empty version table in a database that holds other tables
 //!   is *unstamped*, not fresh: replaying every migration would fail there.
 //! * A row that belongs to another component's tree means the URL points at
-//!   that component's database ([`Foreign`]).
+//!   that component's database (`Foreign`).
 //! * The state is the most severe that applies ([`State`] is ordered by exit
 //!   code); every fact is kept for the JSON report.
 
@@ -32,11 +32,14 @@ use crate::graph::divergence::Edit;
 use crate::graph::{RevIdx, RevisionMap};
 use crate::target::{TableSources, UrlSource};
 
-pub use advice::{Action, db_error_title};
-pub use evaluate::evaluate;
+pub(crate) use advice::{Action, db_error_title};
+pub(crate) use evaluate::evaluate;
 
 /// A component's state, ordered from best to worst (the order of the exit codes).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
+// Only so the tests can compare `State::ALL` with a list of every variant
+// that the compiler writes (`ValueEnum::value_variants`).
+#[cfg_attr(test, derive(clap::ValueEnum))]
 pub enum State {
     /// The database holds exactly the script heads.
     UpToDate,
@@ -84,7 +87,7 @@ impl State {
     }
 
     /// The process exit code for this state.
-    pub fn exit_code(self) -> u8 {
+    pub(crate) fn exit_code(self) -> u8 {
         self.exit().code()
     }
 
@@ -103,7 +106,7 @@ impl State {
     }
 
     /// Human title after `Database Status:` (`Up-to-date`, `Behind`, …).
-    pub fn title(self) -> &'static str {
+    pub(crate) fn title(self) -> &'static str {
         match self {
             State::UpToDate => "Up-to-date",
             State::Behind => "Behind",
@@ -119,48 +122,48 @@ impl State {
 
 /// One revision as reported: id, message (Alembic's `doc`) and file.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Revision {
+pub(crate) struct Revision {
     /// Revision id.
-    pub id: String,
+    pub(crate) id: String,
     /// The docstring's first paragraph (what `alembic history` shows).
-    pub message: String,
+    pub(crate) message: String,
     /// The revision file, relative to the working directory when under it.
-    pub path: PathBuf,
+    pub(crate) path: PathBuf,
     /// Branch labels, inherited ones included, sorted (not in the JSON schema).
-    pub labels: Vec<String>,
+    pub(crate) labels: Vec<String>,
     /// The releases its `# Part of:` comment names (empty without one, or
     /// when release comments are off).
-    pub releases: Vec<crate::releases::Release>,
+    pub(crate) releases: Vec<crate::releases::Release>,
 }
 
 /// Heads that nothing tells apart, and where they split.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Divergence {
+pub(crate) struct Divergence {
     /// Every diverged head, in the order `heads` lists them.
-    pub heads: Vec<Revision>,
+    pub(crate) heads: Vec<Revision>,
     /// The newest revision that is an ancestor of all of them (`None` when they share none).
-    pub last_common_ancestor: Option<Revision>,
+    pub(crate) last_common_ancestor: Option<Revision>,
     /// Why they count as diverged (e.g. `2 heads carry no branch label`).
-    pub reason: String,
+    pub(crate) reason: String,
     /// The one-line edit that joins them (the first group's), with the file
     /// relative to the working directory.
-    pub fix: Option<Edit>,
+    pub(crate) fix: Option<Edit>,
 }
 
 /// An error that decided the state.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub struct ErrorInfo {
+pub(crate) struct ErrorInfo {
     /// Stable kind (JSON `error.kind`, advice, exit code).
-    pub kind: ErrorKind,
+    pub(crate) kind: ErrorKind,
     /// Headline for people (`Cannot connect to database`).
-    pub title: String,
+    pub(crate) title: String,
     /// The cause, naming the file/line/host (never a password).
-    pub message: String,
+    pub(crate) message: String,
 }
 
 /// What the version-table read produced, as far as the verdict cares.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub enum DbRead {
+pub(crate) enum DbRead {
     /// The database was read.
     Read(VersionRead),
     /// The read failed.
@@ -178,81 +181,74 @@ impl From<Result<VersionRead, DbError>> for DbRead {
     }
 }
 
-impl DbRead {
-    /// A read that found these rows (and did not ask for the table list).
-    pub fn rows(rows: VersionRows) -> DbRead {
-        DbRead::Read(VersionRead { rows, tables: None })
-    }
-}
-
 /// A version-table row that belongs to another component's tree.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Foreign {
+pub(crate) struct Foreign {
     /// The row.
-    pub row: String,
+    pub(crate) row: String,
     /// The component whose scripts define it.
-    pub component: String,
+    pub(crate) component: String,
     /// Whether it is that component's head.
-    pub head: bool,
+    pub(crate) head: bool,
 }
 
 /// What is known about the database besides its rows (for advice).
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
-pub struct DbFacts {
+pub(crate) struct DbFacts {
     /// The backend the URL names.
-    pub backend: Option<Backend>,
+    pub(crate) backend: Option<Backend>,
     /// The database name (not for SQLite).
-    pub name: Option<String>,
+    pub(crate) name: Option<String>,
     /// The user name, as connected.
-    pub user: Option<String>,
+    pub(crate) user: Option<String>,
 }
 
 /// Everything about a target the verdict needs besides the map and the read.
 #[derive(Debug, Clone, Default)]
-pub struct Context {
+pub(crate) struct Context {
     /// Component name.
-    pub name: String,
+    pub(crate) name: String,
     /// The target's labels (a fleet's; empty otherwise).
-    pub labels: BTreeMap<String, String>,
+    pub(crate) labels: BTreeMap<String, String>,
     /// The ini, as shown to people (relative when given relative).
-    pub config: Option<String>,
+    pub(crate) config: Option<String>,
     /// The script directory, as shown to people.
-    pub script_location: Option<String>,
+    pub(crate) script_location: Option<String>,
     /// The database URL with the password masked.
-    pub database: Option<String>,
+    pub(crate) database: Option<String>,
     /// Where the URL came from.
-    pub url_source: Option<UrlSource>,
+    pub(crate) url_source: Option<UrlSource>,
     /// Database name and user, for the commands in the advice.
-    pub db: DbFacts,
+    pub(crate) db: DbFacts,
     /// The Alembic command for this component as argv, e.g.
     /// `./py -m alembic -c alembic-appproxy.ini`.
-    pub alembic: Vec<String>,
+    pub(crate) alembic: Vec<String>,
     /// Where the advice's commands run when that is not the working
     /// directory (the project root, relative to it), e.g. `../..`.
-    pub workdir: Option<String>,
+    pub(crate) workdir: Option<String>,
     /// Running inside a Backend.AI checkout.
-    pub backend_ai: bool,
+    pub(crate) backend_ai: bool,
     /// The command that checks this target again, as argv.
-    pub recheck: Vec<String>,
+    pub(crate) recheck: Vec<String>,
     /// Said after the recheck command, e.g. that the password was masked in it.
-    pub recheck_note: Option<String>,
+    pub(crate) recheck_note: Option<String>,
     /// The working directory (symlink-resolved); revision paths are shown relative to it.
-    pub cwd: PathBuf,
+    pub(crate) cwd: PathBuf,
     /// Notes about this target.
-    pub notes: Vec<String>,
+    pub(crate) notes: Vec<String>,
     /// The version table read.
-    pub version_table: VersionTable,
+    pub(crate) version_table: VersionTable,
     /// Where the version table's name and schema came from.
-    pub table_sources: TableSources,
+    pub(crate) table_sources: TableSources,
     /// Rows of the database that belong to another component's tree.
-    pub foreign: Vec<Foreign>,
+    pub(crate) foreign: Vec<Foreign>,
     /// Release comments and dumps, when release awareness is on.
-    pub releases: Option<std::sync::Arc<crate::releases::Facts>>,
+    pub(crate) releases: Option<std::sync::Arc<crate::releases::Facts>>,
 }
 
 /// What the version table looked like.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum TableState {
+pub(crate) enum TableState {
     /// No version table (or no SQLite file).
     Missing,
     /// A version table without rows.
@@ -263,7 +259,7 @@ pub enum TableState {
 
 impl TableState {
     /// Stable name used in JSON.
-    pub fn as_str(self) -> &'static str {
+    pub(crate) fn as_str(self) -> &'static str {
         match self {
             TableState::Missing => "missing",
             TableState::Empty => "empty",
@@ -274,65 +270,65 @@ impl TableState {
 
 /// The verdict for one target, with every fact behind it.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub struct ComponentStatus {
+pub(crate) struct ComponentStatus {
     /// Component name.
-    pub name: String,
+    pub(crate) name: String,
     /// The target's labels.
-    pub labels: BTreeMap<String, String>,
+    pub(crate) labels: BTreeMap<String, String>,
     /// The ini, as shown to people.
-    pub config: Option<String>,
+    pub(crate) config: Option<String>,
     /// The script directory, as shown to people.
-    pub script_location: Option<String>,
+    pub(crate) script_location: Option<String>,
     /// The database URL with the password masked.
-    pub database: Option<String>,
+    pub(crate) database: Option<String>,
     /// Where the URL came from.
-    pub url_source: Option<UrlSource>,
+    pub(crate) url_source: Option<UrlSource>,
     /// The version table read.
-    pub version_table: VersionTable,
+    pub(crate) version_table: VersionTable,
     /// Where the version table's name and schema came from.
-    pub table_sources: TableSources,
+    pub(crate) table_sources: TableSources,
     /// What the version table looked like (`None` when it was not read).
-    pub table_state: Option<TableState>,
+    pub(crate) table_state: Option<TableState>,
     /// The most severe state that applies.
-    pub state: State,
+    pub(crate) state: State,
     /// The headline: the state's title, or the error's.
-    pub title: String,
+    pub(crate) title: String,
     /// The version-table rows the scripts know, in load order.
-    pub current: Vec<Revision>,
+    pub(crate) current: Vec<Revision>,
     /// The real heads (the upgrade target), in load order.
-    pub heads: Vec<Revision>,
+    pub(crate) heads: Vec<Revision>,
     /// What `alembic upgrade heads` would run, oldest first; `None` where
     /// Alembic has no plan.
-    pub pending: Option<Vec<Revision>>,
+    pub(crate) pending: Option<Vec<Revision>>,
     /// Version-table rows the scripts do not know.
-    pub unknown: Vec<String>,
+    pub(crate) unknown: Vec<String>,
     /// Why the database holds no revision, when it holds none.
-    pub fresh: Option<Fresh>,
+    pub(crate) fresh: Option<Fresh>,
     /// Other tables in the searched schema, when the version table is missing or empty.
-    pub tables: Option<Tables>,
+    pub(crate) tables: Option<Tables>,
     /// Divergence details, when heads have diverged.
-    pub diverged: Option<Divergence>,
+    pub(crate) diverged: Option<Divergence>,
     /// The error that decided the state, if any.
-    pub error: Option<ErrorInfo>,
+    pub(crate) error: Option<ErrorInfo>,
     /// One sentence for people after `Status:`.
-    pub summary: String,
+    pub(crate) summary: String,
     /// What to do next, most useful first.
-    pub actions: Vec<Action>,
+    pub(crate) actions: Vec<Action>,
     /// Other facts worth knowing.
-    pub notes: Vec<String>,
+    pub(crate) notes: Vec<String>,
     /// The release the database was upgraded along (`--from-release`, or
     /// inferred from a release dump whose head it holds).
-    pub from_release: Option<String>,
+    pub(crate) from_release: Option<String>,
     /// Revisions `alembic upgrade` will not run and that release lacks, in apply order.
-    pub skipped: Vec<Revision>,
+    pub(crate) skipped: Vec<Revision>,
     /// Pending revisions per release, in upgrade order (`None` = no release comment);
     /// empty when release comments are off.
-    pub pending_by_release: Vec<(Option<String>, usize)>,
+    pub(crate) pending_by_release: Vec<(Option<String>, usize)>,
 }
 
 /// Why a database counts as holding no revision.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Fresh {
+pub(crate) enum Fresh {
     /// The SQLite file does not exist.
     NoDatabaseFile,
     /// There is no version table.
@@ -343,7 +339,7 @@ pub enum Fresh {
 
 impl ComponentStatus {
     /// The exit code for this target.
-    pub fn exit_code(&self) -> u8 {
+    pub(crate) fn exit_code(&self) -> u8 {
         self.state.exit_code()
     }
 
@@ -394,7 +390,7 @@ impl ComponentStatus {
 
     /// A config-error verdict (no map could be built): the error's kind,
     /// headline and message, and its hints as actions, then "Verify".
-    pub fn config_error(ctx: &Context, error: &crate::error::Error) -> Self {
+    pub(crate) fn config_error(ctx: &Context, error: &crate::error::Error) -> Self {
         let mut actions: Vec<Action> = error.hints.iter().map(Action::say).collect();
         actions.push(advice::verify(ctx));
         let mut message = error.message.clone();
@@ -415,7 +411,7 @@ impl ComponentStatus {
 }
 
 /// The headline for an error of `kind` (the seed's `Error: …` blocks).
-pub fn error_title(kind: ErrorKind) -> &'static str {
+pub(crate) fn error_title(kind: ErrorKind) -> &'static str {
     match kind {
         ErrorKind::Usage => "Usage error",
         ErrorKind::UnknownComponent => "Unknown component",
@@ -445,18 +441,18 @@ pub fn error_title(kind: ErrorKind) -> &'static str {
 
 /// The verdicts of a run, in selection order, with the run's notes.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
-pub struct Report {
+pub(crate) struct Report {
     /// One verdict per target.
-    pub components: Vec<ComponentStatus>,
+    pub(crate) components: Vec<ComponentStatus>,
     /// Notes for the whole run (said once).
-    pub notes: Vec<String>,
+    pub(crate) notes: Vec<String>,
     /// Where the recommended commands run (the project root).
-    pub working_directory: Option<PathBuf>,
+    pub(crate) working_directory: Option<PathBuf>,
 }
 
 impl Report {
     /// The process exit code: the largest of the targets'.
-    pub fn exit_code(&self) -> u8 {
+    pub(crate) fn exit_code(&self) -> u8 {
         self.components
             .iter()
             .map(ComponentStatus::exit_code)
@@ -466,7 +462,7 @@ impl Report {
 }
 
 /// Describe one revision of the map.
-pub fn revision(map: &RevisionMap, idx: RevIdx, cwd: &Path) -> Revision {
+pub(crate) fn revision(map: &RevisionMap, idx: RevIdx, cwd: &Path) -> Revision {
     let script = map.script(idx);
     Revision {
         id: script.revision.clone(),
@@ -478,7 +474,7 @@ pub fn revision(map: &RevisionMap, idx: RevIdx, cwd: &Path) -> Revision {
 }
 
 /// `path` relative to `cwd` when it lies under it, else as is.
-pub fn display_path(path: &Path, cwd: &Path) -> PathBuf {
+pub(crate) fn display_path(path: &Path, cwd: &Path) -> PathBuf {
     match path.strip_prefix(cwd) {
         Ok(rel) if !rel.as_os_str().is_empty() => rel.to_path_buf(),
         _ => path.to_path_buf(),
@@ -486,7 +482,7 @@ pub fn display_path(path: &Path, cwd: &Path) -> PathBuf {
 }
 
 /// Resolve a version-table row as Alembic does: exact id, else a unique prefix.
-pub fn resolve_row(map: &RevisionMap, row: &str) -> Option<RevIdx> {
+pub(crate) fn resolve_row(map: &RevisionMap, row: &str) -> Option<RevIdx> {
     if let Some(idx) = map.find(row) {
         return Some(idx);
     }
@@ -507,7 +503,7 @@ pub fn resolve_row(map: &RevisionMap, row: &str) -> Option<RevIdx> {
 }
 
 /// The rows of a read that these scripts do not know (what [`Foreign`] is looked up for).
-pub fn unknown_rows(map: &RevisionMap, db: &DbRead) -> Vec<String> {
+pub(crate) fn unknown_rows(map: &RevisionMap, db: &DbRead) -> Vec<String> {
     match db {
         DbRead::Read(VersionRead {
             rows: VersionRows::Rows(rows),

@@ -171,7 +171,7 @@ mod tests {
     use std::path::PathBuf;
     use std::sync::Arc;
 
-    use crate::database::VersionRows;
+    use crate::database::{VersionRead, VersionRows};
     use crate::fixture::{map, rev};
     use crate::releases::dump::{Dump, DumpRevision};
     use crate::releases::{Facts, Known, Release, ReleaseKind, ReleaseTable, Request};
@@ -244,9 +244,10 @@ mod tests {
     }
 
     fn at(rows: &[&str]) -> DbRead {
-        DbRead::rows(VersionRows::Rows(
-            rows.iter().map(|s| s.to_string()).collect(),
-        ))
+        DbRead::Read(VersionRead {
+            rows: VersionRows::Rows(rows.iter().map(|s| s.to_string()).collect()),
+            tables: None,
+        })
     }
 
     #[test]

@@ -3,7 +3,7 @@
 use std::path::PathBuf;
 
 use super::*;
-use crate::database::{DbErrorKind, VersionRows};
+use crate::database::{DbErrorKind, VersionRead, VersionRows};
 use crate::fixture::{map, rev};
 
 fn ctx() -> Context {
@@ -19,8 +19,13 @@ fn ctx() -> Context {
     }
 }
 
+/// A read that found these rows (and did not ask for the table list).
+fn db_read(rows: VersionRows) -> DbRead {
+    DbRead::Read(VersionRead { rows, tables: None })
+}
+
 fn rows(r: &[&str]) -> DbRead {
-    DbRead::rows(VersionRows::Rows(r.iter().map(|s| s.to_string()).collect()))
+    db_read(VersionRows::Rows(r.iter().map(|s| s.to_string()).collect()))
 }
 
 fn ids(revs: &[Revision]) -> Vec<&str> {
@@ -87,11 +92,8 @@ fn behind_lists_pending_oldest_first_with_doc_and_relative_path() {
 #[test]
 fn fresh_database_states() {
     for (db, fresh) in [
-        (DbRead::rows(VersionRows::NoTable), Fresh::NoTable),
-        (
-            DbRead::rows(VersionRows::NoDatabaseFile),
-            Fresh::NoDatabaseFile,
-        ),
+        (db_read(VersionRows::NoTable), Fresh::NoTable),
+        (db_read(VersionRows::NoDatabaseFile), Fresh::NoDatabaseFile),
         (rows(&[]), Fresh::EmptyTable),
     ] {
         let s = evaluate(&linear(), &db, &ctx());
@@ -107,7 +109,7 @@ fn backend_ai_manager_fresh_mentions_oneshot() {
     let mut c = ctx();
     c.backend_ai = true;
     c.alembic = vec!["./py".into(), "-m".into(), "alembic".into()];
-    let s = evaluate(&linear(), &DbRead::rows(VersionRows::NoTable), &c);
+    let s = evaluate(&linear(), &db_read(VersionRows::NoTable), &c);
     assert_action(&s, 0, &["./backend.ai mgr schema oneshot"]);
     assert_action(&s, 1, &["./py -m alembic upgrade head"]);
 }
@@ -241,7 +243,7 @@ fn fresh_db_under_diverged_scripts_is_diverged() {
         rev("b1").down(&["a1"]).doc("one"),
         rev("c1").down(&["a1"]).doc("two"),
     ]);
-    let s = evaluate(&m, &DbRead::rows(VersionRows::NoTable), &ctx());
+    let s = evaluate(&m, &db_read(VersionRows::NoTable), &ctx());
     assert_eq!(s.state, State::Diverged);
     assert_eq!(s.fresh, Some(Fresh::NoTable));
 }
@@ -331,6 +333,15 @@ fn partial_id_row_resolves() {
 
 #[test]
 fn states_order_by_exit_code() {
+    // `value_variants` is written by the derive from the enum itself, so a
+    // state missing from `ALL` (or listed twice) fails here.
+    let mut every = clap::ValueEnum::value_variants().to_vec();
+    every.sort();
+    assert_eq!(
+        State::ALL.to_vec(),
+        every,
+        "State::ALL must list every state once, best first"
+    );
     for w in State::ALL.windows(2) {
         assert!(w[0] < w[1] && w[0].exit_code() < w[1].exit_code());
     }

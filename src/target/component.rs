@@ -6,7 +6,7 @@ use std::sync::{Arc, OnceLock};
 
 use super::Workspace;
 use crate::config::components::ComponentSpec;
-use crate::config::{AlembicConfig, ConfigError, ConfigRequest, VersionTable};
+use crate::config::{AlembicConfig, ConfigError, ConfigRequest};
 use crate::envpy::{self, EnvPy};
 use crate::error::{Error, ErrorKind};
 use crate::graph::{GraphErrorKind, RevisionMap};
@@ -15,21 +15,21 @@ use crate::status::display_path;
 
 /// Revision files read and the map built: what every target of a component shares.
 #[derive(Debug)]
-pub struct Loaded {
+pub(crate) struct Loaded {
     /// Alembic's revision map.
-    pub map: RevisionMap,
+    pub(crate) map: RevisionMap,
     /// The warnings Alembic would print (duplicate revisions, …).
-    pub warnings: Vec<String>,
+    pub(crate) warnings: Vec<String>,
     /// Which modules decided values that revision files import (see
     /// [`crate::scripts::ScriptSet::notes`]).
-    pub notes: Vec<String>,
+    pub(crate) notes: Vec<String>,
     /// Release comments and dumps, read on first use ([`Component::releases`]).
     releases: OnceLock<Arc<crate::releases::Known>>,
 }
 
 /// Why the scripts of a configuration could not be turned into a revision map.
 #[derive(Debug, Clone, thiserror::Error)]
-pub enum LoadError {
+pub(crate) enum LoadError {
     /// One or more revision files could not be read.
     #[error("{} revision file(s) could not be read", .0.len())]
     Scripts(Vec<ScriptError>),
@@ -40,7 +40,7 @@ pub enum LoadError {
 
 /// Read every revision file of `config` and build the revision map; files
 /// the scanner cannot read go through the import resolver, then `python`.
-pub fn load_map(
+pub(crate) fn load_map(
     config: &AlembicConfig,
     python: Option<&crate::scripts::python::Fallback>,
 ) -> Result<Loaded, LoadError> {
@@ -68,7 +68,7 @@ pub fn load_map(
 
 impl LoadError {
     /// The error as `status` reports it (files shown relative to `cwd`).
-    pub fn to_error(&self, cwd: &Path) -> Error {
+    pub(crate) fn to_error(&self, cwd: &Path) -> Error {
         match self {
             LoadError::Scripts(errors) => {
                 let lines: Vec<String> = errors
@@ -109,7 +109,7 @@ impl LoadError {
 }
 
 /// The error kind of a revision-map failure.
-pub fn graph_kind(kind: GraphErrorKind) -> ErrorKind {
+pub(crate) fn graph_kind(kind: GraphErrorKind) -> ErrorKind {
     match kind {
         GraphErrorKind::MissingRevision => ErrorKind::MissingRevision,
         GraphErrorKind::Cycle => ErrorKind::Cycle,
@@ -121,24 +121,24 @@ pub fn graph_kind(kind: GraphErrorKind) -> ErrorKind {
 /// One component, resolved: its config (or why it has none), the Alembic
 /// command to advise, and its revision map, loaded at most once.
 #[derive(Debug)]
-pub struct Component {
+pub(crate) struct Component {
     /// The component as selected.
-    pub spec: ComponentSpec,
+    pub(crate) spec: ComponentSpec,
     /// Where the run happens.
-    pub workspace: Arc<Workspace>,
+    pub(crate) workspace: Arc<Workspace>,
     /// The Alembic configuration, or why it could not be read.
-    pub config: Result<AlembicConfig, Error>,
+    pub(crate) config: Result<AlembicConfig, Error>,
     /// The config file as shown to people.
-    pub config_shown: Option<String>,
+    pub(crate) config_shown: Option<String>,
     /// The Alembic command for this component, as argv (`./py -m alembic -c …`).
-    pub alembic: Vec<String>,
+    pub(crate) alembic: Vec<String>,
     loaded: OnceLock<Result<Arc<Loaded>, Arc<LoadError>>>,
     env_py: OnceLock<Option<Arc<EnvPy>>>,
 }
 
 impl Component {
     /// Resolve a selected component: read its Alembic config.
-    pub fn resolve(spec: ComponentSpec, workspace: Arc<Workspace>) -> Component {
+    pub(crate) fn resolve(spec: ComponentSpec, workspace: Arc<Workspace>) -> Component {
         let request = ConfigRequest {
             config_files: spec.config_files.clone(),
             section: spec.section.clone(),
@@ -170,7 +170,7 @@ impl Component {
 
     /// A component that could not even be selected (a broken project file):
     /// checking it reports `error`.
-    pub fn broken(
+    pub(crate) fn broken(
         name: &str,
         file: Option<PathBuf>,
         error: Error,
@@ -189,14 +189,14 @@ impl Component {
     }
 
     /// The component's name.
-    pub fn name(&self) -> &str {
+    pub(crate) fn name(&self) -> &str {
         &self.spec.name
     }
 
     /// The revision map, read and built on first use and shared afterwards
     /// (by every target of this component, and by other components'
     /// wrong-database lookups). Concurrent callers wait for the one load.
-    pub fn scripts(&self) -> Result<Arc<Loaded>, Arc<LoadError>> {
+    pub(crate) fn scripts(&self) -> Result<Arc<Loaded>, Arc<LoadError>> {
         let Ok(config) = &self.config else {
             return Err(Arc::new(LoadError::Scripts(Vec::new())));
         };
@@ -213,7 +213,7 @@ impl Component {
     /// read on first use and shared by its targets. The pattern is the
     /// project file's `release_pattern`, else Backend.AI's in a Backend.AI
     /// checkout, else none (comments are not read; dumps still are).
-    pub fn releases(&self, loaded: &Loaded) -> Arc<crate::releases::Known> {
+    pub(crate) fn releases(&self, loaded: &Loaded) -> Arc<crate::releases::Known> {
         loaded
             .releases
             .get_or_init(|| {
@@ -234,7 +234,7 @@ impl Component {
     /// Whether and how release comments are read: the project file's
     /// `release_pattern`, else Backend.AI's in a Backend.AI checkout, else
     /// off; with why it is off when the pattern is unusable.
-    pub fn release_setting(&self) -> (crate::releases::Setting, Option<String>) {
+    pub(crate) fn release_setting(&self) -> (crate::releases::Setting, Option<String>) {
         let ws = &self.workspace;
         let setting = match crate::config::components::release_pattern(&ws.root) {
             Ok(p) => crate::releases::Setting::resolve(p.as_deref(), ws.backend_ai),
@@ -248,7 +248,7 @@ impl Component {
 
     /// What the component's `env.py` passes to Alembic, read on first use
     /// (`None`: no config, or no `env.py` in the script directory).
-    pub fn env_py(&self) -> Option<&EnvPy> {
+    pub(crate) fn env_py(&self) -> Option<&EnvPy> {
         self.env_py
             .get_or_init(|| {
                 let config = self.config.as_ref().ok()?;
@@ -272,11 +272,6 @@ impl Component {
         display_path(&env.path, &self.workspace.cwd)
             .display()
             .to_string()
-    }
-
-    /// The version table (see [`Component::version_table_resolved`]).
-    pub fn version_table(&self) -> VersionTable {
-        self.version_table_resolved().0
     }
 }
 

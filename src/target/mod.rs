@@ -49,41 +49,41 @@ use crate::database::ConnectOptions;
 use crate::status::{Context, DbFacts, display_path};
 use url::component_url;
 
-pub use component::{Component, LoadError, Loaded, graph_kind, load_map};
-pub use selection::{Catalog, Request, Selection, component, select};
-pub use source::{TableSource, TableSources, UrlSource};
-pub use url::TargetUrl;
+pub(crate) use component::{Component, LoadError, Loaded, graph_kind};
+pub(crate) use selection::{Catalog, Request, Selection, component, select};
+pub(crate) use source::{TableSource, TableSources, UrlSource};
+pub(crate) use url::TargetUrl;
 use workspace::project_file_shown;
-pub use workspace::{Env, Workspace, env_suffix, is_backend_ai, project_root};
+pub(crate) use workspace::{Env, Workspace, env_suffix, is_backend_ai, project_root};
 
 /// One database to check against one component's scripts.
 #[derive(Debug, Clone)]
-pub struct Target {
+pub(crate) struct Target {
     /// The component (shared by every target of it).
-    pub component: Arc<Component>,
+    pub(crate) component: Arc<Component>,
     /// Labels (a fleet's `env=prod`, …); empty otherwise.
-    pub labels: BTreeMap<String, String>,
+    pub(crate) labels: BTreeMap<String, String>,
     /// The database URL and where it came from.
-    pub url: TargetUrl,
+    pub(crate) url: TargetUrl,
     /// The version table to read.
-    pub version_table: VersionTable,
+    pub(crate) version_table: VersionTable,
     /// Where the version table's name and schema came from.
-    pub table_sources: TableSources,
+    pub(crate) table_sources: TableSources,
     /// Notes about this target (what `env.py` does that cannot be read, …).
-    pub notes: Vec<String>,
+    pub(crate) notes: Vec<String>,
     /// Timeouts and connection settings.
-    pub connect: ConnectOptions,
+    pub(crate) connect: ConnectOptions,
     /// The command that checks this target again, as argv.
-    pub recheck: Vec<String>,
+    pub(crate) recheck: Vec<String>,
     /// Said after the recheck command (e.g. that its password is masked).
-    pub recheck_note: Option<String>,
+    pub(crate) recheck_note: Option<String>,
 }
 
 impl Target {
     /// A target from explicit parts (a fleet entry): the URL as written and
     /// where it came from (`None`: the component's own resolution), an
     /// optional `version_table_schema` for this database, and labels.
-    pub fn new(
+    pub(crate) fn new(
         component: Arc<Component>,
         url: Option<(&str, UrlSource)>,
         version_table_schema: Option<String>,
@@ -116,12 +116,12 @@ impl Target {
     }
 
     /// The component's name.
-    pub fn name(&self) -> &str {
+    pub(crate) fn name(&self) -> &str {
         self.component.name()
     }
 
     /// What the verdict needs to know about this target.
-    pub fn context(&self) -> Context {
+    pub(crate) fn context(&self) -> Context {
         let c = &self.component;
         let ws = &c.workspace;
         let (database, db) = match &self.url {

@@ -17,43 +17,43 @@ use crate::error::{Error, ErrorKind};
 
 /// What the command line asks for.
 #[derive(Debug, Clone, Default)]
-pub struct Request {
+pub(crate) struct Request {
     /// `--component NAME` values, in order.
-    pub components: Vec<String>,
+    pub(crate) components: Vec<String>,
     /// `--all`.
-    pub all: bool,
+    pub(crate) all: bool,
     /// `-c FILE` values.
-    pub config_files: Vec<PathBuf>,
+    pub(crate) config_files: Vec<PathBuf>,
     /// `-n SECTION`.
-    pub section: Option<String>,
+    pub(crate) section: Option<String>,
     /// `--url` values (`URL` or `NAME=URL`), in order.
-    pub urls: Vec<String>,
+    pub(crate) urls: Vec<String>,
     /// `--timeout`.
-    pub timeout: Option<Duration>,
+    pub(crate) timeout: Option<Duration>,
     /// `--python PATH|auto`.
-    pub python: Option<String>,
+    pub(crate) python: Option<String>,
     /// Whether `DB_STATUS_URL` / `DB_STATUS_URL_<NAME>` apply (commands that read databases).
-    pub use_env_urls: bool,
+    pub(crate) use_env_urls: bool,
     /// Search the project root upward from the working directory.
-    pub find_root: bool,
+    pub(crate) find_root: bool,
     /// Without `--component`/`--all`, read exactly what `alembic` would:
     /// `-c`, else `ALEMBIC_CONFIG`, else `alembic.ini` in the working
     /// directory (never a project file's default component).
-    pub alembic_semantics: bool,
+    pub(crate) alembic_semantics: bool,
 }
 
 /// The targets of a run, and what they share.
 #[derive(Debug)]
-pub struct Selection {
+pub(crate) struct Selection {
     /// Where the run happens.
-    pub workspace: Arc<Workspace>,
+    pub(crate) workspace: Arc<Workspace>,
     /// The targets, in selection order.
-    pub targets: Vec<Target>,
+    pub(crate) targets: Vec<Target>,
     /// Every component known in the project (selected or not), for the
     /// wrong-database lookup; resolved only when asked.
-    pub catalog: Catalog,
+    pub(crate) catalog: Catalog,
     /// Notes for the whole run (said once, not once per component).
-    pub notes: Vec<String>,
+    pub(crate) notes: Vec<String>,
 }
 
 /// A `--url` value: `NAME=URL` or a bare `URL`.
@@ -72,7 +72,7 @@ fn split_named(value: &str) -> (Option<&str>, &str) {
 
 /// Resolve the command line and the environment into targets. An `Err` is
 /// a usage error for the whole run (exit 2).
-pub fn select(req: &Request, cwd: PathBuf, env: Env) -> Result<Selection, Error> {
+pub(crate) fn select(req: &Request, cwd: PathBuf, env: Env) -> Result<Selection, Error> {
     let cwd = std::fs::canonicalize(&cwd).unwrap_or(cwd);
     let alembic_config_env = env.get("ALEMBIC_CONFIG").map(str::to_string);
     let plain_alembic = req.alembic_semantics && req.components.is_empty() && !req.all;
@@ -291,14 +291,14 @@ fn tracked_note(selected: &[Result<ComponentSpec, components::ComponentError>]) 
 /// only when the wrong-database lookup asks for it; the selected components
 /// are reused, so their revision maps are loaded once.
 #[derive(Debug)]
-pub struct Catalog {
+pub(crate) struct Catalog {
     workspace: Arc<Workspace>,
     entries: Vec<(ComponentSpec, OnceLock<Arc<Component>>)>,
 }
 
 impl Catalog {
     /// The project's components, with `selected` reused where the names match.
-    pub fn new(workspace: &Arc<Workspace>, selected: &[Arc<Component>]) -> Catalog {
+    pub(crate) fn new(workspace: &Arc<Workspace>, selected: &[Arc<Component>]) -> Catalog {
         let mut entries: Vec<(ComponentSpec, OnceLock<Arc<Component>>)> = selected
             .iter()
             .map(|c| (c.spec.clone(), OnceLock::from(Arc::clone(c))))
@@ -314,19 +314,11 @@ impl Catalog {
         }
     }
 
-    /// A catalog of exactly these components.
-    pub fn of(workspace: &Arc<Workspace>, components: &[Arc<Component>]) -> Catalog {
-        Catalog {
-            workspace: Arc::clone(workspace),
-            entries: components
-                .iter()
-                .map(|c| (c.spec.clone(), OnceLock::from(Arc::clone(c))))
-                .collect(),
-        }
-    }
-
     /// The components other than `name`, resolved on first use.
-    pub fn others<'a>(&'a self, name: &'a str) -> impl Iterator<Item = &'a Arc<Component>> + 'a {
+    pub(crate) fn others<'a>(
+        &'a self,
+        name: &'a str,
+    ) -> impl Iterator<Item = &'a Arc<Component>> + 'a {
         self.entries
             .iter()
             .filter(move |(spec, _)| spec.name != name)
@@ -343,7 +335,7 @@ impl Catalog {
 
 /// The component named `name` in the workspace (a built-in or the project
 /// file's), resolved: what a fleet entry names. An unknown name is an error.
-pub fn component(name: &str, workspace: &Arc<Workspace>) -> Result<Arc<Component>, Error> {
+pub(crate) fn component(name: &str, workspace: &Arc<Workspace>) -> Result<Arc<Component>, Error> {
     let mut selected = components::select(&SelectRequest {
         components: vec![name.to_string()],
         cwd: workspace.root.clone(),

@@ -3,7 +3,7 @@
 
 /// Where a target's database URL came from.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub enum UrlSource {
+pub(crate) enum UrlSource {
     /// `--url URL` (`component: None`) or `--url NAME=URL`.
     Flag {
         /// The `NAME` of `--url NAME=URL`.
@@ -56,7 +56,7 @@ pub enum UrlSource {
 
 impl UrlSource {
     /// Stable name used in JSON (`url_source`).
-    pub fn kind(&self) -> &'static str {
+    pub(crate) fn kind(&self) -> &'static str {
         match self {
             UrlSource::Flag { .. } => "flag",
             UrlSource::Env { .. } => "env",
@@ -69,7 +69,7 @@ impl UrlSource {
 
     /// Where exactly, for people: `--url manager=…`, `DB_STATUS_URL_MANAGER`,
     /// `sqlalchemy.url in alembic.ini`.
-    pub fn describe(&self) -> String {
+    pub(crate) fn describe(&self) -> String {
         match self {
             UrlSource::Flag { component: None } => "--url".to_string(),
             UrlSource::Flag { component: Some(c) } => format!("--url {c}=…"),
@@ -95,19 +95,19 @@ impl UrlSource {
     }
 
     /// Whether the URL is the ini's own (what Alembic's `env.py` usually reads).
-    pub fn is_ini(&self) -> bool {
+    pub(crate) fn is_ini(&self) -> bool {
         matches!(self, UrlSource::Ini { .. })
     }
 
     /// Whether Alembic connects to this URL too: the ini's, or what `env.py` reads.
-    pub fn alembic_reads_it(&self) -> bool {
+    pub(crate) fn alembic_reads_it(&self) -> bool {
         matches!(self, UrlSource::Ini { .. } | UrlSource::EnvPy { .. })
     }
 }
 
 /// Where a target's version table name (or schema) came from.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
-pub enum TableSource {
+pub(crate) enum TableSource {
     /// The component in the project file.
     ProjectFile {
         /// The project file, as shown.
@@ -134,7 +134,7 @@ pub enum TableSource {
 
 impl TableSource {
     /// Stable name used in JSON (`version_table.source`).
-    pub fn kind(&self) -> &'static str {
+    pub(crate) fn kind(&self) -> &'static str {
         match self {
             TableSource::ProjectFile { .. } => "project-file",
             TableSource::TargetsFile => "targets-file",
@@ -145,7 +145,7 @@ impl TableSource {
     }
 
     /// Where exactly, for people (`version_table` names the setting).
-    pub fn describe(&self, setting: &str) -> String {
+    pub(crate) fn describe(&self, setting: &str) -> String {
         match self {
             TableSource::ProjectFile { file } => format!("{setting} in {file}"),
             TableSource::TargetsFile => format!("{setting} in the targets file"),
@@ -158,9 +158,9 @@ impl TableSource {
 
 /// Where the version table's name and schema came from.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
-pub struct TableSources {
+pub(crate) struct TableSources {
     /// Where the name came from.
-    pub name: TableSource,
+    pub(crate) name: TableSource,
     /// Where the schema came from (`None`: no schema is set).
-    pub schema: Option<TableSource>,
+    pub(crate) schema: Option<TableSource>,
 }

@@ -8,7 +8,7 @@ use crate::envpy::EnvUrl;
 
 /// A target's database URL.
 #[derive(Debug, Clone)]
-pub enum TargetUrl {
+pub(crate) enum TargetUrl {
     /// A URL, parsed.
     Given {
         /// The URL (holds the password; never print it, see [`DbUrl::masked`]).
@@ -36,7 +36,7 @@ impl TargetUrl {
     }
 
     /// Where the URL came from, when there is one.
-    pub fn source(&self) -> Option<&UrlSource> {
+    pub(crate) fn source(&self) -> Option<&UrlSource> {
         match self {
             TargetUrl::Given { source, .. } | TargetUrl::Invalid { source, .. } => Some(source),
             TargetUrl::Missing => None,

@@ -8,7 +8,7 @@ use crate::envpy;
 impl Component {
     /// The version table and where its name and schema came from (see the
     /// module docs for the order), with the notes `env.py` calls for.
-    pub fn version_table_resolved(&self) -> (VersionTable, TableSources, Vec<String>) {
+    pub(crate) fn version_table_resolved(&self) -> (VersionTable, TableSources, Vec<String>) {
         let spec = &self.spec;
         let project = || TableSource::ProjectFile {
             file: project_file_shown(&self.workspace.root),

@@ -8,7 +8,7 @@ use crate::config::components;
 
 /// `NAME` as it appears in `DB_STATUS_URL_<NAME>`: upper-cased, every
 /// character other than a letter or digit as `_`.
-pub fn env_suffix(name: &str) -> String {
+pub(crate) fn env_suffix(name: &str) -> String {
     name.chars()
         .map(|c| {
             if c.is_ascii_alphanumeric() {
@@ -22,13 +22,13 @@ pub fn env_suffix(name: &str) -> String {
 
 /// The environment variables a selection reads, captured once.
 #[derive(Debug, Clone, Default)]
-pub struct Env {
+pub(crate) struct Env {
     vars: HashMap<String, String>,
 }
 
 impl Env {
     /// The process environment.
-    pub fn from_process() -> Env {
+    pub(crate) fn from_process() -> Env {
         Env {
             vars: std::env::vars_os()
                 .filter_map(|(k, v)| Some((k.into_string().ok()?, v.into_string().ok()?)))
@@ -36,15 +36,16 @@ impl Env {
         }
     }
 
-    /// An environment holding exactly these variables (for tests and embedding).
-    pub fn from_pairs<I: IntoIterator<Item = (String, String)>>(pairs: I) -> Env {
+    /// An environment holding exactly these variables.
+    #[cfg(test)]
+    pub(crate) fn from_pairs<I: IntoIterator<Item = (String, String)>>(pairs: I) -> Env {
         Env {
             vars: pairs.into_iter().collect(),
         }
     }
 
     /// A variable's value, when set and not blank.
-    pub fn get(&self, name: &str) -> Option<&str> {
+    pub(crate) fn get(&self, name: &str) -> Option<&str> {
         self.vars
             .get(name)
             .map(String::as_str)
@@ -54,22 +55,22 @@ impl Env {
 
 /// What every target of a run shares: where it runs.
 #[derive(Debug, Clone)]
-pub struct Workspace {
+pub(crate) struct Workspace {
     /// The process working directory (symlinks resolved): paths are shown relative to it.
-    pub cwd: PathBuf,
+    pub(crate) cwd: PathBuf,
     /// The project root: configs resolve here and the advice's commands run here.
-    pub root: PathBuf,
+    pub(crate) root: PathBuf,
     /// A Backend.AI checkout (`./py` or `./backend.ai` in the root).
-    pub backend_ai: bool,
+    pub(crate) backend_ai: bool,
     /// The environment.
-    pub env: Env,
+    pub(crate) env: Env,
     /// `--python PATH|auto`: the interpreter that reads revision files db-status cannot.
-    pub python: Option<crate::scripts::python::Fallback>,
+    pub(crate) python: Option<crate::scripts::python::Fallback>,
 }
 
 impl Workspace {
     /// A workspace rooted at `root` (the working directory too).
-    pub fn at(root: PathBuf, env: Env) -> Workspace {
+    pub(crate) fn at(root: PathBuf, env: Env) -> Workspace {
         Workspace {
             backend_ai: is_backend_ai(&root),
             cwd: root.clone(),
@@ -80,7 +81,7 @@ impl Workspace {
     }
 
     /// The root relative to the working directory when they differ (`../..`).
-    pub fn root_from_cwd(&self) -> Option<String> {
+    pub(crate) fn root_from_cwd(&self) -> Option<String> {
         if self.root == self.cwd {
             return None;
         }
@@ -94,7 +95,7 @@ impl Workspace {
 }
 
 /// A Backend.AI checkout has `./py` (the pants-managed interpreter) or `./backend.ai`.
-pub fn is_backend_ai(root: &Path) -> bool {
+pub(crate) fn is_backend_ai(root: &Path) -> bool {
     root.join("py").exists() || root.join("backend.ai").exists()
 }
 
@@ -102,7 +103,7 @@ pub fn is_backend_ai(root: &Path) -> bool {
 /// holds an `alembic*.ini`, `db-status.toml`, `[tool.db-status]` or a
 /// built-in's tracked halfstack config; the search stops at the repository
 /// root (a directory with `.git`), as git's does. `cwd` when none is found.
-pub fn project_root(cwd: &Path) -> PathBuf {
+pub(crate) fn project_root(cwd: &Path) -> PathBuf {
     for dir in cwd.ancestors() {
         if components::is_project_dir(dir) {
             return dir.to_path_buf();

@@ -1,4 +1,4 @@
-//! Differential test: `db_status::config::load` against real Alembic 1.20
+//! Differential test: `db_status::config::load_with_env` against real Alembic 1.20
 //! (`Config` + `ScriptDirectory.from_config`, with `CommandLine`'s choice
 //! of files) on a table of project layouts covering every rule of the
 //! configuration stage: `-c`/`-n`/`ALEMBIC_CONFIG`, `%(here)s`, relative

@@ -46,17 +46,17 @@ pub(super) fn builtin_by_name(name: &str) -> Option<&'static Builtin> {
 /// The directory under `configs/` of a Backend.AI built-in (`manager`,
 /// `account-manager`, `app-proxy-coordinator`), which is also the name its
 /// server looks its TOML up by.
-pub fn builtin_configs_dir(name: &str) -> Option<&'static str> {
+pub(crate) fn builtin_configs_dir(name: &str) -> Option<&'static str> {
     builtin_by_name(name).map(|b| b.configs_dir)
 }
 
 /// The ini a built-in component is looked up as (`alembic-appproxy.ini`).
-pub fn builtin_ini(name: &str) -> Option<&'static str> {
+pub(crate) fn builtin_ini(name: &str) -> Option<&'static str> {
     builtin_by_name(name).map(|b| b.ini)
 }
 
 /// The canonical name of a component name as typed (`app-proxy` → `appproxy`).
-pub fn canonical_name(name: &str) -> &str {
+pub(crate) fn canonical_name(name: &str) -> &str {
     builtin_by_name(name).map_or(name, |b| b.name)
 }
 

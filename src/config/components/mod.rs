@@ -37,13 +37,13 @@ use crate::error::ErrorKind;
 use builtins::{BUILTINS, builtin_by_name, builtin_present, builtin_spec};
 use project_file::{ProjectFile, load_project_file};
 
-pub use builtins::{builtin_configs_dir, builtin_ini, canonical_name};
+pub(crate) use builtins::{builtin_configs_dir, builtin_ini, canonical_name};
 pub(crate) use project_file::line_of;
-pub use project_file::release_pattern;
+pub(crate) use project_file::release_pattern;
 
 /// Where a component's database URL comes from when it overrides the ini.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub enum UrlOverride {
+pub(crate) enum UrlOverride {
     /// A URL written in the project file.
     Url(String),
     /// The name of an environment variable that holds the URL.
@@ -52,36 +52,40 @@ pub enum UrlOverride {
 
 /// One component to check: which ini to read and what to override.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub struct ComponentSpec {
+pub(crate) struct ComponentSpec {
     /// The component name shown in the output (canonical, not the alias typed).
-    pub name: String,
+    pub(crate) name: String,
     /// The files to hand to the config loader as `-c` values (ini and/or
     /// pyproject.toml), relative to the working directory when given relative.
-    pub config_files: Vec<PathBuf>,
+    pub(crate) config_files: Vec<PathBuf>,
     /// The ini file this component is about, as shown to people and used in
     /// recommended commands (`None` when only a pyproject.toml was given).
-    pub ini: Option<PathBuf>,
+    pub(crate) ini: Option<PathBuf>,
     /// `-n SECTION` / `section = …`; `None` means `alembic`.
-    pub section: Option<String>,
+    pub(crate) section: Option<String>,
     /// A URL that takes precedence over `sqlalchemy.url` in the ini.
-    pub url: Option<UrlOverride>,
+    pub(crate) url: Option<UrlOverride>,
     /// Version table name override.
-    pub version_table: Option<String>,
+    pub(crate) version_table: Option<String>,
     /// Version table schema override.
-    pub version_table_schema: Option<String>,
+    pub(crate) version_table_schema: Option<String>,
     /// `ALEMBIC_CONFIG`, honoured only when no file was chosen for us.
-    pub alembic_config_env: Option<String>,
+    pub(crate) alembic_config_env: Option<String>,
     /// The built-in ini that does not exist, when the checkout's tracked
     /// halfstack config (`ini`) is used instead (said once per run).
-    pub tracked_instead_of: Option<String>,
+    pub(crate) tracked_instead_of: Option<String>,
     /// Chosen by `-c`/`ALEMBIC_CONFIG` rather than by name.
-    pub ad_hoc: bool,
+    pub(crate) ad_hoc: bool,
 }
 
 impl ComponentSpec {
     /// A component named `name` read from `config_files` (about `ini`), with
     /// nothing overridden; callers set what their source adds.
-    pub fn plain(name: String, config_files: Vec<PathBuf>, ini: Option<PathBuf>) -> ComponentSpec {
+    pub(crate) fn plain(
+        name: String,
+        config_files: Vec<PathBuf>,
+        ini: Option<PathBuf>,
+    ) -> ComponentSpec {
         ComponentSpec {
             name,
             config_files,
@@ -95,21 +99,6 @@ impl ComponentSpec {
             ad_hoc: false,
         }
     }
-
-    /// The version table to read: this component's override where it has
-    /// one, else what the ini says (default `alembic_version`).
-    pub fn version_table(&self, config: &super::AlembicConfig) -> super::VersionTable {
-        super::VersionTable {
-            name: self
-                .version_table
-                .clone()
-                .unwrap_or_else(|| config.version_table.clone()),
-            schema: self
-                .version_table_schema
-                .clone()
-                .or_else(|| config.version_table_schema.clone()),
-        }
-    }
 }
 
 /// Why a requested component cannot be checked: a usage error for the whole
@@ -117,39 +106,39 @@ impl ComponentSpec {
 /// config-error for that name while other components are still checked.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 #[error("{message}")]
-pub struct ComponentError {
+pub(crate) struct ComponentError {
     /// What kind of failure (decides whether the whole run stops).
-    pub kind: ErrorKind,
+    pub(crate) kind: ErrorKind,
     /// The name the user asked for (or the project file's name when the file is broken).
-    pub name: String,
+    pub(crate) name: String,
     /// What is wrong, naming the file and line where there is one.
-    pub message: String,
+    pub(crate) message: String,
     /// The project file at fault, if any.
-    pub file: Option<PathBuf>,
+    pub(crate) file: Option<PathBuf>,
     /// What to do about it.
-    pub actions: Vec<String>,
+    pub(crate) actions: Vec<String>,
 }
 
 /// What the user asked to check (the selection flags and the environment).
 #[derive(Debug, Clone, Default)]
-pub struct SelectRequest {
+pub(crate) struct SelectRequest {
     /// `--component NAME` values, in order.
-    pub components: Vec<String>,
+    pub(crate) components: Vec<String>,
     /// `--all`.
-    pub all: bool,
+    pub(crate) all: bool,
     /// `-c FILE` values.
-    pub config_files: Vec<PathBuf>,
+    pub(crate) config_files: Vec<PathBuf>,
     /// `-n SECTION`.
-    pub section: Option<String>,
+    pub(crate) section: Option<String>,
     /// The working directory (built-ins and the project file are looked up here).
-    pub cwd: PathBuf,
+    pub(crate) cwd: PathBuf,
     /// `ALEMBIC_CONFIG`, if set and non-empty.
-    pub alembic_config_env: Option<String>,
+    pub(crate) alembic_config_env: Option<String>,
 }
 
 /// Decide which components to check. Each entry is either a spec to check or
 /// the reason a requested name cannot be checked; order follows the request.
-pub fn select(req: &SelectRequest) -> Vec<Result<ComponentSpec, ComponentError>> {
+pub(crate) fn select(req: &SelectRequest) -> Vec<Result<ComponentSpec, ComponentError>> {
     let mut selected = select_unsectioned(req);
     if let Some(section) = &req.section {
         for spec in selected.iter_mut().flatten() {
@@ -332,7 +321,7 @@ fn by_name(
 /// Whether `dir` looks like a project root: it holds an `alembic*.ini`,
 /// `db-status.toml`, `[tool.db-status]` (or Alembic's own `[tool.alembic]`)
 /// in `pyproject.toml`, or a built-in component's tracked halfstack config.
-pub fn is_project_dir(dir: &Path) -> bool {
+pub(crate) fn is_project_dir(dir: &Path) -> bool {
     if dir.join("db-status.toml").is_file() || BUILTINS.iter().any(|b| builtin_present(dir, b)) {
         return true;
     }
@@ -348,7 +337,7 @@ pub fn is_project_dir(dir: &Path) -> bool {
 
 /// Every component `--all` would check in `cwd` (the project file's, else
 /// the built-ins present), for telling whose revisions a database holds.
-pub fn catalog(cwd: &Path) -> Vec<ComponentSpec> {
+pub(crate) fn catalog(cwd: &Path) -> Vec<ComponentSpec> {
     match load_project_file(cwd) {
         // The project file's components replace the built-ins, as for `--all`.
         Ok(project) if !project.components.is_empty() => {
@@ -367,7 +356,7 @@ pub(super) fn is_pyproject(p: &Path) -> bool {
 }
 
 /// The single component described by `-c FILE` (or `ALEMBIC_CONFIG`), named after the ini file.
-pub fn ad_hoc(files: &[PathBuf], env: Option<String>) -> ComponentSpec {
+pub(crate) fn ad_hoc(files: &[PathBuf], env: Option<String>) -> ComponentSpec {
     let ini = files
         .iter()
         .find(|f| !is_pyproject(f))

@@ -89,7 +89,7 @@ pub(super) fn load_project_file(cwd: &Path) -> Result<ProjectFile, ComponentErro
 
 /// `release_pattern` from the project file in `cwd` (`db-status.toml`, else
 /// `[tool.db-status]`), if set.
-pub fn release_pattern(cwd: &Path) -> Result<Option<String>, ComponentError> {
+pub(crate) fn release_pattern(cwd: &Path) -> Result<Option<String>, ComponentError> {
     load_project_file(cwd).map(|p| p.release_pattern)
 }
 

@@ -61,7 +61,7 @@ pub enum IniErrorKind {
         reference: String,
     },
     /// `InterpolationDepthError`: references nested deeper than
-    /// [`MAX_INTERPOLATION_DEPTH`] (usually a reference cycle).
+    /// `MAX_INTERPOLATION_DEPTH` (usually a reference cycle).
     InterpolationDepth {
         /// Line of the option whose value was being read, if known.
         line: Option<usize>,
@@ -99,9 +99,9 @@ pub enum IniErrorKind {
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct IniError {
     /// The file name as given (e.g. `alembic.ini`).
-    pub source: String,
+    pub(crate) source: String,
     /// What went wrong (boxed: errors are rare, `Result`s are everywhere).
-    pub kind: Box<IniErrorKind>,
+    pub(crate) kind: Box<IniErrorKind>,
 }
 
 impl IniError {
@@ -193,7 +193,7 @@ impl IniError {
     /// What is wrong, without quoting the value or any part of it (a
     /// `sqlalchemy.url` may hold a password): the line, what configparser
     /// objects to, its exception class, and what to do.
-    pub fn without_value(&self) -> String {
+    pub(crate) fn without_value(&self) -> String {
         let what = match &*self.kind {
             IniErrorKind::InterpolationSyntax { .. } => {
                 "a '%' is followed by neither '%' nor '(name)s'; write a literal '%' as '%%'"

@@ -10,7 +10,7 @@
 //! the same decisions are taken in the same order. `tests/integration/ini_differential.rs`
 //! checks this against Python itself on generated inputs.
 //!
-//! Whitespace is Python's ([`crate::python::is_space`], which unlike Rust's
+//! Whitespace is Python's (`crate::python::is_space`, which unlike Rust's
 //! `char::is_whitespace` includes `\x1c`–`\x1f`), and indentation is counted
 //! in characters, as Python does.
 
@@ -24,10 +24,10 @@ mod error;
 pub use error::{IniError, IniErrorKind};
 
 /// `configparser.MAX_INTERPOLATION_DEPTH`.
-pub const MAX_INTERPOLATION_DEPTH: usize = 10;
+pub(crate) const MAX_INTERPOLATION_DEPTH: usize = 10;
 
 /// The name of the section whose options every other section sees.
-pub const DEFAULT_SECTION: &str = "DEFAULT";
+pub(crate) const DEFAULT_SECTION: &str = "DEFAULT";
 
 /// One option as read: lower-cased name, joined raw value, line of its key.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -71,7 +71,7 @@ impl Ini {
     /// Read `path` like `ConfigParser(defaults).read([path], encoding="locale")`
     /// with a UTF-8 locale. A file that cannot be opened is silently skipped,
     /// as Python does: `Ok(None)`. `source` is the name used in messages.
-    pub fn read(
+    pub(crate) fn read(
         path: &Path,
         source: &str,
         defaults: &[(&str, &str)],
@@ -248,11 +248,6 @@ impl Ini {
             return Err(err(IniErrorKind::Parsing { lines: bad_lines }));
         }
         Ok(ini)
-    }
-
-    /// The file name used in messages.
-    pub fn source(&self) -> &str {
-        &self.source
     }
 
     /// Section names in file order, without `DEFAULT` (`ConfigParser.sections()`).

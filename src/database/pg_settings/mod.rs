@@ -104,14 +104,14 @@ pub(crate) enum Session {
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub(crate) struct Tls {
     /// The mode in effect.
-    pub mode: Ssl,
+    pub(crate) mode: Ssl,
     /// Where the mode came from, for messages: `sslmode=verify-full`,
     /// `ssl=verify-full`, `PGSSLMODE=require`, `sslmode=prefer (default)`.
-    pub label: String,
+    pub(crate) label: String,
     /// The rustls settings (unused when `mode` is `disable` or over a socket).
-    pub setup: Setup,
+    pub(crate) setup: Setup,
     /// How to trust the server's CA with this driver, for messages.
-    pub trust_hint: &'static str,
+    pub(crate) trust_hint: &'static str,
 }
 
 impl Tls {
@@ -145,27 +145,27 @@ impl Tls {
 /// Everything needed to connect, after the URL, environment and defaults.
 pub(crate) struct Settings {
     /// TCP host name / address, or a unix socket directory (starts with `/`).
-    pub host: String,
+    pub(crate) host: String,
     /// libpq `hostaddr`: the address to connect to, `host` naming it for TLS.
-    pub hostaddr: Option<IpAddr>,
+    pub(crate) hostaddr: Option<IpAddr>,
     /// Port.
-    pub port: u16,
+    pub(crate) port: u16,
     /// User name.
-    pub user: String,
+    pub(crate) user: String,
     /// Database name.
-    pub database: String,
+    pub(crate) database: String,
     /// Password, if any was found.
-    pub password: Option<String>,
+    pub(crate) password: Option<String>,
     /// libpq `options` / `PGOPTIONS`, passed to the server as is.
-    pub options: Option<String>,
+    pub(crate) options: Option<String>,
     /// TLS, unless the connection goes over a unix socket.
-    pub tls: Tls,
+    pub(crate) tls: Tls,
     /// libpq `channel_binding`.
-    pub channel_binding: ChannelBinding,
+    pub(crate) channel_binding: ChannelBinding,
     /// libpq / asyncpg `target_session_attrs`.
-    pub session: Session,
+    pub(crate) session: Session,
     /// What must never be printed (the password), and the names that may.
-    pub secrets: Secrets,
+    pub(crate) secrets: Secrets,
 }
 
 impl Settings {

@@ -9,14 +9,10 @@
 //! tuples/lists of strings) are values, anything else is an error naming the
 //! file and line where the chain stopped.
 //!
-//! ```no_run
-//! # use db_status::config::paths::SearchPath;
-//! # use db_status::scripts::imports::Resolver;
-//! # use std::path::Path;
-//! let search = SearchPath::new(Path::new("."), &[], None, None);
-//! let resolver = Resolver::new(search);
-//! let env = resolver.load_file(Path::new("migrations/env.py")).unwrap();
-//! let table = env.lookup(&resolver, "Base.version_table").unwrap();
+//! ```text
+//! let resolver = Resolver::new(SearchPath::new(cwd, &[], None, None));
+//! let env = resolver.load_source(path, &std::fs::read(path)?)?;
+//! let table = env.lookup(&resolver, "Base.version_table")?;
 //! ```
 
 use std::collections::HashMap;
@@ -32,15 +28,15 @@ use crate::config::paths::{ModuleLocation, SearchPath};
 
 /// How many imports a name may go through before the resolver gives up
 /// (a cycle, or a chain longer than any real project's).
-pub const MAX_HOPS: usize = 8;
+pub(crate) const MAX_HOPS: usize = 8;
 
 /// A file and 1-based line.
 #[derive(Debug, Clone, PartialEq, Eq, Hash)]
-pub struct Origin {
+pub(crate) struct Origin {
     /// The file.
-    pub file: PathBuf,
+    pub(crate) file: PathBuf,
     /// 1-based line (0 = the whole file).
-    pub line: u32,
+    pub(crate) line: u32,
 }
 
 impl std::fmt::Display for Origin {
@@ -52,34 +48,34 @@ impl std::fmt::Display for Origin {
 /// Why a name could not be resolved: where the chain stopped and why.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 #[error("{message}")]
-pub struct ResolveError {
+pub(crate) struct ResolveError {
     /// Where the name is used (the file and line that asked).
-    pub at: Origin,
+    pub(crate) at: Origin,
     /// What is wrong, naming every file and line involved.
-    pub message: String,
+    pub(crate) message: String,
 }
 
 /// A resolved value and the trail that led to it.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Resolved {
+pub(crate) struct Resolved {
     /// The literal value.
-    pub value: Value,
+    pub(crate) value: Value,
     /// Where the name was bound in the file that was asked (its assignment
     /// or import line).
-    pub bound_at: Origin,
+    pub(crate) bound_at: Origin,
     /// The files and lines the value went through, the literal last.
-    pub trail: Vec<Origin>,
+    pub(crate) trail: Vec<Origin>,
 }
 
 /// A `try: import X` whose outcome decided what a module binds.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Decision {
+pub(crate) struct Decision {
     /// The module the `try` imports.
-    pub module: String,
+    pub(crate) module: String,
     /// Where it was found, or `None` when it is not on the search path.
-    pub found: Option<String>,
+    pub(crate) found: Option<String>,
     /// The import statement.
-    pub at: Origin,
+    pub(crate) at: Origin,
 }
 
 #[derive(Debug, Clone)]
@@ -99,11 +95,11 @@ enum Bound {
 /// A star import of a module that is not on the search path: taken to bind
 /// none of the names Alembic reads (a warning; a finding under `check --strict`).
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub struct MissingModule {
+pub(crate) struct MissingModule {
     /// The `from … import *` statement.
-    pub at: Origin,
+    pub(crate) at: Origin,
     /// The module named.
-    pub module: String,
+    pub(crate) module: String,
 }
 
 impl std::fmt::Display for MissingModule {
@@ -120,7 +116,7 @@ impl std::fmt::Display for MissingModule {
 
 /// What a module's top level binds, evaluated statically.
 #[derive(Debug, Clone, Default)]
-pub struct ModuleEnv {
+pub(crate) struct ModuleEnv {
     file: PathBuf,
     /// Dotted name, when the module was found by name (for relative imports).
     dotted: Option<String>,
@@ -134,23 +130,22 @@ pub struct ModuleEnv {
 
 impl ModuleEnv {
     /// The `try: import X` statements that decided this module's values.
-    pub fn decisions(&self) -> &[Decision] {
+    pub(crate) fn decisions(&self) -> &[Decision] {
         &self.decisions
     }
 
     /// Star imports of modules that are not found.
-    pub fn missing_modules(&self) -> &[MissingModule] {
+    pub(crate) fn missing_modules(&self) -> &[MissingModule] {
         &self.missing
-    }
-
-    /// Whether the module binds `name` at all.
-    pub fn binds(&self, name: &str) -> bool {
-        self.names.contains_key(name)
     }
 
     /// The value of `dotted` (`NAME`, `m.NAME`, `Cls.attr`) in this module;
     /// `Ok(None)` when the first name is not bound.
-    pub fn lookup(&self, r: &Resolver, dotted: &str) -> Result<Option<Resolved>, ResolveError> {
+    pub(crate) fn lookup(
+        &self,
+        r: &Resolver,
+        dotted: &str,
+    ) -> Result<Option<Resolved>, ResolveError> {
         let at = Origin {
             file: self.file.clone(),
             line: 0,
@@ -190,14 +185,14 @@ fn bound_origin(b: &Bound) -> Option<Origin> {
 
 /// Finds and evaluates modules on a [`SearchPath`], caching each module.
 #[derive(Debug)]
-pub struct Resolver {
+pub(crate) struct Resolver {
     search: SearchPath,
     cache: Mutex<HashMap<String, Arc<ModuleEnv>>>,
 }
 
 impl Resolver {
     /// A resolver over `search` (see [`SearchPath::new`]).
-    pub fn new(search: SearchPath) -> Self {
+    pub(crate) fn new(search: SearchPath) -> Self {
         Resolver {
             search,
             cache: Mutex::new(HashMap::new()),
@@ -205,36 +200,23 @@ impl Resolver {
     }
 
     /// Where module `dotted` is, if it is on the search path.
-    pub fn find_module(&self, dotted: &str) -> Option<ModuleLocation> {
+    pub(crate) fn find_module(&self, dotted: &str) -> Option<ModuleLocation> {
         self.search.find_module(dotted)
     }
 
     /// The search path modules are found on.
-    pub fn search(&self) -> &SearchPath {
+    pub(crate) fn search(&self) -> &SearchPath {
         &self.search
     }
 
-    /// The places searched, for messages.
-    pub fn describe_search(&self) -> String {
-        self.search.describe()
-    }
-
-    /// Read and evaluate a file that is not imported by name (a revision
-    /// file, `env.py`): relative imports in it are errors, as they are when
-    /// Alembic loads it.
-    pub fn load_file(&self, path: &Path) -> Result<ModuleEnv, ResolveError> {
-        let source = std::fs::read(path).map_err(|e| ResolveError {
-            at: Origin {
-                file: path.to_path_buf(),
-                line: 0,
-            },
-            message: format!("{}: cannot read: {e}", path.display()),
-        })?;
-        self.eval_source(path, &source, None, false, 0)
-    }
-
-    /// Evaluate already-read source of `path` (see [`Resolver::load_file`]).
-    pub fn load_source(&self, path: &Path, source: &[u8]) -> Result<ModuleEnv, ResolveError> {
+    /// Evaluate the source of `path`, a file that is not imported by name (a
+    /// revision file, `env.py`): relative imports in it are errors, as they
+    /// are when Alembic loads it.
+    pub(crate) fn load_source(
+        &self,
+        path: &Path,
+        source: &[u8],
+    ) -> Result<ModuleEnv, ResolveError> {
         self.eval_source(path, source, None, false, 0)
     }
 

@@ -15,7 +15,7 @@ mod analyze;
 mod decode;
 pub(crate) mod lex;
 mod literal;
-pub mod module;
+pub(crate) mod module;
 mod name_aliases;
 
 use super::DocstringClaims;
@@ -41,7 +41,7 @@ pub enum Value {
 impl Value {
     /// Alembic's `util.to_tuple`: `None` → empty, a string → one element,
     /// a tuple/list → its elements (a comma inside a string is not split).
-    pub fn to_tuple(&self) -> Vec<String> {
+    pub(crate) fn to_tuple(&self) -> Vec<String> {
         match self {
             Value::None => Vec::new(),
             Value::Str(s) => vec![s.clone()],
@@ -50,7 +50,7 @@ impl Value {
     }
 
     /// How the value would look in Python (for messages).
-    pub fn describe(&self) -> &'static str {
+    pub(crate) fn describe(&self) -> &'static str {
         match self {
             Value::None => "None",
             Value::Str(_) => "a string",
@@ -78,7 +78,7 @@ pub struct Scanned {
     /// 1-based line where the docstring starts (0 when there is none).
     pub docstring_line: u32,
     /// `Revision ID:` / `Revises:` lines found in the docstring.
-    pub docstring_claims: DocstringClaims,
+    pub(crate) docstring_claims: DocstringClaims,
     /// Last module-level `revision = …`.
     pub revision: Option<Assigned>,
     /// Last module-level `down_revision = …`.
@@ -104,7 +104,7 @@ impl Scanned {
 #[error("line {line}: {message}")]
 pub struct ScanError {
     /// 1-based line of the problem.
-    pub line: u32,
+    pub(crate) line: u32,
     /// What kind of problem.
     pub kind: ScanErrorKind,
     /// What is wrong and what to do.
@@ -142,7 +142,7 @@ pub fn scan(source: &[u8]) -> Result<Scanned, ScanError> {
 /// Like [`scan`], but watched names whose values are not literals are left
 /// out (`None`) instead of being errors: the docstring and the literal
 /// fields of a file whose other fields the import resolver decides.
-pub fn scan_lenient(source: &[u8]) -> Result<Scanned, ScanError> {
+pub(crate) fn scan_lenient(source: &[u8]) -> Result<Scanned, ScanError> {
     let mut invalid = Vec::new();
     let text = decode_with(source, Some(&mut invalid))?;
     scan_checked(&text, &invalid, true)

@@ -11,7 +11,7 @@ use super::{ScanError, Value, decode_with, syntax};
 
 /// An expression the resolver can evaluate without running Python.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub enum Expr {
+pub(crate) enum Expr {
     /// A string, `None`, or a tuple/list of strings.
     Lit(Value),
     /// A name or dotted name: `NAME`, `m.NAME`, `Cls.attr`.
@@ -26,7 +26,7 @@ pub enum Expr {
 
 /// The exception types an `except` clause names.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub enum Catches {
+pub(crate) enum Catches {
     /// A bare `except:`.
     All,
     /// `except ImportError`, `except (A, B) as e`: the names as written.
@@ -37,16 +37,16 @@ pub enum Catches {
 
 /// One `except` clause.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Handler {
+pub(crate) struct Handler {
     /// What it catches.
-    pub catches: Catches,
+    pub(crate) catches: Catches,
     /// Its body.
-    pub body: Vec<Stmt>,
+    pub(crate) body: Vec<Stmt>,
 }
 
 /// A module-level statement that can bind a name.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub enum Stmt {
+pub(crate) enum Stmt {
     /// `import a.b.c` (binds `a` to module `a`) or `import a.b.c as m`
     /// (binds `m` to module `a.b.c`).
     Import {
@@ -135,7 +135,7 @@ pub enum Stmt {
 
 /// How [`Stmt::Update`] changes a value.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum UpdateOp {
+pub(crate) enum UpdateOp {
     /// `+=`.
     AddAssign,
     /// `.append(x)`.
@@ -146,9 +146,9 @@ pub enum UpdateOp {
 
 /// A module read for import resolution.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
-pub struct ModuleBody {
+pub(crate) struct ModuleBody {
     /// Its module-level statements, in order.
-    pub stmts: Vec<Stmt>,
+    pub(crate) stmts: Vec<Stmt>,
 }
 
 struct Line {
@@ -177,7 +177,7 @@ impl Sink for Collect {
 }
 
 /// Read a whole module's bytes (any encoding the scanner reads).
-pub fn read_module(source: &[u8]) -> Result<ModuleBody, ScanError> {
+pub(crate) fn read_module(source: &[u8]) -> Result<ModuleBody, ScanError> {
     // Undecodable bytes are CPython's business only outside comments; an
     // imported module is not ours to validate.
     let mut invalid = Vec::new();
