@@ -23,6 +23,8 @@ use crate::scripts::{Script, ScriptError, ScriptErrorKind};
 
 /// How serious a finding is.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
+// Only so src/report/schema_tests.rs can list every variant.
+#[cfg_attr(test, derive(strum::EnumIter))]
 pub(crate) enum Severity {
     /// Fails the check.
     Error,
@@ -43,6 +45,8 @@ impl Severity {
 /// What a finding is about. The names ([`Code::as_str`]) are stable: CI
 /// configurations and the JSON output depend on them.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
+// Only so src/report/schema_tests.rs can list every variant.
+#[cfg_attr(test, derive(strum::EnumIter))]
 pub(crate) enum Code {
     /// Heads that nothing tells apart (no label, or a shared label).
     DivergedHeads,

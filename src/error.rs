@@ -146,6 +146,8 @@ pub(crate) enum Mode {
 /// What went wrong, as a stable kind: decides the exit code, the advice
 /// and the JSON `error.kind`. Nothing matches on message text.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+// Only so src/report/schema_tests.rs can list every variant.
+#[cfg_attr(test, derive(strum::EnumIter))]
 pub(crate) enum ErrorKind {
     /// Bad or conflicting flags.
     Usage,

@@ -34,6 +34,8 @@ pub(crate) const BACKEND_AI_PATTERN: &str = r"^#\s*Part of:\s*(.+?)\s*$";
 
 /// How a revision belongs to a release.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
+// Only so src/report/schema_tests.rs can list every variant.
+#[cfg_attr(test, derive(strum::EnumIter))]
 pub(crate) enum ReleaseKind {
     /// Shipped on the main line (`26.7.0 (main)`, or a version without a mark).
     Main,

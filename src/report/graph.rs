@@ -8,6 +8,8 @@ use std::io::{self, Write};
 
 /// What the database says about a revision (only with `--with-db`).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
+// Only so src/report/schema_tests.rs can list every variant.
+#[cfg_attr(test, derive(strum::EnumIter))]
 pub(crate) enum DbMark {
     /// A row of the version table names it.
     Current,

@@ -33,6 +33,8 @@ use crate::status::display_path;
 
 /// Which listing command a document comes from.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
+// Only so src/report/schema_tests.rs can list every variant.
+#[cfg_attr(test, derive(strum::EnumIter))]
 pub(crate) enum ListCommand {
     /// `heads`.
     Heads,
@@ -43,7 +45,8 @@ pub(crate) enum ListCommand {
 }
 
 impl ListCommand {
-    fn as_str(self) -> &'static str {
+    /// Stable name used in JSON (`command`).
+    pub(super) fn as_str(self) -> &'static str {
         match self {
             ListCommand::Heads => "heads",
             ListCommand::History => "history",
@@ -160,7 +163,8 @@ struct ErrorJson<'a> {
     message: &'a str,
 }
 
-fn mark(m: DbMark) -> &'static str {
+/// Stable name used in JSON (a node's `db`).
+pub(super) fn mark(m: DbMark) -> &'static str {
     match m {
         DbMark::Current => "current",
         DbMark::Applied => "applied",

@@ -9,6 +9,8 @@ pub(crate) mod graph;
 pub mod human;
 pub mod json;
 pub(crate) mod listing;
+#[cfg(test)]
+mod schema_tests;
 
 use std::io::{self, Write};
 

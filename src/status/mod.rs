@@ -248,6 +248,8 @@ pub(crate) struct Context {
 
 /// What the version table looked like.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
+// Only so src/report/schema_tests.rs can list every variant.
+#[cfg_attr(test, derive(strum::EnumIter))]
 pub(crate) enum TableState {
     /// No version table (or no SQLite file).
     Missing,

@@ -3,6 +3,8 @@
 
 /// Where a target's database URL came from.
 #[derive(Debug, Clone, PartialEq, Eq)]
+// Only so src/report/schema_tests.rs can list every variant.
+#[cfg_attr(test, derive(strum::EnumIter))]
 pub(crate) enum UrlSource {
     /// `--url URL` (`component: None`) or `--url NAME=URL`.
     Flag {
@@ -107,6 +109,8 @@ impl UrlSource {
 
 /// Where a target's version table name (or schema) came from.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
+// Only so src/report/schema_tests.rs can list every variant.
+#[cfg_attr(test, derive(strum::EnumIter))]
 pub(crate) enum TableSource {
     /// The component in the project file.
     ProjectFile {
