@@ -11,9 +11,8 @@
 //! `scripts/setup-venv.sh`). Graph count: `DB_STATUS_GRAPH_FUZZ` (default 300);
 //! seed: `DB_STATUS_GRAPH_FUZZ_SEED`.
 
-use std::io::Write;
 use std::path::PathBuf;
-use std::process::{Command, Stdio};
+use std::process::Command;
 
 use db_status::graph::{RevIdx, RevisionError, RevisionMap};
 use db_status::scripts::{DocstringClaims, FieldLines, Script};
@@ -157,34 +156,13 @@ fn queries(rng: &mut Rng, revs: &[Rev]) -> Vec<Value> {
     q
 }
 
-use crate::support::python;
+use crate::support::{python, python_json};
 
 fn oracle(cases: &[Value]) -> Vec<Value> {
     let script = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("tests/graph_fuzz/oracle.py");
-    let py = python();
-    let mut child = Command::new(&py)
-        .arg(&script)
-        .env("PYTHONHASHSEED", "0")
-        .env("PYTHONDONTWRITEBYTECODE", "1")
-        .stdin(Stdio::piped())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .unwrap_or_else(|e| {
-            panic!(
-                "cannot run {} ({e}); create the venv with scripts/setup-venv.sh or set DB_STATUS_PYTHON",
-                py.display()
-            )
-        });
-    let input = serde_json::to_vec(cases).unwrap();
-    child.stdin.take().unwrap().write_all(&input).unwrap();
-    let out = child.wait_with_output().unwrap();
-    assert!(
-        out.status.success(),
-        "oracle failed: {}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    serde_json::from_slice(&out.stdout).unwrap()
+    let mut c = Command::new(python());
+    c.arg(&script).env("PYTHONHASHSEED", "0");
+    python_json(c, &cases, "oracle")
 }
 
 fn script(r: &Rev) -> Script {

@@ -269,3 +269,47 @@ fn check_oracle() -> Result<std::path::PathBuf, String> {
     }
     Ok(path)
 }
+
+/// Run `command` (a [`python()`] command with its script and environment
+/// set), write `input` to its stdin as JSON and parse the JSON it prints.
+/// Bytecode is never written. Panics, naming `what`, when Python cannot
+/// start, fails, or prints something that is not JSON.
+pub fn python_json<T: serde::de::DeserializeOwned>(
+    mut command: std::process::Command,
+    input: &impl serde::Serialize,
+    what: &str,
+) -> T {
+    use std::process::Stdio;
+    let mut child = command
+        .env("PYTHONDONTWRITEBYTECODE", "1")
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap_or_else(|e| {
+            panic!(
+                "cannot run {} ({e}); create the venv with scripts/setup-venv.sh or set \
+                 DB_STATUS_PYTHON",
+                command.get_program().to_string_lossy()
+            )
+        });
+    // Dropping stdin after the write closes it, so the script sees EOF.
+    child
+        .stdin
+        .take()
+        .expect("stdin")
+        .write_all(&serde_json::to_vec(input).expect("input as JSON"))
+        .expect("write to python");
+    let out = child.wait_with_output().expect("python runs");
+    assert!(
+        out.status.success(),
+        "{what} failed: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    serde_json::from_slice(&out.stdout).unwrap_or_else(|e| {
+        panic!(
+            "{what} printed no JSON ({e}):\n{}",
+            String::from_utf8_lossy(&out.stdout)
+        )
+    })
+}

@@ -13,7 +13,7 @@ mod services;
 mod tree;
 
 pub use common::*;
-pub use environment::{Need, python};
+pub use environment::{Need, python, python_json};
 pub use fake_postgres::FakePostgres;
 pub use services::*;
 pub use tree::*;
