@@ -10,7 +10,7 @@
 //! Python is the suite's (`support::python`: `$DB_STATUS_PYTHON`, else
 //! `<repo>/.venv/bin/python`); only its standard library is used.
 
-use crate::support::python;
+use crate::support::{Rng, python};
 use std::collections::BTreeMap;
 use std::io::Write;
 use std::path::PathBuf;
@@ -97,29 +97,6 @@ for path in sys.stdin.read().splitlines():
         doc = SUR.sub("\ufffd", doc)
     print(json.dumps({"ok": True, "doc": doc, "fields": state}))
 "#;
-
-/// xorshift64*: deterministic, no dependency.
-struct Rng(u64);
-
-impl Rng {
-    fn next(&mut self) -> u64 {
-        let mut x = self.0;
-        x ^= x >> 12;
-        x ^= x << 25;
-        x ^= x >> 27;
-        self.0 = x;
-        x.wrapping_mul(0x2545_F491_4F6C_DD1D)
-    }
-    fn below(&mut self, n: usize) -> usize {
-        (self.next() % n as u64) as usize
-    }
-    fn chance(&mut self, percent: u64) -> bool {
-        self.next() % 100 < percent
-    }
-    fn pick<'a>(&mut self, xs: &[&'a str]) -> &'a str {
-        xs[self.below(xs.len())]
-    }
-}
 
 const WATCHED: [&str; 4] = ["revision", "down_revision", "branch_labels", "depends_on"];
 
