@@ -10,7 +10,7 @@
 //! Python is the suite's (`support::python`: `$DB_STATUS_PYTHON`, else
 //! `<repo>/.venv/bin/python`); only its standard library is used.
 
-use crate::support::{Rng, python};
+use crate::support::{Rng, python, python_per_path};
 use std::collections::BTreeMap;
 use std::io::Write;
 use std::path::PathBuf;
@@ -477,40 +477,15 @@ fn scanner_agrees_with_cpython_ast() {
         paths.push(path);
         sources.push(bytes);
     }
-    let py = python();
-    let mut child = Command::new(&py)
-        .args(["-W", "ignore", "-c", ORACLE])
-        .stdin(Stdio::piped())
-        .stdout(Stdio::piped())
-        .spawn()
-        .unwrap_or_else(|e| {
-            panic!(
-                "cannot run Python at {} ({e}); set DB_STATUS_PYTHON to a Python 3.11 \
-                 interpreter or create the venv with scripts/setup-venv.sh",
-                py.display()
-            )
-        });
-    let list: String = paths.iter().map(|p| format!("{}\n", p.display())).collect();
-    child
-        .stdin
-        .take()
-        .expect("stdin")
-        .write_all(list.as_bytes())
-        .expect("feed python");
-    let out = child.wait_with_output().expect("python output");
-    assert!(out.status.success(), "oracle failed");
-    let lines: Vec<&str> = std::str::from_utf8(&out.stdout)
-        .expect("utf8")
-        .lines()
-        .collect();
-    assert_eq!(lines.len(), FILES);
+    let mut c = Command::new(python());
+    c.args(["-W", "ignore", "-c", ORACLE]);
+    let answers = python_per_path(c, &paths, "the CPython oracle");
 
     let (mut accepted, mut refused_correctly) = (0, 0);
     let mut allowed: BTreeMap<&str, usize> = BTreeMap::new();
     let mut failures = Vec::new();
     let mut invalid = Vec::new();
-    for (i, line) in lines.iter().enumerate() {
-        let truth: serde_json::Value = serde_json::from_str(line).expect("json");
+    for (i, truth) in answers.iter().enumerate() {
         let src = String::from_utf8_lossy(&sources[i]).into_owned();
         let name = paths[i].display();
         let scanned = scan::scan(&sources[i]);

@@ -275,10 +275,40 @@ fn check_oracle() -> Result<std::path::PathBuf, String> {
 /// Bytecode is never written. Panics, naming `what`, when Python cannot
 /// start, fails, or prints something that is not JSON.
 pub fn python_json<T: serde::de::DeserializeOwned>(
-    mut command: std::process::Command,
+    command: std::process::Command,
     input: &impl serde::Serialize,
     what: &str,
 ) -> T {
+    let input = serde_json::to_vec(input).expect("input as JSON");
+    let out = python_io(command, &input, what);
+    serde_json::from_slice(&out).unwrap_or_else(|e| {
+        panic!(
+            "{what} printed no JSON ({e}):\n{}",
+            String::from_utf8_lossy(&out)
+        )
+    })
+}
+
+/// Run `command` (as [`python_json`]) on `paths`, one a line on stdin, and
+/// read one JSON answer a line, one answer per path, in order.
+pub fn python_per_path(
+    command: std::process::Command,
+    paths: &[std::path::PathBuf],
+    what: &str,
+) -> Vec<serde_json::Value> {
+    let list: String = paths.iter().map(|p| format!("{}\n", p.display())).collect();
+    let out = python_io(command, list.as_bytes(), what);
+    let answers: Vec<serde_json::Value> = String::from_utf8_lossy(&out)
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap_or_else(|e| panic!("{what}: not JSON ({e}): {l}")))
+        .collect();
+    assert_eq!(answers.len(), paths.len(), "{what}: one answer per file");
+    answers
+}
+
+/// Run `command` without writing bytecode, feed it `input` and return its
+/// stdout; panic with its stderr, naming `what`, when it fails.
+fn python_io(mut command: std::process::Command, input: &[u8], what: &str) -> Vec<u8> {
     use std::process::Stdio;
     let mut child = command
         .env("PYTHONDONTWRITEBYTECODE", "1")
@@ -298,7 +328,7 @@ pub fn python_json<T: serde::de::DeserializeOwned>(
         .stdin
         .take()
         .expect("stdin")
-        .write_all(&serde_json::to_vec(input).expect("input as JSON"))
+        .write_all(input)
         .expect("write to python");
     let out = child.wait_with_output().expect("python runs");
     assert!(
@@ -306,10 +336,5 @@ pub fn python_json<T: serde::de::DeserializeOwned>(
         "{what} failed: {}",
         String::from_utf8_lossy(&out.stderr)
     );
-    serde_json::from_slice(&out.stdout).unwrap_or_else(|e| {
-        panic!(
-            "{what} printed no JSON ({e}):\n{}",
-            String::from_utf8_lossy(&out.stdout)
-        )
-    })
+    out.stdout
 }
