@@ -10,11 +10,10 @@
 //! Python is the suite's (`support::python`: `$DB_STATUS_PYTHON`, else
 //! `<repo>/.venv/bin/python`); only its standard library is used.
 
-use crate::support::{Rng, python, python_per_path};
+use crate::support::{Rng, python, python_per_path, python_stdio};
 use std::collections::BTreeMap;
-use std::io::Write;
 use std::path::PathBuf;
-use std::process::{Command, Stdio};
+use std::process::Command;
 
 use db_status::scripts::scan::{self, ScanErrorKind, Value};
 

@@ -280,7 +280,7 @@ pub fn python_json<T: serde::de::DeserializeOwned>(
     what: &str,
 ) -> T {
     let input = serde_json::to_vec(input).expect("input as JSON");
-    let out = python_io(command, &input, what);
+    let out = python_stdio(command, input, what);
     serde_json::from_slice(&out).unwrap_or_else(|e| {
         panic!(
             "{what} printed no JSON ({e}):\n{}",
@@ -296,19 +296,32 @@ pub fn python_per_path(
     paths: &[std::path::PathBuf],
     what: &str,
 ) -> Vec<serde_json::Value> {
-    let list: String = paths.iter().map(|p| format!("{}\n", p.display())).collect();
-    let out = python_io(command, list.as_bytes(), what);
+    let lines: Vec<String> = paths.iter().map(|p| p.display().to_string()).collect();
+    python_per_line(command, &lines, what)
+}
+
+/// Run `command` (as [`python_json`]) on `lines`, one a line on stdin, and
+/// read one JSON answer a line, one answer per input line, in order.
+pub fn python_per_line(
+    command: std::process::Command,
+    lines: &[String],
+    what: &str,
+) -> Vec<serde_json::Value> {
+    let input: String = lines.iter().map(|l| format!("{l}\n")).collect();
+    let out = python_stdio(command, input.into_bytes(), what);
     let answers: Vec<serde_json::Value> = String::from_utf8_lossy(&out)
         .lines()
         .map(|l| serde_json::from_str(l).unwrap_or_else(|e| panic!("{what}: not JSON ({e}): {l}")))
         .collect();
-    assert_eq!(answers.len(), paths.len(), "{what}: one answer per file");
+    assert_eq!(answers.len(), lines.len(), "{what}: one answer per line");
     answers
 }
 
 /// Run `command` without writing bytecode, feed it `input` and return its
-/// stdout; panic with its stderr, naming `what`, when it fails.
-fn python_io(mut command: std::process::Command, input: &[u8], what: &str) -> Vec<u8> {
+/// stdout; panic with its stderr, naming `what`, when it fails. Stdin is
+/// fed from a thread, so a script that answers as it reads cannot deadlock
+/// on a full pipe.
+pub fn python_stdio(mut command: std::process::Command, input: Vec<u8>, what: &str) -> Vec<u8> {
     use std::process::Stdio;
     let mut child = command
         .env("PYTHONDONTWRITEBYTECODE", "1")
@@ -323,18 +336,16 @@ fn python_io(mut command: std::process::Command, input: &[u8], what: &str) -> Ve
                 command.get_program().to_string_lossy()
             )
         });
+    let mut stdin = child.stdin.take().expect("stdin");
     // Dropping stdin after the write closes it, so the script sees EOF.
-    child
-        .stdin
-        .take()
-        .expect("stdin")
-        .write_all(input)
-        .expect("write to python");
+    let feeder = std::thread::spawn(move || stdin.write_all(&input));
     let out = child.wait_with_output().expect("python runs");
+    let fed = feeder.join().expect("stdin feeder");
     assert!(
         out.status.success(),
         "{what} failed: {}",
         String::from_utf8_lossy(&out.stderr)
     );
+    fed.unwrap_or_else(|e| panic!("{what}: cannot write its input: {e}"));
     out.stdout
 }

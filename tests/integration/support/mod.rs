@@ -14,7 +14,7 @@ mod services;
 mod tree;
 
 pub use common::*;
-pub use environment::{Need, python, python_json, python_per_path};
+pub use environment::{Need, python, python_json, python_per_line, python_per_path, python_stdio};
 pub use fake_postgres::FakePostgres;
 pub use rng::Rng;
 pub use services::*;
