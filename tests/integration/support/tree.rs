@@ -10,10 +10,10 @@
 //! Python is `$DB_STATUS_PYTHON`, else `<repo>/.venv/bin/python`
 //! (created by `scripts/setup-venv.sh`).
 
-use super::{Run, db_status, json_schema, python};
+use super::{Run, db_status, python, run_cmd};
 
 use std::path::{Path, PathBuf};
-use std::process::{Command, Output};
+use std::process::Command;
 use std::time::Duration;
 
 /// Long enough for any `db-status` run on a tree.
@@ -216,18 +216,6 @@ impl Tree {
         std::fs::write(&path, f(text)).expect("write revision");
     }
 
-    /// Run db-status in the project root.
-    pub fn db_status(&self, args: &[&str]) -> Output {
-        Command::new(env!("CARGO_BIN_EXE_db-status"))
-            .args(args)
-            .current_dir(self.root())
-            .env_remove("DB_STATUS_URL")
-            .env_remove("ALEMBIC_CONFIG")
-            .env("NO_COLOR", "1")
-            .output()
-            .expect("run db-status")
-    }
-
     /// Run db-status in the project root with the clean environment of
     /// [`db_status`] (no `DB_STATUS_URL`, `HOME` in the project).
     pub fn run(&self, args: &[&str]) -> Run {
@@ -235,14 +223,14 @@ impl Tree {
     }
 
     /// Run the real Alembic CLI in the project root (the oracle).
-    pub fn alembic(&self, args: &[&str]) -> Output {
-        Command::new(python())
+    pub fn alembic(&self, args: &[&str]) -> Run {
+        let mut alembic = Command::new(python());
+        alembic
             .args(["-m", "alembic"])
             .args(args)
             .current_dir(self.root())
-            .env("PYTHONDONTWRITEBYTECODE", "1")
-            .output()
-            .expect("run alembic")
+            .env("PYTHONDONTWRITEBYTECODE", "1");
+        run_cmd(alembic, LIMIT)
     }
 }
 
@@ -290,24 +278,6 @@ pub fn replace_assignment(text: String, name: &str, value: &str) -> String {
         }
     }
     out
-}
-
-/// Stdout as text.
-pub fn stdout(o: &Output) -> String {
-    String::from_utf8_lossy(&o.stdout).into_owned()
-}
-
-/// Stderr as text.
-pub fn stderr(o: &Output) -> String {
-    String::from_utf8_lossy(&o.stderr).into_owned()
-}
-
-/// The JSON report of `check --format json`.
-pub fn json(o: &Output) -> serde_json::Value {
-    let doc = serde_json::from_slice(&o.stdout)
-        .unwrap_or_else(|e| panic!("not JSON ({e}):\n{}\nstderr:\n{}", stdout(o), stderr(o)));
-    json_schema::validate(&doc);
-    doc
 }
 
 /// Findings of the first component, as (code, file, line).
