@@ -261,47 +261,28 @@ fn with_db_marks_current_applied_and_pending() {
     render_with_dot(&t.run(&["graph", "--with-db", "--format", "dot"]).stdout);
 }
 
-/// Python with psycopg2 creates and drops a uniquely named PostgreSQL database.
-fn postgres_admin(sql: &str) {
-    let url = std::env::var("DB_STATUS_TEST_POSTGRES_URL")
-        .unwrap_or_else(|_| "postgresql://postgres@127.0.0.1:5432/postgres".to_string());
-    let out = Command::new(support::python())
-        .args([
-            "-c",
-            "import sys, psycopg2\nc = psycopg2.connect(sys.argv[1])\nc.autocommit = True\nc.cursor().execute(sys.argv[2])",
-            &url,
-            sql,
-        ])
-        .output()
-        .expect("run python");
-    assert!(
-        out.status.success(),
-        "PostgreSQL at {url} is needed (set DB_STATUS_TEST_POSTGRES_URL): {}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-}
-
 #[test]
 fn with_db_on_postgres_prefers_the_url_flag_over_the_ini() {
     let t = Tree::new()
         .simple("a1", None)
         .simple("b1", Some("a1"))
         .build();
-    let db = format!("db_status_graph_{}", std::process::id());
-    postgres_admin(&format!("CREATE DATABASE {db}"));
-    let url = format!("postgresql://postgres@127.0.0.1:5432/{db}");
+    // Dropped with `db`, after the assertions.
+    let Some(db) = support::PgDb::create() else {
+        return;
+    };
+    let url = db.url("postgresql");
     // The ini keeps Alembic's template URL (`driver://…`): only --url can work.
     let stamped = Command::new(support::python())
         .args([
             "-c",
-            "import sys\nfrom alembic.config import Config\nfrom alembic import command\ncfg = Config('alembic.ini')\ncfg.set_main_option('sqlalchemy.url', sys.argv[1].replace('postgresql://', 'postgresql+psycopg2://'))\ncommand.stamp(cfg, 'a1')",
-            &url,
+            "import sys\nfrom alembic.config import Config\nfrom alembic import command\ncfg = Config('alembic.ini')\ncfg.set_main_option('sqlalchemy.url', sys.argv[1])\ncommand.stamp(cfg, 'a1')",
+            &db.url("postgresql+psycopg2"),
         ])
         .current_dir(t.root())
         .output()
         .expect("stamp");
     let o = t.run(&["graph", "--with-db", "--url", &url]);
-    postgres_admin(&format!("DROP DATABASE IF EXISTS {db}"));
     assert!(
         stamped.status.success(),
         "{}",
