@@ -15,17 +15,7 @@ use std::process::Command;
 
 /// A revision file: `rev` revising `down` (a tuple for a merge).
 fn revision(dir: &Path, rev: &str, down: &[&str]) {
-    let down = match down {
-        [] => "None".to_string(),
-        [one] => format!("'{one}'"),
-        many => format!(
-            "({})",
-            many.iter()
-                .map(|d| format!("'{d}'"))
-                .collect::<Vec<_>>()
-                .join(", ")
-        ),
-    };
+    let down = support::python_ids(down);
     let text = format!(
         "\"\"\"step {rev}\n\nRevision ID: {rev}\n\"\"\"\nrevision = '{rev}'\ndown_revision = {down}\nbranch_labels = None\ndepends_on = None\n\n\ndef upgrade():\n    pass\n\n\ndef downgrade():\n    pass\n"
     );

@@ -5,9 +5,7 @@
 use std::path::Path;
 use std::process::Command;
 
-use serde_json::Value;
-
-use crate::support::json_schema;
+use crate::support::{Run, Tree};
 
 fn git(dir: &Path, args: &[&str]) {
     let out = Command::new("git")
@@ -26,18 +24,22 @@ fn git(dir: &Path, args: &[&str]) {
     );
 }
 
-fn revision(dir: &Path, id: &str, down: Option<&str>, part_of: Option<&str>) {
+/// The file name of revision `id`.
+fn file(id: &str) -> String {
+    format!("{id}_rev.py")
+}
+
+/// Write (or rewrite) revision `id`, with a `# Part of:` release comment
+/// when `part_of` is given.
+fn revision(t: &Tree, id: &str, down: Option<&str>, part_of: Option<&str>) {
     let down = down.map_or("None".to_string(), |d| format!("\"{d}\""));
     let comment = part_of.map_or(String::new(), |p| format!("# Part of: {p}\n"));
-    let path = dir.join(format!("migrations/versions/{id}_rev.py"));
-    std::fs::create_dir_all(path.parent().expect("parent")).expect("mkdir");
-    std::fs::write(
-        path,
-        format!(
+    t.write(
+        &file(id),
+        &format!(
             "\"\"\"rev {id}\"\"\"\n\nrevision = \"{id}\"\ndown_revision = {down}\n{comment}branch_labels = None\ndepends_on = None\n"
         ),
-    )
-    .expect("write");
+    );
 }
 
 fn commit(dir: &Path, message: &str) {
@@ -46,44 +48,28 @@ fn commit(dir: &Path, message: &str) {
 }
 
 /// main: a (no comment) → b (released in 1.0.0), in a Backend.AI-style checkout.
-fn repo() -> tempfile::TempDir {
-    let tmp = tempfile::tempdir().expect("tempdir");
-    let dir = tmp.path();
+fn repo() -> Tree {
+    let t = Tree::written("[alembic]\nscript_location = migrations\n");
+    let dir = &t.root();
     git(dir, &["init", "-q", "-b", "main"]);
     std::fs::write(dir.join("py"), "").expect("py");
-    std::fs::write(
-        dir.join("alembic.ini"),
-        "[alembic]\nscript_location = migrations\n",
-    )
-    .expect("ini");
-    revision(dir, "a0000000000a", None, None);
-    revision(dir, "b0000000000b", Some("a0000000000a"), Some("1.0.0"));
+    revision(&t, "a0000000000a", None, None);
+    revision(&t, "b0000000000b", Some("a0000000000a"), Some("1.0.0"));
     commit(dir, "main: a, b");
-    tmp
+    t
 }
 
-struct Checked {
-    code: i32,
-    findings: Vec<(String, String, String)>,
-    human: String,
-    github: String,
+/// `check --base main` in `format`, with `extra` arguments.
+fn check(t: &Tree, format: &str, extra: &[&str]) -> Run {
+    let mut args = vec!["check", "--base", "main", "--format", format];
+    args.extend_from_slice(extra);
+    t.run(&args)
 }
 
-fn check(dir: &Path, extra: &[&str]) -> Checked {
-    let run = |format: &str| {
-        let mut cmd = Command::new(env!("CARGO_BIN_EXE_db-status"));
-        cmd.env_clear()
-            .env("PATH", std::env::var_os("PATH").unwrap_or_default())
-            .env("LANG", "C.UTF-8")
-            .current_dir(dir)
-            .args(["check", "--base", "main", "--format", format])
-            .args(extra);
-        cmd.output().expect("run")
-    };
-    let out = run("json");
-    // Every document matches docs/status.schema.json (checkDocument).
-    let doc: Value = json_schema::parse(&String::from_utf8_lossy(&out.stdout));
-    let findings = doc["components"][0]["findings"]
+/// (severity, code, message) of each finding in `check --format json` (a
+/// document that matches docs/status.schema.json).
+fn findings(run: &Run) -> Vec<(String, String, String)> {
+    run.json()["components"][0]["findings"]
         .as_array()
         .expect("findings")
         .iter()
@@ -94,17 +80,12 @@ fn check(dir: &Path, extra: &[&str]) -> Checked {
                 f["message"].as_str().unwrap_or_default().to_string(),
             )
         })
-        .collect();
-    Checked {
-        code: out.status.code().unwrap_or(-1),
-        findings,
-        human: String::from_utf8_lossy(&run("human").stdout).into_owned(),
-        github: String::from_utf8_lossy(&run("github").stdout).into_owned(),
-    }
+        .collect()
 }
 
-fn codes(c: &Checked) -> Vec<(&str, &str)> {
-    c.findings
+/// (severity, code) of each finding.
+fn codes(findings: &[(String, String, String)]) -> Vec<(&str, &str)> {
+    findings
         .iter()
         .map(|(s, code, _)| (s.as_str(), code.as_str()))
         .collect()
@@ -112,45 +93,48 @@ fn codes(c: &Checked) -> Vec<(&str, &str)> {
 
 #[test]
 fn pr_branch_adding_a_marked_migration_is_clean_and_unmarked_one_warns() {
-    let tmp = repo();
-    let dir = tmp.path();
+    let t = repo();
+    let dir = &t.root();
     git(dir, &["checkout", "-q", "-b", "pr"]);
     revision(
-        dir,
+        &t,
         "c0000000000c",
         Some("b0000000000b"),
         Some("NEXT_RELEASE_VERSION"),
     );
     commit(dir, "pr: c");
-    let c = check(dir, &[]);
-    assert_eq!((c.code, codes(&c)), (0, vec![]), "{:?}", c.findings);
+    let c = check(&t, "json", &[]);
+    let f = findings(&c);
+    assert_eq!((c.code, codes(&f)), (Some(0), vec![]), "{f:?}");
 
-    revision(dir, "d0000000000d", Some("c0000000000c"), None);
-    let c = check(dir, &[]);
-    assert_eq!(codes(&c), [("warning", "missing-release-comment")]);
-    assert_eq!(c.code, 0);
-    assert!(
-        c.human
-            .contains("d0000000000d is new since main and has no release comment"),
-        "{}",
-        c.human
+    revision(&t, "d0000000000d", Some("c0000000000c"), None);
+    let c = check(&t, "json", &[]);
+    assert_eq!(
+        codes(&findings(&c)),
+        [("warning", "missing-release-comment")]
     );
+    assert_eq!(c.code, Some(0));
+    let human = check(&t, "human", &[]).stdout;
     assert!(
-        c.github.contains("::warning file=migrations/versions/d0000000000d_rev.py,line=3,title=db-status missing-release-comment"),
-        "{}",
-        c.github
+        human.contains("d0000000000d is new since main and has no release comment"),
+        "{human}"
     );
-    assert_eq!(check(dir, &["--strict"]).code, 7);
+    let github = check(&t, "github", &[]).stdout;
+    assert!(
+        github.contains("::warning file=migrations/versions/d0000000000d_rev.py,line=3,title=db-status missing-release-comment"),
+        "{github}"
+    );
+    assert_eq!(check(&t, "json", &["--strict"]).code, Some(7));
 }
 
 #[test]
 fn rebase_turns_behind_base_and_new_head_into_a_clean_check() {
-    let tmp = repo();
-    let dir = tmp.path();
+    let t = repo();
+    let dir = &t.root();
     // Two branches fork from main; pr1 lands first.
     git(dir, &["checkout", "-q", "-b", "pr2"]);
     revision(
-        dir,
+        &t,
         "c2000000000c",
         Some("b0000000000b"),
         Some("NEXT_RELEASE_VERSION"),
@@ -158,7 +142,7 @@ fn rebase_turns_behind_base_and_new_head_into_a_clean_check() {
     commit(dir, "pr2: c2 on b");
     git(dir, &["checkout", "-q", "main"]);
     revision(
-        dir,
+        &t,
         "c1000000000c",
         Some("b0000000000b"),
         Some("NEXT_RELEASE_VERSION"),
@@ -167,46 +151,42 @@ fn rebase_turns_behind_base_and_new_head_into_a_clean_check() {
     git(dir, &["checkout", "-q", "pr2"]);
 
     // Not rebased: main's c1 is not deleted by pr2, only not merged in yet.
-    let c = check(dir, &[]);
-    assert_eq!(codes(&c), [("warning", "behind-base")], "{:?}", c.findings);
+    let f = findings(&check(&t, "json", &[]));
+    assert_eq!(codes(&f), [("warning", "behind-base")], "{f:?}");
 
     // What CI sees: pr2 merged into main has two heads; c2 is the new one.
     git(dir, &["merge", "-q", "--no-edit", "main"]);
-    let c = check(dir, &[]);
-    assert!(
-        codes(&c).contains(&("error", "diverged-heads")),
-        "{:?}",
-        c.findings
-    );
-    let new_head: Vec<&String> = c
-        .findings
+    let f = findings(&check(&t, "json", &[]));
+    assert!(codes(&f).contains(&("error", "diverged-heads")), "{f:?}");
+    let new_head: Vec<&String> = f
         .iter()
         .filter(|f| f.1 == "new-head")
         .map(|f| &f.2)
         .collect();
-    assert_eq!(new_head.len(), 1, "{:?}", c.findings);
+    assert_eq!(new_head.len(), 1, "{f:?}");
     assert!(new_head[0].starts_with("c2000000000c is a new head: main has 1 head, this change 2"));
 
     // Rebased the Backend.AI way: repoint the unmerged migration at main's head.
     git(dir, &["reset", "-q", "--hard", "HEAD~1"]);
     git(dir, &["rebase", "-q", "main"]);
     revision(
-        dir,
+        &t,
         "c2000000000c",
         Some("c1000000000c"),
         Some("NEXT_RELEASE_VERSION"),
     );
     commit(dir, "pr2: repoint c2 after c1");
-    let c = check(dir, &[]);
-    assert_eq!((c.code, codes(&c)), (0, vec![]), "{:?}", c.findings);
+    let c = check(&t, "json", &[]);
+    let f = findings(&c);
+    assert_eq!((c.code, codes(&f)), (Some(0), vec![]), "{f:?}");
 }
 
 #[test]
 fn backport_editing_a_released_down_revision_is_an_error_and_an_unreleased_one_a_warning() {
-    let tmp = repo();
-    let dir = tmp.path();
+    let t = repo();
+    let dir = &t.root();
     revision(
-        dir,
+        &t,
         "e0000000000e",
         Some("b0000000000b"),
         Some("NEXT_RELEASE_VERSION"),
@@ -215,67 +195,57 @@ fn backport_editing_a_released_down_revision_is_an_error_and_an_unreleased_one_a
     git(dir, &["checkout", "-q", "-b", "backport"]);
     // Insert d between a and b by editing b's down_revision (b is released).
     revision(
-        dir,
+        &t,
         "d0000000000d",
         Some("a0000000000a"),
         Some("1.0.1 (backport), 2.0.0 (main)"),
     );
-    revision(dir, "b0000000000b", Some("d0000000000d"), Some("1.0.0"));
+    revision(&t, "b0000000000b", Some("d0000000000d"), Some("1.0.0"));
     commit(dir, "backport d before b");
-    let c = check(dir, &[]);
-    assert_eq!(
-        codes(&c),
-        [("error", "edited-revision")],
-        "{:?}",
-        c.findings
-    );
-    assert_eq!(c.code, 7);
+    let c = check(&t, "json", &[]);
+    let f = findings(&c);
+    assert_eq!(codes(&f), [("error", "edited-revision")], "{f:?}");
+    assert_eq!(c.code, Some(7));
     assert!(
-        c.findings[0].2.contains(
+        f[0].2.contains(
             "the down_revision of b0000000000b (released in 1.0.0) changed from \"a0000000000a\" to \"d0000000000d\" since main"
         ),
         "{}",
-        c.findings[0].2
+        f[0].2
     );
+    let github = check(&t, "github", &[]).stdout;
     assert!(
-        c.github
-            .contains("::error file=migrations/versions/b0000000000b_rev.py,line=4,"),
-        "{}",
-        c.github
+        github.contains("::error file=migrations/versions/b0000000000b_rev.py,line=4,"),
+        "{github}"
     );
 
     // The same edit on an unreleased revision is a warning; deleting one too.
     git(dir, &["reset", "-q", "--hard", "main"]);
     revision(
-        dir,
+        &t,
         "d0000000000d",
         Some("b0000000000b"),
         Some("NEXT_RELEASE_VERSION"),
     );
     revision(
-        dir,
+        &t,
         "e0000000000e",
         Some("d0000000000d"),
         Some("NEXT_RELEASE_VERSION"),
     );
     commit(dir, "insert d before unreleased e");
-    let c = check(dir, &[]);
-    assert_eq!(
-        codes(&c),
-        [("warning", "edited-revision")],
-        "{:?}",
-        c.findings
-    );
-    std::fs::remove_file(dir.join("migrations/versions/e0000000000e_rev.py")).expect("rm");
-    std::fs::remove_file(dir.join("migrations/versions/b0000000000b_rev.py")).expect("rm");
+    let f = findings(&check(&t, "json", &[]));
+    assert_eq!(codes(&f), [("warning", "edited-revision")], "{f:?}");
+    t.remove(&file("e0000000000e"));
+    t.remove(&file("b0000000000b"));
     revision(
-        dir,
+        &t,
         "d0000000000d",
         Some("a0000000000a"),
         Some("NEXT_RELEASE_VERSION"),
     );
-    let c = check(dir, &[]);
-    let mut got = codes(&c);
+    let f = findings(&check(&t, "json", &[]));
+    let mut got = codes(&f);
     got.sort();
     assert_eq!(
         got,
@@ -283,24 +253,18 @@ fn backport_editing_a_released_down_revision_is_an_error_and_an_unreleased_one_a
             ("error", "deleted-revision"),
             ("warning", "deleted-revision")
         ],
-        "{:?}",
-        c.findings
+        "{f:?}"
     );
 }
 
 #[test]
 fn unknown_base_ref_is_an_error_naming_it() {
-    let tmp = repo();
-    let dir = tmp.path();
-    let mut cmd = Command::new(env!("CARGO_BIN_EXE_db-status"));
-    let out = cmd
-        .env_clear()
-        .env("PATH", std::env::var_os("PATH").unwrap_or_default())
-        .current_dir(dir)
-        .args(["check", "--base", "origin/nope"])
-        .output()
-        .expect("run");
-    let text = String::from_utf8_lossy(&out.stdout);
-    assert_eq!(out.status.code(), Some(7), "{text}");
-    assert!(text.contains("`origin/nope` is not a commit"), "{text}");
+    let t = repo();
+    let out = t.run(&["check", "--base", "origin/nope"]);
+    assert_eq!(out.code, Some(7), "{}", out.stdout);
+    assert!(
+        out.stdout.contains("`origin/nope` is not a commit"),
+        "{}",
+        out.stdout
+    );
 }

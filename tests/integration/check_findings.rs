@@ -3,10 +3,7 @@
 //! tree is broken, the real Alembic is asked too, to prove the finding is a
 //! real failure and not a db-status opinion.
 
-use crate::support::{
-    Rev, Tree, errors, findings, json, line_of, replace_assignment, set_down_revision, stderr,
-    stdout,
-};
+use crate::support::{Rev, Tree, errors, findings, line_of, replace_assignment, set_down_revision};
 
 mod against_alembic;
 mod graph_errors;
@@ -25,21 +22,21 @@ fn clean_tree_passes_in_every_format() {
         .simple("a1", None)
         .simple("b1", Some("a1"))
         .build();
-    let o = t.db_status(&["check"]);
-    assert_eq!(o.status.code(), Some(0), "{}{}", stdout(&o), stderr(&o));
+    let o = t.run(&["check"]);
+    assert_eq!(o.code, Some(0), "{}{}", o.stdout, o.stderr);
     assert_eq!(
-        stdout(&o),
+        o.stdout,
         "check passed: 2 revisions, no findings (head: b1)\n"
     );
-    let o = t.db_status(&["check", "--format", "json"]);
-    assert_eq!(o.status.code(), Some(0));
-    let r = json(&o);
+    let o = t.run(&["check", "--format", "json"]);
+    assert_eq!(o.code, Some(0));
+    let r = o.json();
     assert_eq!(r["exit_code"], 0);
     assert_eq!(findings(&r), vec![]);
     assert_eq!(r["components"][0]["heads"], serde_json::json!(["b1"]));
-    let o = t.db_status(&["check", "--format", "github"]);
-    assert_eq!(o.status.code(), Some(0));
-    assert_eq!(stdout(&o), "");
+    let o = t.run(&["check", "--format", "github"]);
+    assert_eq!(o.code, Some(0));
+    assert_eq!(o.stdout, "");
 }
 
 #[test]
@@ -47,11 +44,11 @@ fn diverged_heads_name_heads_files_ancestor_and_fix() {
     let t = diverged_tree();
     // Alembic agrees there are two heads.
     let heads = t.alembic(&["heads"]);
-    assert_eq!(stdout(&heads).lines().count(), 2, "{}", stdout(&heads));
+    assert_eq!(heads.stdout.lines().count(), 2, "{}", heads.stdout);
 
-    let o = t.db_status(&["check", "--format", "json"]);
-    assert_eq!(o.status.code(), Some(4), "{}", stderr(&o));
-    let r = json(&o);
+    let o = t.run(&["check", "--format", "json"]);
+    assert_eq!(o.code, Some(4), "{}", o.stderr);
+    let r = o.json();
     assert_eq!(r["exit_code"], 4);
     let line = line_of(&t.file("c1"), "down_revision");
     assert_eq!(
@@ -62,9 +59,9 @@ fn diverged_heads_name_heads_files_ancestor_and_fix() {
     // line to re-point, or the merge command): the `diverged_human` and
     // `diverged_json` snapshots of this tree (human_and_json_output_snapshots).
 
-    let o = t.db_status(&["check"]);
-    assert_eq!(o.status.code(), Some(4));
-    let human = stdout(&o);
+    let o = t.run(&["check"]);
+    assert_eq!(o.code, Some(4));
+    let human = o.stdout;
     assert!(
         human.starts_with(&format!(
             "{}:{line}: error[diverged-heads]: 2 heads",
@@ -82,16 +79,16 @@ fn diverged_heads_name_heads_files_ancestor_and_fix() {
 fn applying_the_repoint_fix_makes_the_check_pass() {
     let t = diverged_tree();
     t.edit("c1", |s| set_down_revision(s, "\"b1\""));
-    let o = t.db_status(&["check"]);
-    assert_eq!(o.status.code(), Some(0), "{}", stdout(&o));
-    assert_eq!(stdout(&t.alembic(&["heads"])).trim(), "c1 (head)");
+    let o = t.run(&["check"]);
+    assert_eq!(o.code, Some(0), "{}", o.stdout);
+    assert_eq!(t.alembic(&["heads"]).stdout.trim(), "c1 (head)");
 }
 
 #[test]
 fn applying_the_merge_fix_makes_the_check_pass() {
     let t = diverged_tree().merge("m1", &["heads"]).build();
-    let o = t.db_status(&["check"]);
-    assert_eq!(o.status.code(), Some(0), "{}", stdout(&o));
+    let o = t.run(&["check"]);
+    assert_eq!(o.code, Some(0), "{}", o.stdout);
 }
 
 #[test]
@@ -112,8 +109,8 @@ fn heads_with_their_own_labels_are_fine_but_a_shared_label_diverges() {
             ..Default::default()
         })
         .build();
-    let o = t.db_status(&["check"]);
-    assert_eq!(o.status.code(), Some(0), "{}", stdout(&o));
+    let o = t.run(&["check"]);
+    assert_eq!(o.code, Some(0), "{}", o.stdout);
 
     let t = t
         .rev(Rev {
@@ -131,9 +128,9 @@ fn heads_with_their_own_labels_are_fine_but_a_shared_label_diverges() {
             ..Default::default()
         })
         .build();
-    let o = t.db_status(&["check", "--format", "json"]);
-    assert_eq!(o.status.code(), Some(4), "{}", stdout(&o));
-    let r = json(&o);
+    let o = t.run(&["check", "--format", "json"]);
+    assert_eq!(o.code, Some(4), "{}", o.stdout);
+    let r = o.json();
     let f = &r["components"][0]["findings"][0];
     assert_eq!(f["code"], "diverged-heads");
     let message = f["message"].as_str().unwrap();
@@ -153,9 +150,9 @@ fn heads_with_their_own_labels_are_fine_but_a_shared_label_diverges() {
 #[test]
 fn missing_config_is_an_error_with_exit_7() {
     let t = Tree::empty();
-    let o = t.db_status(&["check", "--format", "json"]);
-    assert_eq!(o.status.code(), Some(7), "{}{}", stdout(&o), stderr(&o));
-    assert_eq!(findings(&json(&o))[0].0, "config");
+    let o = t.run(&["check", "--format", "json"]);
+    assert_eq!(o.code, Some(7), "{}{}", o.stdout, o.stderr);
+    assert_eq!(findings(&o.json())[0].0, "config");
 }
 
 #[test]
@@ -190,9 +187,9 @@ fn all_components_and_one_component() {
             },
         )
         .build();
-    let o = t.db_status(&["check", "--all", "--format", "json"]);
-    assert_eq!(o.status.code(), Some(4), "{}{}", stdout(&o), stderr(&o));
-    let r = json(&o);
+    let o = t.run(&["check", "--all", "--format", "json"]);
+    assert_eq!(o.code, Some(4), "{}{}", o.stdout, o.stderr);
+    let r = o.json();
     let names: Vec<&str> = r["components"]
         .as_array()
         .unwrap()
@@ -208,13 +205,13 @@ fn all_components_and_one_component() {
         "{fix}"
     );
 
-    assert_eq!(t.db_status(&["check"]).status.code(), Some(0));
-    let o = t.db_status(&["check", "--component", "appproxy"]);
-    assert_eq!(o.status.code(), Some(4));
+    assert_eq!(t.run(&["check"]).code, Some(0));
+    let o = t.run(&["check", "--component", "appproxy"]);
+    assert_eq!(o.code, Some(4));
     assert!(
-        stdout(&o).contains("appproxy/versions/p3_p3.py:"),
+        o.stdout.contains("appproxy/versions/p3_p3.py:"),
         "{}",
-        stdout(&o)
+        o.stdout
     );
 }
 
@@ -255,13 +252,13 @@ fn github_format_is_one_parsable_annotation_per_finding() {
     t.edit("d1", |s| {
         replace_assignment(s, "branch_labels", "(\"a1\",)")
     });
-    let r = json(&t.db_status(&["check", "--format", "json"]));
+    let r = t.run(&["check", "--format", "json"]).json();
     let expected = r["components"][0]["findings"].as_array().unwrap().clone();
     assert_eq!(expected.len(), 4, "{expected:?}");
 
-    let o = t.db_status(&["check", "--format", "github"]);
-    assert_eq!(o.status.code(), Some(7));
-    let out = stdout(&o);
+    let o = t.run(&["check", "--format", "github"]);
+    assert_eq!(o.code, Some(7));
+    let out = o.stdout;
     let lines: Vec<&str> = out.lines().collect();
     assert_eq!(lines.len(), expected.len(), "{out}");
     for (line, f) in lines.iter().zip(&expected) {
@@ -295,32 +292,21 @@ fn github_format_is_one_parsable_annotation_per_finding() {
 fn human_and_json_output_snapshots() {
     let t = diverged_tree();
     t.edit("b1", |s| s.replace("Revises: a1", "Revises: zz"));
-    let o = t.db_status(&["check"]);
-    assert_eq!(o.status.code(), Some(4));
-    insta::assert_snapshot!("diverged_human", stdout(&o));
-    let o = t.db_status(&["check", "--format", "json"]);
-    insta::assert_snapshot!("diverged_json", stdout(&o));
-    let o = t.db_status(&["check", "--format", "github"]);
-    insta::assert_snapshot!("diverged_github", stdout(&o));
+    let o = t.run(&["check"]);
+    assert_eq!(o.code, Some(4));
+    insta::assert_snapshot!("diverged_human", o.stdout);
+    let o = t.run(&["check", "--format", "json"]);
+    insta::assert_snapshot!("diverged_json", o.stdout);
+    let o = t.run(&["check", "--format", "github"]);
+    insta::assert_snapshot!("diverged_github", o.stdout);
 }
 
 #[test]
 fn formats_belong_to_their_command() {
     let t = diverged_tree();
-    assert_eq!(
-        t.db_status(&["check", "--format", "dot"]).status.code(),
-        Some(2)
-    );
-    assert_eq!(
-        t.db_status(&["graph", "--format", "github"]).status.code(),
-        Some(2)
-    );
-    assert_eq!(
-        t.db_status(&["graph", "--last", "1", "-r", "a1:"])
-            .status
-            .code(),
-        Some(2)
-    );
+    assert_eq!(t.run(&["check", "--format", "dot"]).code, Some(2));
+    assert_eq!(t.run(&["graph", "--format", "github"]).code, Some(2));
+    assert_eq!(t.run(&["graph", "--last", "1", "-r", "a1:"]).code, Some(2));
 }
 
 #[test]
@@ -347,16 +333,18 @@ fn backend_ai_checkout_gets_py_m_alembic_in_the_fix() {
         .build();
     std::fs::write(t.root().join("py"), "#!/bin/sh\n").unwrap();
     std::fs::create_dir_all(t.root().join("src/ai/backend")).unwrap();
-    let o = t.db_status(&["check", "--component", "app-proxy"]);
-    assert_eq!(o.status.code(), Some(4), "{}{}", stdout(&o), stderr(&o));
+    let o = t.run(&["check", "--component", "app-proxy"]);
+    assert_eq!(o.code, Some(4), "{}{}", o.stdout, o.stderr);
     assert!(
-        stdout(&o).contains("./py -m alembic -c alembic-appproxy.ini merge heads -m 'merge heads'"),
+        o.stdout
+            .contains("./py -m alembic -c alembic-appproxy.ini merge heads -m 'merge heads'"),
         "{}",
-        stdout(&o)
+        o.stdout
     );
     assert!(
-        stdout(&o).contains("they share no ancestor (independent bases)"),
+        o.stdout
+            .contains("they share no ancestor (independent bases)"),
         "{}",
-        stdout(&o)
+        o.stdout
     );
 }

@@ -8,9 +8,8 @@
 //! Python is `$DB_STATUS_PYTHON`, default `<repo>/.venv/bin/python` (set it
 //! up with `scripts/setup-venv.sh`). All scenarios run in one Python process.
 
-use std::io::Write;
 use std::path::{Path, PathBuf};
-use std::process::{Command, Stdio};
+use std::process::Command;
 
 use db_status::config::{ConfigError, ConfigRequest, PythonEnv, load_with_env};
 use serde_json::{Value, json};
@@ -586,38 +585,12 @@ fn scenarios() -> Vec<Scenario> {
     ]
 }
 
-use crate::support::python;
+use crate::support::{python, python_json};
 
 fn oracle(input: &Value) -> Vec<Value> {
-    let py = python();
-    let mut child = Command::new(&py)
-        .args(["-c", ORACLE])
-        .env("PYTHONDONTWRITEBYTECODE", "1")
-        .env_remove("PYTHONPATH")
-        .stdin(Stdio::piped())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .unwrap_or_else(|e| {
-            panic!(
-                "cannot run {} ({e}); create the venv with scripts/setup-venv.sh or set \
-                 DB_STATUS_PYTHON to a Python with alembic 1.20",
-                py.display()
-            )
-        });
-    child
-        .stdin
-        .take()
-        .expect("stdin")
-        .write_all(input.to_string().as_bytes())
-        .expect("write");
-    let out = child.wait_with_output().expect("python runs");
-    assert!(
-        out.status.success(),
-        "oracle failed: {}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    serde_json::from_slice(&out.stdout).expect("oracle prints JSON")
+    let mut c = Command::new(python());
+    c.args(["-c", ORACLE]).env_remove("PYTHONPATH");
+    python_json(c, input, "oracle")
 }
 
 fn rust(cwd: &Path, s: &Scenario) -> Value {

@@ -10,10 +10,10 @@
 //! both must fail, db-status naming the parameter.
 
 use crate::support;
-use crate::support::python;
+use crate::support::{python, python_json};
 
 use std::path::Path;
-use std::process::{Command, Stdio};
+use std::process::Command;
 use std::time::Duration;
 
 use serde_json::{Value, json};
@@ -251,40 +251,15 @@ fn revision(dir: &Path, file: &str, id: &str, down: &str, doc: &str) {
 /// Run `alembic <argv>` for every job in one interpreter
 /// (`tests/oracle/run_alembic.py`), with no `PG*` variable of ours.
 fn alembic(jobs: &[Value], home: &Path) -> Vec<Value> {
-    let python = python();
     let script = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/oracle/run_alembic.py");
-    let mut child = Command::new(&python)
-        .arg(&script)
+    let mut c = Command::new(python());
+    c.arg(&script)
         .env_clear()
         .env("PATH", std::env::var_os("PATH").unwrap_or_default())
         .env("HOME", home)
         .env("LANG", "C.UTF-8")
-        .env("PYTHONHASHSEED", "0")
-        .env("PYTHONDONTWRITEBYTECODE", "1")
-        .stdin(Stdio::piped())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .unwrap_or_else(|e| {
-            panic!(
-                "cannot run {} ({e}); create the venv with scripts/setup-venv.sh or set DB_STATUS_PYTHON",
-                python.display()
-            )
-        });
-    {
-        use std::io::Write as _;
-        let mut stdin = child.stdin.take().expect("stdin");
-        stdin
-            .write_all(&serde_json::to_vec(jobs).expect("json"))
-            .expect("write jobs");
-    }
-    let out = child.wait_with_output().expect("oracle");
-    assert!(
-        out.status.success(),
-        "the Alembic oracle failed: {}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    serde_json::from_slice(&out.stdout).expect("oracle output")
+        .env("PYTHONHASHSEED", "0");
+    python_json(c, &jobs, "the Alembic oracle")
 }
 
 /// The verdict `status` must reach for what `alembic current` printed.

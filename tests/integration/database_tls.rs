@@ -23,7 +23,7 @@ use crate::support::pg_cluster;
 
 use std::io::Write as _;
 use std::path::Path;
-use std::process::{Command, Stdio};
+use std::process::Command;
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
@@ -150,7 +150,6 @@ for case in json.load(sys.stdin):
         os.environ.update(saved)
 print(json.dumps(out))
 "#;
-    let python = support::python();
     let jobs: Vec<Value> = cases
         .iter()
         .map(|c| {
@@ -159,35 +158,12 @@ print(json.dumps(out))
             json!({"url": c.url, "env": env})
         })
         .collect();
-    let mut child = Command::new(&python)
-        .args(["-c", SCRIPT])
+    let mut c = Command::new(support::python());
+    c.args(["-c", SCRIPT])
         .env_clear()
         .env("PATH", std::env::var_os("PATH").unwrap_or_default())
-        .env("HOME", home)
-        .env("PYTHONDONTWRITEBYTECODE", "1")
-        .stdin(Stdio::piped())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .unwrap_or_else(|e| {
-            panic!(
-                "cannot run {} ({e}); create the venv with scripts/setup-venv.sh or set DB_STATUS_PYTHON",
-                python.display()
-            )
-        });
-    child
-        .stdin
-        .take()
-        .expect("stdin")
-        .write_all(&serde_json::to_vec(&jobs).expect("json"))
-        .expect("write");
-    let out = child.wait_with_output().expect("python");
-    assert!(
-        out.status.success(),
-        "driver check failed: {}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    serde_json::from_slice(&out.stdout).expect("driver output")
+        .env("HOME", home);
+    support::python_json(c, &jobs, "driver check")
 }
 
 /// A HOME with `~/.postgresql/` holding the given files.

@@ -5,8 +5,7 @@
 //! Needs the pinned oracle Python (`$DB_STATUS_PYTHON`, else
 //! `<repo>/.venv/bin/python`); without it the test fails.
 
-use std::io::Write;
-use std::process::{Command, Stdio};
+use std::process::Command;
 
 use db_status::database::DbUrl;
 use serde_json::{Value, json};
@@ -29,25 +28,7 @@ for line in sys.stdin:
     }))
 "#;
 
-use crate::support::environment;
-
-/// xorshift64*: deterministic, no extra crate.
-struct Rng(u64);
-
-impl Rng {
-    fn next(&mut self) -> u64 {
-        self.0 ^= self.0 >> 12;
-        self.0 ^= self.0 << 25;
-        self.0 ^= self.0 >> 27;
-        self.0.wrapping_mul(0x2545_F491_4F6C_DD1D)
-    }
-    fn below(&mut self, n: usize) -> usize {
-        (self.next() % n as u64) as usize
-    }
-    fn pick<'a>(&mut self, items: &[&'a str]) -> &'a str {
-        items[self.below(items.len())]
-    }
-}
+use crate::support::{Rng, python, python_per_line};
 
 const PIECES: &[&str] = &[
     "a",
@@ -265,7 +246,6 @@ fn expected(theirs: Value) -> Value {
 
 #[test]
 fn parse_and_mask_match_sqlalchemy() {
-    let py = environment::python();
     let mut inputs = tricky();
     let mut rng = Rng(0x5eed_1234_abcd_ef01);
     for i in 0..3000 {
@@ -277,40 +257,13 @@ fn parse_and_mask_match_sqlalchemy() {
             inputs.push(structured(&mut rng));
         }
     }
-    let child = Command::new(&py)
-        .args(["-c", ORACLE])
-        .stdin(Stdio::piped())
-        .stdout(Stdio::piped())
-        .spawn();
-    let mut child = match child {
-        Ok(c) => c,
-        Err(e) => panic!("cannot run {}: {e}", py.display()),
-    };
-    let mut payload = String::new();
-    for input in &inputs {
-        payload.push_str(&json!(input).to_string());
-        payload.push('\n');
-    }
-    // Feed stdin from another thread: the oracle answers as it reads, and a
-    // full stdout pipe would otherwise deadlock both processes.
-    let writer = child
-        .stdin
-        .take()
-        .map(|mut stdin| std::thread::spawn(move || stdin.write_all(payload.as_bytes()).is_ok()));
-    let out = match child.wait_with_output() {
-        Ok(o) => o,
-        Err(e) => panic!("oracle failed: {e}"),
-    };
-    let fed = writer.map(|w| w.join().unwrap_or(false)).unwrap_or(false);
-    assert!(fed, "could not feed the oracle");
-    assert!(out.status.success(), "oracle exited with {}", out.status);
-    let text = String::from_utf8_lossy(&out.stdout);
-    let answers: Vec<&str> = text.lines().collect();
-    assert_eq!(answers.len(), inputs.len(), "one answer per URL");
+    let mut c = Command::new(python());
+    c.args(["-c", ORACLE]);
+    let lines: Vec<String> = inputs.iter().map(|i| json!(i).to_string()).collect();
+    let answers = python_per_line(c, &lines, "the SQLAlchemy oracle");
     let mut failures = Vec::new();
     for (input, answer) in inputs.iter().zip(answers) {
-        let theirs: Value = serde_json::from_str(answer).unwrap_or(Value::Null);
-        let want = expected(theirs);
+        let want = expected(answer);
         let got = ours(input);
         if want != got {
             failures.push(format!(

@@ -314,12 +314,7 @@ fn pg_url(db: &str) -> String {
 fn check_states(d: &Path, targets: &str, want: &[&str]) {
     std::fs::write(d.join("targets.toml"), targets).expect("targets");
     let json = fleet(d, &["--format", "json", "--jobs", "8"], &[]).json();
-    let got: Vec<&str> = json["components"]
-        .as_array()
-        .expect("components")
-        .iter()
-        .map(|c| c["state"].as_str().unwrap_or("?"))
-        .collect();
+    let got = support::component_states(&json);
     assert_eq!(got, want);
     for (i, c) in json["components"].as_array().expect("c").iter().enumerate() {
         assert_eq!(c["labels"]["tenant"], format!("t{i:03}"));

@@ -12,11 +12,10 @@
 //! Python is the suite's (`support::python`: `$DB_STATUS_PYTHON`, else
 //! `<repo>/.venv/bin/python`); only its standard library is used.
 
-use crate::support::python;
+use crate::support::{python, python_per_path};
 use std::collections::BTreeMap;
-use std::io::Write as _;
 use std::path::PathBuf;
-use std::process::{Command, Stdio};
+use std::process::Command;
 
 use db_status::config::ini::Ini;
 use db_status::database::url::DbUrl;
@@ -142,35 +141,9 @@ for path in sys.stdin.read().splitlines():
 
 /// Run the oracle over `paths` in one Python process.
 fn oracle(paths: &[PathBuf]) -> Vec<serde_json::Value> {
-    let py = python();
-    let mut child = Command::new(&py)
-        .args(["-c", ORACLE])
-        .stdin(Stdio::piped())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::inherit())
-        .spawn()
-        .unwrap_or_else(|e| {
-            panic!(
-                "cannot run Python at {} ({e}); set DB_STATUS_PYTHON to a Python 3.11",
-                py.display()
-            )
-        });
-    let list: String = paths.iter().map(|p| format!("{}\n", p.display())).collect();
-    child
-        .stdin
-        .take()
-        .expect("stdin")
-        .write_all(list.as_bytes())
-        .expect("feed python");
-    let out = child.wait_with_output().expect("python output");
-    assert!(out.status.success(), "the Python oracle failed");
-    let text = String::from_utf8(out.stdout).expect("utf-8 from python");
-    let lines: Vec<serde_json::Value> = text
-        .lines()
-        .map(|l| serde_json::from_str(l).expect("oracle JSON"))
-        .collect();
-    assert_eq!(lines.len(), paths.len(), "one oracle answer per file");
-    lines
+    let mut c = Command::new(python());
+    c.args(["-c", ORACLE]);
+    python_per_path(c, paths, "the Python oracle")
 }
 
 fn value_json(v: &Value) -> serde_json::Value {
@@ -475,29 +448,9 @@ fn ini_corpus_agrees_with_configparser() {
         .into_iter()
         .filter(|p| std::fs::read(p).is_ok_and(|b| std::str::from_utf8(&b).is_ok()))
         .collect();
-    let py = python();
-    let mut child = Command::new(&py)
-        .args(["-c", INI_ORACLE])
-        .stdin(Stdio::piped())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::inherit())
-        .spawn()
-        .unwrap_or_else(|e| panic!("cannot run Python at {} ({e})", py.display()));
-    let list: String = paths.iter().map(|p| format!("{}\n", p.display())).collect();
-    child
-        .stdin
-        .take()
-        .expect("stdin")
-        .write_all(list.as_bytes())
-        .expect("feed python");
-    let out = child.wait_with_output().expect("python output");
-    assert!(out.status.success(), "the Python oracle failed");
-    let text = String::from_utf8(out.stdout).expect("utf-8");
-    let answers: Vec<serde_json::Value> = text
-        .lines()
-        .map(|l| serde_json::from_str(l).expect("oracle JSON"))
-        .collect();
-    assert_eq!(answers.len(), paths.len());
+    let mut c = Command::new(python());
+    c.args(["-c", INI_ORACLE]);
+    let answers = python_per_path(c, &paths, "the Python oracle");
     let mut failures = Vec::new();
     let mut compared = 0;
     for (path, theirs) in paths.iter().zip(&answers) {

@@ -11,34 +11,12 @@
 //! `scripts/setup-venv.sh`). Graph count: `DB_STATUS_GRAPH_FUZZ` (default 300);
 //! seed: `DB_STATUS_GRAPH_FUZZ_SEED`.
 
-use std::io::Write;
 use std::path::PathBuf;
-use std::process::{Command, Stdio};
+use std::process::Command;
 
 use db_status::graph::{RevIdx, RevisionError, RevisionMap};
 use db_status::scripts::{DocstringClaims, FieldLines, Script};
 use serde_json::{Value, json};
-
-/// xorshift64*: deterministic, no extra crate.
-struct Rng(u64);
-
-impl Rng {
-    fn next(&mut self) -> u64 {
-        self.0 ^= self.0 >> 12;
-        self.0 ^= self.0 << 25;
-        self.0 ^= self.0 >> 27;
-        self.0.wrapping_mul(0x2545_F491_4F6C_DD1D)
-    }
-    fn below(&mut self, n: usize) -> usize {
-        (self.next() % n.max(1) as u64) as usize
-    }
-    fn chance(&mut self, pct: u64) -> bool {
-        self.next() % 100 < pct
-    }
-    fn pick<'a, T>(&mut self, v: &'a [T]) -> &'a T {
-        &v[self.below(v.len())]
-    }
-}
 
 struct Rev {
     id: String,
@@ -54,7 +32,7 @@ fn random_graph(rng: &mut Rng, n: usize) -> Vec<Rev> {
         let mut k = if i == 0 {
             0
         } else {
-            *rng.pick(&[0, 1, 1, 1, 1, 2])
+            rng.pick(&[0, 1, 1, 1, 1, 2])
         };
         if i > 0 && rng.chance(8) {
             k = 0;
@@ -68,7 +46,7 @@ fn random_graph(rng: &mut Rng, n: usize) -> Vec<Rev> {
         }
         let mut deps: Vec<String> = Vec::new();
         if i > 1 && rng.chance(20) {
-            let want = *rng.pick(&[1, 1, 2]);
+            let want = rng.pick(&[1, 1, 2]);
             for _ in 0..want {
                 let r = &revs[rng.below(i)];
                 let d = match r.labels.first() {
@@ -149,42 +127,19 @@ fn queries(rng: &mut Rng, revs: &[Rev]) -> Vec<Value> {
         q.push(resolve(l[..3].to_string()));
     }
     for _ in 0..3 {
-        let t: Vec<&str> = (0..*rng.pick(&[1, 1, 2]))
-            .map(|_| *rng.pick(&ids))
-            .collect();
+        let t: Vec<&str> = (0..rng.pick(&[1, 1, 2])).map(|_| rng.pick(&ids)).collect();
         q.push(json!({"kind": "state", "targets": t}));
     }
     q
 }
 
-use crate::support::python;
+use crate::support::{Rng, python, python_json};
 
 fn oracle(cases: &[Value]) -> Vec<Value> {
     let script = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("tests/graph_fuzz/oracle.py");
-    let py = python();
-    let mut child = Command::new(&py)
-        .arg(&script)
-        .env("PYTHONHASHSEED", "0")
-        .env("PYTHONDONTWRITEBYTECODE", "1")
-        .stdin(Stdio::piped())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .unwrap_or_else(|e| {
-            panic!(
-                "cannot run {} ({e}); create the venv with scripts/setup-venv.sh or set DB_STATUS_PYTHON",
-                py.display()
-            )
-        });
-    let input = serde_json::to_vec(cases).unwrap();
-    child.stdin.take().unwrap().write_all(&input).unwrap();
-    let out = child.wait_with_output().unwrap();
-    assert!(
-        out.status.success(),
-        "oracle failed: {}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    serde_json::from_slice(&out.stdout).unwrap()
+    let mut c = Command::new(python());
+    c.arg(&script).env("PYTHONHASHSEED", "0");
+    python_json(c, &cases, "oracle")
 }
 
 fn script(r: &Rev) -> Script {

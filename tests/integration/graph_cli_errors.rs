@@ -2,35 +2,19 @@
 //! traceback (1) split, our one-line `error:` messages naming the file, the
 //! warnings on stderr, and database failures (never printing a password).
 
-use std::path::Path;
-use std::time::Duration;
+use crate::support::{Tree, sqlite_db};
 
-use crate::support::{self, Run};
-
-fn tree(revs: &[(&str, &str)]) -> tempfile::TempDir {
-    let dir = tempfile::tempdir().unwrap();
-    let versions = dir.path().join("migrations/versions");
-    std::fs::create_dir_all(&versions).unwrap();
-    std::fs::write(
-        dir.path().join("alembic.ini"),
-        "[alembic]\nscript_location = %(here)s/migrations\n",
-    )
-    .unwrap();
+/// A tree of the given revision files (name, text), written as they are.
+fn tree(revs: &[(&str, &str)]) -> Tree {
+    let t = Tree::written("[alembic]\nscript_location = %(here)s/migrations\n");
     for (name, body) in revs {
-        std::fs::write(versions.join(name), body).unwrap();
+        t.write(name, body);
     }
-    dir
+    t
 }
 
 fn file(rev: &str, down: &str, extra: &str) -> String {
     format!("\"\"\"{rev} doc\"\"\"\nrevision = '{rev}'\ndown_revision = {down}\n{extra}")
-}
-
-/// Long enough for any command here.
-const LIMIT: Duration = Duration::from_secs(60);
-
-fn run(dir: &Path, args: &[&str]) -> Run {
-    support::run(dir, args, &[], LIMIT)
 }
 
 #[test]
@@ -40,7 +24,7 @@ fn construction_errors_crash_in_heads_and_fail_elsewhere() {
         ("b.py", &file("ab-cd", "'aaaa00000001'", "")),
     ]);
     let msg = "Character(s) '-' not allowed in revision identifier 'ab-cd'";
-    let heads = run(d.path(), &["heads"]);
+    let heads = d.run(&["heads"]);
     assert_eq!((heads.code, heads.stdout.as_str()), (Some(1), ""));
     // The `error:` line: the `messages::commands::alembic_heads_bad_identifier` snapshot.
     for args in [
@@ -49,7 +33,7 @@ fn construction_errors_crash_in_heads_and_fail_elsewhere() {
         &["branches"],
         &["show", "heads"],
     ] {
-        let o = run(d.path(), args);
+        let o = d.run(args);
         assert_eq!(o.code, Some(255), "{args:?}");
         assert_eq!(o.stdout, format!("FAILED: {msg}\n"), "{args:?}");
     }
@@ -62,14 +46,14 @@ fn cycles_and_self_loops() {
         ("c1.py", &file("c1c1c1c1c1c1", "'c2c2c2c2c2c2'", "")),
         ("c2.py", &file("c2c2c2c2c2c2", "'c1c1c1c1c1c1'", "")),
     ]);
-    let o = run(d.path(), &["history"]);
+    let o = d.run(&["history"]);
     assert_eq!(o.code, Some(255));
     assert_eq!(
         o.stdout,
         "FAILED: Cycle is detected in revisions (c1c1c1c1c1c1, c2c2c2c2c2c2)\n"
     );
     let d = tree(&[("s.py", &file("ffff00000009", "'ffff00000009'", ""))]);
-    let o = run(d.path(), &["heads"]);
+    let o = d.run(&["heads"]);
     assert_eq!(o.code, Some(1));
     // The message: the `messages::commands::alembic_heads_self_loop` snapshot.
 }
@@ -81,7 +65,7 @@ fn missing_parent_is_a_crash_naming_the_file() {
         ("m.py", &file("ffff00000004", "'deadbeef0000'", "")),
     ]);
     for args in [&["heads"][..], &["history"], &["show", "aaaa"]] {
-        let o = run(d.path(), args);
+        let o = d.run(args);
         assert_eq!((o.code, o.stdout.as_str()), (Some(1), ""), "{args:?}");
         assert!(o.stderr.starts_with("error: "), "{}", o.stderr);
     }
@@ -96,7 +80,7 @@ fn duplicate_revision_warns_and_heads_lists_it_twice() {
         ("b.py", &file("ffff00000007", "'aaaa00000001'", "")),
         ("c.py", &file("ffff00000007", "'aaaa00000001'", "")),
     ]);
-    let o = run(d.path(), &["heads"]);
+    let o = d.run(&["heads"]);
     assert_eq!(o.code, Some(0));
     assert_eq!(o.stdout, "ffff00000007 (head)\nffff00000007 (head)\n");
     assert_eq!(
@@ -108,27 +92,27 @@ fn duplicate_revision_warns_and_heads_lists_it_twice() {
 #[test]
 fn history_range_errors() {
     let d = tree(&[("a.py", &file("aaaa00000001", "None", ""))]);
-    let o = run(d.path(), &["history", "-r", "aaaa00000001"]);
+    let o = d.run(&["history", "-r", "aaaa00000001"]);
     assert_eq!(o.code, Some(255));
     assert_eq!(
         o.stdout,
         "FAILED: History range requires [start]:[end], [start]:, or :[end]\n"
     );
-    let o = run(d.path(), &["history", "-r", "a:b:c"]);
+    let o = d.run(&["history", "-r", "a:b:c"]);
     assert_eq!((o.code, o.stdout.as_str()), (Some(1), ""));
     assert!(o.stderr.starts_with("error: "));
-    let o = run(d.path(), &["show", ""]);
+    let o = d.run(&["show", ""]);
     assert_eq!((o.code, o.stdout.as_str()), (Some(1), ""));
-    let o = run(d.path(), &["show", "-2"]);
+    let o = d.run(&["show", "-2"]);
     assert_eq!((o.code, o.stdout.as_str()), (Some(1), ""));
-    let o = run(d.path(), &["show", "base"]);
+    let o = d.run(&["show", "base"]);
     assert_eq!((o.code, o.stdout.as_str()), (Some(0), ""));
 }
 
 #[test]
 fn current_needs_a_url_and_reports_database_errors_without_password() {
     let d = tree(&[("a.py", &file("aaaa00000001", "None", ""))]);
-    let o = run(d.path(), &["current"]);
+    let o = d.run(&["current"]);
     assert_eq!((o.code, o.stdout.as_str()), (Some(1), ""));
     // The message: the `messages::commands::alembic_current_no_url` snapshot.
     // Nothing listens on port 1.
@@ -138,7 +122,7 @@ fn current_needs_a_url_and_reports_database_errors_without_password() {
         &["history", "-i", "--url", url],
         &["show", "current", "--url", url],
     ] {
-        let o = run(d.path(), args);
+        let o = d.run(args);
         assert_eq!((o.code, o.stdout.as_str()), (Some(1), ""), "{args:?}");
         assert!(o.stderr.starts_with("error: "), "{}", o.stderr);
         assert!(!o.stderr.contains("sekrit"), "{}", o.stderr);
@@ -149,26 +133,20 @@ fn current_needs_a_url_and_reports_database_errors_without_password() {
 #[test]
 fn current_verbose_check_heads_and_indicate_current_on_sqlite() {
     let d = tree(&[("a.py", &file("aaaa00000001", "None", ""))]);
-    let db = d.path().join("app.db");
-    let conn = rusqlite::Connection::open(&db).unwrap();
-    conn.execute_batch(
-        "CREATE TABLE alembic_version (version_num VARCHAR(32) NOT NULL PRIMARY KEY);
-         INSERT INTO alembic_version VALUES ('aaaa00000001');",
-    )
-    .unwrap();
-    drop(conn);
+    let db = d.root().join("app.db");
+    sqlite_db(&db, &["aaaa00000001"]);
     let url = format!("sqlite:///{}", db.display());
-    let o = run(d.path(), &["current", "-v", "--url", &url]);
+    let o = d.run(&["current", "-v", "--url", &url]);
     assert_eq!(o.code, Some(0), "{}", o.stderr);
     assert!(o.stdout.starts_with(&format!(
         "Current revision(s) for {url}:\nRev: aaaa00000001 (head)\n"
     )));
-    let o = run(d.path(), &["current", "--check-heads", "--url", &url]);
+    let o = d.run(&["current", "--check-heads", "--url", &url]);
     assert_eq!(
         (o.code, o.stdout.as_str()),
         (Some(0), "aaaa00000001 (head)\n")
     );
-    let o = run(d.path(), &["history", "-i", "--url", &url]);
+    let o = d.run(&["history", "-i", "--url", &url]);
     assert_eq!(
         o.stdout,
         "<base> -> aaaa00000001 (head) (current), aaaa00000001 doc\n"

@@ -8,7 +8,7 @@ use crate::support;
 use std::io::Write;
 use std::process::{Command, Stdio};
 
-use crate::support::{Rev, Tree, stderr, stdout};
+use crate::support::{Rev, Tree};
 
 /// The message with everything that breaks naive quoting.
 const ODD: &str = "say \"hi\" <b> & # \\ ü 한글";
@@ -100,9 +100,9 @@ fn node<'a>(nodes: &'a [(String, String)], id: &str) -> &'a str {
 #[test]
 fn dot_output_renders_with_graphviz() {
     let t = tree();
-    let o = t.db_status(&["graph", "--format", "dot"]);
-    assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
-    let src = stdout(&o);
+    let o = t.run(&["graph", "--format", "dot"]);
+    assert_eq!(o.code, Some(0), "{}", o.stderr);
+    let src = o.stdout;
     assert!(src.starts_with("digraph revisions {\n"), "{src}");
     let svg = render_with_dot(&src);
     for id in ["a1", "b1", "c1", "m1", "d1"] {
@@ -139,23 +139,23 @@ fn odd_revision_ids_render_too() {
             ..Default::default()
         })
         .build();
-    let o = t.db_status(&["graph", "--format", "dot"]);
-    assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
-    let svg = render_with_dot(&stdout(&o));
+    let o = t.run(&["graph", "--format", "dot"]);
+    assert_eq!(o.code, Some(0), "{}", o.stderr);
+    let svg = render_with_dot(&o.stdout);
     assert!(
         svg.contains("q&quot;1&lt;&gt;") || svg.contains("q\"1&lt;&gt;"),
         "{svg}"
     );
-    let o = t.db_status(&["graph"]);
-    assert!(stdout(&o).contains("q#quot;1#lt;#gt;"), "{}", stdout(&o));
+    let o = t.run(&["graph"]);
+    assert!(o.stdout.contains("q#quot;1#lt;#gt;"), "{}", o.stdout);
 }
 
 #[test]
 fn mermaid_marks_heads_merges_labels_and_dependencies() {
     let t = tree();
-    let o = t.db_status(&["graph", "--format", "mermaid"]);
-    assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
-    let src = stdout(&o);
+    let o = t.run(&["graph", "--format", "mermaid"]);
+    assert_eq!(o.code, Some(0), "{}", o.stderr);
+    let src = o.stdout;
     assert!(src.starts_with("flowchart BT\n"), "{src}");
     let nodes = mermaid_nodes(&src);
     assert_eq!(nodes.len(), 5, "{src}");
@@ -197,24 +197,24 @@ fn mermaid_marks_heads_merges_labels_and_dependencies() {
 #[test]
 fn last_and_range_limit_the_drawing() {
     let t = tree();
-    let o = t.db_status(&["graph", "--last", "1"]);
-    assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
-    let src = stdout(&o);
+    let o = t.run(&["graph", "--last", "1"]);
+    assert_eq!(o.code, Some(0), "{}", o.stderr);
+    let src = o.stdout;
     // The newest revision in full, plus grey id-only stubs for the parents it points at.
     let full = src.lines().filter(|l| l.contains("<br/>")).count();
     assert_eq!(full, 1, "{src}");
     assert!(mermaid_nodes(&src).len() >= 2, "{src}");
     assert!(src.contains("class ") && src.contains(" outside"), "{src}");
 
-    let o = t.db_status(&["graph", "-r", "a1:b1", "--format", "dot"]);
-    assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
-    let src = stdout(&o);
+    let o = t.run(&["graph", "-r", "a1:b1", "--format", "dot"]);
+    assert_eq!(o.code, Some(0), "{}", o.stderr);
+    let src = o.stdout;
     render_with_dot(&src);
     assert!(src.contains("\"b1\" -> \"a1\";"), "{src}");
     assert!(!src.contains("\"m1\""), "{src}");
 
-    let o = t.db_status(&["graph", "-r", "nope"]);
-    assert_eq!(o.status.code(), Some(2));
+    let o = t.run(&["graph", "-r", "nope"]);
+    assert_eq!(o.code, Some(2));
 }
 
 #[test]
@@ -239,11 +239,11 @@ fn with_db_marks_current_applied_and_pending() {
         .join("\n");
     std::fs::write(&ini, text).unwrap();
     let stamp = t.alembic(&["stamp", "a1"]);
-    assert!(stamp.status.success(), "{}", stderr(&stamp));
+    assert!(stamp.code == Some(0), "{}", stamp.stderr);
 
-    let o = t.db_status(&["graph", "--with-db"]);
-    assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
-    let src = stdout(&o);
+    let o = t.run(&["graph", "--with-db"]);
+    assert_eq!(o.code, Some(0), "{}", o.stderr);
+    let src = o.stdout;
     let nodes = mermaid_nodes(&src);
     let class_of = |class: &str| {
         src.lines()
@@ -258,32 +258,7 @@ fn with_db_marks_current_applied_and_pending() {
         "{src}"
     );
     assert!(src.contains("c1<br/>c1<br/>(head) (pending)"), "{src}");
-    render_with_dot(&stdout(&t.db_status(&[
-        "graph",
-        "--with-db",
-        "--format",
-        "dot",
-    ])));
-}
-
-/// Python with psycopg2 creates and drops a uniquely named PostgreSQL database.
-fn postgres_admin(sql: &str) {
-    let url = std::env::var("DB_STATUS_TEST_POSTGRES_URL")
-        .unwrap_or_else(|_| "postgresql://postgres@127.0.0.1:5432/postgres".to_string());
-    let out = Command::new(support::python())
-        .args([
-            "-c",
-            "import sys, psycopg2\nc = psycopg2.connect(sys.argv[1])\nc.autocommit = True\nc.cursor().execute(sys.argv[2])",
-            &url,
-            sql,
-        ])
-        .output()
-        .expect("run python");
-    assert!(
-        out.status.success(),
-        "PostgreSQL at {url} is needed (set DB_STATUS_TEST_POSTGRES_URL): {}",
-        String::from_utf8_lossy(&out.stderr)
-    );
+    render_with_dot(&t.run(&["graph", "--with-db", "--format", "dot"]).stdout);
 }
 
 #[test]
@@ -292,34 +267,39 @@ fn with_db_on_postgres_prefers_the_url_flag_over_the_ini() {
         .simple("a1", None)
         .simple("b1", Some("a1"))
         .build();
-    let db = format!("db_status_graph_{}", std::process::id());
-    postgres_admin(&format!("CREATE DATABASE {db}"));
-    let url = format!("postgresql://postgres@127.0.0.1:5432/{db}");
+    // Dropped with `db`, after the assertions.
+    let Some(db) = support::PgDb::create() else {
+        return;
+    };
+    let url = db.url("postgresql");
     // The ini keeps Alembic's template URL (`driver://…`): only --url can work.
     let stamped = Command::new(support::python())
         .args([
             "-c",
-            "import sys\nfrom alembic.config import Config\nfrom alembic import command\ncfg = Config('alembic.ini')\ncfg.set_main_option('sqlalchemy.url', sys.argv[1].replace('postgresql://', 'postgresql+psycopg2://'))\ncommand.stamp(cfg, 'a1')",
-            &url,
+            "import sys\nfrom alembic.config import Config\nfrom alembic import command\ncfg = Config('alembic.ini')\ncfg.set_main_option('sqlalchemy.url', sys.argv[1])\ncommand.stamp(cfg, 'a1')",
+            &db.url("postgresql+psycopg2"),
         ])
         .current_dir(t.root())
         .output()
         .expect("stamp");
-    let o = t.db_status(&["graph", "--with-db", "--url", &url]);
-    postgres_admin(&format!("DROP DATABASE IF EXISTS {db}"));
-    assert!(stamped.status.success(), "{}", stderr(&stamped));
-    assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
-    let src = stdout(&o);
+    let o = t.run(&["graph", "--with-db", "--url", &url]);
+    assert!(
+        stamped.status.success(),
+        "{}",
+        String::from_utf8_lossy(&stamped.stderr)
+    );
+    assert_eq!(o.code, Some(0), "{}", o.stderr);
+    let src = o.stdout;
     assert!(src.contains("a1<br/>a1<br/>(base) (current)"), "{src}");
     assert!(src.contains("b1<br/>b1<br/>(head) (pending)"), "{src}");
 
     // Without --url the template URL is refused, and the graph is still drawn.
-    let o = t.db_status(&["graph", "--with-db"]);
-    assert_eq!(o.status.code(), Some(6), "{}", stderr(&o));
-    assert!(stdout(&o).starts_with("flowchart BT\n"));
+    let o = t.run(&["graph", "--with-db"]);
+    assert_eq!(o.code, Some(6), "{}", o.stderr);
+    assert!(o.stdout.starts_with("flowchart BT\n"));
     assert!(
-        stderr(&o).contains("graph drawn without database marks"),
+        o.stderr.contains("graph drawn without database marks"),
         "{}",
-        stderr(&o)
+        o.stderr
     );
 }

@@ -8,11 +8,9 @@
 //! frozenset (`Branches into:`, the child lines of `branches`) both sides are
 //! compared with those items sorted; argparse usage errors (exit 2) are left out.
 
-use crate::support;
+use crate::support::{self, Tree, python_ids};
 
-use std::path::{Path, PathBuf};
-
-use assert_cmd::Command;
+use std::path::Path;
 
 mod database;
 
@@ -58,6 +56,7 @@ enum Db {
 /// A section of a transcript and the tree it runs on.
 struct Scenario {
     transcript: &'static str,
+    /// Where the transcript ran, under its `WORKDIR` (the project root).
     dir: &'static str,
     start: &'static str,
     end: &'static str,
@@ -97,28 +96,12 @@ fn longdoc_from(text: &str, id: &str) -> Option<String> {
     Some(doc.join("\n"))
 }
 
-fn py_repr(items: &[&str]) -> String {
-    match items {
-        [] => "None".to_string(),
-        [one] => format!("'{one}'"),
-        many => format!(
-            "({})",
-            many.iter()
-                .map(|s| format!("'{s}'"))
-                .collect::<Vec<_>>()
-                .join(", ")
-        ),
-    }
-}
-
-fn write_tree(root: &Path, sc: &Scenario, text: &str) {
-    let versions = root.join("migrations/versions");
-    std::fs::create_dir_all(&versions).unwrap();
-    std::fs::write(
-        root.join("alembic.ini"),
+/// The tree of `sc`, written in Alembic's template shape with `text`'s
+/// docstrings, and its version table when the section models one.
+fn write_tree(sc: &Scenario, text: &str) -> Tree {
+    let t = Tree::written(
         "[alembic]\nscript_location = %(here)s/migrations\nsqlalchemy.url = sqlite:///%(here)s/app.db\n",
-    )
-    .unwrap();
+    );
     for r in &sc.revs {
         let doc = match (longdoc_from(text, r.id), r.doc) {
             (Some(d), _) => d,
@@ -134,15 +117,16 @@ fn write_tree(root: &Path, sc: &Scenario, text: &str) {
              depends_on: Union[str, Sequence[str], None] = {}\n\n\n\
              def upgrade() -> None:\n    pass\n\n\ndef downgrade() -> None:\n    pass\n",
             r.id,
-            py_repr(r.down),
-            py_repr(r.labels),
-            py_repr(r.deps)
+            python_ids(r.down),
+            python_ids(r.labels),
+            python_ids(r.deps)
         );
-        std::fs::write(versions.join(r.file), body).unwrap();
+        t.write(r.file, &body);
     }
     if let Db::Rows(rows) = sc.db {
-        support::sqlite_db(&root.join("app.db"), rows);
+        support::sqlite_db(&t.root().join("app.db"), rows);
     }
+    t
 }
 
 /// Shell-like split with single and double quotes.
@@ -276,11 +260,11 @@ fn normalize_sets(text: &str) -> String {
 
 fn run(sc: Scenario) {
     let text = transcript_text(sc.transcript);
-    let tmp = tempfile::tempdir().unwrap();
-    let workdir: PathBuf = tmp.path().canonicalize().unwrap();
-    let root = workdir.join(sc.dir);
     let docs = sc.docs_from.map_or_else(|| text.clone(), transcript_text);
-    write_tree(&root, &sc, &docs);
+    let tree = write_tree(&sc, &docs);
+    // The transcripts ran in WORKDIR/<dir>; here the tree is the project root.
+    let recorded_root = format!("WORKDIR/{}", sc.dir);
+    let root = tree.root();
     let mut checked = 0;
     let mut failures = Vec::new();
     for (cmd, stdout, exit) in commands(&text, sc.start, sc.end) {
@@ -288,27 +272,20 @@ fn run(sc: Scenario) {
         if !comparable(&cmd, &args, exit, sc.db) || sc.skip.contains(&cmd.as_str()) {
             continue;
         }
-        let expected = stdout.replace("WORKDIR", &workdir.to_string_lossy());
-        let output = Command::cargo_bin("db-status")
-            .unwrap()
-            .args(&args[1..])
-            .current_dir(&root)
-            .env_remove("ALEMBIC_CONFIG")
-            .env_remove("DB_STATUS_URL")
-            .output()
-            .unwrap();
-        let got = String::from_utf8_lossy(&output.stdout).into_owned();
-        let (mut expected, mut got) = (normalize_sets(&expected), normalize_sets(&got));
+        let expected = stdout.replace(&recorded_root, &root.to_string_lossy());
+        let argv: Vec<&str> = args[1..].iter().map(String::as_str).collect();
+        let output = tree.run(&argv);
+        let (mut expected, mut got) = (normalize_sets(&expected), normalize_sets(&output.stdout));
         if args.get(1).map(String::as_str) == Some("current") || cmd == "alembic show current" {
             expected = normalize_current(&expected);
             got = normalize_current(&got);
         }
-        let code = output.status.code().unwrap_or(-1);
+        let code = output.code.unwrap_or(-1);
         checked += 1;
         if got != expected || code != exit {
             failures.push(format!(
                 "$ {cmd}\n--- expected (exit {exit})\n{expected}--- got (exit {code})\n{got}--- stderr\n{}",
-                String::from_utf8_lossy(&output.stderr)
+                output.stderr
             ));
         }
     }
@@ -348,6 +325,111 @@ fn linear_revs() -> Vec<Rev> {
     ]
 }
 
+fn two_heads_revs(merged: bool) -> Vec<Rev> {
+    let mut v = vec![
+        rev("ae1000000001_initial.py", "ae1000000001", &[], &[], &[]),
+        rev(
+            "ae1000000002_second.py",
+            "ae1000000002",
+            &["ae1000000001"],
+            &[],
+            &[],
+        ),
+        rev(
+            "ae1000000003_third_on_main.py",
+            "ae1000000003",
+            &["ae1000000002"],
+            &[],
+            &[],
+        ),
+        rev(
+            "be2000000001_branch_b.py",
+            "be2000000001",
+            &["ae1000000002"],
+            &[],
+            &[],
+        ),
+    ];
+    if merged {
+        v.push(rev(
+            "ee3000000001_merge_main_and_b.py",
+            "ee3000000001",
+            &["ae1000000003", "be2000000001"],
+            &[],
+            &[],
+        ));
+    }
+    v
+}
+
+fn labels_revs() -> Vec<Rev> {
+    vec![
+        rev("0a0000000001_main_one.py", "0a0000000001", &[], &[], &[]),
+        rev(
+            "0a0000000002_main_two.py",
+            "0a0000000002",
+            &["0a0000000001"],
+            &[],
+            &[],
+        ),
+        rev(
+            "c0ffee000001_create_shopping_cart_table.py",
+            "c0ffee000001",
+            &[],
+            &["shoppingcart"],
+            &[],
+        ),
+        rev(
+            "c0ffee000002_add_a_column_to_cart.py",
+            "c0ffee000002",
+            &["c0ffee000001"],
+            &[],
+            &[],
+        ),
+        rev(
+            "5e7000000001_create_networking_branch.py",
+            "5e7000000001",
+            &[],
+            &["networking"],
+            &[],
+        ),
+    ]
+}
+
+fn depends_on_revs() -> Vec<Rev> {
+    vec![
+        rev(
+            "0e1000000001_other_1.py",
+            "0e1000000001",
+            &[],
+            &["other"],
+            &[],
+        ),
+        rev(
+            "0e2000000002_other_2.py",
+            "0e2000000002",
+            &["0e1000000001"],
+            &[],
+            &[],
+        ),
+        rev("d1000000000a_main_1.py", "d1000000000a", &[], &[], &[]),
+        rev(
+            "d2000000000b_main_2.py",
+            "d2000000000b",
+            &["d1000000000a"],
+            &[],
+            &[],
+        ),
+        rev(
+            "d3000000000c_main_3_needs_other.py",
+            "d3000000000c",
+            &["d2000000000b"],
+            &[],
+            &["0e2000000002"],
+        ),
+    ]
+}
+
 #[test]
 fn transcript_01_linear_static() {
     run(Scenario {
@@ -383,30 +465,7 @@ fn transcript_02_two_heads_static() {
         dir: "exp/s02",
         start: "## === static commands with two heads ===",
         end: "## === upgrade only one branch",
-        revs: vec![
-            rev("ae1000000001_initial.py", "ae1000000001", &[], &[], &[]),
-            rev(
-                "ae1000000002_second.py",
-                "ae1000000002",
-                &["ae1000000001"],
-                &[],
-                &[],
-            ),
-            rev(
-                "ae1000000003_third_on_main.py",
-                "ae1000000003",
-                &["ae1000000002"],
-                &[],
-                &[],
-            ),
-            rev(
-                "be2000000001_branch_b.py",
-                "be2000000001",
-                &["ae1000000002"],
-                &[],
-                &[],
-            ),
-        ],
+        revs: two_heads_revs(false),
         skip: &[],
         docs_from: None,
         db: Db::Unknown,
@@ -420,37 +479,7 @@ fn transcript_03_branch_labels_static() {
         dir: "exp/s03",
         start: "## === static ===",
         end: "## === upgrade one labelled branch only ===",
-        revs: vec![
-            rev("0a0000000001_main_one.py", "0a0000000001", &[], &[], &[]),
-            rev(
-                "0a0000000002_main_two.py",
-                "0a0000000002",
-                &["0a0000000001"],
-                &[],
-                &[],
-            ),
-            rev(
-                "c0ffee000001_create_shopping_cart_table.py",
-                "c0ffee000001",
-                &[],
-                &["shoppingcart"],
-                &[],
-            ),
-            rev(
-                "c0ffee000002_add_a_column_to_cart.py",
-                "c0ffee000002",
-                &["c0ffee000001"],
-                &[],
-                &[],
-            ),
-            rev(
-                "5e7000000001_create_networking_branch.py",
-                "5e7000000001",
-                &[],
-                &["networking"],
-                &[],
-            ),
-        ],
+        revs: labels_revs(),
         skip: &[],
         docs_from: None,
         db: Db::Unknown,
@@ -464,37 +493,7 @@ fn transcript_04_depends_on_static() {
         dir: "exp/s04",
         start: "## === static ===",
         end: "## === partial",
-        revs: vec![
-            rev(
-                "0e1000000001_other_1.py",
-                "0e1000000001",
-                &[],
-                &["other"],
-                &[],
-            ),
-            rev(
-                "0e2000000002_other_2.py",
-                "0e2000000002",
-                &["0e1000000001"],
-                &[],
-                &[],
-            ),
-            rev("d1000000000a_main_1.py", "d1000000000a", &[], &[], &[]),
-            rev(
-                "d2000000000b_main_2.py",
-                "d2000000000b",
-                &["d1000000000a"],
-                &[],
-                &[],
-            ),
-            rev(
-                "d3000000000c_main_3_needs_other.py",
-                "d3000000000c",
-                &["d2000000000b"],
-                &[],
-                &["0e2000000002"],
-            ),
-        ],
+        revs: depends_on_revs(),
         skip: &[],
         docs_from: None,
         db: Db::Unknown,

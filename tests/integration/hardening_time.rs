@@ -5,7 +5,7 @@
 
 use std::time::Duration;
 
-use crate::support::{BlackHole, Project, Run, revision_text, run, sqlite_db};
+use crate::support::{BlackHole, Project, Run, component_states, revision_text, run, sqlite_db};
 
 /// Three components sharing one script directory: `alpha` up to date,
 /// `beta` behind, `gamma` at `gamma_url`.
@@ -121,12 +121,7 @@ fn all_with_an_unroutable_host_returns_in_time() {
         out.elapsed
     );
     let v = out.json();
-    let states: Vec<&str> = v["components"]
-        .as_array()
-        .expect("components")
-        .iter()
-        .map(|c| c["state"].as_str().unwrap_or(""))
-        .collect();
+    let states = component_states(&v);
     assert_eq!(states, ["up-to-date", "database-error", "behind"], "{v}");
 }
 

@@ -8,8 +8,9 @@
 //! generator (`INI_DIFF_SEED` / `INI_DIFF_CASES` override the defaults, so a
 //! failure can be replayed and a longer run done by hand).
 
-use std::io::Write;
-use std::process::{Command, Stdio};
+use std::process::Command;
+
+use crate::support;
 
 use db_status::config::ini::{Ini, IniError};
 use serde_json::{Value, json};
@@ -86,29 +87,9 @@ fn rust_dump(text: &str) -> Value {
 fn python_dump(texts: &[String]) -> Vec<Value> {
     let python = std::env::var("DB_STATUS_PYTHON3").unwrap_or_else(|_| "python3".to_owned());
     let script = ORACLE.replace("HERE", &format!("{HERE:?}"));
-    let mut child = Command::new(&python)
-        .args(["-c", &script])
-        .stdin(Stdio::piped())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .unwrap_or_else(|e| {
-            panic!("cannot run {python} (set DB_STATUS_PYTHON3 to a Python 3.11 interpreter): {e}")
-        });
-    let input = serde_json::to_vec(texts).expect("texts serialise");
-    child
-        .stdin
-        .take()
-        .expect("stdin piped")
-        .write_all(&input)
-        .expect("write to python");
-    let out = child.wait_with_output().expect("python runs");
-    assert!(
-        out.status.success(),
-        "oracle failed: {}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    let v: Vec<Value> = serde_json::from_slice(&out.stdout).expect("oracle prints JSON");
+    let mut c = Command::new(&python);
+    c.args(["-c", &script]);
+    let v: Vec<Value> = support::python_json(c, &texts, "oracle");
     assert_eq!(v.len(), texts.len());
     v
 }

@@ -10,11 +10,10 @@
 //! Python is the suite's (`support::python`: `$DB_STATUS_PYTHON`, else
 //! `<repo>/.venv/bin/python`); only its standard library is used.
 
-use crate::support::python;
+use crate::support::{Rng, python, python_per_path, python_stdio};
 use std::collections::BTreeMap;
-use std::io::Write;
 use std::path::PathBuf;
-use std::process::{Command, Stdio};
+use std::process::Command;
 
 use db_status::scripts::scan::{self, ScanErrorKind, Value};
 
@@ -97,29 +96,6 @@ for path in sys.stdin.read().splitlines():
         doc = SUR.sub("\ufffd", doc)
     print(json.dumps({"ok": True, "doc": doc, "fields": state}))
 "#;
-
-/// xorshift64*: deterministic, no dependency.
-struct Rng(u64);
-
-impl Rng {
-    fn next(&mut self) -> u64 {
-        let mut x = self.0;
-        x ^= x >> 12;
-        x ^= x << 25;
-        x ^= x >> 27;
-        self.0 = x;
-        x.wrapping_mul(0x2545_F491_4F6C_DD1D)
-    }
-    fn below(&mut self, n: usize) -> usize {
-        (self.next() % n as u64) as usize
-    }
-    fn chance(&mut self, percent: u64) -> bool {
-        self.next() % 100 < percent
-    }
-    fn pick<'a>(&mut self, xs: &[&'a str]) -> &'a str {
-        xs[self.below(xs.len())]
-    }
-}
 
 const WATCHED: [&str; 4] = ["revision", "down_revision", "branch_labels", "depends_on"];
 
@@ -500,40 +476,15 @@ fn scanner_agrees_with_cpython_ast() {
         paths.push(path);
         sources.push(bytes);
     }
-    let py = python();
-    let mut child = Command::new(&py)
-        .args(["-W", "ignore", "-c", ORACLE])
-        .stdin(Stdio::piped())
-        .stdout(Stdio::piped())
-        .spawn()
-        .unwrap_or_else(|e| {
-            panic!(
-                "cannot run Python at {} ({e}); set DB_STATUS_PYTHON to a Python 3.11 \
-                 interpreter or create the venv with scripts/setup-venv.sh",
-                py.display()
-            )
-        });
-    let list: String = paths.iter().map(|p| format!("{}\n", p.display())).collect();
-    child
-        .stdin
-        .take()
-        .expect("stdin")
-        .write_all(list.as_bytes())
-        .expect("feed python");
-    let out = child.wait_with_output().expect("python output");
-    assert!(out.status.success(), "oracle failed");
-    let lines: Vec<&str> = std::str::from_utf8(&out.stdout)
-        .expect("utf8")
-        .lines()
-        .collect();
-    assert_eq!(lines.len(), FILES);
+    let mut c = Command::new(python());
+    c.args(["-W", "ignore", "-c", ORACLE]);
+    let answers = python_per_path(c, &paths, "the CPython oracle");
 
     let (mut accepted, mut refused_correctly) = (0, 0);
     let mut allowed: BTreeMap<&str, usize> = BTreeMap::new();
     let mut failures = Vec::new();
     let mut invalid = Vec::new();
-    for (i, line) in lines.iter().enumerate() {
-        let truth: serde_json::Value = serde_json::from_str(line).expect("json");
+    for (i, truth) in answers.iter().enumerate() {
         let src = String::from_utf8_lossy(&sources[i]).into_owned();
         let name = paths[i].display();
         let scanned = scan::scan(&sources[i]);

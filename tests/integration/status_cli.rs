@@ -94,12 +94,7 @@ fn snap_all_forms(name: &str, dir: &Path, args: &[&str], code: i32) {
 fn demo_all_components() {
     snap_all_forms("demo_all", &demo(), &["--all"], 4);
     let v = json(&run(&demo(), &["--all", "--format", "json"], &[]));
-    let states: Vec<&str> = v["components"]
-        .as_array()
-        .expect("components")
-        .iter()
-        .map(|c| c["state"].as_str().unwrap_or(""))
-        .collect();
+    let states = support::component_states(&v);
     assert_eq!(states, ["behind", "no-revision", "diverged", "up-to-date"]);
     let manager = &v["components"][0];
     assert_eq!(manager["pending_count"], 3);

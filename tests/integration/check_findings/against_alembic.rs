@@ -59,40 +59,32 @@ fn merge_shapes_match_real_alembic_upgrade_and_downgrade() {
         t.edit("m1", |s| set_down_revision(s, parents));
         use_sqlite(&t);
 
-        let o = t.db_status(&["check", "--format", "json"]);
-        let got: Vec<String> = findings(&json(&o))
+        let o = t.run(&["check", "--format", "json"]);
+        let got: Vec<String> = findings(&o.json())
             .into_iter()
             .filter(|f| f.1 == t.rel("m1") && !f.0.starts_with("docstring-"))
             .map(|f| f.0)
             .collect();
-        assert_eq!(got, vec![code.to_owned()], "{parents}: {}", stdout(&o));
-        assert_eq!(
-            o.status.code(),
-            Some(if upgrade_works { 0 } else { 7 }),
-            "{parents}"
-        );
+        assert_eq!(got, vec![code.to_owned()], "{parents}: {}", o.stdout);
+        assert_eq!(o.code, Some(if upgrade_works { 0 } else { 7 }), "{parents}");
 
         let up = t.alembic(&["upgrade", "heads"]);
         assert_eq!(
-            up.status.success(),
+            up.code == Some(0),
             upgrade_works,
             "{parents}: {}",
-            stderr(&up)
+            up.stderr
         );
         if upgrade_works {
             let down = t.alembic(&["downgrade", "-1"]);
-            assert!(!down.status.success(), "{parents}: downgrade -1 worked");
+            assert!(down.code != Some(0), "{parents}: downgrade -1 worked");
             assert!(
-                stderr(&down).contains("Ambiguous walk"),
+                down.stderr.contains("Ambiguous walk"),
                 "{parents}: {}",
-                stderr(&down)
+                down.stderr
             );
         } else {
-            assert!(
-                stderr(&up).contains("KeyError"),
-                "{parents}: {}",
-                stderr(&up)
-            );
+            assert!(up.stderr.contains("KeyError"), "{parents}: {}", up.stderr);
         }
     }
 }
@@ -146,24 +138,24 @@ fn each_graph_error_is_a_tree_alembic_fails_on() {
             .build();
         edit(&t);
         use_sqlite(&t);
-        let o = t.db_status(&["check", "--format", "json"]);
-        let r = json(&o);
+        let o = t.run(&["check", "--format", "json"]);
+        let r = o.json();
         assert!(
             errors(&r).iter().any(|f| f.0 == code),
             "{code}: {}",
-            stdout(&o)
+            o.stdout
         );
-        assert_ne!(o.status.code(), Some(0), "{code}");
+        assert_ne!(o.code, Some(0), "{code}");
         let a = t.alembic(alembic_args);
         assert!(
-            !a.status.success(),
+            a.code != Some(0),
             "{code}: alembic {alembic_args:?} succeeded:\n{}",
-            stdout(&a)
+            a.stdout
         );
         assert!(
-            stderr(&a).contains(why),
+            a.stderr.contains(why),
             "{code}: alembic failed for another reason:\n{}",
-            stderr(&a)
+            a.stderr
         );
     }
 }

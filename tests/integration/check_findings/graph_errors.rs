@@ -12,18 +12,18 @@ fn missing_down_revision() {
         .build();
     t.edit("b1", |s| set_down_revision(s, "\"zzz\""));
     let a = t.alembic(&["heads"]);
-    assert_ne!(a.status.code(), Some(0));
+    assert_ne!(a.code, Some(0));
     assert!(
-        stderr(&a).contains("Revision zzz referenced from"),
+        a.stderr.contains("Revision zzz referenced from"),
         "{}",
-        stderr(&a)
+        a.stderr
     );
 
-    let o = t.db_status(&["check", "--format", "json"]);
-    assert_eq!(o.status.code(), Some(7));
+    let o = t.run(&["check", "--format", "json"]);
+    assert_eq!(o.code, Some(7));
     let line = line_of(&t.file("b1"), "down_revision");
     assert_eq!(
-        errors(&json(&o)),
+        errors(&o.json()),
         vec![("missing-revision".to_string(), t.rel("b1"), u64::from(line))]
     );
 }
@@ -41,12 +41,12 @@ fn missing_depends_on() {
         .build();
     t.edit("b1", |s| replace_assignment(s, "depends_on", "\"nope\""));
     let a = t.alembic(&["heads"]);
-    assert_ne!(a.status.code(), Some(0));
+    assert_ne!(a.code, Some(0));
 
-    let o = t.db_status(&["check", "--format", "json"]);
-    assert_eq!(o.status.code(), Some(7));
+    let o = t.run(&["check", "--format", "json"]);
+    assert_eq!(o.code, Some(7));
     let line = line_of(&t.file("b1"), "depends_on");
-    let r = json(&o);
+    let r = o.json();
     assert_eq!(
         findings(&r),
         vec![("missing-revision".to_string(), t.rel("b1"), u64::from(line))]
@@ -69,17 +69,17 @@ fn duplicate_revision_ids() {
     std::fs::copy(t.file("b1"), &copy).unwrap();
     let a = t.alembic(&["heads"]);
     assert!(
-        stderr(&a).contains("Revision b1 is present more than once"),
+        a.stderr.contains("Revision b1 is present more than once"),
         "{}",
-        stderr(&a)
+        a.stderr
     );
     // Alembic goes on: a warning, an error only under --strict.
-    assert!(a.status.success(), "{}", stderr(&a));
-    assert_eq!(t.db_status(&["check", "--strict"]).status.code(), Some(7));
+    assert!(a.code == Some(0), "{}", a.stderr);
+    assert_eq!(t.run(&["check", "--strict"]).code, Some(7));
 
-    let o = t.db_status(&["check", "--format", "json"]);
-    assert_eq!(o.status.code(), Some(0));
-    let r = json(&o);
+    let o = t.run(&["check", "--format", "json"]);
+    assert_eq!(o.code, Some(0));
+    let r = o.json();
     let line = line_of(&copy, "revision");
     assert_eq!(
         findings(&r),
@@ -103,15 +103,15 @@ fn cycles_name_their_revisions() {
     t.edit("b1", |s| set_down_revision(s, "\"c1\""));
     let a = t.alembic(&["history"]);
     assert!(
-        stdout(&a).contains("Cycle is detected"),
+        a.stdout.contains("Cycle is detected"),
         "{}{}",
-        stdout(&a),
-        stderr(&a)
+        a.stdout,
+        a.stderr
     );
 
-    let o = t.db_status(&["check", "--format", "json"]);
-    assert_eq!(o.status.code(), Some(7));
-    let r = json(&o);
+    let o = t.run(&["check", "--format", "json"]);
+    assert_eq!(o.code, Some(7));
+    let r = o.json();
     let line = line_of(&t.file("b1"), "down_revision");
     assert_eq!(
         errors(&r),
@@ -127,11 +127,11 @@ fn values_that_cannot_be_read_statically() {
         .simple("b1", Some("a1"))
         .build();
     t.edit("b1", |s| set_down_revision(s, "compute_parent()"));
-    let o = t.db_status(&["check", "--format", "json"]);
-    assert_eq!(o.status.code(), Some(7), "{}", stdout(&o));
+    let o = t.run(&["check", "--format", "json"]);
+    assert_eq!(o.code, Some(7), "{}", o.stdout);
     let line = line_of(&t.file("b1"), "down_revision");
     assert_eq!(
-        findings(&json(&o)),
+        findings(&o.json()),
         vec![("not-static".to_string(), t.rel("b1"), u64::from(line))]
     );
 }
@@ -147,9 +147,9 @@ fn an_unreadable_file_does_not_hide_file_local_findings() {
         .build();
     t.edit("b1", |s| set_down_revision(s, "compute_parent()"));
     t.edit("c1", |s| replace_assignment(s, "revision", "'a1'"));
-    let o = t.db_status(&["check", "--format", "json"]);
-    assert_eq!(o.status.code(), Some(7), "{}", stdout(&o));
-    let codes: Vec<String> = findings(&json(&o)).into_iter().map(|f| f.0).collect();
+    let o = t.run(&["check", "--format", "json"]);
+    assert_eq!(o.code, Some(7), "{}", o.stdout);
+    let codes: Vec<String> = findings(&o.json()).into_iter().map(|f| f.0).collect();
     assert!(codes.contains(&"not-static".to_string()), "{codes:?}");
     assert!(
         codes.contains(&"duplicate-revision".to_string()),
@@ -167,12 +167,12 @@ fn merge_listing_an_ancestor_of_another_parent() {
         .simple("d1", Some("a1"))
         .merge("m1", &["c1", "d1"])
         .build();
-    assert_eq!(t.db_status(&["check"]).status.code(), Some(0));
+    assert_eq!(t.run(&["check"]).code, Some(0));
     // Backend.AI #11128: a "merge" that also lists an already-merged ancestor.
     t.edit("m1", |s| set_down_revision(s, "(\"b1\", \"c1\", \"d1\")"));
-    let o = t.db_status(&["check", "--format", "json"]);
-    assert_eq!(o.status.code(), Some(7));
-    let r = json(&o);
+    let o = t.run(&["check", "--format", "json"]);
+    assert_eq!(o.code, Some(7));
+    let r = o.json();
     let line = line_of(&t.file("m1"), "down_revision");
     let got: Vec<_> = findings(&r)
         .into_iter()
@@ -191,7 +191,7 @@ fn merge_listing_an_ancestor_of_another_parent() {
     // The message: the `messages::commands::check_bad_merge` snapshot.
     assert_eq!(f["fix"], "down_revision = (\"c1\", \"d1\")");
     t.edit("m1", |s| set_down_revision(s, "(\"c1\", \"d1\")"));
-    assert_eq!(t.db_status(&["check"]).status.code(), Some(0));
+    assert_eq!(t.run(&["check"]).code, Some(0));
 }
 
 #[test]
@@ -208,17 +208,17 @@ fn branch_label_clash() {
     t.edit("b1", |s| replace_assignment(s, "branch_labels", "(\"x\",)"));
     let a = t.alembic(&["history"]);
     assert!(
-        stdout(&a).contains("already used by revision"),
+        a.stdout.contains("already used by revision"),
         "{}{}",
-        stdout(&a),
-        stderr(&a)
+        a.stdout,
+        a.stderr
     );
 
-    let o = t.db_status(&["check", "--format", "json"]);
-    assert_eq!(o.status.code(), Some(7));
+    let o = t.run(&["check", "--format", "json"]);
+    assert_eq!(o.code, Some(7));
     let line = line_of(&t.file("b1"), "branch_labels");
     assert_eq!(
-        findings(&json(&o)),
+        findings(&o.json()),
         vec![("label-clash".to_string(), t.rel("b1"), u64::from(line))]
     );
 }
@@ -227,11 +227,11 @@ fn branch_label_clash() {
 fn forbidden_characters_in_a_revision_id() {
     let t = Tree::new().simple("a1", None).build();
     t.edit("a1", |s| replace_assignment(s, "revision", "\"a-1\""));
-    let o = t.db_status(&["check", "--format", "json"]);
-    assert_eq!(o.status.code(), Some(7));
+    let o = t.run(&["check", "--format", "json"]);
+    assert_eq!(o.code, Some(7));
     let line = line_of(&t.file("a1"), "revision");
     assert_eq!(
-        errors(&json(&o)),
+        errors(&o.json()),
         vec![("bad-identifier".to_string(), t.rel("a1"), u64::from(line))]
     );
 }
@@ -246,12 +246,12 @@ fn docstring_drift_is_a_warning_that_fails_only_when_strict() {
         s.replace("Revises: a1", "Revises: zz9")
             .replace("Revision ID: b1", "Revision ID: bb")
     });
-    let o = t.db_status(&["check", "--format", "json"]);
-    assert_eq!(o.status.code(), Some(0), "{}", stdout(&o));
+    let o = t.run(&["check", "--format", "json"]);
+    assert_eq!(o.code, Some(0), "{}", o.stdout);
     let id_line = line_of(&t.file("b1"), "Revision ID:");
     let revises_line = line_of(&t.file("b1"), "Revises:");
     assert_eq!(
-        findings(&json(&o)),
+        findings(&o.json()),
         vec![
             (
                 "docstring-revision-id".to_string(),
@@ -265,11 +265,11 @@ fn docstring_drift_is_a_warning_that_fails_only_when_strict() {
             ),
         ]
     );
-    let o = t.db_status(&["check"]);
-    assert!(stdout(&o).contains(&format!(
+    let o = t.run(&["check"]);
+    assert!(o.stdout.contains(&format!(
         "{}:{revises_line}: warning[docstring-revises]",
         t.rel("b1")
     )));
     // The fix line: the `messages::commands::check_docstring_drift` snapshot.
-    assert_eq!(t.db_status(&["check", "--strict"]).status.code(), Some(7));
+    assert_eq!(t.run(&["check", "--strict"]).code, Some(7));
 }

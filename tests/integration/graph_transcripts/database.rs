@@ -55,43 +55,6 @@ fn transcript_01_database_states() {
     ));
 }
 
-fn two_heads_revs(merged: bool) -> Vec<Rev> {
-    let mut v = vec![
-        rev("ae1000000001_initial.py", "ae1000000001", &[], &[], &[]),
-        rev(
-            "ae1000000002_second.py",
-            "ae1000000002",
-            &["ae1000000001"],
-            &[],
-            &[],
-        ),
-        rev(
-            "ae1000000003_third_on_main.py",
-            "ae1000000003",
-            &["ae1000000002"],
-            &[],
-            &[],
-        ),
-        rev(
-            "be2000000001_branch_b.py",
-            "be2000000001",
-            &["ae1000000002"],
-            &[],
-            &[],
-        ),
-    ];
-    if merged {
-        v.push(rev(
-            "ee3000000001_merge_main_and_b.py",
-            "ee3000000001",
-            &["ae1000000003", "be2000000001"],
-            &[],
-            &[],
-        ));
-    }
-    v
-}
-
 #[test]
 fn transcript_02_database_states_and_merge() {
     let section = |start, end, merged, db| Scenario {
@@ -128,40 +91,6 @@ fn transcript_02_database_states_and_merge() {
         true,
         Db::Rows(&["ee3000000001"]),
     ));
-}
-
-fn labels_revs() -> Vec<Rev> {
-    vec![
-        rev("0a0000000001_main_one.py", "0a0000000001", &[], &[], &[]),
-        rev(
-            "0a0000000002_main_two.py",
-            "0a0000000002",
-            &["0a0000000001"],
-            &[],
-            &[],
-        ),
-        rev(
-            "c0ffee000001_create_shopping_cart_table.py",
-            "c0ffee000001",
-            &[],
-            &["shoppingcart"],
-            &[],
-        ),
-        rev(
-            "c0ffee000002_add_a_column_to_cart.py",
-            "c0ffee000002",
-            &["c0ffee000001"],
-            &[],
-            &[],
-        ),
-        rev(
-            "5e7000000001_create_networking_branch.py",
-            "5e7000000001",
-            &[],
-            &["networking"],
-            &[],
-        ),
-    ]
 }
 
 #[test]
@@ -239,37 +168,7 @@ fn transcript_04_depends_on_database_states() {
         dir: "exp/s04",
         start,
         end,
-        revs: vec![
-            rev(
-                "0e1000000001_other_1.py",
-                "0e1000000001",
-                &[],
-                &["other"],
-                &[],
-            ),
-            rev(
-                "0e2000000002_other_2.py",
-                "0e2000000002",
-                &["0e1000000001"],
-                &[],
-                &[],
-            ),
-            rev("d1000000000a_main_1.py", "d1000000000a", &[], &[], &[]),
-            rev(
-                "d2000000000b_main_2.py",
-                "d2000000000b",
-                &["d1000000000a"],
-                &[],
-                &[],
-            ),
-            rev(
-                "d3000000000c_main_3_needs_other.py",
-                "d3000000000c",
-                &["d2000000000b"],
-                &[],
-                &["0e2000000002"],
-            ),
-        ],
+        revs: depends_on_revs(),
         skip: &[],
         docs_from: None,
         db,

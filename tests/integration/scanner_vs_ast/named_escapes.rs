@@ -102,20 +102,12 @@ fn named_escapes_match_python_unicodedata() {
     // The first run learns Python's names; they join the candidates.
     let py = python();
     let ask = |names: &[String]| -> String {
-        let mut child = Command::new(&py)
-            .args(["-c", NAMES_ORACLE])
-            .stdin(Stdio::piped())
-            .stdout(Stdio::piped())
-            .spawn()
-            .unwrap_or_else(|e| panic!("cannot run Python at {} ({e})", py.display()));
+        let mut c = Command::new(&py);
+        c.args(["-c", NAMES_ORACLE]);
         let mut input = names.join("\n");
         input.push('\n');
-        let mut stdin = child.stdin.take().expect("stdin");
-        let feeder = std::thread::spawn(move || stdin.write_all(input.as_bytes()));
-        let out = child.wait_with_output().expect("python output");
-        feeder.join().expect("feeder").expect("feed python");
-        assert!(out.status.success(), "names oracle failed");
-        String::from_utf8(out.stdout).expect("utf8")
+        let out = python_stdio(c, input.into_bytes(), "the names oracle");
+        String::from_utf8(out).expect("utf8")
     };
     let first = ask(&[]);
     let (assigned_part, _) = first.split_once("\n\n").expect("two parts");

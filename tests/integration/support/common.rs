@@ -72,6 +72,16 @@ impl Run {
     }
 }
 
+/// The `state` of each component of a status document, in order.
+pub fn component_states(doc: &serde_json::Value) -> Vec<&str> {
+    doc["components"]
+        .as_array()
+        .expect("components")
+        .iter()
+        .map(|c| c["state"].as_str().unwrap_or(""))
+        .collect()
+}
+
 /// A command for the binary in `dir`, with a clean environment: only
 /// `PATH`, a UTF-8 locale and a `HOME` in `dir` (so no real `~/.pgpass`).
 pub fn cmd(dir: &Path, args: &[&str], env: &[(&str, &str)]) -> Command {

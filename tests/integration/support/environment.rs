@@ -269,3 +269,83 @@ fn check_oracle() -> Result<std::path::PathBuf, String> {
     }
     Ok(path)
 }
+
+/// Run `command` (a [`python()`] command with its script and environment
+/// set), write `input` to its stdin as JSON and parse the JSON it prints.
+/// Bytecode is never written. Panics, naming `what`, when Python cannot
+/// start, fails, or prints something that is not JSON.
+pub fn python_json<T: serde::de::DeserializeOwned>(
+    command: std::process::Command,
+    input: &impl serde::Serialize,
+    what: &str,
+) -> T {
+    let input = serde_json::to_vec(input).expect("input as JSON");
+    let out = python_stdio(command, input, what);
+    serde_json::from_slice(&out).unwrap_or_else(|e| {
+        panic!(
+            "{what} printed no JSON ({e}):\n{}",
+            String::from_utf8_lossy(&out)
+        )
+    })
+}
+
+/// Run `command` (as [`python_json`]) on `paths`, one a line on stdin, and
+/// read one JSON answer a line, one answer per path, in order.
+pub fn python_per_path(
+    command: std::process::Command,
+    paths: &[std::path::PathBuf],
+    what: &str,
+) -> Vec<serde_json::Value> {
+    let lines: Vec<String> = paths.iter().map(|p| p.display().to_string()).collect();
+    python_per_line(command, &lines, what)
+}
+
+/// Run `command` (as [`python_json`]) on `lines`, one a line on stdin, and
+/// read one JSON answer a line, one answer per input line, in order.
+pub fn python_per_line(
+    command: std::process::Command,
+    lines: &[String],
+    what: &str,
+) -> Vec<serde_json::Value> {
+    let input: String = lines.iter().map(|l| format!("{l}\n")).collect();
+    let out = python_stdio(command, input.into_bytes(), what);
+    let answers: Vec<serde_json::Value> = String::from_utf8_lossy(&out)
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap_or_else(|e| panic!("{what}: not JSON ({e}): {l}")))
+        .collect();
+    assert_eq!(answers.len(), lines.len(), "{what}: one answer per line");
+    answers
+}
+
+/// Run `command` without writing bytecode, feed it `input` and return its
+/// stdout; panic with its stderr, naming `what`, when it fails. Stdin is
+/// fed from a thread, so a script that answers as it reads cannot deadlock
+/// on a full pipe.
+pub fn python_stdio(mut command: std::process::Command, input: Vec<u8>, what: &str) -> Vec<u8> {
+    use std::process::Stdio;
+    let mut child = command
+        .env("PYTHONDONTWRITEBYTECODE", "1")
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap_or_else(|e| {
+            panic!(
+                "cannot run {} ({e}); create the venv with scripts/setup-venv.sh or set \
+                 DB_STATUS_PYTHON",
+                command.get_program().to_string_lossy()
+            )
+        });
+    let mut stdin = child.stdin.take().expect("stdin");
+    // Dropping stdin after the write closes it, so the script sees EOF.
+    let feeder = std::thread::spawn(move || stdin.write_all(&input));
+    let out = child.wait_with_output().expect("python runs");
+    let fed = feeder.join().expect("stdin feeder");
+    assert!(
+        out.status.success(),
+        "{what} failed: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    fed.unwrap_or_else(|e| panic!("{what}: cannot write its input: {e}"));
+    out.stdout
+}

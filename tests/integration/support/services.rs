@@ -226,11 +226,32 @@ pub fn url_parts(url: &str, default_port: u16) -> UrlParts {
     }
 }
 
-fn auth(user: &str, password: Option<&str>) -> String {
-    match password {
-        Some(p) => format!("{user}:{p}@"),
-        None if user.is_empty() => String::new(),
-        None => format!("{user}@"),
+impl UrlParts {
+    /// `scheme://user[:pw]@host:port/database` on this server, as `user`.
+    pub fn url_as(
+        &self,
+        scheme: &str,
+        user: &str,
+        password: Option<&str>,
+        database: &str,
+    ) -> String {
+        let auth = match password {
+            Some(p) => format!("{user}:{p}@"),
+            None if user.is_empty() => String::new(),
+            None => format!("{user}@"),
+        };
+        format!("{scheme}://{auth}{}:{}/{database}", self.host, self.port)
+    }
+
+    /// The same URL as the admin user, or `default_user` when the admin
+    /// URL names none.
+    pub fn admin_url(&self, scheme: &str, default_user: &str, database: &str) -> String {
+        let user = if self.user.is_empty() {
+            default_user
+        } else {
+            &self.user
+        };
+        self.url_as(scheme, user, self.password.as_deref(), database)
     }
 }
 
@@ -309,23 +330,12 @@ impl PgDb {
 
     /// A URL for the database with the given scheme (`postgresql+psycopg2`).
     pub fn url(&self, scheme: &str) -> String {
-        let user = if self.admin.user.is_empty() {
-            "postgres"
-        } else {
-            &self.admin.user
-        };
-        self.url_as(scheme, user, self.admin.password.as_deref())
+        self.admin.admin_url(scheme, "postgres", &self.name)
     }
 
     /// A URL for the database as `user`.
     pub fn url_as(&self, scheme: &str, user: &str, password: Option<&str>) -> String {
-        format!(
-            "{scheme}://{}{}:{}/{}",
-            auth(user, password),
-            self.admin.host,
-            self.admin.port,
-            self.name
-        )
+        self.admin.url_as(scheme, user, password, &self.name)
     }
 }
 
@@ -432,23 +442,12 @@ impl MyDb {
 
     /// A URL for the database with the given scheme (`mysql+pymysql`).
     pub fn url(&self, scheme: &str) -> String {
-        let user = if self.admin.user.is_empty() {
-            "root"
-        } else {
-            &self.admin.user
-        };
-        self.url_as(scheme, user, self.admin.password.as_deref())
+        self.admin.admin_url(scheme, "root", &self.name)
     }
 
     /// A URL for the database as `user`.
     pub fn url_as(&self, scheme: &str, user: &str, password: Option<&str>) -> String {
-        format!(
-            "{scheme}://{}{}:{}/{}",
-            auth(user, password),
-            self.admin.host,
-            self.admin.port,
-            self.name
-        )
+        self.admin.url_as(scheme, user, password, &self.name)
     }
 }
 

@@ -3,13 +3,21 @@
 //! API, one process per tree), then edited as text where a test needs a
 //! broken tree Alembic itself would refuse to write.
 //!
+//! A tree can also be written as text with no Alembic run
+//! ([`Tree::written`], [`Tree::write`]): for file names, docstrings and
+//! broken files a test fixes byte for byte.
+//!
 //! Python is `$DB_STATUS_PYTHON`, else `<repo>/.venv/bin/python`
 //! (created by `scripts/setup-venv.sh`).
 
-use super::{json_schema, python};
+use super::{Run, db_status, python, run_cmd};
 
 use std::path::{Path, PathBuf};
-use std::process::{Command, Output};
+use std::process::Command;
+use std::time::Duration;
+
+/// Long enough for any `db-status` run on a tree.
+const LIMIT: Duration = Duration::from_secs(60);
 
 const DRIVER: &str = r#"
 import json, sys
@@ -67,6 +75,15 @@ impl Tree {
             inits: Vec::new(),
             ops: Vec::new(),
         }
+    }
+
+    /// A project written as text, with no Alembic run: `alembic.ini` holding
+    /// `ini` and an empty `migrations/versions/`, for [`Tree::write`].
+    pub fn written(ini: &str) -> Tree {
+        let tree = Tree::empty();
+        std::fs::write(tree.dir.path().join("alembic.ini"), ini).expect("write alembic.ini");
+        std::fs::create_dir_all(tree.versions()).expect("mkdir migrations/versions");
+        tree
     }
 
     /// Add an environment (`alembic -c ini init directory`).
@@ -144,6 +161,25 @@ impl Tree {
         std::fs::canonicalize(self.dir.path()).expect("canonical tempdir")
     }
 
+    /// `migrations/versions` under the project root.
+    pub fn versions(&self) -> PathBuf {
+        self.root().join("migrations/versions")
+    }
+
+    /// Write `text` as the file `name` in `migrations/versions`, whatever it
+    /// holds (a revision, a broken one, or no revision at all).
+    pub fn write(&self, name: &str, text: &str) -> &Tree {
+        std::fs::write(self.versions().join(name), text)
+            .unwrap_or_else(|e| panic!("cannot write {name}: {e}"));
+        self
+    }
+
+    /// Delete the file `name` from `migrations/versions`.
+    pub fn remove(&self, name: &str) {
+        std::fs::remove_file(self.versions().join(name))
+            .unwrap_or_else(|e| panic!("cannot remove {name}: {e}"));
+    }
+
     /// The file Alembic wrote for revision `id` in `migrations/versions`.
     pub fn file(&self, id: &str) -> PathBuf {
         self.file_in("migrations", id)
@@ -180,27 +216,21 @@ impl Tree {
         std::fs::write(&path, f(text)).expect("write revision");
     }
 
-    /// Run db-status in the project root.
-    pub fn db_status(&self, args: &[&str]) -> Output {
-        Command::new(env!("CARGO_BIN_EXE_db-status"))
-            .args(args)
-            .current_dir(self.root())
-            .env_remove("DB_STATUS_URL")
-            .env_remove("ALEMBIC_CONFIG")
-            .env("NO_COLOR", "1")
-            .output()
-            .expect("run db-status")
+    /// Run db-status in the project root with the clean environment of
+    /// [`db_status`] (no `DB_STATUS_URL`, `HOME` in the project).
+    pub fn run(&self, args: &[&str]) -> Run {
+        db_status(&self.root(), args, LIMIT)
     }
 
     /// Run the real Alembic CLI in the project root (the oracle).
-    pub fn alembic(&self, args: &[&str]) -> Output {
-        Command::new(python())
+    pub fn alembic(&self, args: &[&str]) -> Run {
+        let mut alembic = Command::new(python());
+        alembic
             .args(["-m", "alembic"])
             .args(args)
             .current_dir(self.root())
-            .env("PYTHONDONTWRITEBYTECODE", "1")
-            .output()
-            .expect("run alembic")
+            .env("PYTHONDONTWRITEBYTECODE", "1");
+        run_cmd(alembic, LIMIT)
     }
 }
 
@@ -213,6 +243,22 @@ pub fn line_of(path: &Path, prefix: &str) -> u32 {
         .position(|l| l.starts_with(prefix))
         .unwrap_or_else(|| panic!("no line starting with {prefix:?} in {}", path.display()));
     u32::try_from(idx + 1).expect("small file")
+}
+
+/// Revision ids as Alembic writes them in a revision file: `None`, one
+/// quoted id, or a tuple.
+pub fn python_ids(ids: &[&str]) -> String {
+    match ids {
+        [] => "None".to_string(),
+        [one] => format!("'{one}'"),
+        many => format!(
+            "({})",
+            many.iter()
+                .map(|id| format!("'{id}'"))
+                .collect::<Vec<_>>()
+                .join(", ")
+        ),
+    }
 }
 
 /// Replace the `down_revision` assignment line (whatever its annotation).
@@ -232,24 +278,6 @@ pub fn replace_assignment(text: String, name: &str, value: &str) -> String {
         }
     }
     out
-}
-
-/// Stdout as text.
-pub fn stdout(o: &Output) -> String {
-    String::from_utf8_lossy(&o.stdout).into_owned()
-}
-
-/// Stderr as text.
-pub fn stderr(o: &Output) -> String {
-    String::from_utf8_lossy(&o.stderr).into_owned()
-}
-
-/// The JSON report of `check --format json`.
-pub fn json(o: &Output) -> serde_json::Value {
-    let doc = serde_json::from_slice(&o.stdout)
-        .unwrap_or_else(|e| panic!("not JSON ({e}):\n{}\nstderr:\n{}", stdout(o), stderr(o)));
-    json_schema::validate(&doc);
-    doc
 }
 
 /// Findings of the first component, as (code, file, line).
