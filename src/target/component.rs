@@ -75,9 +75,8 @@ impl LoadError {
                     .iter()
                     .map(|s| {
                         format!(
-                            "{}:{}: {}",
-                            display_path(&s.path, cwd).display(),
-                            s.line,
+                            "{}: {}",
+                            crate::scripts::location(display_path(&s.path, cwd).display(), s.line),
                             s.message
                         )
                     })
