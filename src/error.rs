@@ -381,6 +381,18 @@ fn line(s: &mut String, label: &str, text: &str) {
     }
 }
 
+/// Choices as a sentence says them: `a`, `a or b`, `a, b or c`.
+pub fn alternatives<S: AsRef<str>>(choices: &[S]) -> String {
+    match choices {
+        [] => String::new(),
+        [one] => one.as_ref().to_string(),
+        [rest @ .., last] => {
+            let rest: Vec<&str> = rest.iter().map(AsRef::as_ref).collect();
+            format!("{} or {}", rest.join(", "), last.as_ref())
+        }
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -422,6 +434,14 @@ mod tests {
         assert_eq!(code, 255);
         assert_eq!(out, b"FAILED: Can't locate revision\n");
         assert_eq!(err, b"hint: h\n");
+    }
+
+    #[test]
+    fn alternatives_read_as_a_sentence() {
+        assert_eq!(alternatives::<&str>(&[]), "");
+        assert_eq!(alternatives(&["a"]), "a");
+        assert_eq!(alternatives(&["a", "b"]), "a or b");
+        assert_eq!(alternatives(&["a", "b", "c"]), "a, b or c");
     }
 
     #[test]

@@ -47,12 +47,8 @@ pub(crate) fn run(
     }
     let loaded = match target.component.scripts() {
         Ok(l) => l,
-        Err(e) => {
-            let e = e
-                .to_error(&target.component.workspace.cwd)
-                .hint("`db-status check` lists every problem with its fix");
-            return fail(e, out, err);
-        }
+        // The error's own hint already points at `db-status check`.
+        Err(e) => return fail(e.to_error(&target.component.workspace.cwd), out, err),
     };
     let map = &loaded.map;
     let selected = match select(map, last, rev_range) {

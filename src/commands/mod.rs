@@ -183,7 +183,7 @@ pub(crate) fn check_flags(command: &Command, g: &GlobalArgs) -> Result<(), Error
         let f = format!("{f:?}").to_lowercase();
         let allowed: Vec<String> = formats
             .iter()
-            .map(|f| format!("{f:?}").to_lowercase())
+            .map(|f| format!("--format {f:?}").to_lowercase())
             .collect();
         return if matches!(command, Command::Serve { .. }) {
             not_here(
@@ -198,7 +198,7 @@ pub(crate) fn check_flags(command: &Command, g: &GlobalArgs) -> Result<(), Error
         } else {
             not_here(
                 &format!("--format {f}"),
-                &format!("use --format {}", allowed.join(", --format ")),
+                &format!("use {}", crate::error::alternatives(&allowed)),
             )
         };
     }

@@ -74,13 +74,18 @@ pub(crate) fn install_into(dir: &Path, skill: &str, force: bool) -> Result<Insta
     let skill_dir = dir.join(SKILL_DIR);
     let path = skill_dir.join(SKILL_FILE);
     let record = skill_dir.join(RECORD_FILE);
-    let write_error = |what: &Path, e: std::io::Error| {
+    // Says what failed (create the directory, write a file) and where.
+    let write_error = |what: &str, at: &Path, e: std::io::Error| {
         Error::new(
             ErrorKind::FileWrite,
-            format!("cannot write {}: {e}", what.display()),
+            format!("cannot {what} {}: {e}", at.display()),
         )
         .hint("pick a writable directory with --dir DIR")
     };
+    // The directory first: where it cannot exist (a file in the way), the
+    // install fails to create it, not to read what is inside.
+    std::fs::create_dir_all(&skill_dir)
+        .map_err(|e| write_error("create the directory", &skill_dir, e))?;
     let want = sha256_hex(skill.as_bytes());
     let outcome = match std::fs::read(&path) {
         Err(e) if e.kind() == std::io::ErrorKind::NotFound => Outcome::Created,
@@ -117,12 +122,11 @@ pub(crate) fn install_into(dir: &Path, skill: &str, force: bool) -> Result<Insta
             }
         }
     };
-    std::fs::create_dir_all(&skill_dir).map_err(|e| write_error(&skill_dir, e))?;
     if outcome != Outcome::Unchanged {
-        std::fs::write(&path, skill).map_err(|e| write_error(&path, e))?;
+        std::fs::write(&path, skill).map_err(|e| write_error("write", &path, e))?;
     }
     std::fs::write(&record, format!("{want}  {SKILL_FILE}\n"))
-        .map_err(|e| write_error(&record, e))?;
+        .map_err(|e| write_error("write", &record, e))?;
     Ok(Installed {
         path,
         record,

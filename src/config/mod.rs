@@ -130,9 +130,36 @@ pub enum ConfigError {
     #[error("{0}")]
     Command(String),
     /// Alembic crashes with a Python traceback (exit 1) here, e.g. a
-    /// configparser syntax or interpolation error; the message says which file and line.
-    #[error("{0}")]
-    Crash(String),
+    /// configparser syntax or interpolation error; the message says which
+    /// file and line, the hint (kept apart from it) what to do.
+    #[error("{message}")]
+    Crash {
+        /// What is wrong, and where.
+        message: String,
+        /// What to do about it, when there is more to say than "fix it".
+        hint: Option<String>,
+    },
+}
+
+impl ConfigError {
+    /// A [`ConfigError::Crash`] without a hint.
+    pub fn crash(message: impl Into<String>) -> ConfigError {
+        ConfigError::Crash {
+            message: message.into(),
+            hint: None,
+        }
+    }
+
+    /// The same error with `hint` (what to do) for a crash.
+    pub fn with_hint(self, hint: impl Into<String>) -> ConfigError {
+        match self {
+            ConfigError::Crash { message, .. } => ConfigError::Crash {
+                message,
+                hint: Some(hint.into()),
+            },
+            command => command,
+        }
+    }
 }
 
 /// Environment variables that decide where `package.module:dir` resources
@@ -184,22 +211,22 @@ pub(crate) fn inis_from_config(request: &ConfigRequest) -> Result<(String, Strin
         // so they are tracebacks (exit 1), not `FAILED:` lines.
         if paths::basename(&name) == TOML {
             if toml.is_some() {
-                return Err(ConfigError::Crash(
+                return Err(ConfigError::crash(
                     "pyproject.toml indicated more than once (alembic.util.exc.CommandError; \
-                     Alembic stops with a traceback here)\nhint: give -c at most one \
-                     pyproject.toml and at most one ini file"
+                     Alembic stops with a traceback here)"
                         .to_owned(),
-                ));
+                )
+                .with_hint("give -c at most one pyproject.toml and at most one ini file"));
             }
             toml = Some(name);
         } else {
             if ini.is_some() {
-                return Err(ConfigError::Crash(
+                return Err(ConfigError::crash(
                     "only one ini file may be indicated (alembic.util.exc.CommandError; \
-                     Alembic stops with a traceback here)\nhint: give -c at most one ini file \
-                     and at most one pyproject.toml"
+                     Alembic stops with a traceback here)"
                         .to_owned(),
-                ));
+                )
+                .with_hint("give -c at most one ini file and at most one pyproject.toml"));
             }
             ini = Some(name);
         }
@@ -270,12 +297,12 @@ pub fn load_with_env(
     let script_location_raw = match script_location {
         OptValue::Ini(s) | OptValue::Toml(TomlValue::Str(s)) => s,
         OptValue::Toml(other) => {
-            return Err(ConfigError::Crash(format!(
+            return Err(ConfigError::crash(format!(
                 "{toml_name}: [tool.alembic] script_location is a TOML {} (TypeError: expected \
-                 str, bytes or os.PathLike object; Alembic stops with a traceback here)\nhint: \
-                 write script_location as a string",
+                 str, bytes or os.PathLike object; Alembic stops with a traceback here)",
                 other.python_type()
-            )));
+            ))
+            .with_hint("write script_location as a string"));
         }
     };
     let script_dir = coerce(&script_location_raw, &search, "script_location")?;
@@ -346,7 +373,7 @@ pub fn load_with_env(
 }
 
 fn ini_crash(e: ini::IniError) -> ConfigError {
-    ConfigError::Crash(e.to_string())
+    ConfigError::crash(e.to_string()).with_hint(e.hint())
 }
 
 /// `coerce_resource_to_filename`'s test for the package form.
@@ -443,22 +470,24 @@ impl Lookup<'_> {
             OptValue::Toml(TomlValue::Str(s)) => (s.as_str(), self.toml_name),
             OptValue::Toml(TomlValue::Int(_) | TomlValue::Bool(_)) => return Ok(()),
             OptValue::Toml(other) => {
-                return Err(ConfigError::Crash(format!(
+                return Err(ConfigError::crash(format!(
                     "{}: [tool.alembic] {name} is a TOML {} (TypeError: int() argument must be a \
-                     string or a number; Alembic stops with a traceback here)\nhint: write an integer",
+                     string or a number; Alembic stops with a traceback here)",
                     self.toml_name,
                     other.python_type()
-                )));
+                ))
+                .with_hint("write an integer"));
             }
         };
         if crate::python::int(text).is_some() {
             Ok(())
         } else {
-            Err(ConfigError::Crash(format!(
+            Err(ConfigError::crash(format!(
                 "{source}: {name}: invalid literal for int() with base 10: {} (ValueError; \
-                 Alembic stops with a traceback here)\nhint: write an integer, or remove the option",
+                 Alembic stops with a traceback here)",
                 crate::python::repr(text)
-            )))
+            ))
+            .with_hint("write an integer, or remove the option"))
         }
     }
 
@@ -487,7 +516,7 @@ impl Lookup<'_> {
             if let Some(value) = self.main_option(name)? {
                 return match paths::separator_char(&value) {
                     Some(c) => Ok(Separator::Char(c)),
-                    None => Err(ConfigError::Crash(format!(
+                    None => Err(ConfigError::crash(format!(
                         "{}: {} is not a valid value for {name}; expected 'space', 'newline', \
                          'os', ':', ';' (ValueError; Alembic stops with a traceback here)",
                         self.ini_name,
@@ -529,12 +558,13 @@ impl Lookup<'_> {
             TomlValue::Str(s) => Ok(s.chars().map(String::from).collect()),
             TomlValue::Table(kv) => Ok(kv.into_iter().map(|(k, _)| k).collect()),
             TomlValue::Int(0) | TomlValue::Bool(false) => Ok(Vec::new()),
-            other => Err(ConfigError::Crash(format!(
+            other => Err(ConfigError::crash(format!(
                 "{}: [tool.alembic] {name} is a TOML {} where Alembic expects a list of strings \
-                 (TypeError; Alembic stops with a traceback here)\nhint: write {name} = [\"...\"]",
+                 (TypeError; Alembic stops with a traceback here)",
                 self.toml_name,
                 other.python_type()
-            ))),
+            ))
+            .with_hint(format!("write {name} = [\"...\"]"))),
         }
     }
 
@@ -563,11 +593,12 @@ impl Lookup<'_> {
             return Ok(());
         }
         let bad = |what: &str| {
-            Err(ConfigError::Crash(format!(
+            Err(ConfigError::crash(format!(
                 "{}: [tool.alembic] post_write_hooks: {what} (Alembic stops with a traceback \
-                 here)\nhint: use [[tool.alembic.post_write_hooks]] tables, each with a name",
+                 here)",
                 self.toml_name
-            )))
+            ))
+            .with_hint("use [[tool.alembic.post_write_hooks]] tables, each with a name"))
         };
         match self.toml()?.get(HOOKS)? {
             None => Ok(()),

@@ -60,16 +60,17 @@ impl ToolAlembic {
             return Ok(ToolAlembic::empty());
         }
         let bytes = std::fs::read(path).map_err(|e| {
-            ConfigError::Crash(format!(
+            ConfigError::crash(format!(
                 "{source}: cannot read: {e} (Alembic stops with a traceback here)"
             ))
         })?;
         let text = String::from_utf8(bytes).map_err(|e| {
-            ConfigError::Crash(format!(
+            ConfigError::crash(format!(
                 "{source}: not valid UTF-8 at byte {} (tomllib raises here and Alembic stops \
-                 with a traceback)\nhint: save the file as UTF-8",
+                 with a traceback)",
                 e.utf8_error().valid_up_to()
             ))
+            .with_hint("save the file as UTF-8")
         })?;
         Self::parse(&text, source, here)
     }
@@ -77,7 +78,7 @@ impl ToolAlembic {
     /// Parse the text of a `pyproject.toml`.
     pub(crate) fn parse(text: &str, source: &str, here: &str) -> Result<Self, ConfigError> {
         let doc: toml::Table = toml::from_str(text).map_err(|e| {
-            ConfigError::Crash(format!(
+            ConfigError::crash(format!(
                 "{source}: invalid TOML (tomllib.TOMLDecodeError; Alembic stops with a \
                  traceback here): {}",
                 e.to_string().trim_end()
@@ -94,11 +95,12 @@ impl ToolAlembic {
             },
             // `toml_data.get("tool", {}).get(...)` on a non-table: AttributeError.
             Some(other) => {
-                return Err(ConfigError::Crash(format!(
+                return Err(ConfigError::crash(format!(
                     "{source}: `tool` is a {} rather than a table (AttributeError in Alembic, \
-                     which stops with a traceback here)\nhint: use `[tool.alembic]`",
+                     which stops with a traceback here)",
                     other.type_str()
-                )));
+                ))
+                .with_hint("use `[tool.alembic]`"));
             }
         };
         Ok(ToolAlembic {
@@ -156,7 +158,7 @@ impl ToolAlembic {
 
     fn format(&self, name: &str, s: &str) -> Result<String, ConfigError> {
         percent_format(s, &[("here", &self.here)]).map_err(|e| {
-            ConfigError::Crash(format!(
+            ConfigError::crash(format!(
                 "{}: [tool.alembic] {name} = {}: {e} (Alembic stops with a traceback here)\n\
                  hint: values are %-formatted: use %(here)s for the file's directory and %% \
                  for a literal '%'",
@@ -167,7 +169,7 @@ impl ToolAlembic {
     }
 
     fn type_crash(&self, name: &str, v: &toml::Value) -> ConfigError {
-        ConfigError::Crash(format!(
+        ConfigError::crash(format!(
             "{}: [tool.alembic] {name} holds a {} where Alembic expects a string \
              (TypeError; Alembic stops with a traceback here)",
             self.source,
@@ -357,7 +359,7 @@ mod tests {
         }
         assert!(matches!(
             ToolAlembic::parse("[tool\n", "pyproject.toml", "/p"),
-            Err(ConfigError::Crash(_))
+            Err(ConfigError::Crash { .. })
         ));
         let empty = ToolAlembic::parse("[project]\nname = 'x'\n", "pyproject.toml", "/p").unwrap();
         assert_eq!(empty.get("script_location").unwrap(), None);

@@ -41,7 +41,7 @@ fn command_err(r: Result<AlembicConfig, ConfigError>) -> String {
 
 fn crash_err(r: Result<AlembicConfig, ConfigError>) -> String {
     match r {
-        Err(ConfigError::Crash(m)) => m,
+        Err(ConfigError::Crash { message, .. }) => message,
         other => panic!("expected a crash, got {other:?}"),
     }
 }

@@ -317,13 +317,7 @@ impl PendingRead {
                 let left = deadline.saturating_duration_since(Instant::now());
                 let r = match rx.recv_timeout(left) {
                     Ok(result) => result,
-                    Err(mpsc::RecvTimeoutError::Timeout) => Err(DbError::new(
-                        DbErrorKind::Timeout,
-                        format!(
-                            "no answer from {target} within {} (is the host reachable and the server healthy? raise --timeout if it is just slow)",
-                            format_duration(timeout)
-                        ),
-                    )),
+                    Err(mpsc::RecvTimeoutError::Timeout) => Err(no_answer(&target, timeout)),
                     Err(mpsc::RecvTimeoutError::Disconnected) => Err(DbError::new(
                         DbErrorKind::Other,
                         format!("the read of {target} stopped unexpectedly (internal error)"),
@@ -343,6 +337,18 @@ impl PendingRead {
             message: secrets.mask(&e.message),
         })
     }
+}
+
+/// A server that did not answer within `timeout` (to connect or to read):
+/// one wording, with the timeout, whichever backend and stage.
+pub(crate) fn no_answer(target: &str, timeout: Duration) -> DbError {
+    DbError::new(
+        DbErrorKind::Timeout,
+        format!(
+            "no answer from {target} within {} (is the host reachable and the server healthy? raise --timeout if it is just slow)",
+            format_duration(timeout)
+        ),
+    )
 }
 
 /// `5 s`, `1.5 s`, `250 ms`.

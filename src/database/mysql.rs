@@ -71,11 +71,11 @@ pub(super) fn read(
     if let Some(ssl) = s.ssl_opts() {
         opts = opts.ssl_opts(Some(ssl));
     }
-    let mut conn = Conn::new(opts).map_err(|e| classify(&e, s, table, Stage::Connect))?;
+    let mut conn = Conn::new(opts).map_err(|e| classify(&e, s, table, Stage::Connect, timeout))?;
     let lock_secs = timeout.as_secs().max(1);
     conn.query_drop(format!("SET SESSION lock_wait_timeout = {lock_secs}"))
         .and_then(|()| conn.query_drop("START TRANSACTION READ ONLY"))
-        .map_err(|e| classify(&e, s, table, Stage::Query))?;
+        .map_err(|e| classify(&e, s, table, Stage::Query, timeout))?;
     let qualified = match &table.schema {
         Some(schema) => format!("{}.{}", quote_ident(schema), quote_ident(&table.name)),
         None => quote_ident(&table.name),
@@ -88,14 +88,14 @@ pub(super) fn read(
         Err(mysql::Error::MySqlError(e))
             if e.code == 1146 || (e.code == 1049 && table.schema.is_some()) =>
         {
-            let tables = other_tables(&mut conn, s, table)?;
+            let tables = other_tables(&mut conn, s, table, timeout)?;
             let _ = conn.query_drop("ROLLBACK");
             return Ok(VersionRead {
                 rows: VersionRows::NoTable,
                 tables: Some(tables),
             });
         }
-        Err(e) => return Err(classify(&e, s, table, Stage::Query)),
+        Err(e) => return Err(classify(&e, s, table, Stage::Query, timeout)),
     };
     let mut out = Vec::with_capacity(rows.len());
     for row in &rows {
@@ -125,7 +125,7 @@ pub(super) fn read(
         }
     }
     let tables = if out.is_empty() {
-        Some(other_tables(&mut conn, s, table)?)
+        Some(other_tables(&mut conn, s, table, timeout)?)
     } else {
         None
     };
@@ -139,7 +139,12 @@ pub(super) fn read(
 /// The base tables other than the version table in the database Alembic
 /// would create it in (`version_table_schema`, else the URL's database).
 /// information_schema lists only tables the user holds some privilege on.
-fn other_tables(conn: &mut Conn, s: &Settings, table: &VersionTable) -> Result<Tables, DbError> {
+fn other_tables(
+    conn: &mut Conn,
+    s: &Settings,
+    table: &VersionTable,
+    timeout: Duration,
+) -> Result<Tables, DbError> {
     let names: Vec<String> = conn
         .exec(
             "SELECT CAST(table_name AS CHAR) FROM information_schema.tables \
@@ -147,7 +152,7 @@ fn other_tables(conn: &mut Conn, s: &Settings, table: &VersionTable) -> Result<T
              AND table_name <> ?",
             (table.schema.clone(), table.name.clone()),
         )
-        .map_err(|e| classify(&e, s, table, Stage::Query))?;
+        .map_err(|e| classify(&e, s, table, Stage::Query, timeout))?;
     Ok(Tables::from_names(names))
 }
 
@@ -176,7 +181,13 @@ enum Stage {
     Query,
 }
 
-fn classify(e: &mysql::Error, s: &Settings, table: &VersionTable, stage: Stage) -> DbError {
+fn classify(
+    e: &mysql::Error,
+    s: &Settings,
+    table: &VersionTable,
+    stage: Stage,
+    timeout: Duration,
+) -> DbError {
     use std::io::ErrorKind as K;
     let target = s.target();
     let user = s.user.as_deref().unwrap_or("");
@@ -192,12 +203,7 @@ fn classify(e: &mysql::Error, s: &Settings, table: &VersionTable, stage: Stage) 
                     "no MySQL/MariaDB server at {target} (is it running, and is this its socket?)"
                 ),
             )),
-            K::TimedOut | K::WouldBlock => Some(DbError::new(
-                DbErrorKind::Timeout,
-                format!(
-                    "no answer from {target} in time (is the host reachable? raise --timeout if it is just slow)"
-                ),
-            )),
+            K::TimedOut | K::WouldBlock => Some(super::no_answer(&target, timeout)),
             _ => {
                 let lower = detail.to_ascii_lowercase();
                 (lower.contains("lookup address")
@@ -276,12 +282,7 @@ fn classify(e: &mysql::Error, s: &Settings, table: &VersionTable, stage: Stage) 
                 || lower.contains("timed out")
                 || lower.contains("os error 11)")
             {
-                DbError::new(
-                    DbErrorKind::Timeout,
-                    format!(
-                        "no answer from {target} in time (is the server healthy? raise --timeout if it is just slow)"
-                    ),
-                )
+                super::no_answer(&target, timeout)
             } else {
                 DbError::new(
                     DbErrorKind::Other,
@@ -296,12 +297,9 @@ fn classify(e: &mysql::Error, s: &Settings, table: &VersionTable, stage: Stage) 
             )
         }),
         mysql::Error::DriverError(d) => match d {
-            mysql::DriverError::ConnectTimeout | mysql::DriverError::Timeout => DbError::new(
-                DbErrorKind::Timeout,
-                format!(
-                    "connecting to {target} timed out (is the host reachable? raise --timeout if it is just slow)"
-                ),
-            ),
+            mysql::DriverError::ConnectTimeout | mysql::DriverError::Timeout => {
+                super::no_answer(&target, timeout)
+            }
             mysql::DriverError::CouldNotConnect(Some((_, detail, kind))) => io_kind(*kind, detail)
                 .unwrap_or_else(|| {
                     DbError::new(
@@ -331,13 +329,14 @@ fn classify(e: &mysql::Error, s: &Settings, table: &VersionTable, stage: Stage) 
         ),
         other => {
             let text = other.to_string();
-            let kind = if stage == Stage::Connect && text.to_ascii_lowercase().contains("timed out")
-            {
-                DbErrorKind::Timeout
+            if stage == Stage::Connect && text.to_ascii_lowercase().contains("timed out") {
+                super::no_answer(&target, timeout)
             } else {
-                DbErrorKind::Other
-            };
-            DbError::new(kind, format!("reading {} failed: {text}", s.db_label()))
+                DbError::new(
+                    DbErrorKind::Other,
+                    format!("reading {} failed: {text}", s.db_label()),
+                )
+            }
         }
     }
 }

@@ -99,7 +99,7 @@ pub(super) fn read(
     }
     let mut client = match connect(s, timeout) {
         Ok(client) => client,
-        Err(ConnectError::Driver(e)) => return Err(classify(&e, s, table)),
+        Err(ConnectError::Driver(e)) => return Err(classify(&e, s, table, timeout)),
         Err(ConnectError::Tls(message)) => {
             return Err(DbError::new(
                 DbErrorKind::Tls,
@@ -195,10 +195,10 @@ fn read_on(
     );
     let messages = client
         .simple_query(&check)
-        .map_err(|e| classify(&e, s, table))?;
+        .map_err(|e| classify(&e, s, table, timeout))?;
     let exists = first_values(&messages).first().copied().flatten() == Some("t");
     if !exists {
-        let tables = other_tables(client, s, table)?;
+        let tables = other_tables(client, s, table, timeout)?;
         return Ok(VersionRead {
             rows: VersionRows::NoTable,
             tables: Some(tables),
@@ -206,7 +206,7 @@ fn read_on(
     }
     let messages = client
         .simple_query(&format!("SELECT version_num FROM {qualified}"))
-        .map_err(|e| classify(&e, s, table))?;
+        .map_err(|e| classify(&e, s, table, timeout))?;
     let mut rows = Vec::new();
     for value in first_values(&messages) {
         match value {
@@ -224,7 +224,7 @@ fn read_on(
         }
     }
     let tables = if rows.is_empty() {
-        Some(other_tables(client, s, table)?)
+        Some(other_tables(client, s, table, timeout)?)
     } else {
         None
     };
@@ -244,6 +244,7 @@ fn other_tables(
     client: &mut postgres::Client,
     s: &Settings,
     table: &VersionTable,
+    timeout: Duration,
 ) -> Result<Tables, DbError> {
     let schemas = match &table.schema {
         Some(schema) => format!("n.nspname = {}", dollar_quote(schema)),
@@ -259,7 +260,7 @@ fn other_tables(
     );
     let messages = client
         .simple_query(&query)
-        .map_err(|e| classify(&e, s, table))?;
+        .map_err(|e| classify(&e, s, table, timeout))?;
     let mut tables = Tables::default();
     for m in &messages {
         if let SimpleQueryMessage::Row(row) = m {
@@ -335,7 +336,7 @@ fn find_rustls<'a>(e: &'a (dyn std::error::Error + 'static)) -> Option<&'a rustl
 }
 
 /// Turn a driver error into a [`DbError`] that says where and what to do.
-fn classify(e: &postgres::Error, s: &Settings, table: &VersionTable) -> DbError {
+fn classify(e: &postgres::Error, s: &Settings, table: &VersionTable, timeout: Duration) -> DbError {
     let target = s.target();
     let db = &s.database;
     let user = &s.user;
@@ -420,14 +421,7 @@ fn classify(e: &postgres::Error, s: &Settings, table: &VersionTable) -> DbError 
                     ),
                 );
             }
-            K::TimedOut => {
-                return DbError::new(
-                    DbErrorKind::Timeout,
-                    format!(
-                        "connecting to {target} timed out (is the host reachable? raise --timeout if it is just slow)"
-                    ),
-                );
-            }
+            K::TimedOut => return super::no_answer(&target, timeout),
             _ => {}
         }
     }
@@ -447,10 +441,7 @@ fn classify(e: &postgres::Error, s: &Settings, table: &VersionTable) -> DbError 
         );
     }
     if lower.contains("timeout waiting for server") || lower.contains("timed out") {
-        return DbError::new(
-            DbErrorKind::Timeout,
-            format!("no answer from {target} in time ({full})"),
-        );
+        return super::no_answer(&target, timeout);
     }
     if lower.contains("password missing") || lower.contains("authentication") {
         return DbError::new(

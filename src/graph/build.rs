@@ -109,11 +109,7 @@ fn dedupe(items: impl IntoIterator<Item = RevIdx>) -> Vec<RevIdx> {
 }
 
 fn location(s: &Script, line: u32) -> String {
-    if line > 0 {
-        format!("{}:{line}", s.path.display())
-    } else {
-        s.path.display().to_string()
-    }
+    crate::scripts::location(s.path.display(), line)
 }
 
 /// Alembic's error for a `field` of `s` (on `line`) naming a revision that

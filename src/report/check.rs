@@ -66,14 +66,10 @@ pub(crate) fn render_human(
         }
         for f in &c.findings {
             let location = match &f.file {
-                Some(p) if f.line > 0 => {
-                    paint(
-                        color,
-                        bold,
-                        &format!("{}:{}:", display_path(p, cwd), f.line),
-                    ) + " "
+                Some(p) => {
+                    let at = crate::scripts::location(display_path(p, cwd), f.line);
+                    paint(color, bold, &format!("{at}:")) + " "
                 }
-                Some(p) => paint(color, bold, &format!("{}:", display_path(p, cwd))) + " ",
                 None => String::new(),
             };
             let style = match f.severity {

@@ -91,9 +91,19 @@ pub(crate) struct Fallbacks<'a> {
     pub(crate) python: Option<&'a python::Fallback>,
 }
 
+/// `file:line`, or `file` alone for a problem with the whole file (line 0):
+/// a file-level finding has no line.
+pub fn location(file: impl std::fmt::Display, line: u32) -> String {
+    if line > 0 {
+        format!("{file}:{line}")
+    } else {
+        file.to_string()
+    }
+}
+
 /// A revision file that cannot be read the way Alembic would read it.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
-#[error("{}:{line}: {message}", path.display())]
+#[error("{}: {message}", location(path.display(), *line))]
 pub struct ScriptError {
     /// The file.
     pub(crate) path: PathBuf,

@@ -221,9 +221,12 @@ pub(crate) fn evaluate(map: &RevisionMap, db: &DbRead, ctx: &Context) -> Compone
             let message = overlap.unwrap_or_default();
             status.summary =
                 "The version table is inconsistent; Alembic would refuse to upgrade.".to_string();
+            let kind = ErrorKind::InconsistentVersionTable;
+            // The headline is the error's, as for every other error.
+            status.title = super::error_title(kind).to_string();
             status.error = Some(ErrorInfo {
-                kind: ErrorKind::InconsistentVersionTable,
-                title: "Inconsistent version table".to_string(),
+                kind,
+                title: status.title.clone(),
                 message: format!("{message} (one row is an ancestor of another)"),
             });
             status.actions = advice::overlap_actions(map, &known, ctx);

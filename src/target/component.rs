@@ -75,9 +75,8 @@ impl LoadError {
                     .iter()
                     .map(|s| {
                         format!(
-                            "{}:{}: {}",
-                            display_path(&s.path, cwd).display(),
-                            s.line,
+                            "{}: {}",
+                            crate::scripts::location(display_path(&s.path, cwd).display(), s.line),
                             s.message
                         )
                     })
@@ -302,17 +301,19 @@ fn config_error(spec: &ComponentSpec, ws: &Workspace, e: &ConfigError) -> Error 
         }
         return err;
     }
-    let (kind, message) = match e {
-        ConfigError::Command(m) => (ErrorKind::Config, m.clone()),
-        ConfigError::Crash(m) => (ErrorKind::ConfigCrash, m.clone()),
+    let file = spec.ini.as_ref().map_or_else(
+        || "the Alembic config".to_string(),
+        |i| i.display().to_string(),
+    );
+    let (kind, message, hint) = match e {
+        ConfigError::Command(m) => (ErrorKind::Config, m, None),
+        ConfigError::Crash { message, hint } => (ErrorKind::ConfigCrash, message, hint.as_ref()),
     };
-    Error::new(kind, message).hint(format!(
-        "Fix {} as the message says",
-        spec.ini.as_ref().map_or_else(
-            || "the Alembic config".to_string(),
-            |i| i.display().to_string()
-        )
-    ))
+    let hint = match hint {
+        Some(what) => format!("Fix {file}: {what}"),
+        None => format!("Fix {file} as the message says"),
+    };
+    Error::new(kind, message.clone()).hint(hint)
 }
 
 /// `./py -m alembic` in a Backend.AI checkout, else `alembic`; `-c FILE`

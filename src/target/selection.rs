@@ -188,21 +188,29 @@ pub(crate) fn select(req: &Request, cwd: PathBuf, env: Env) -> Result<Selection,
     let notes = tracked_note(&selected);
     let mut targets = Vec::new();
     for s in selected {
-        let component = match s {
-            Ok(spec) => Arc::new(Component::resolve(spec, Arc::clone(&workspace))),
-            Err(e) => Arc::new(Component::broken(
-                &e.name,
-                e.file.clone(),
-                Error::new(e.kind, e.message.clone()).hints(e.actions.clone()),
-                Arc::clone(&workspace),
-            )),
+        let (component, mut recheck) = match s {
+            Ok(spec) => {
+                let component = Arc::new(Component::resolve(spec, Arc::clone(&workspace)));
+                let recheck = recheck_argv(&component, req.section.as_deref());
+                (component, recheck)
+            }
+            // The name of a selection that failed as a whole ("all", the
+            // project file's name) is no component: check again as asked.
+            Err(e) => (
+                Arc::new(Component::broken(
+                    &e.name,
+                    e.file.clone(),
+                    Error::new(e.kind, e.message.clone()).hints(e.actions.clone()),
+                    Arc::clone(&workspace),
+                )),
+                rerun_argv(req),
+            ),
         };
         let name = component.name().to_string();
         let flag = named
             .get(&name)
             .map(|u| (u.clone(), Some(name.clone())))
             .or_else(|| bare.clone().map(|u| (u, None)));
-        let mut recheck = recheck_argv(&component, req.section.as_deref());
         let mut recheck_note = None;
         let (url, mut notes) = match flag {
             Some((raw, which)) => {
@@ -257,6 +265,24 @@ pub(crate) fn select(req: &Request, cwd: PathBuf, env: Env) -> Result<Selection,
         catalog,
         notes,
     })
+}
+
+/// `db-status` with the selection flags as given (`--all`, each
+/// `--component NAME`, `-n SECTION`).
+fn rerun_argv(req: &Request) -> Vec<String> {
+    let mut argv = vec!["db-status".to_string()];
+    if req.all {
+        argv.push("--all".into());
+    }
+    for name in &req.components {
+        argv.push("--component".into());
+        argv.push(name.clone());
+    }
+    if let Some(s) = &req.section {
+        argv.push("-n".into());
+        argv.push(s.clone());
+    }
+    argv
 }
 
 /// The note, once per run, that tracked halfstack configs stand in for

@@ -618,7 +618,7 @@ fn rust(cwd: &Path, s: &Scenario) -> Value {
             json!({ "ok": ok })
         }
         Err(ConfigError::Command(m)) => json!({ "command": m }),
-        Err(ConfigError::Crash(_)) => json!({ "crash": true }),
+        Err(ConfigError::Crash { .. }) => json!({ "crash": true }),
     }
 }
 

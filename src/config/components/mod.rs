@@ -366,11 +366,14 @@ pub(crate) fn ad_hoc(files: &[PathBuf], env: Option<String>) -> ComponentSpec {
         .clone()
         .or_else(|| files.first().cloned())
         .or_else(|| env.as_ref().map(PathBuf::from));
+    // Without a file, Alembic reads `alembic.ini`: the default built-in's
+    // ini, so it goes by that component's name (as `status` calls it, and
+    // as its DB_STATUS_URL_<NAME> is spelled).
     let name = name_source
         .as_deref()
         .and_then(|p| p.file_stem())
         .map_or_else(
-            || "alembic".to_string(),
+            || BUILTINS[0].name.to_string(),
             |s| s.to_string_lossy().into_owned(),
         );
     ComponentSpec {

@@ -307,12 +307,12 @@ impl fmt::Display for IniError {
             }
             write!(f, ": ")?;
         }
+        // What to do is [`IniError::hint`], said apart from the message.
         write!(
             f,
-            "{} (configparser.{}; Alembic stops with a traceback here)\nhint: {}",
+            "{} (configparser.{}; Alembic stops with a traceback here)",
             self.python_message(),
             self.python_type(),
-            self.hint()
         )
     }
 }

@@ -67,7 +67,7 @@ pub(super) fn one_of<'a>(
             "invalid {} value \"{}\": use {}",
             g.from,
             g.value.escape_debug(),
-            allowed.join(", ")
+            crate::error::alternatives(allowed)
         )))
     }
 }
